@@ -1,0 +1,192 @@
+"""The lifecycle actions: ``duban task assign|ack|progress|complete|verify|return|extend|cancel|
+recheck`` and ``duban extension approve|reject``. Each calls one engine service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from cli.commands_tasks import AsOpt, JsonOpt, NowOpt, extension_app, task_app
+from cli.runtime import actor, done, emit_json, open_session, parse_moment
+
+
+def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
+         call: Callable[..., Any]) -> None:
+    """Resolve the actor, call the service, print the task after the change."""
+    from engine.directory import find_task
+    from engine.views import task_rows
+
+    moment = parse_moment(now)
+    with open_session() as session:
+        who = actor(session, as_)
+        call(session=session, task=task, actor=who, now=moment)
+        row = task_rows(session, [find_task(session, task)], moment)[0]
+    if json_out:
+        emit_json(row)
+    else:
+        done(f"{verb}：{row['code']} {row['title']}（状态：{row['status_label']}）")
+
+
+@task_app.command("assign")
+def task_assign(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """交办事项（督查室）。"""
+    from engine.tasks import assign_task
+
+    _run(task, as_, now, json_out, "已交办", assign_task)
+
+
+@task_app.command("ack")
+def task_ack(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """签收事项（责任单位）。"""
+    from engine.actions import acknowledge
+
+    _run(task, as_, now, json_out, "已签收", acknowledge)
+
+
+@task_app.command("progress")
+def task_progress(
+    task: str, as_: AsOpt,
+    text: Annotated[str, typer.Option("--text", help="进展情况")],
+    achieved: Annotated[float | None, typer.Option("--achieved", help="累计完成量")] = None,
+    milestone: Annotated[int | None, typer.Option("--milestone", help="已完成的阶段节点序号")] = None,
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """反馈进展（责任单位）。"""
+    from engine.actions import report_progress
+
+    def call(**kw: Any) -> Any:
+        return report_progress(text=text, achieved=achieved, milestone=milestone, **kw)
+
+    _run(task, as_, now, json_out, "已反馈进展", call)
+
+
+@task_app.command("complete")
+def task_complete(
+    task: str, as_: AsOpt,
+    evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")],
+    achieved: Annotated[float | None, typer.Option("--achieved", help="最终完成量")] = None,
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """申请办结（牵头单位，附证明材料）。"""
+    from engine.actions import request_completion
+
+    def call(**kw: Any) -> Any:
+        return request_completion(evidence=evidence, achieved=achieved, **kw)
+
+    _run(task, as_, now, json_out, "已申请办结", call)
+
+
+@task_app.command("verify")
+def task_verify(
+    task: str, as_: AsOpt,
+    rating: Annotated[str, typer.Option("--rating", help="优秀|良好|合格|不合格")] = "合格",
+    note: Annotated[str, typer.Option("--note")] = "",
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """审核销号（督查室）。"""
+    from engine.actions import verify_and_close
+
+    def call(**kw: Any) -> Any:
+        return verify_and_close(rating=rating, note=note, **kw)
+
+    _run(task, as_, now, json_out, "已销号", call)
+
+
+@task_app.command("return")
+def task_return(
+    task: str, as_: AsOpt,
+    reason: Annotated[str, typer.Option("--reason", help="退回理由")],
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """退回办结申请（督查室）。"""
+    from engine.actions import return_task
+
+    def call(**kw: Any) -> Any:
+        return return_task(reason=reason, **kw)
+
+    _run(task, as_, now, json_out, "已退回", call)
+
+
+@task_app.command("cancel")
+def task_cancel(
+    task: str, as_: AsOpt,
+    reason: Annotated[str, typer.Option("--reason", help="撤销理由")],
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """撤销事项（督查室）。"""
+    from engine.actions import cancel_task
+
+    def call(**kw: Any) -> Any:
+        return cancel_task(reason=reason, **kw)
+
+    _run(task, as_, now, json_out, "已撤销", call)
+
+
+@task_app.command("extend")
+def task_extend(
+    task: str, as_: AsOpt,
+    to: Annotated[str, typer.Option("--to", help="申请的新时限，如 4月30日前")],
+    reason: Annotated[str, typer.Option("--reason", help="延期理由")],
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """申请延期（牵头单位）。"""
+    from engine.extensions import request_extension
+
+    def call(**kw: Any) -> Any:
+        return request_extension(new_due=to, reason=reason, **kw)
+
+    _run(task, as_, now, json_out, "已提交延期申请", call)
+
+
+@task_app.command("recheck")
+def task_recheck(
+    task: str, as_: AsOpt,
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="回头看是否通过")] = True,
+    note: Annotated[str, typer.Option("--note", help="回头看情况")] = "",
+    schedule: Annotated[str | None, typer.Option("--schedule", help="只安排回头看时间")] = None,
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """回头看：记录结果（未通过则重新打开），或用 --schedule 安排时间。"""
+    from engine.rechecks import record_recheck, schedule_recheck
+
+    def call(**kw: Any) -> Any:
+        if schedule is not None:
+            return schedule_recheck(when=schedule, **kw)
+        return record_recheck(passed=passed, note=note, **kw)
+
+    _run(task, as_, now, json_out, "已记录回头看", call)
+
+
+def _decide(request_id: int, as_: str, now: str | None, json_out: bool, approve: bool,
+            note: str) -> None:
+    from engine.extensions import decide_extension
+    from engine.labels import EXTENSION_STATUS_LABELS
+
+    moment = parse_moment(now)
+    with open_session() as session:
+        request = decide_extension(session=session, request_id=request_id,
+                                   actor=actor(session, as_), approve=approve, now=moment,
+                                   note=note)
+        row = {"id": request.id, "task_id": request.task_id, "status": request.status,
+               "requested_due_text": request.requested_due_text,
+               "requested_due_at": request.requested_due_at.isoformat()}
+    if json_out:
+        emit_json(row)
+    else:
+        done(f"延期申请 {row['id']}：{EXTENSION_STATUS_LABELS[row['status']]}")
+
+
+@extension_app.command("approve")
+def extension_approve(request_id: int, as_: AsOpt, note: Annotated[str, typer.Option("--note")] = "",
+                      now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """批准延期申请（督查室）。"""
+    _decide(request_id, as_, now, json_out, True, note)
+
+
+@extension_app.command("reject")
+def extension_reject(request_id: int, as_: AsOpt, note: Annotated[str, typer.Option("--note")] = "",
+                     now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """驳回延期申请（督查室）。"""
+    _decide(request_id, as_, now, json_out, False, note)

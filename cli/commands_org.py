@@ -1,0 +1,159 @@
+"""``duban init``, ``duban unit …`` and ``duban person …``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli.main import app
+from cli.runtime import console, database_url, done, emit_json, open_session, parse_moment
+
+unit_app = typer.Typer(help="单位管理", no_args_is_help=True)
+person_app = typer.Typer(help="人员管理", no_args_is_help=True)
+app.add_typer(unit_app, name="unit")
+app.add_typer(person_app, name="person")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+
+
+def _spec(model: Any, **values: Any) -> Any:
+    """Build a pydantic spec from CLI values, turning validation errors into Chinese refusals."""
+    from pydantic import ValidationError
+
+    from config.orgfile import translate_validation_error
+
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise translate_validation_error(exc, "命令行参数") from None
+
+
+@app.command()
+def init(
+    config: Annotated[Path | None, typer.Option("--config", help="组织与规则配置文件（YAML）")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
+    from config.orgfile import load_org_file
+    from engine.db import make_engine
+    from engine.schema import upgrade
+
+    org = load_org_file(config) if config is not None else None
+    engine = make_engine(database_url(), create_dirs=True)
+    try:
+        revision = upgrade(engine)
+    finally:
+        engine.dispose()
+    counts: dict[str, int] = {}
+    if org is not None:
+        from engine.org import load_org
+
+        with open_session() as session:
+            counts = load_org(session=session, org=org, actor=None, now=parse_moment(None))
+    if json_out:
+        emit_json({"database": database_url(), "revision": revision, **counts})
+        return
+    done(f"数据库已就绪（版本 {revision}）：{database_url()}")
+    if counts:
+        done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
+             "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))
+
+
+@unit_app.command("add")
+def unit_add(
+    code: str, name: str,
+    parent: Annotated[str | None, typer.Option("--parent", help="上级单位代码")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="department|district|town|company")] = "department",
+    short: Annotated[list[str] | None, typer.Option("--short", help="简称，可重复")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """登记一个单位。"""
+    from config.orgfile import UnitSpec
+    from engine.org import add_unit
+
+    spec = _spec(UnitSpec, code=code, name=name, parent=parent, kind=kind, short_names=short or [])
+    with open_session() as session:
+        unit = add_unit(session=session, spec=spec, actor=None, now=parse_moment(None))
+        row = {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
+               "parent": parent, "short_names": unit.short_names}
+    emit_json(row) if json_out else done(f"已登记单位 {unit.code} {unit.name}")
+
+
+@unit_app.command("list")
+def unit_list(json_out: JsonOpt = False) -> None:
+    """列出全部单位。"""
+    from sqlmodel import select
+
+    from engine.labels import UNIT_KIND_LABELS
+    from models import Unit
+
+    with open_session() as session:
+        units = session.exec(select(Unit).order_by(Unit.code)).all()
+        codes = {u.id: u.code for u in units}
+        rows = [{"id": u.id, "code": u.code, "name": u.name, "kind": u.kind,
+                 "parent": codes.get(u.parent_id or 0), "short_names": u.short_names} for u in units]
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table("代码", "名称", "类型", "上级", "简称", title=f"单位（{len(rows)}）")
+    for r in rows:
+        table.add_row(r["code"], r["name"], UNIT_KIND_LABELS.get(r["kind"], r["kind"]),
+                      r["parent"] or "", "、".join(r["short_names"]))
+    console.print(table)
+
+
+@person_app.command("add")
+def person_add(
+    name: str,
+    unit: Annotated[str | None, typer.Option("--unit", help="所属单位代码或名称")] = None,
+    title: Annotated[str, typer.Option("--title", help="职务，如 副市长、局长")] = "",
+    role: Annotated[list[str] | None, typer.Option("--role", help="admin|office|leader|unit_head|unit_contact，可重复")] = None,
+    alias: Annotated[list[str] | None, typer.Option("--alias", help="别称，如 炳森书记，可重复")] = None,
+    supervises: Annotated[list[str] | None, typer.Option("--supervises", help="分管单位代码，可重复")] = None,
+    top: Annotated[bool, typer.Option("--top", help="主要领导（接收通报）")] = False,
+    telegram_chat: Annotated[int | None, typer.Option("--telegram-chat", help="Telegram 会话 ID")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """登记一名人员。"""
+    from config.orgfile import PersonSpec
+    from engine.org import add_person
+
+    spec = _spec(PersonSpec, name=name, unit=unit, title=title, roles=role or [],
+                 aliases=alias or [], supervises=supervises or [], top_leader=top,
+                 telegram_chat=telegram_chat, email=email)
+    with open_session() as session:
+        person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None))
+        row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
+               "roles": person.roles, "aliases": person.aliases}
+    emit_json(row) if json_out else done(f"已登记人员 {person.name}（{person.title or '无职务'}）")
+
+
+@person_app.command("list")
+def person_list(json_out: JsonOpt = False) -> None:
+    """列出全部人员。"""
+    from sqlmodel import select
+
+    from engine.directory import person_mentions
+    from engine.labels import ROLE_LABELS
+    from models import Person, Unit
+
+    with open_session() as session:
+        units = {u.id: u.name for u in session.exec(select(Unit)).all()}
+        people = session.exec(select(Person).order_by(Person.id)).all()
+        rows = [{"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
+                 "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
+                 "telegram_bound": p.telegram_chat_id is not None, "email": p.email}
+                for p in people]
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", title=f"人员（{len(rows)}）")
+    for r in rows:
+        table.add_row(r["name"], r["title"], r["unit"] or "",
+                      "、".join(ROLE_LABELS.get(x, x) for x in r["roles"]),
+                      "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")
+    console.print(table)

@@ -1,0 +1,49 @@
+"""``duban board``, ``duban audit verify`` and ``duban demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.commands_tasks import JsonOpt, NowOpt
+from cli.main import app
+from cli.render import print_board
+from cli.runtime import done, emit_json, open_session, parse_moment
+
+audit_app = typer.Typer(help="审计", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """各单位红黄绿灯看板。"""
+    from engine.views import board as build_board
+
+    moment = parse_moment(now)
+    with open_session() as session:
+        rows = build_board(session, now=moment)
+    emit_json(rows) if json_out else print_board(rows, title="督办看板（按牵头单位）")
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: JsonOpt = False) -> None:
+    """校验审计链：任何事件被改动、删除或插入都会被发现。"""
+    from engine.audit import verify_chain
+
+    with open_session() as session:
+        count = verify_chain(session)
+    emit_json({"ok": True, "events": count}) if json_out else done(f"审计链完整：共 {count} 条事件")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="演示数据目录")] = Path("duban-demo"),
+    days: Annotated[int, typer.Option("--days", help="模拟天数")] = 30,
+    json_out: JsonOpt = False,
+) -> None:
+    """演示：建一个示例城市，登记批示、会议、督查事项，模拟一个月的办理与督办。"""
+    from cli.demo_show import run_demo
+
+    run_demo(directory=directory, days=days, json_out=json_out)

@@ -1,0 +1,114 @@
+"""What every command needs: the database session, ``now``, output in Chinese, and errors.
+
+Imports of the engine happen inside functions so that ``duban --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models import Person
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+_STATE: dict[str, Any] = {"db": None}
+
+
+def set_database(url: str | None) -> None:
+    _STATE["db"] = url
+
+
+def database_url() -> str:
+    from config.settings import get_settings
+
+    return _STATE["db"] or get_settings().database_url
+
+
+def local_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(_STATE.get("tz") or "Asia/Shanghai")
+
+
+def parse_moment(value: str | None, *, what: str = "--now", end_of_day: bool = False) -> datetime:
+    """Parse an ISO date or datetime typed by a user; naive values are local time.
+
+    ``None`` means the real clock: the CLI is the one place allowed to read it.
+    """
+    from engine.errors import InvalidInput
+
+    if value is None:
+        return datetime.now(UTC)
+    text = value.strip().replace("/", "-")
+    try:
+        if len(text) <= 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(23, 59, 59) if end_of_day else time(9, 0))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{what} 的值“{value}”不是有效的日期或时间，应为 2024-03-04 或 2024-03-04T15:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return moment.astimezone(UTC)
+
+
+class NotInitialised(Exception):
+    pass
+
+
+@contextmanager
+def open_session() -> Iterator[Session]:
+    """A session on the configured database, which must have been initialised."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from engine.db import make_engine, session_scope, sqlite_path
+    from engine.errors import DubanError
+    from engine.policy_store import get_policy
+
+    path = sqlite_path(database_url())
+    if path is not None and not path.exists():
+        raise DubanError(f"数据库文件 {path} 不存在，请先运行 duban init")
+    engine = make_engine(database_url())
+    try:
+        with session_scope(engine) as session:
+            try:
+                session.execute(text("SELECT version_num FROM alembic_version")).first()
+            except DBAPIError:
+                session.rollback()
+                raise DubanError("数据库尚未初始化，请先运行 duban init") from None
+            _STATE["tz"] = get_policy(session).timezone
+            yield session
+    finally:
+        engine.dispose()
+
+
+def actor(session: Session, ref: str | None) -> Person | None:
+    """The person named by ``--as`` (name or alias); ``None`` for the local operator."""
+    if ref is None:
+        return None
+    from engine.directory import find_person
+
+    return find_person(session, ref)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def done(message: str) -> None:
+    console.print(f"[green]✓[/green] {message}")

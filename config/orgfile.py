@@ -1,0 +1,164 @@
+"""Loading and validating the org/policy YAML file; every error names file, field and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from config.policy import Policy
+from engine.errors import ConfigError
+
+ROLES = ("admin", "office", "leader", "unit_head", "unit_contact")
+UNIT_KINDS = ("department", "district", "town", "company")
+
+_REASONS = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不认识的字段（请检查拼写）",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表",
+    "dict_type": "应为键值映射",
+    "model_type": "应为键值映射",
+    "date_from_datetime_parsing": "应为日期，如 2027-01-01",
+    "date_parsing": "应为日期，如 2027-01-01",
+    "date_type": "应为日期，如 2027-01-01",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "数值过小",
+    "greater_than": "数值过小",
+    "less_than_equal": "数值过大",
+    "string_too_short": "不能为空",
+    "tuple_type": "应为列表",
+    "too_short": "条目数不足",
+    "too_long": "条目数过多",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitSpec(_Strict):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str = Field(min_length=1, max_length=128)
+    kind: Literal["department", "district", "town", "company"] = "department"
+    parent: str | None = None
+    short_names: list[str] = []
+
+
+class PersonSpec(_Strict):
+    name: str = Field(min_length=1, max_length=64)
+    title: str = ""
+    unit: str | None = None
+    roles: list[Literal["admin", "office", "leader", "unit_head", "unit_contact"]] = Field(
+        min_length=1
+    )
+    aliases: list[str] = []
+    supervises: list[str] = []
+    top_leader: bool = False
+    telegram_chat: int | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    channels: list[str] = []
+
+    @field_validator("channels")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if "://" not in url:
+                raise ValueError("通知渠道应为 Apprise 地址，如 mailto://user:pass@host")
+        return value
+
+
+class OrgFile(_Strict):
+    """The whole file: org directory plus policy."""
+
+    units: list[UnitSpec] = []
+    people: list[PersonSpec] = []
+    policy: Policy = Field(default_factory=Policy)
+
+    @model_validator(mode="after")
+    def _references(self) -> OrgFile:
+        codes = [u.code for u in self.units]
+        _no_duplicates(codes, "units", "code")
+        _no_duplicates([u.name for u in self.units], "units", "name")
+        known = set(codes)
+        for i, unit in enumerate(self.units):
+            if unit.parent is not None and unit.parent not in known:
+                raise _RefError(f"units[{i}].parent", unit.parent, "上级单位代码不存在")
+        for i, person in enumerate(self.people):
+            if person.unit is not None and person.unit not in known:
+                raise _RefError(f"people[{i}].unit", person.unit, "单位代码不存在")
+            for j, code in enumerate(person.supervises):
+                if code not in known:
+                    raise _RefError(f"people[{i}].supervises[{j}]", code, "单位代码不存在")
+        return self
+
+
+class _RefError(ValueError):
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.value, self.reason = field, value, reason
+
+
+def _no_duplicates(values: list[str], section: str, field: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise _RefError(f"{section}[{i}].{field}", value, "重复")
+        seen.add(value)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "（顶层）"
+
+
+def parse_org_data(data: Any, *, file: str) -> OrgFile:
+    """Validate already-parsed YAML data; raise :class:`ConfigError` on the first problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(file, "（顶层）", type(data).__name__, "文件顶层应为键值映射")
+    try:
+        return OrgFile.model_validate(data)
+    except ValidationError as exc:
+        raise translate_validation_error(exc, file) from None
+
+
+def translate_validation_error(exc: ValidationError, file: str) -> ConfigError:
+    err = exc.errors()[0]
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _RefError):
+        return ConfigError(file, ctx_error.field, ctx_error.value, ctx_error.reason)
+    reason = _REASONS.get(err["type"])
+    if reason is None:
+        reason = str(ctx_error) if ctx_error is not None else err["msg"]
+    if err["type"] == "string_pattern_mismatch":
+        reason = "格式不正确"
+    return ConfigError(file, _field_path(tuple(err["loc"])), err.get("input"), reason)
+
+
+def load_org_file(path: Path) -> OrgFile:
+    """Read and validate the org/policy YAML file at ``path``."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(name, "（文件）", name, "文件不存在") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, "（文件）", name, f"无法读取：{exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark is not None else "（未知位置）"
+        raise ConfigError(name, where, "", "YAML 语法错误") from None
+    return parse_org_data(data, file=name)

@@ -1,0 +1,33 @@
+"""Process settings from the environment (``DUBAN_*``) — one ``Settings`` and a module singleton."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where things are; behaviour (policy) lives in the org/policy file and the database."""
+
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+
+    database_url: str = "sqlite:///duban.db"
+    reports_dir: Path = Path("reports")
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    # Seconds a delivery may take before the dispatcher treats its outcome as unknown.
+    delivery_timeout: float = 30.0
+    log_level: str = "WARNING"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and ``--db`` overrides change the environment)."""
+    get_settings.cache_clear()

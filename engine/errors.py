@@ -1,0 +1,131 @@
+"""Domain errors of duban.
+
+Every error the engine raises on purpose derives from :class:`DubanError`; its ``str()`` is a
+complete Simplified Chinese sentence fit to show a user as is. Boundaries (CLI, bot, flows) catch
+``DubanError`` and show the message; anything else is a bug and is logged, never shown raw.
+
+The tree::
+
+    DubanError
+    ├── InvalidInput                  bad value typed or sent by a user          (CLI exit 1)
+    │   ├── DeadlineParseError        a deadline expression we cannot resolve
+    │   ├── ConfigError               org/policy file invalid (file, field, value)
+    │   └── AmbiguousReference        a name or alias matching several records
+    ├── NotFound                      unknown unit / person / task / directive …
+    ├── PermissionDenied              the actor's roles or unit do not allow the action
+    ├── InvalidTransition             lifecycle move not in the transition table
+    ├── PolicyViolation               allowed move refused by policy (extension cap …)
+    ├── Conflict                      duplicate code, already bound, already used …
+    ├── AlreadyRunning                a second scheduler tried to own the job store
+    ├── AuditChainBroken              hash chain verification found a tampered event
+    └── DeliveryError                 a notifier could not deliver a message
+        ├── RateLimited               the channel asked us to wait ``retry_after`` seconds
+        ├── RecipientUnreachable      permanent: blocked bot, unknown chat, bad address
+        └── TransientDeliveryError    network trouble or 5xx: outcome unknown, retry later
+"""
+
+from __future__ import annotations
+
+
+class DubanError(Exception):
+    """Base of every deliberate engine error; ``str(err)`` is a Chinese user message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(DubanError):
+    """A value given by a user is malformed or impossible."""
+
+
+class DeadlineParseError(InvalidInput):
+    """A deadline expression cannot be resolved to a date."""
+
+    def __init__(self, text: str, reason: str = "") -> None:
+        detail = f"：{reason}" if reason else ""
+        super().__init__(f"无法识别的完成时限“{text}”{detail}")
+        self.text = text
+
+
+COMMAND_LINE = "命令行参数"
+
+
+class ConfigError(InvalidInput):
+    """The org/policy configuration is invalid; names the file, the field and the bad value."""
+
+    def __init__(self, file: str, field: str, value: object, reason: str) -> None:
+        where = f"参数 {field}" if file == COMMAND_LINE else f"配置文件 {file} 中字段 {field}"
+        super().__init__(f"{where} 的值 {value!r} 无效：{reason}")
+        self.file = file
+        self.field = field
+        self.value = value
+
+
+class AmbiguousReference(InvalidInput):
+    """A name or alias matches more than one record."""
+
+
+class NotFound(DubanError):
+    """A referenced record does not exist."""
+
+
+class PermissionDenied(DubanError):
+    """The actor may not perform this action."""
+
+
+class InvalidTransition(DubanError):
+    """A lifecycle move that the transition table does not allow."""
+
+    def __init__(self, current: str, to: str, action: str = "") -> None:
+        from engine.labels import STATUS_LABELS  # local: labels imports nothing heavy
+
+        cur = STATUS_LABELS.get(current, current)
+        tgt = STATUS_LABELS.get(to, to)
+        what = f"“{action}”" if action else f"转为“{tgt}”"
+        super().__init__(f"当前状态为“{cur}”，不能{what}")
+        self.current = current
+        self.to = to
+
+
+class PolicyViolation(DubanError):
+    """An action the lifecycle allows but the office policy refuses."""
+
+
+class Conflict(DubanError):
+    """The record already exists or the one-time thing was already used."""
+
+
+class AlreadyRunning(DubanError):
+    """Another scheduler already owns the job store."""
+
+
+class AuditChainBroken(DubanError):
+    """The audit hash chain does not verify."""
+
+    def __init__(self, event_id: int, reason: str) -> None:
+        super().__init__(f"审计链校验失败：第 {event_id} 号事件{reason}")
+        self.event_id = event_id
+
+
+class DeliveryError(DubanError):
+    """A notifier failed to deliver a message."""
+
+
+class RateLimited(DeliveryError):
+    """The channel asked us to wait before sending again."""
+
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        super().__init__(message or f"发送过于频繁，需等待 {retry_after:g} 秒后重试")
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(DeliveryError):
+    """Permanent failure: the recipient cannot be reached on this channel."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Temporary failure whose outcome is unknown; the message will be retried."""

@@ -1,0 +1,59 @@
+"""Chinese display labels for the engine's English enum values (one place, shared by all views)."""
+
+from __future__ import annotations
+
+STATUS_LABELS: dict[str, str] = {
+    "draft": "待交办",
+    "assigned": "已交办",
+    "acknowledged": "已签收",
+    "in_progress": "办理中",
+    "pending_review": "申请办结",
+    "closed": "已办结",
+    "cancelled": "已撤销",
+}
+
+PRIORITY_LABELS: dict[str, str] = {"urgent": "特急", "high": "加急", "normal": "普通"}
+
+LIGHT_LABELS: dict[str, str] = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+
+LIGHT_STYLES: dict[str, str] = {"red": "bold red", "yellow": "yellow", "green": "green"}
+
+DIRECTIVE_KIND_LABELS: dict[str, str] = {
+    "instruction": "批示",
+    "followup": "跟批",
+    "meeting": "会议",
+    "inspection": "督查检查",
+    "hotline": "12345诉求",
+    "document": "上级文件",
+    "plan": "任务清单",
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": "管理员",
+    "office": "督查室",
+    "leader": "领导",
+    "unit_head": "单位负责人",
+    "unit_contact": "单位联络员",
+}
+
+UNIT_KIND_LABELS: dict[str, str] = {
+    "department": "部门",
+    "district": "县区",
+    "town": "镇街",
+    "company": "企业",
+}
+
+RATING_LABELS: dict[str, str] = {
+    "excellent": "优秀",
+    "good": "良好",
+    "pass": "合格",
+    "fail": "不合格",
+}
+
+ESCALATION_LABELS: dict[int, str] = {0: "无", 1: "催办", 2: "督办", 3: "通报"}
+
+EXTENSION_STATUS_LABELS: dict[str, str] = {
+    "pending": "待审批",
+    "approved": "已批准",
+    "rejected": "已驳回",
+}

@@ -1,0 +1,52 @@
+"""红黄绿灯 and overdue, derived from ``now``, the deadline and the policy (never stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from config.policy import Policy
+from engine.lifecycle import OPEN_STATUSES
+from engine.policy_store import calendar_for, zone_for
+from models import Task
+
+
+def is_overdue(task: Task, now: datetime) -> bool:
+    """Due passed and not closed or cancelled."""
+    return task.status in OPEN_STATUSES and now > task.due_at
+
+
+def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
+    """Calendar days overdue in local dates (0 when not overdue)."""
+    if not is_overdue(task, now):
+        return 0
+    tz = zone_for(policy)
+    return max(1, (now.astimezone(tz).date() - task.due_at.astimezone(tz).date()).days)
+
+
+def workdays_overdue(task: Task, now: datetime, policy: Policy) -> int:
+    """Working days elapsed after the due day (0 on the due day itself or when not overdue)."""
+    if not is_overdue(task, now):
+        return 0
+    tz = zone_for(policy)
+    cal = calendar_for(policy)
+    return cal.workdays_between(task.due_at.astimezone(tz).date(), now.astimezone(tz).date())
+
+
+def light(task: Task, now: datetime, policy: Policy) -> str | None:
+    """``red`` overdue; ``yellow`` due within the warning window or escalated; else ``green``.
+
+    Closed and cancelled tasks have no light (``None``).
+    """
+    if task.status not in OPEN_STATUSES:
+        return None
+    if now > task.due_at:
+        return "red"
+    if task.escalation_level >= 1:
+        return "yellow"
+    tz = zone_for(policy)
+    today = now.astimezone(tz).date()
+    due_day = task.due_at.astimezone(tz).date()
+    remaining = calendar_for(policy).workdays_between(today, due_day)
+    if remaining <= policy.warning_window_workdays:
+        return "yellow"
+    return "green"

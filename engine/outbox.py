@@ -1,0 +1,97 @@
+"""Queueing messages in the outbox, in the caller's transaction.
+
+A message is identified by its de-duplication key (task, kind, level, recipient, deadline
+version …): queueing the same key twice — in one pass, in a repeated pass, or from two workers at
+once — leaves one row. Delivery is the dispatcher's job (:mod:`engine.dispatch`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from config.policy import Policy, parse_hhmm
+from engine.policy_store import zone_for
+from models import OutboxMessage, Person
+
+
+def quiet_until(now: datetime, policy: Policy) -> datetime | None:
+    """The end of the quiet hours if ``now`` falls inside them (local time), else ``None``."""
+    tz = zone_for(policy)
+    local = now.astimezone(tz)
+    start = parse_hhmm(policy.quiet_hours.start)
+    end = parse_hhmm(policy.quiet_hours.end)
+    t = local.time()
+    inside = (start <= t or t < end) if start > end else (start <= t < end)
+    if not inside or start == end:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=tz)
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedupe_key: str,
+    kind: str,
+    recipient: Person,
+    body: str,
+    now: datetime,
+    subject: str = "",
+    body_html: str | None = None,
+    task_id: int | None = None,
+    level: int = 0,
+    not_before: datetime | None = None,
+    actions: list[dict[str, str]] | None = None,
+) -> bool:
+    """Queue one message unless its key exists; return whether a row was added."""
+    values: dict[str, Any] = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "task_id": task_id,
+        "level": level,
+        "recipient_id": recipient.id,
+        "subject": subject,
+        "body": body,
+        "body_html": body_html,
+        "actions": json.dumps(actions, ensure_ascii=False) if actions else None,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": max(now, not_before) if not_before else now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    exists = session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(OutboxMessage(**values))
+    return True
+
+
+def cancel_pending_for_task(session: Session, *, task_id: int, now: datetime) -> int:
+    """Cancel the task's undelivered reminders/escalations (it was closed or cancelled)."""
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.task_id == task_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.kind.in_(("reminder", "escalation", "stale", "milestone")),  # type: ignore[attr-defined]
+        )
+    ).all()
+    for row in rows:
+        row.status = "cancelled"
+        row.last_error = f"事项已结束（{now.isoformat()}）"
+        session.add(row)
+    return len(rows)

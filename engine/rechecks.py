@@ -1,0 +1,70 @@
+"""回头看: closed tasks are re-checked after a while; a failed re-check reopens the task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from engine import audit, lifecycle, notify
+from engine.directory import find_task
+from engine.errors import InvalidInput, PolicyViolation
+from engine.permissions import require_action
+from engine.service import service
+from engine.tasks import resolve_due
+from models import Person, Recheck, Task
+
+
+@service
+def schedule_recheck(
+    *, session: Session, task: str | int, actor: Person | None, when: str, now: datetime
+) -> Recheck:
+    """Plan a re-check of a closed task at ``when`` (any deadline expression)."""
+    row = find_task(session, task)
+    require_action(session, actor, row, "recheck")
+    if row.status != "closed":
+        raise PolicyViolation(f"事项 {row.code} 尚未办结，不能安排回头看")
+    resolved = resolve_due(session, text=when, issued_at=now)
+    recheck = Recheck(task_id=row.id, due_at=resolved.due_at, created_at=now)
+    session.add(recheck)
+    return recheck
+
+
+def _open_recheck(session: Session, task: Task) -> Recheck:
+    recheck = session.exec(
+        select(Recheck).where(Recheck.task_id == task.id, Recheck.done_at == None)  # noqa: E711
+        .order_by(Recheck.due_at)  # type: ignore[arg-type]
+    ).first()
+    if recheck is None:
+        recheck = Recheck(task_id=task.id, due_at=task.closed_at or task.updated_at,
+                          created_at=task.updated_at)
+    return recheck
+
+
+@service
+def record_recheck(
+    *, session: Session, task: str | int, actor: Person | None, passed: bool, note: str,
+    now: datetime,
+) -> Recheck:
+    """Record the re-check result; a failed one reopens the task (closed → in_progress)."""
+    row = find_task(session, task)
+    require_action(session, actor, row, "recheck")
+    if row.status != "closed":
+        raise PolicyViolation(f"事项 {row.code} 当前不是已办结状态，不能回头看")
+    if not passed and not note.strip():
+        raise InvalidInput("回头看发现问题时须写明问题")
+    recheck = _open_recheck(session, row)
+    recheck.done_at, recheck.by_id = now, actor.id if actor else None
+    recheck.result, recheck.note = ("passed" if passed else "reopened"), note or None
+    session.add(recheck)
+    if passed:
+        audit.record(session, actor=actor, entity="task", entity_id=row.id, action="recheck",
+                     now=now, before={"status": row.status},
+                     after={"status": row.status, "result": "passed", "note": note})
+    else:
+        lifecycle.transition(session, task=row, action="reopen", actor=actor, now=now,
+                             detail={"reason": note})
+        row.closed_at, row.rating = None, None
+        session.flush()
+        notify.task_reopened(session, task=row, reason=note, now=now, seq=recheck.id or 0)
+    return recheck

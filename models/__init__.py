@@ -1,0 +1,24 @@
+"""SQLModel tables only; importing this package registers every table on ``SQLModel.metadata``."""
+
+from models.directive import Directive, DirectiveCreate, DirectivePublic
+from models.events import AuditEvent
+from models.meta import Counter, JobFire, Setting, SummaryRun
+from models.org import BindingCode, LeaderScope, Person, Unit
+from models.outbox import OutboxMessage
+from models.task import (
+    ExtensionRequest,
+    Milestone,
+    MilestoneCreate,
+    ProgressReport,
+    Recheck,
+    Task,
+    TaskCreate,
+    TaskUnit,
+)
+
+__all__ = [
+    "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
+    "ExtensionRequest", "JobFire", "LeaderScope", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
+    "Unit",
+]

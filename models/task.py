@@ -1,0 +1,145 @@
+"""Tasks (督办事项) with their units, milestones, reports, extension requests and re-checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Float, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+class TaskBase(SQLModel):
+    title: str = Field(sa_type=String(256))
+    requirement: str = Field(default="", sa_type=Text)
+    priority: str = Field(default="normal", sa_type=String(8))
+    due_text: str = Field(default="", sa_type=String(64))
+    target: float | None = Field(default=None, sa_type=Float)
+    measure: str | None = Field(default=None, sa_type=String(16))
+    # Days between required progress reports (None: policy default).
+    cadence_days: int | None = None
+    # Recurrence as written ("每月5日前报送"); each occurrence is its own task record.
+    recurrence_text: str | None = Field(default=None, sa_type=String(64))
+
+
+class MilestoneCreate(BaseModel):
+    title: str
+    due: str
+
+
+class TaskCreate(TaskBase):
+    """What the office gives to create a task; references by code / name / alias."""
+
+    directive_id: int
+    parent_id: int | None = None
+    lead_unit: str
+    co_units: list[str] = []
+    due: str
+    owner: str | None = None
+    leader: str | None = None
+    milestones: list[MilestoneCreate] = []
+
+
+class Task(TaskBase, table=True):
+    __table_args__ = (
+        Index("ix_task_status_due", "status", "due_at"),
+        Index("ix_task_lead_status", "lead_unit_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_type=String(32), unique=True, index=True)
+    directive_id: int = Field(foreign_key="directive.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    series_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    occurrence: int = 1
+    lead_unit_id: int = Field(foreign_key="unit.id")
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    leader_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    status: str = Field(default="draft", sa_type=String(16))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    original_due_at: datetime = Field(sa_type=UTCDateTime)
+    original_due_text: str = Field(default="", sa_type=String(64))
+    # Bumped on every approved extension: keys the escalation ladder to one deadline.
+    deadline_version: int = 1
+    extension_count: int = 0
+    achieved: float | None = Field(default=None, sa_type=Float)
+    escalation_level: int = 0
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_progress_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: str | None = Field(default=None, sa_type=String(16))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TaskUnit(SQLModel, table=True):
+    """A unit's part in a task (牵头 or 配合) with its own acknowledgement and last feedback."""
+
+    __tablename__ = "task_unit"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(default="lead", sa_type=String(8))
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="person.id")
+    last_feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_feedback_text: str | None = Field(default=None, sa_type=Text)
+
+
+class Milestone(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    seq: int = 1
+    title: str = Field(sa_type=String(256))
+    due_text: str = Field(default="", sa_type=String(64))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProgressReport(SQLModel, table=True):
+    """A unit's progress feedback (反馈进展) or completion request (申请办结) with evidence."""
+
+    __tablename__ = "progress_report"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    kind: str = Field(default="progress", sa_type=String(16))
+    text: str = Field(sa_type=Text)
+    achieved: float | None = Field(default=None, sa_type=Float)
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """申请延期: approved or rejected by the office; the task keeps its original deadline."""
+
+    __tablename__ = "extension_request"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    requested_by_id: int | None = Field(default=None, foreign_key="person.id")
+    requested_due_text: str = Field(sa_type=String(64))
+    requested_due_at: datetime = Field(sa_type=UTCDateTime)
+    previous_due_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(sa_type=Text)
+    status: str = Field(default="pending", sa_type=String(16), index=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Recheck(SQLModel, table=True):
+    """回头看: a scheduled re-check of a closed task, which may reopen it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: str | None = Field(default=None, sa_type=String(16))
+    note: str | None = Field(default=None, sa_type=Text)
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,87 @@
+"""Shared fixtures: every database test runs on SQLite and, where reachable, on PostgreSQL.
+
+PostgreSQL is found at ``DUBAN_TEST_PG_URL`` (default: the local server's ``test`` database).
+When it cannot be reached the PostgreSQL variants skip — unless ``DUBAN_REQUIRE_PG=1`` (set by
+``.ci/run``), which turns that skip into a failure so CI always runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel
+
+import models  # noqa: F401  (registers the tables)
+from engine.db import make_engine
+
+PG_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_PG") == "1"
+
+_pg_state: dict[str, object] = {}
+
+
+def _pg_engine() -> Engine:
+    """One engine per test session with a freshly created schema, or skip/fail."""
+    if "engine" in _pg_state:
+        return _pg_state["engine"]  # type: ignore[return-value]
+    if "error" in _pg_state:
+        _unreachable(str(_pg_state["error"]))
+    try:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
+        SQLModel.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        SQLModel.metadata.create_all(engine)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PG is reported below
+        _pg_state["error"] = exc
+        _unreachable(str(exc))
+    _pg_state["engine"] = engine
+    return engine
+
+
+def _unreachable(reason: str) -> None:
+    message = f"PostgreSQL unreachable at {PG_URL}: {reason.splitlines()[0]}"
+    if REQUIRE_PG:
+        pytest.fail(message + " (DUBAN_REQUIRE_PG=1)")
+    pytest.skip(message)
+
+
+def truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database with the current schema and no rows, on each backend."""
+    if request.param == "sqlite":
+        eng = make_engine("sqlite://", poolclass=StaticPool)
+        SQLModel.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = _pg_engine()
+    truncate_all(eng)
+    yield eng
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def pg_engine() -> Engine:
+    """PostgreSQL only (for tests of SKIP LOCKED and concurrent workers)."""
+    eng = _pg_engine()
+    truncate_all(eng)
+    return eng
