@@ -11,6 +11,7 @@ import sys
 from typing import Annotated
 
 import typer
+
 # Typer vendors its own click: its exceptions are the ones raised.
 from typer._click import exceptions as click_errors
 
@@ -35,7 +36,13 @@ def _global(
 
 
 def _register() -> None:
-    from cli import commands_actions, commands_org, commands_tasks, commands_views  # noqa: F401
+    from cli import (  # noqa: F401
+        commands_actions,
+        commands_ops,
+        commands_org,
+        commands_tasks,
+        commands_views,
+    )
 
 
 _USAGE_MESSAGES = {

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # Seconds a delivery may take before the dispatcher treats its outcome as unknown.
     delivery_timeout: float = 30.0
     log_level: str = "WARNING"
+    # Channels the dispatcher uses, tried in this order per message (telegram, apprise, console).
+    notifiers: list[str] = ["telegram", "apprise", "console"]
 
 
 @lru_cache(maxsize=1)

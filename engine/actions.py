@@ -62,6 +62,8 @@ def report_progress(
         raise InvalidInput("进展内容不能为空")
     if achieved is not None and achieved < 0:
         raise InvalidInput("完成量不能为负数")
+    # The lifecycle answers first: progress on a draft or closed task is refused as a move.
+    lifecycle.target_status(row.status, "report_progress")
     stone = _milestone(session, row, milestone) if milestone is not None else None
     link = _link(session, row, actor, role)
     if link is not None and link.acknowledged_at is None:

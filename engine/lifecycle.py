@@ -28,7 +28,10 @@ STATUSES = (
 )
 OPEN_STATUSES = ("draft", "assigned", "acknowledged", "in_progress", "pending_review")
 ACTIVE_STATUSES = ("assigned", "acknowledged", "in_progress", "pending_review")
-"""Statuses in which a unit owes work and the escalation ladder runs."""
+"""Statuses after assignment and before the end."""
+LADDER_STATUSES = ("assigned", "acknowledged", "in_progress")
+"""Statuses in which the unit owes work, so reminders and the escalation ladder run (while the
+office reviews a completion request, the unit is not chased)."""
 
 ACTION_LABELS: dict[str, str] = {
     "assign": "交办",
@@ -92,6 +95,8 @@ def transition(
     after = target_status(before, action)
     task.status = after
     task.updated_at = now
+    # Any change may move the next reminder: the next escalation pass recomputes it exactly.
+    task.next_check_at = now if after in LADDER_STATUSES else None
     session.add(task)
     audit.record(
         session,

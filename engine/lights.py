@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from config.policy import Policy
 from engine.lifecycle import OPEN_STATUSES
@@ -30,6 +30,19 @@ def workdays_overdue(task: Task, now: datetime, policy: Policy) -> int:
     tz = zone_for(policy)
     cal = calendar_for(policy)
     return cal.workdays_between(task.due_at.astimezone(tz).date(), now.astimezone(tz).date())
+
+
+def yellow_cutoff(now: datetime, policy: Policy) -> datetime:
+    """Tasks due at or before this moment (and not yet overdue) are yellow.
+
+    The end of the day before the working day that would put more than
+    ``warning_window_workdays`` working days between today and the due day: the same rule as
+    :func:`light`, in a form a SQL query can use.
+    """
+    tz = zone_for(policy)
+    today = now.astimezone(tz).date()
+    beyond = calendar_for(policy).add_workdays(today, policy.warning_window_workdays + 1)
+    return datetime.combine(beyond - timedelta(days=1), time.max, tzinfo=tz)
 
 
 def light(task: Task, now: datetime, policy: Policy) -> str | None:

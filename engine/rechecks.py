@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from engine import audit, lifecycle, notify
 from engine.directory import find_task
-from engine.errors import InvalidInput, PolicyViolation
+from engine.errors import InvalidInput, InvalidTransition
 from engine.permissions import require_action
 from engine.service import service
 from engine.tasks import resolve_due
@@ -22,12 +22,17 @@ def schedule_recheck(
     """Plan a re-check of a closed task at ``when`` (any deadline expression)."""
     row = find_task(session, task)
     require_action(session, actor, row, "recheck")
-    if row.status != "closed":
-        raise PolicyViolation(f"事项 {row.code} 尚未办结，不能安排回头看")
+    _require_closed(row)
     resolved = resolve_due(session, text=when, issued_at=now)
     recheck = Recheck(task_id=row.id, due_at=resolved.due_at, created_at=now)
     session.add(recheck)
     return recheck
+
+
+def _require_closed(task: Task) -> None:
+    # 回头看 is the lifecycle's closed → in_progress move: refused like any other move.
+    if task.status != "closed":
+        raise InvalidTransition(task.status, task.status, "开展回头看")
 
 
 def _open_recheck(session: Session, task: Task) -> Recheck:
@@ -49,8 +54,7 @@ def record_recheck(
     """Record the re-check result; a failed one reopens the task (closed → in_progress)."""
     row = find_task(session, task)
     require_action(session, actor, row, "recheck")
-    if row.status != "closed":
-        raise PolicyViolation(f"事项 {row.code} 当前不是已办结状态，不能回头看")
+    _require_closed(row)
     if not passed and not note.strip():
         raise InvalidInput("回头看发现问题时须写明问题")
     recheck = _open_recheck(session, row)

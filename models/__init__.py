@@ -2,7 +2,7 @@
 
 from models.directive import Directive, DirectiveCreate, DirectivePublic
 from models.events import AuditEvent
-from models.meta import Counter, JobFire, Setting, SummaryRun
+from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
 from models.outbox import OutboxMessage
 from models.task import (
@@ -18,7 +18,7 @@ from models.task import (
 
 __all__ = [
     "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
-    "ExtensionRequest", "JobFire", "LeaderScope", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "ExtensionRequest", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]

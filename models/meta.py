@@ -43,3 +43,11 @@ class SummaryRun(SQLModel, table=True):
     local_date: str = Field(sa_type=String(10), unique=True)
     built_at: datetime = Field(sa_type=UTCDateTime)
     path: str | None = Field(default=None, sa_type=String(512))
+
+
+class Lease(SQLModel, table=True):
+    """An exclusive, expiring claim (e.g. the one ``duban serve`` that owns the job store)."""
+
+    name: str = Field(sa_type=String(64), primary_key=True)
+    holder: str = Field(sa_type=String(128))
+    heartbeat_at: datetime = Field(sa_type=UTCDateTime)

@@ -46,6 +46,8 @@ class Task(TaskBase, table=True):
     __table_args__ = (
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),
+        Index("ix_task_next_check", "next_check_at"),
+        UniqueConstraint("series_id", "occurrence"),
     )
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_type=String(32), unique=True, index=True)
@@ -72,6 +74,11 @@ class Task(TaskBase, table=True):
     rating: str | None = Field(default=None, sa_type=String(16))
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Earliest moment the escalation pass may have something to do for this task (derived: set
+    # to "now" by every lifecycle change, to the precise next step by the pass, None when done).
+    next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # For recurring tasks: the next occurrence has been created.
+    successor_created: bool = False
 
 
 class TaskUnit(SQLModel, table=True):
@@ -143,3 +150,4 @@ class Recheck(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

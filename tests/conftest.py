@@ -3,10 +3,15 @@
 PostgreSQL is found at ``DUBAN_TEST_PG_URL`` (default: the local server's ``test`` database).
 When it cannot be reached the PostgreSQL variants skip — unless ``DUBAN_REQUIRE_PG=1`` (set by
 ``.ci/run``), which turns that skip into a failure so CI always runs them.
+
+Each test process works in its own schema of that database (``duban_test_<pid>``, through the
+connection's ``search_path``), so xdist workers and concurrent runs never truncate each other's
+rows; ``PG_URL`` points into that schema and the schema is dropped when the process ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 
@@ -19,7 +24,9 @@ from sqlmodel import Session, SQLModel
 import models  # noqa: F401  (registers the tables)
 from engine.db import make_engine
 
-PG_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+PG_BASE_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+PG_SCHEMA = f"duban_test_{os.getpid()}"
+PG_URL = f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_PG") == "1"
 
 _pg_state: dict[str, object] = {}
@@ -32,12 +39,8 @@ def _pg_engine() -> Engine:
     if "error" in _pg_state:
         _unreachable(str(_pg_state["error"]))
     try:
+        _create_schema()
         engine = make_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text("SELECT 1"))
-        SQLModel.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         SQLModel.metadata.create_all(engine)
     except Exception as exc:  # noqa: BLE001 - any failure to reach PG is reported below
         _pg_state["error"] = exc
@@ -46,8 +49,33 @@ def _pg_engine() -> Engine:
     return engine
 
 
+def _create_schema() -> None:
+    base = make_engine(PG_BASE_URL)
+    try:
+        with base.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+    finally:
+        base.dispose()
+    atexit.register(_drop_schema)
+
+
+def _drop_schema() -> None:
+    engine = _pg_state.get("engine")
+    if isinstance(engine, Engine):
+        engine.dispose()
+    base = make_engine(PG_BASE_URL)
+    try:
+        with base.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+    except Exception:  # noqa: BLE001 - best effort at exit; a leftover schema harms nobody
+        pass
+    finally:
+        base.dispose()
+
+
 def _unreachable(reason: str) -> None:
-    message = f"PostgreSQL unreachable at {PG_URL}: {reason.splitlines()[0]}"
+    message = f"PostgreSQL unreachable at {PG_BASE_URL}: {reason.splitlines()[0]}"
     if REQUIRE_PG:
         pytest.fail(message + " (DUBAN_REQUIRE_PG=1)")
     pytest.skip(message)

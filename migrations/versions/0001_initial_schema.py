@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:47:19.082641
+Create Date: 2026-11-22 07:52:59.191518
 """
 from typing import Sequence, Union
 
@@ -176,19 +176,23 @@ def upgrade() -> None:
     sa.Column('rating', sa.String(length=16), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_check_at', models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('successor_created', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['directive_id'], ['directive.id'], ),
     sa.ForeignKeyConstraint(['lead_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['leader_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['parent_id'], ['task.id'], ),
     sa.ForeignKeyConstraint(['series_id'], ['task.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('series_id', 'occurrence')
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_code'), ['code'], unique=True)
         batch_op.create_index(batch_op.f('ix_task_directive_id'), ['directive_id'], unique=False)
         batch_op.create_index('ix_task_lead_status', ['lead_unit_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_leader_id'), ['leader_id'], unique=False)
+        batch_op.create_index('ix_task_next_check', ['next_check_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_series_id'), ['series_id'], unique=False)
         batch_op.create_index('ix_task_status_due', ['status', 'due_at'], unique=False)
@@ -267,6 +271,7 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notified_at', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['by_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -348,6 +353,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_status_due')
         batch_op.drop_index(batch_op.f('ix_task_series_id'))
         batch_op.drop_index(batch_op.f('ix_task_parent_id'))
+        batch_op.drop_index('ix_task_next_check')
         batch_op.drop_index(batch_op.f('ix_task_leader_id'))
         batch_op.drop_index('ix_task_lead_status')
         batch_op.drop_index(batch_op.f('ix_task_directive_id'))

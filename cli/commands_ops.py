@@ -1,0 +1,133 @@
+"""Operations: ``duban tick``, ``duban summary``, ``duban dispatch``, ``duban outbox …``,
+``duban serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.commands_tasks import JsonOpt, NowOpt
+from cli.main import app
+from cli.runtime import console, done, emit_json, open_session, parse_moment
+
+outbox_app = typer.Typer(help="通知发件箱", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@app.command()
+def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
+    from engine.escalation import plan
+    from engine.planned import planned_json
+
+    moment = parse_moment(now)
+    with open_session() as session:
+        created = plan(session=session, now=moment)
+    if json_out:
+        emit_json(planned_json(created))
+        return
+    table = Table("类型", "事项ID", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
+    labels = {"reminder": "到期提醒", "escalation": "升级督办", "stale": "进展滞后",
+              "milestone": "阶段节点", "recheck": "回头看", "occurrence": "周期任务"}
+    for p in created[:200]:
+        table.add_row(labels.get(p.kind, p.kind), str(p.task_id or ""), str(p.level or ""),
+                      p.recipient)
+    console.print(table)
+
+
+@app.command()
+def summary(
+    now: NowOpt = None,
+    send: Annotated[bool, typer.Option("--send", help="通过发件箱推送给领导和督查室")] = False,
+    reports: Annotated[Path | None, typer.Option("--reports", help="报告目录")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """生成每日调度（全市及各分管领导范围），保存 Markdown 报告，可 --send 推送。"""
+    from config.settings import get_settings
+    from engine.daily import run_daily_summary
+    from engine.summary_render import render_rich
+
+    moment = parse_moment(now)
+    with open_session() as session:
+        result = run_daily_summary(session=session, now=moment, send=send,
+                                   reports_dir=reports or get_settings().reports_dir)
+    if json_out:
+        emit_json({"date": result.local_date, "path": result.path, "queued": result.queued,
+                   "whole": result.whole.as_dict(),
+                   "leaders": {k: v.as_dict() for k, v in result.scoped.items()}})
+        return
+    console.print(render_rich(result.whole))
+    done(f"调度报告已保存：{result.path}" + (f"；已排队推送 {result.queued} 条" if send else ""))
+
+
+@app.command()
+def dispatch(
+    now: NowOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help="本次最多处理条数")] = 500,
+    json_out: JsonOpt = False,
+) -> None:
+    """投递发件箱中到期的通知（失败自动退避重试，超过次数转为死信）。"""
+    import asyncio
+
+    from config.settings import get_settings
+    from engine.dispatch import dispatch_once
+    from engine.lease import this_holder
+    from notifiers.registry import build_notifiers
+
+    notifiers = build_notifiers(get_settings(), compact_console=True)
+    with open_session() as session:
+        clock = (lambda: parse_moment(now)) if now else (lambda: parse_moment(None))
+        report = asyncio.run(dispatch_once(session=session, notifiers=notifiers, now=clock,
+                                           limit=limit, worker=this_holder()))
+    if json_out:
+        emit_json(report.as_dict())
+        return
+    done(f"领取 {report.claimed} 条：发送 {report.sent}，待重试 {report.retried}，死信 {report.dead}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|dead|cancelled")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+    json_out: JsonOpt = False,
+) -> None:
+    """查看发件箱。"""
+    from engine.errors import InvalidInput
+    from engine.outbox_views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
+
+    if status is not None and status not in OUTBOX_STATUS_LABELS:
+        raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(OUTBOX_STATUS_LABELS)}")
+    with open_session() as session:
+        rows = outbox_rows(session, status=status, limit=limit)
+        stats = outbox_stats(session)
+    if json_out:
+        emit_json({"stats": stats, "messages": rows})
+        return
+    table = Table("ID", "类型", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
+                  title="发件箱：" + "，".join(f"{OUTBOX_STATUS_LABELS[k]} {v}" for k, v in stats.items()))
+    for r in rows:
+        table.add_row(str(r["id"]), r["kind"], str(r["level"] or ""), r["recipient"],
+                      OUTBOX_STATUS_LABELS[r["status"]], str(r["attempts"]),
+                      (r["next_attempt_at"] or "")[:16], r["channel"] or "", r["last_error"] or "")
+    console.print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="死信 ID")] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="重新投递全部死信")] = False,
+    now: NowOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """把死信重新放回发件箱。"""
+    from engine.dispatch import requeue
+    from engine.errors import InvalidInput
+
+    if not ids and not dead:
+        raise InvalidInput("请指定死信 ID，或使用 --dead 重新投递全部死信")
+    with open_session() as session:
+        count = requeue(session, ids=ids or None, now=parse_moment(now))
+    emit_json({"requeued": count}) if json_out else done(f"已重新排队 {count} 条")

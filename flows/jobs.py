@@ -1,0 +1,104 @@
+"""The scheduled jobs as plain functions of ``now``: what both runners (the embedded
+APScheduler and Prefect flows) execute. Each opens its own session on the configured database.
+
+The daily summary is guarded by a database uniqueness key per local day, so two schedulers (or
+a retried flow) never build and send it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from config.settings import get_settings
+from engine.db import make_engine, session_scope
+from models import JobFire
+
+
+@contextmanager
+def job_session(database_url: str | None = None) -> Iterator[Session]:
+    engine = make_engine(database_url or get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def escalate_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """One escalation pass (reminders, levels, stale nudges, milestones, occurrences)."""
+    from engine.escalation import plan
+
+    with job_session(database_url) as session:
+        created = plan(session=session, now=_now(now))
+    return {"created": len(created)}
+
+
+def dispatch_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """Deliver due outbox rows through the configured channels until none is due."""
+    from engine.dispatch import dispatch_once, release_orphans
+    from engine.lease import this_holder
+    from notifiers.registry import build_notifiers
+
+    notifiers = build_notifiers(get_settings(), compact_console=True)
+    total: dict[str, Any] = {"sent": 0, "retried": 0, "dead": 0}
+    with job_session(database_url) as session:
+        release_orphans(session)
+        while True:
+            clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+            report = asyncio.run(dispatch_once(session=session, notifiers=notifiers,
+                                               now=clock, worker=this_holder()))
+            for key in total:
+                total[key] += getattr(report, key)
+            if report.claimed == 0:
+                return total
+
+
+def summary_job(now: datetime | None = None, database_url: str | None = None,
+                send: bool = True) -> dict[str, Any]:
+    """The daily summary of ``now``'s local day, once per day whoever fires it."""
+    from engine.daily import is_summary_day, run_daily_summary
+    from engine.policy_store import get_policy, zone_for
+
+    moment = _now(now)
+    with job_session(database_url) as session:
+        if not is_summary_day(moment, session):
+            return {"skipped": "非工作日"}
+        local_date = moment.astimezone(zone_for(get_policy(session))).date().isoformat()
+        if not claim_fire(session, key=f"daily-summary:{local_date}", now=moment):
+            return {"skipped": "今日调度已生成"}
+        result = run_daily_summary(session=session, now=moment, send=send,
+                                   reports_dir=get_settings().reports_dir)
+    return {"date": result.local_date, "path": result.path, "queued": result.queued}
+
+
+def recheck_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """Tell the office about 回头看 re-checks that fell due."""
+    from engine.periodic import notify_due_rechecks
+
+    with job_session(database_url) as session:
+        created = notify_due_rechecks(session=session, now=_now(now))
+    return {"created": len(created)}
+
+
+def claim_fire(session: Session, *, key: str, now: datetime) -> bool:
+    """Insert the fire key; ``False`` if this moment's job already ran (any scheduler)."""
+    from engine.lease import this_holder
+
+    session.add(JobFire(key=key, fired_at=now, holder=this_holder()))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

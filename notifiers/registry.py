@@ -1,0 +1,34 @@
+"""Building the configured channels, in the order they are tried for each message."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from engine.errors import InvalidInput
+from notifiers.base import Notifier
+
+KNOWN = ("telegram", "apprise", "console")
+
+
+def build_notifiers(settings: Settings, *, compact_console: bool = False) -> list[Notifier]:
+    """The channels named in ``settings.notifiers``; Telegram only when a token is set.
+
+    Heavy client libraries are imported only for the channels actually used.
+    """
+    out: list[Notifier] = []
+    for name in settings.notifiers:
+        if name not in KNOWN:
+            raise InvalidInput(f"未知的通知渠道“{name}”，可用：{'、'.join(KNOWN)}")
+        if name == "telegram" and settings.telegram_token:
+            from notifiers.telegram import TelegramNotifier
+
+            out.append(TelegramNotifier(token=settings.telegram_token,
+                                        base_url=settings.telegram_base_url))
+        elif name == "apprise":
+            from notifiers.apprise_channel import AppriseNotifier
+
+            out.append(AppriseNotifier())
+        elif name == "console":
+            from notifiers.console import ConsoleNotifier
+
+            out.append(ConsoleNotifier(compact=compact_console))
+    return out
