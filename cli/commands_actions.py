@@ -146,6 +146,7 @@ def task_recheck(
     passed: Annotated[bool, typer.Option("--passed/--failed", help="回头看是否通过")] = True,
     note: Annotated[str, typer.Option("--note", help="回头看情况")] = "",
     schedule: Annotated[str | None, typer.Option("--schedule", help="只安排回头看时间")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="未通过时的整改时限，如 3个工作日内")] = None,
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """回头看：记录结果（未通过则重新打开），或用 --schedule 安排时间。"""
@@ -154,7 +155,7 @@ def task_recheck(
     def call(**kw: Any) -> Any:
         if schedule is not None:
             return schedule_recheck(when=schedule, **kw)
-        return record_recheck(passed=passed, note=note, **kw)
+        return record_recheck(passed=passed, note=note, new_due=due, **kw)
 
     _run(task, as_, now, json_out, "已记录回头看", call)
 

@@ -131,3 +131,29 @@ def outbox_retry(
     with open_session() as session:
         count = requeue(session, ids=ids or None, now=parse_moment(now))
     emit_json({"requeued": count}) if json_out else done(f"已重新排队 {count} 条")
+
+
+@app.command()
+def serve(
+    dispatch_interval: Annotated[float, typer.Option("--dispatch-interval", help="投递间隔（秒）")] = 5.0,
+    bot: Annotated[bool, typer.Option("--bot/--no-bot", help="同时运行 Telegram 机器人")] = True,
+) -> None:
+    """常驻运行：内置调度器（提醒升级、每日 15:00 调度、回头看）、通知投递和机器人。"""
+    import asyncio
+
+    from cli.runtime import database_url
+    from flows.embedded import ServeOptions
+    from flows.embedded import serve as run_serve
+
+    with open_session():
+        pass  # refuse early, in Chinese, if the database is not initialised
+
+    def started(table: list) -> None:  # type: ignore[type-arg]
+        for job in table:
+            console.print(f"  已计划：{job.description}（{job.name}，cron {job.cron}，{job.timezone}）")
+        console.print("duban serve 已启动，按 Ctrl-C 停止")
+
+    options = ServeOptions(database_url=database_url(), dispatch_interval=dispatch_interval,
+                           with_bot=bot, on_started=started)
+    asyncio.run(run_serve(options))
+    done("duban serve 已停止")

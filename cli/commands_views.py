@@ -44,6 +44,8 @@ def demo(
     json_out: JsonOpt = False,
 ) -> None:
     """演示：建一个示例城市，登记批示、会议、督查事项，模拟一个月的办理与督办。"""
-    from cli.demo_show import run_demo
+    from demo.run import run_demo
 
-    run_demo(directory=directory, days=days, json_out=json_out)
+    figures = run_demo(directory=directory, days=days, json_out=json_out)
+    if json_out:
+        emit_json(figures)

@@ -38,6 +38,7 @@ def _global(
 def _register() -> None:
     from cli import (  # noqa: F401
         commands_actions,
+        commands_bot,
         commands_ops,
         commands_org,
         commands_tasks,
@@ -77,9 +78,9 @@ def run(argv: list[str] | None = None) -> int:
     except click_errors.UsageError as exc:
         err_console.print(f"[red]用法错误：[/red]{_usage_text(exc)}（用 --help 查看用法）")
         code = 2
-    except (click_errors.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click_errors.Abort, typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("已中止")
         code = 130
     except Exception as exc:  # noqa: BLE001 - the boundary: log it, show one Chinese line

@@ -79,6 +79,7 @@ def open_session() -> Iterator[Session]:
     from engine.db import make_engine, session_scope, sqlite_path
     from engine.errors import DubanError
     from engine.policy_store import get_policy
+    from engine.schema import SCHEMA_REVISION
 
     path = sqlite_path(database_url())
     if path is not None and not path.exists():
@@ -87,10 +88,12 @@ def open_session() -> Iterator[Session]:
     try:
         with session_scope(engine) as session:
             try:
-                session.execute(text("SELECT version_num FROM alembic_version")).first()
+                row = session.execute(text("SELECT version_num FROM alembic_version")).first()
             except DBAPIError:
                 session.rollback()
                 raise DubanError("数据库尚未初始化，请先运行 duban init") from None
+            if row is None or row[0] != SCHEMA_REVISION:
+                raise DubanError("数据库结构版本与程序不一致，请先运行 duban init 升级")
             _STATE["tz"] = get_policy(session).timezone
             yield session
     finally:

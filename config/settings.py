@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     # Channels the dispatcher uses, tried in this order per message (telegram, apprise, console).
     notifiers: list[str] = ["telegram", "apprise", "console"]
+    # Outgoing mail server as an Apprise URL without recipient, e.g.
+    # "mailtos://user:pass@smtp.example.org:465?from=duban@example.org"; unset = no email.
+    smtp_url: str | None = None
+    # Seconds an Apprise channel (email, DingTalk, WeCom, Feishu …) may take per attempt.
+    apprise_timeout: float = 15.0
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from config.policy import Policy, parse_hhmm
 from engine import lifecycle, outbox
@@ -24,7 +24,7 @@ from engine.periodic import create_due_occurrences, notify_due_rechecks
 from engine.planned import Planned
 from engine.policy_store import get_policy, zone_for
 from engine.recipients import escalation_recipients, task_unit_people
-from models import Milestone, Person, Task
+from models import Milestone, Person, Recheck, Task
 
 ASKS = {
     0: "按时限办结；如确有困难，先与分管领导沟通后申请延期",
@@ -133,3 +133,28 @@ def _milestones(session: Session, task: Task, now: datetime,
                             key=f"milestone:{stone.id}:v{task.deadline_version}:{phase}",
                             headline=headline, ask="按节点完成并反馈")
     return fired, min(upcoming) if upcoming else None
+
+
+def next_work_at(session: Session) -> datetime | None:
+    """The earliest moment at which a pass would have anything to do (``None``: nothing is
+    scheduled). Lets a runner sleep until then instead of polling."""
+    candidates = [
+        session.exec(select(func.min(Task.next_check_at)).where(
+            col(Task.status).in_(lifecycle.LADDER_STATUSES))).one(),
+        session.exec(select(func.min(Recheck.due_at)).where(
+            col(Recheck.done_at).is_(None), col(Recheck.notified_at).is_(None))).one(),
+        session.exec(select(func.min(Task.due_at)).where(
+            col(Task.recurrence_text).is_not(None), Task.successor_created == False,  # noqa: E712
+            col(Task.status).not_in(("cancelled", "draft")))).one(),
+    ]
+    moments = [as_utc(m) for m in candidates if m is not None]
+    return min(moments) if moments else None
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """Aggregates bypass the column type on SQLite: make the value aware UTC again."""
+    from datetime import UTC
+
+    if isinstance(value, str):  # SQLite returns min() of a datetime column as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

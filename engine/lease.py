@@ -47,7 +47,7 @@ def acquire(session: Session, *, name: str, holder: str, now: datetime, what: st
         lease.holder, lease.heartbeat_at, now
     ):
         session.rollback()
-        raise AlreadyRunning(f"{what}已在运行（{lease.holder}），同一数据库只能有一个")
+        raise AlreadyRunning(f"{what} 已在运行（{lease.holder}），同一数据库只能有一个")
     if lease is None:
         lease = Lease(name=name, holder=holder, heartbeat_at=now)
     lease.holder, lease.heartbeat_at = holder, now
@@ -56,7 +56,7 @@ def acquire(session: Session, *, name: str, holder: str, now: datetime, what: st
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise AlreadyRunning(f"{what}已在运行，同一数据库只能有一个") from None
+        raise AlreadyRunning(f"{what} 已在运行，同一数据库只能有一个") from None
 
 
 def renew(session: Session, *, name: str, holder: str, now: datetime) -> bool:

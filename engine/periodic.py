@@ -32,7 +32,8 @@ def create_due_occurrences(*, session: Session, now: datetime) -> list[Planned]:
     for task in due:
         successor = _next_occurrence(session, task, now)
         created.append(Planned("occurrence", successor.id, 0, "", f"occurrence:{successor.code}"))
-    session.commit()
+    if created:
+        session.commit()
     return created
 
 
@@ -68,6 +69,8 @@ def notify_due_rechecks(*, session: Session, now: datetime) -> list[Planned]:
         select(Recheck).where(col(Recheck.done_at).is_(None), col(Recheck.notified_at).is_(None),
                               col(Recheck.due_at) <= now)
     ).all()
+    if not rows:
+        return []
     created: list[Planned] = []
     office = office_people(session)
     for recheck in rows:

@@ -49,14 +49,22 @@ def _open_recheck(session: Session, task: Task) -> Recheck:
 @service
 def record_recheck(
     *, session: Session, task: str | int, actor: Person | None, passed: bool, note: str,
-    now: datetime,
+    now: datetime, new_due: str | None = None,
 ) -> Recheck:
-    """Record the re-check result; a failed one reopens the task (closed → in_progress)."""
+    """Record the re-check result; a failed one reopens the task (closed → in_progress).
+
+    ``new_due`` (any deadline expression, counted from ``now``) gives the reopened task its
+    rectification deadline; the original deadline is kept and the ladder restarts.
+    """
     row = find_task(session, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     if not passed and not note.strip():
         raise InvalidInput("回头看发现问题时须写明问题")
+    if passed and new_due:
+        raise InvalidInput("回头看通过时无需设定整改时限")
+    if new_due:
+        resolve_due(session, text=new_due, issued_at=now)  # refuse a bad expression up front
     recheck = _open_recheck(session, row)
     recheck.done_at, recheck.by_id = now, actor.id if actor else None
     recheck.result, recheck.note = ("passed" if passed else "reopened"), note or None
@@ -69,6 +77,15 @@ def record_recheck(
         lifecycle.transition(session, task=row, action="reopen", actor=actor, now=now,
                              detail={"reason": note})
         row.closed_at, row.rating = None, None
+        if new_due:
+            _set_rectification_due(session, row, new_due, now)
         session.flush()
         notify.task_reopened(session, task=row, reason=note, now=now, seq=recheck.id or 0)
     return recheck
+
+
+def _set_rectification_due(session: Session, task: Task, text: str, now: datetime) -> None:
+    resolved = resolve_due(session, text=text, issued_at=now)
+    task.due_at, task.due_text = resolved.due_at, resolved.text
+    task.deadline_version += 1
+    task.escalation_level, task.escalated_at = 0, None

@@ -8,6 +8,10 @@ from sqlalchemy.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
+SCHEMA_REVISION = "0001"
+"""The newest migration; commands refuse a database at another revision (a test keeps this equal
+to Alembic's head, so the CLI need not import Alembic to check)."""
+
 
 def alembic_config(url: str) -> object:
     from alembic.config import Config

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:52:59.191518
+Create Date: 2026-11-22 07:59:21.409722
 """
 from typing import Sequence, Union
 
@@ -49,6 +49,12 @@ def upgrade() -> None:
     sa.Column('fired_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('holder', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('lease',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=128), nullable=False),
+    sa.Column('heartbeat_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('setting',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -383,6 +389,7 @@ def downgrade() -> None:
     op.drop_table('unit')
     op.drop_table('summary_run')
     op.drop_table('setting')
+    op.drop_table('lease')
     op.drop_table('job_fire')
     op.drop_table('counter')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

@@ -1,0 +1,81 @@
+"""``duban bot`` (the Telegram bot) and ``duban person invite`` (one-time binding codes)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.commands_org import person_app
+from cli.main import app
+from cli.runtime import console, database_url, done, emit_json, open_session, parse_moment
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+
+
+@person_app.command("invite")
+def person_invite(name: str, json_out: JsonOpt = False) -> None:
+    """生成一次性 Telegram 绑定码（限期有效，只能使用一次；再次生成会作废旧码）。"""
+    from engine.binding import create_invite, invite_expires_at
+    from engine.directory import find_person
+    from engine.policy_store import get_policy, zone_for
+    from engine.timefmt import iso_local, local_text
+
+    with open_session() as session:
+        person = find_person(session, name)
+        now = parse_moment(None)
+        code = create_invite(session=session, person=person, now=now)
+        expires, tz = invite_expires_at(now), zone_for(get_policy(session))
+    if json_out:
+        emit_json({"person": person.name, "code": code, "expires_at": iso_local(expires, tz)})
+        return
+    done(f"已为 {person.name} 生成绑定码：[bold]{code}[/bold]（有效至 {local_text(expires, tz)}，"
+         "仅可使用一次）")
+    console.print(f"请 {person.name} 在 Telegram 中向督办机器人发送：/bind {code}")
+
+
+@app.command("bot")
+def bot() -> None:
+    """运行 Telegram 机器人，供责任单位签收、反馈、申请办结和延期（Ctrl-C 停止）。"""
+    import asyncio
+
+    from config.settings import get_settings
+    from engine.errors import DubanError
+
+    settings = get_settings()
+    if not settings.telegram_token:
+        raise DubanError("未设置 DUBAN_TELEGRAM_TOKEN（机器人令牌），无法启动机器人")
+    with open_session():
+        pass  # refuses early, in Chinese, when the database is missing or not initialised
+    console.print("督办机器人已启动，按 Ctrl-C 停止。")
+    asyncio.run(_serve(settings.telegram_token, settings.telegram_base_url))
+    done("督办机器人已停止")
+
+
+async def _serve(token: str, base_url: str) -> None:
+    """Run the bot until SIGINT/SIGTERM; PTB start-up errors become Chinese refusals."""
+    import asyncio
+    import signal
+    from datetime import UTC, datetime
+
+    from telegram.error import InvalidToken, TelegramError
+
+    from engine.db import make_engine
+    from engine.errors import DubanError
+    from notifiers.telegram_bot import run_bot
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    engine = make_engine(database_url())
+    try:
+        await run_bot(engine=engine, token=token, base_url=base_url,
+                      clock=lambda: datetime.now(UTC), stop=stop)
+    except InvalidToken:
+        raise DubanError("Telegram 拒绝了机器人令牌，请检查 DUBAN_TELEGRAM_TOKEN") from None
+    except TelegramError as exc:
+        raise DubanError(f"无法连接 Telegram Bot API（{exc}），请检查网络或 "
+                         "DUBAN_TELEGRAM_BASE_URL") from None
+    finally:
+        engine.dispose()

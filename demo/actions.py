@@ -1,0 +1,108 @@
+"""Turning the demo script into engine service calls (the one write path), with a line to print."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from demo.city import OFFICE, TASKS, Act, DirectiveSpec, TaskSpec
+from engine.directory import find_person, find_task
+from engine.errors import DubanError
+from engine.labels import DIRECTIVE_KIND_LABELS
+from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, TaskCreate
+
+VERB_LABELS = {"ack": "签收", "progress": "反馈进展", "complete": "申请办结", "verify": "审核销号",
+               "return": "退回", "extend": "申请延期", "approve": "批准延期", "reject": "驳回延期",
+               "recheck_fail": "回头看未通过，重新打开"}
+
+
+def register_directive(session: Session, spec: DirectiveSpec, codes: dict[str, str],
+                       directive_ids: dict[str, int], at: datetime) -> list[str]:
+    """Register a directive and create and assign its tasks; return lines to print."""
+    from engine.directives import create_directive
+
+    office = find_person(session, OFFICE)
+    issuer = find_person(session, spec.by) if spec.by else None
+    data = DirectiveCreate(kind=spec.kind, title=spec.title, text=spec.text, issued_at=at,
+                           issued_by_id=issuer.id if issuer else None, read_only=spec.read_only,
+                           parent_id=directive_ids.get(spec.parent or ""))
+    actor = issuer if spec.kind == "followup" else office
+    directive = create_directive(session=session, data=data, actor=actor, now=at)
+    directive_ids[spec.key] = directive.id or 0
+    kind = DIRECTIVE_KIND_LABELS[spec.kind]
+    who = f"{issuer.name}{issuer.title}" if issuer else "督查室"
+    lines = [f"[bold cyan]{kind}[/] {who}：{spec.title}" + ("（阅示，不生成事项）" if spec.read_only else "")]
+    for task in [t for t in TASKS if t.directive == spec.key]:
+        lines.append(_create_and_assign(session, task, directive.id or 0, codes, at))
+    return lines
+
+
+def _create_and_assign(session: Session, spec: TaskSpec, directive_id: int,
+                       codes: dict[str, str], at: datetime) -> str:
+    from engine.tasks import assign_task, create_task
+
+    office = find_person(session, OFFICE)
+    data = TaskCreate(directive_id=directive_id, title=spec.title, lead_unit=spec.lead,
+                      co_units=list(spec.co), due=spec.due, priority=spec.priority,
+                      leader=spec.leader, target=spec.target, measure=spec.measure,
+                      parent_id=find_task(session, codes[spec.parent]).id if spec.parent else None,
+                      milestones=[MilestoneCreate(title=t, due=d) for t, d in spec.milestones])
+    task = create_task(session=session, data=data, actor=office, now=at)
+    task = assign_task(session=session, task=task.code, actor=office, now=at + timedelta(minutes=1))
+    codes[spec.key] = task.code
+    local = task.due_at.astimezone(at.tzinfo)
+    return f"  交办 {task.code} {task.title}（时限：{spec.due} → {local:%m-%d %H:%M}）"
+
+
+def perform(session: Session, act: Act, codes: dict[str, str], at: datetime) -> str:
+    """Carry out one scripted action; a refusal is shown as the unit would see it."""
+    code = codes.get(act.task, act.task)
+    actor = find_person(session, act.who)
+    try:
+        _call(session, act, code, actor, at)
+    except DubanError as exc:
+        return f"{act.who} {VERB_LABELS[act.verb]} {code}：[red]被拒绝[/]（{exc}）"
+    return f"{act.who} {VERB_LABELS[act.verb]} {code}" + _detail(act)
+
+
+def _detail(act: Act) -> str:
+    for key in ("text", "evidence", "reason", "note"):
+        if key in act.args:
+            return f"：{act.args[key]}"
+    return ""
+
+
+def _call(session: Session, act: Act, code: str, actor: object, at: datetime) -> None:
+    from engine import actions, extensions, rechecks
+
+    a: dict = dict(act.args)  # type: ignore[type-arg]
+    common = {"session": session, "task": code, "actor": actor, "now": at}
+    verb = act.verb
+    if verb == "ack":
+        actions.acknowledge(**common)
+    elif verb == "progress":
+        actions.report_progress(**common, text=a["text"], achieved=a.get("achieved"))
+    elif verb == "complete":
+        actions.request_completion(**common, evidence=a["evidence"], achieved=a.get("achieved"))
+    elif verb == "verify":
+        actions.verify_and_close(**common, rating=a["rating"])
+    elif verb == "return":
+        actions.return_task(**common, reason=a["reason"])
+    elif verb == "extend":
+        extensions.request_extension(**common, new_due=a["to"], reason=a["reason"])
+    elif verb in ("approve", "reject"):
+        request = _pending_extension(session, code)
+        extensions.decide_extension(session=session, request_id=request, actor=actor,  # type: ignore[arg-type]
+                                    approve=verb == "approve", now=at, note=a.get("note", ""))
+    elif verb == "recheck_fail":
+        rechecks.record_recheck(**common, passed=False, note=a["note"], new_due=a.get("due"))
+
+
+def _pending_extension(session: Session, code: str) -> int:
+    from sqlmodel import select
+
+    task = find_task(session, code)
+    row = session.exec(select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")).first()
+    return row.id if row and row.id else 0
