@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cli.commands_tasks import AsOpt, JsonOpt, NowOpt, extension_app, task_app
-from cli.runtime import actor, done, emit_json, open_session, parse_moment
+from cli.runtime import actor, done, emit_json, local_zone, open_session, parse_moment
 
 
 def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
@@ -26,7 +27,7 @@ def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
     if json_out:
         emit_json(row)
     else:
-        done(f"{verb}：{row['code']} {row['title']}（状态：{row['status_label']}）")
+        done(escape(f"{verb}：{row['code']} {row['title']}（状态：{row['status_label']}）"))
 
 
 @task_app.command("assign")
@@ -170,9 +171,10 @@ def _decide(request_id: int, as_: str, now: str | None, json_out: bool, approve:
         request = decide_extension(session=session, request_id=request_id,
                                    actor=actor(session, as_), approve=approve, now=moment,
                                    note=note)
-        row = {"id": request.id, "task_id": request.task_id, "status": request.status,
-               "requested_due_text": request.requested_due_text,
-               "requested_due_at": request.requested_due_at.isoformat()}
+        row: dict[str, Any] = {
+            "id": request.id, "task_id": request.task_id, "status": request.status,
+            "requested_due_text": request.requested_due_text,
+            "requested_due_at": request.requested_due_at.astimezone(local_zone()).isoformat()}
     if json_out:
         emit_json(row)
     else:

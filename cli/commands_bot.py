@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 from typing import Annotated
 
 import typer
@@ -11,6 +13,8 @@ from cli.main import app
 from cli.runtime import console, database_url, done, emit_json, open_session, parse_moment
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+BOT_LOG = "duban-bot.log"
+"""Where ``duban bot`` writes its log (INFO and up, with tracebacks)."""
 
 
 @person_app.command("invite")
@@ -47,16 +51,38 @@ def bot() -> None:
         raise DubanError("未设置 DUBAN_TELEGRAM_TOKEN（机器人令牌），无法启动机器人")
     with open_session():
         pass  # refuses early, in Chinese, when the database is missing or not initialised
-    console.print("督办机器人已启动，按 Ctrl-C 停止。")
+    _configure_logging(settings.log_level)
+    console.print(f"督办机器人已启动，按 Ctrl-C 停止（日志：{BOT_LOG}）。")
     asyncio.run(_serve(settings.telegram_token, settings.telegram_base_url))
     done("督办机器人已停止")
+
+
+class _OneLine(logging.Formatter):
+    """Console lines without tracebacks (those go to the log file)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = copy.copy(record)
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return super().format(record)
+
+
+def _configure_logging(level: str) -> None:
+    """Warnings on the console in one line each; everything from INFO, with tracebacks, in
+    ``BOT_LOG``."""
+    console_handler = logging.StreamHandler()
+    console_handler.setLevel(level.upper())
+    console_handler.setFormatter(_OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler = logging.FileHandler(BOT_LOG, encoding="utf-8")
+    file_handler.setLevel(logging.INFO)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[console_handler, file_handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
 
 async def _serve(token: str, base_url: str) -> None:
     """Run the bot until SIGINT/SIGTERM; PTB start-up errors become Chinese refusals."""
     import asyncio
     import signal
-    from datetime import UTC, datetime
 
     from telegram.error import InvalidToken, TelegramError
 
@@ -70,8 +96,7 @@ async def _serve(token: str, base_url: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     engine = make_engine(database_url())
     try:
-        await run_bot(engine=engine, token=token, base_url=base_url,
-                      clock=lambda: datetime.now(UTC), stop=stop)
+        await run_bot(engine=engine, token=token, base_url=base_url, stop=stop)
     except InvalidToken:
         raise DubanError("Telegram 拒绝了机器人令牌，请检查 DUBAN_TELEGRAM_TOKEN") from None
     except TelegramError as exc:

@@ -73,12 +73,14 @@ def dispatch(
     import asyncio
 
     from config.settings import get_settings
-    from engine.dispatch import dispatch_once
+    from engine.dispatch import dispatch_once, release_orphans
     from engine.lease import this_holder
     from notifiers.registry import build_notifiers
 
     notifiers = build_notifiers(get_settings(), compact_console=True)
     with open_session() as session:
+        # Rows claimed by a dispatcher that was killed would otherwise wait for CLAIM_LEASE.
+        release_orphans(session)
         clock = (lambda: parse_moment(now)) if now else (lambda: parse_moment(None))
         report = asyncio.run(dispatch_once(session=session, notifiers=notifiers, now=clock,
                                            limit=limit, worker=this_holder()))

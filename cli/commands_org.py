@@ -6,10 +6,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.main import app
-from cli.runtime import console, database_url, done, emit_json, open_session, parse_moment
+from cli.runtime import (
+    console,
+    database_url,
+    done,
+    emit_json,
+    engine_for,
+    open_session,
+    parse_moment,
+)
 
 unit_app = typer.Typer(help="单位管理", no_args_is_help=True)
 person_app = typer.Typer(help="人员管理", no_args_is_help=True)
@@ -38,11 +47,10 @@ def init(
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
     from config.orgfile import load_org_file
-    from engine.db import make_engine
     from engine.schema import upgrade
 
     org = load_org_file(config) if config is not None else None
-    engine = make_engine(database_url(), create_dirs=True)
+    engine = engine_for(database_url(), create_dirs=True)
     try:
         revision = upgrade(engine)
     finally:
@@ -56,7 +64,7 @@ def init(
     if json_out:
         emit_json({"database": database_url(), "revision": revision, **counts})
         return
-    done(f"数据库已就绪（版本 {revision}）：{database_url()}")
+    done(f"数据库已就绪（版本 {revision}）：{escape(database_url())}")
     if counts:
         done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
              "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))
@@ -79,7 +87,7 @@ def unit_add(
         unit = add_unit(session=session, spec=spec, actor=None, now=parse_moment(None))
         row = {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
                "parent": parent, "short_names": unit.short_names}
-    emit_json(row) if json_out else done(f"已登记单位 {unit.code} {unit.name}")
+    emit_json(row) if json_out else done(escape(f"已登记单位 {unit.code} {unit.name}"))
 
 
 @unit_app.command("list")
@@ -93,15 +101,17 @@ def unit_list(json_out: JsonOpt = False) -> None:
     with open_session() as session:
         units = session.exec(select(Unit).order_by(Unit.code)).all()
         codes = {u.id: u.code for u in units}
-        rows = [{"id": u.id, "code": u.code, "name": u.name, "kind": u.kind,
-                 "parent": codes.get(u.parent_id or 0), "short_names": u.short_names} for u in units]
+        rows: list[dict[str, Any]] = [
+            {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind,
+             "parent": codes.get(u.parent_id or 0), "short_names": u.short_names} for u in units]
     if json_out:
         emit_json(rows)
         return
     table = Table("代码", "名称", "类型", "上级", "简称", title=f"单位（{len(rows)}）")
     for r in rows:
-        table.add_row(r["code"], r["name"], UNIT_KIND_LABELS.get(r["kind"], r["kind"]),
-                      r["parent"] or "", "、".join(r["short_names"]))
+        table.add_row(*(escape(cell) for cell in (
+            r["code"], r["name"], UNIT_KIND_LABELS.get(r["kind"], r["kind"]), r["parent"] or "",
+            "、".join(r["short_names"]))))
     console.print(table)
 
 
@@ -129,7 +139,7 @@ def person_add(
         person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None))
         row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
                "roles": person.roles, "aliases": person.aliases}
-    emit_json(row) if json_out else done(f"已登记人员 {person.name}（{person.title or '无职务'}）")
+    emit_json(row) if json_out else done(escape(f"已登记人员 {person.name}（{person.title or '无职务'}）"))
 
 
 @person_app.command("list")
@@ -143,17 +153,18 @@ def person_list(json_out: JsonOpt = False) -> None:
 
     with open_session() as session:
         units = {u.id: u.name for u in session.exec(select(Unit)).all()}
-        people = session.exec(select(Person).order_by(Person.id)).all()
-        rows = [{"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
-                 "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
-                 "telegram_bound": p.telegram_chat_id is not None, "email": p.email}
-                for p in people]
+        people = session.exec(select(Person).order_by(Person.id)).all()  # type: ignore[arg-type]
+        rows: list[dict[str, Any]] = [
+            {"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
+             "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
+             "telegram_bound": p.telegram_chat_id is not None, "email": p.email}
+            for p in people]
     if json_out:
         emit_json(rows)
         return
     table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", title=f"人员（{len(rows)}）")
     for r in rows:
-        table.add_row(r["name"], r["title"], r["unit"] or "",
-                      "、".join(ROLE_LABELS.get(x, x) for x in r["roles"]),
-                      "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")
+        table.add_row(*(escape(cell) for cell in (
+            r["name"], r["title"], r["unit"] or "", "、".join(ROLE_LABELS.get(x, x) for x in r["roles"]),
+            "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")))
     console.print(table)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cli.main import app
 from cli.render import print_lineage, print_task, print_task_table
@@ -56,7 +57,7 @@ def directive_add(
         directive = create_directive(session=session, data=data, actor=actor(session, as_),
                                      now=moment)
         row = _directive_row(directive, issuer.name if issuer else None)
-    emit_json(row) if json_out else done(f"已登记来源事项 #{row['id']}：{row['title']}")
+    emit_json(row) if json_out else done(escape(f"已登记来源事项 #{row['id']}：{row['title']}"))
 
 
 def _read_text(path: Path) -> str:
@@ -138,8 +139,8 @@ def task_add(
         if assign:
             task = assign_task(session=session, task=task.code, actor=who, now=moment)
         row = task_rows(session, [task], moment)[0]
-    emit_json(row) if json_out else done(
-        f"已创建事项 {row['code']}：{row['title']}（时限：{row['due_text']} → {row['due_at']}）")
+    emit_json(row) if json_out else done(escape(
+        f"已创建事项 {row['code']}：{row['title']}（时限：{row['due_text']} → {row['due_at']}）"))
 
 
 def _milestones(values: list[str]) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -21,14 +22,14 @@ def _due_cell(row: dict[str, Any]) -> str:
     text = f"{row['due_text']}\n{due}" if row["due_text"] else due
     if row.get("extension_count"):
         text += f"\n(原 {(row['original_due_at'] or '')[:10]})"
-    return text
+    return escape(text)
 
 
 def _amount(row: dict[str, Any]) -> str:
     if row.get("target") is None:
         return ""
     achieved = row.get("achieved") or 0
-    return f"{achieved:g}/{row['target']:g}{row.get('measure') or ''}"
+    return escape(f"{achieved:g}/{row['target']:g}{row.get('measure') or ''}")
 
 
 def print_task_table(rows: list[dict[str, Any]], *, title: str) -> None:
@@ -36,15 +37,18 @@ def print_task_table(rows: list[dict[str, Any]], *, title: str) -> None:
                   title=title, show_lines=False)
     for r in rows:
         overdue = f"\n逾期{r['days_overdue']}天" if r["overdue"] else ""
-        table.add_row(r["code"], light_cell(r["light"]), r["title"], r["lead_unit"],
-                      "、".join(r["co_units"]), _due_cell(r) + overdue, r["status_label"],
+        # Everything typed by users is escaped: a title like "[/]" must print, not crash rich.
+        table.add_row(escape(r["code"]), light_cell(r["light"]), escape(r["title"]),
+                      escape(r["lead_unit"]), escape("、".join(r["co_units"])),
+                      _due_cell(r) + overdue, r["status_label"],
                       r["escalation_label"] if r["escalation_level"] else "", _amount(r))
     console.print(table)
 
 
 def print_task(detail: dict[str, Any]) -> None:
     d = detail
-    console.print(f"[bold]{d['code']}[/bold] {d['title']}  {light_cell(d['light'])}  {d['status_label']}")
+    console.print(f"[bold]{escape(d['code'])}[/bold] {escape(d['title'])}  "
+                  f"{light_cell(d['light'])}  {d['status_label']}")
     lines = [
         ("优先级", d["priority_label"]), ("牵头单位", d["lead_unit"]),
         ("配合单位", "、".join(d["co_units"])), ("责任人", d["owner"] or ""),
@@ -54,22 +58,25 @@ def print_task(detail: dict[str, Any]) -> None:
     ]
     for key, value in lines:
         if value:
-            console.print(f"  {key}：{value}")
+            console.print(f"  {key}：{escape(str(value))}")
     units = Table("单位", "角色", "签收时间", "最新反馈", title="承办单位")
     for u in d["units"]:
-        units.add_row(u["unit"], "牵头" if u["role"] == "lead" else "配合",
-                      (u["acknowledged_at"] or "未签收")[:16], u["last_feedback"] or "")
+        units.add_row(escape(u["unit"] or ""), "牵头" if u["role"] == "lead" else "配合",
+                      (u["acknowledged_at"] or "未签收")[:16], escape(u["last_feedback"] or ""))
     console.print(units)
     if d["milestones"]:
         stones = Table("序号", "阶段节点", "时限", "完成", title="阶段节点")
         for m in d["milestones"]:
-            stones.add_row(str(m["seq"]), m["title"], m["due_text"], (m["done_at"] or "")[:10])
+            stones.add_row(str(m["seq"]), escape(m["title"]), escape(m["due_text"]),
+                           (m["done_at"] or "")[:10])
         console.print(stones)
     for r in d["reports"]:
         kind = "申请办结" if r["kind"] == "completion" else "进展"
-        console.print(f"  [{(r['at'] or '')[:16]}] {r['unit'] or ''} {kind}：{r['text']}")
+        line = f"  [{(r['at'] or '')[:16]}] {r['unit'] or ''} {kind}：{r['text']}"
+        console.print(escape(line))
     for e in d["extensions"]:
-        console.print(f"  延期申请 #{e['id']}（{e['status']}）：至 {e['requested_due_text']}，{e['reason']}")
+        console.print(escape(f"  延期申请 #{e['id']}（{e['status']}）：至 "
+                             f"{e['requested_due_text']}，{e['reason']}"))
 
 
 def print_lineage(node: dict[str, Any], focus: int) -> None:
@@ -85,13 +92,15 @@ def _node_label(node: dict[str, Any], focus: int) -> str:
     end = "[/reverse]" if mark else ""
     kind = DIRECTIVE_KIND_LABELS.get(node["kind"], node["kind"])
     by = f" {node['issued_by']}" if node["issued_by"] else ""
-    return f"{mark}#{node['id']} [{kind}]{by} {node['issued_at'][:10]} {node['title']}{end}"
+    text = escape(f"#{node['id']} [{kind}]{by} {node['issued_at'][:10]} {node['title']}")
+    return f"{mark}{text}{end}"
 
 
 def _grow(tree: Tree, node: dict[str, Any], focus: int) -> None:
     for task in node["tasks"]:
-        tree.add(f"{light_cell(task['light'])} {task['code']} {task['title']}"
-                 f"（{task['lead_unit']}，{task['due_text']}，{task['status_label']}）")
+        text = escape(f"{task['code']} {task['title']}"
+                      f"（{task['lead_unit']}，{task['due_text']}，{task['status_label']}）")
+        tree.add(f"{light_cell(task['light'])} {text}")
     for child in node["children"]:
         _grow(tree.add(_node_label(child, focus)), child, focus)
 
@@ -99,7 +108,7 @@ def _grow(tree: Tree, node: dict[str, Any], focus: int) -> None:
 def print_board(rows: list[dict[str, Any]], *, title: str) -> None:
     table = Table("单位", "红灯", "黄灯", "绿灯", "在办", "已升级", "已办结", title=title)
     for r in rows:
-        table.add_row(r["unit"], f"[bold red]{r['red']}[/]" if r["red"] else "0",
+        table.add_row(escape(r["unit"]), f"[bold red]{r['red']}[/]" if r["red"] else "0",
                       f"[yellow]{r['yellow']}[/]" if r["yellow"] else "0", str(r["green"]),
                       str(r["open"]), str(r["escalated"]), str(r["closed"]))
     console.print(table)

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from models import Person
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Piped output gets a width that keeps Chinese tables readable; a terminal keeps its own.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 _STATE: dict[str, Any] = {"db": None}
 
@@ -76,16 +78,17 @@ def open_session() -> Iterator[Session]:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from engine.db import make_engine, session_scope, sqlite_path
+    from engine.db import session_scope, sqlite_path
     from engine.errors import DubanError
     from engine.policy_store import get_policy
     from engine.schema import SCHEMA_REVISION
 
+    engine = engine_for(database_url())
     path = sqlite_path(database_url())
     if path is not None and not path.exists():
         raise DubanError(f"数据库文件 {path} 不存在，请先运行 duban init")
-    engine = make_engine(database_url())
     try:
+        _check_reachable(engine)
         with session_scope(engine) as session:
             try:
                 row = session.execute(text("SELECT version_num FROM alembic_version")).first()
@@ -98,6 +101,33 @@ def open_session() -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def engine_for(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; a malformed address or an unknown driver is a refusal, not a crash."""
+    from sqlalchemy.exc import ArgumentError
+
+    from engine.db import make_engine
+    from engine.errors import InvalidInput
+
+    try:
+        return make_engine(url, **kwargs)
+    except (ArgumentError, ValueError):
+        raise InvalidInput("数据库地址无效，应如 sqlite:///duban.db 或 postgresql://主机:5432/库名"
+                           "（请检查 --db 或 DUBAN_DATABASE_URL）") from None
+
+
+def _check_reachable(engine: Engine) -> None:
+    # Connect once first: an unreachable server must not be reported as "not initialised".
+    from sqlalchemy.exc import OperationalError
+
+    from engine.errors import DubanError
+
+    try:
+        with engine.connect():
+            pass
+    except OperationalError:
+        raise DubanError("无法连接数据库，请检查 --db 或 DUBAN_DATABASE_URL") from None
 
 
 def actor(session: Session, ref: str | None) -> Person | None:

@@ -20,6 +20,7 @@ _REASONS = {
     "string_type": "应为文本",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
     "float_parsing": "应为数字",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
@@ -34,6 +35,7 @@ _REASONS = {
     "greater_than": "数值过小",
     "less_than_equal": "数值过大",
     "string_too_short": "不能为空",
+    "string_too_long": "过长",
     "tuple_type": "应为列表",
     "too_short": "条目数不足",
     "too_long": "条目数过多",
@@ -140,7 +142,8 @@ def translate_validation_error(exc: ValidationError, file: str) -> ConfigError:
         return ConfigError(file, ctx_error.field, ctx_error.value, ctx_error.reason)
     reason = _REASONS.get(err["type"])
     if reason is None:
-        reason = str(ctx_error) if ctx_error is not None else err["msg"]
+        # Our validators raise Chinese ValueErrors; pydantic's own messages are English.
+        reason = str(ctx_error) if ctx_error is not None else "格式或取值不正确"
     if err["type"] == "string_pattern_mismatch":
         reason = "格式不正确"
     return ConfigError(file, _field_path(tuple(err["loc"])), err.get("input"), reason)

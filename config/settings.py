@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     # Seconds an Apprise channel (email, DingTalk, WeCom, Feishu …) may take per attempt.
     apprise_timeout: float = 15.0
+    # The "file" channel (tests, diagnostics): appends each delivered message id to this file.
+    file_channel_path: Path | None = None
+    # Seconds the "file" channel waits before each send (stands in for a slow channel).
+    file_channel_delay: float = 0.0
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,9 @@
 """Append-only, hash-chained audit trail.
 
 Each event stores the hash of its predecessor and its own hash over a canonical JSON of its
-fields, so editing, inserting or deleting any row breaks the chain at that row. Appends are
+fields, so editing, inserting or deleting any row breaks the chain at that row. The hash of the
+newest event is also kept as the chain head (a ``setting`` row written with it), so deleting the
+newest events — which leaves a shorter chain that still links — is found as well. Appends are
 serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock every
 transaction already holds) so the chain never forks.
 """
@@ -18,11 +20,12 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from engine.errors import AuditChainBroken
-from models import AuditEvent, Person
+from models import AuditEvent, Person, Setting
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x64756261  # "duba"
 _LAST_HASH = "duban.audit.last_hash"
+_HEAD_KEY = "audit_head"
 
 
 def jsonable(value: Any) -> Any:
@@ -97,7 +100,19 @@ def record(
     event.hash = _digest(event)
     session.add(event)
     session.info[_LAST_HASH] = event.hash
+    _store_head(session, event)
     return event
+
+
+def _store_head(session: Session, event: AuditEvent) -> None:
+    # Under the same lock as the append (advisory lock / SQLite write lock), in the same commit.
+    head = session.get(Setting, _HEAD_KEY)
+    value = {"hash": event.hash}
+    if head is None:
+        session.add(Setting(key=_HEAD_KEY, value=value, updated_at=event.at))
+    else:
+        head.value, head.updated_at = value, event.at
+        session.add(head)
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> int:
@@ -113,6 +128,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> int:
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)  # type: ignore[operator,arg-type]
         ).all()
         if not rows:
+            _check_head(session, prev, last_id)
             return checked
         for event in rows:
             if event.prev_hash != prev:
@@ -123,3 +139,11 @@ def verify_chain(session: Session, *, batch: int = 5000) -> int:
             checked += 1
             last_id = event.id
         session.expunge_all()
+
+
+def _check_head(session: Session, last_hash: str, last_id: int) -> None:
+    """The newest event verified must be the recorded chain head (else the tail was cut off)."""
+    head = session.get(Setting, _HEAD_KEY)
+    expected = head.value.get("hash") if head is not None else GENESIS_HASH
+    if expected != last_hash:
+        raise AuditChainBroken(last_id + 1, "及其后的事件缺失（最后一条事件与记录的链头不符，链尾被删除或改动）")

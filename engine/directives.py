@@ -41,6 +41,14 @@ def create_directive(
     *, session: Session, data: DirectiveCreate, actor: Person | None, now: datetime
 ) -> Directive:
     """Register a directive; a 跟批 must name its parent and cannot predate it."""
+    return create_directive_unchecked(session=session, data=data, actor=actor, now=now)
+
+
+def create_directive_unchecked(
+    *, session: Session, data: DirectiveCreate, actor: Person | None, now: datetime
+) -> Directive:
+    """:func:`create_directive` without the commit, for callers storing several records in one
+    transaction (document intake)."""
     require_directive_author(actor, data.kind)
     parent = _check(session, data, now)
     if data.issued_by_id is not None and session.get(Person, data.issued_by_id) is None:

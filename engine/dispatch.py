@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import inspect, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from config.policy import DispatchPolicy
@@ -24,6 +25,9 @@ from engine.lease import process_gone
 from engine.policy_store import get_policy
 from models import OutboxMessage, Person
 from notifiers.base import Notifier, Outgoing
+
+TELEGRAM = "telegram"
+"""The channel whose permanent failures are recorded on the person (``unreachable_at``)."""
 
 CLAIM_LEASE = timedelta(minutes=5)
 """How long a claimed row stays with its dispatcher before another may take it over."""
@@ -80,8 +84,40 @@ def claim(session: Session, *, now: datetime, limit: int, worker: str) -> list[i
         row.status, row.claimed_at, row.claimed_by = "sending", now, worker
         row.attempts += 1
         session.add(row)
+    ids = [r.id for r in rows if r.id is not None]  # before the commit expires every row
     session.commit()
-    return [r.id for r in rows if r.id is not None]
+    return ids
+
+
+def _write_row(session: Session, row: OutboxMessage) -> None:
+    """Write the row's changed columns with one UPDATE statement and mark them saved.
+
+    Same effect as letting the commit's flush do it, at a fraction of the unit of work's cost
+    per message (the dispatcher commits once per message by design).
+    """
+    state = inspect(row)
+    changes = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
+    if not changes or row.id is None:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    # On the connection: a session.execute would first autoflush the very changes written here.
+    session.connection().execute(update(table).where(table.c.id == row.id).values(**changes))
+    for key, value in changes.items():
+        set_committed_value(row, key, value)
+
+
+def _load_batch(session: Session, ids: list[int]) -> list[object]:
+    """The claimed rows and their recipients in two queries instead of two per message.
+
+    While the caller holds the result, ``session.get`` below answers from the identity map (a
+    session that expires on commit reloads each row as before).
+    """
+    if not ids:
+        return []
+    rows = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all())
+    people = {r.recipient_id for r in rows if r.recipient_id is not None}
+    return [*rows, *(session.exec(select(Person).where(col(Person.id).in_(people))).all()
+                     if people else [])]
 
 
 def _outgoing(session: Session, row: OutboxMessage) -> Outgoing:
@@ -96,8 +132,13 @@ def _outgoing(session: Session, row: OutboxMessage) -> Outgoing:
     )
 
 
-async def _deliver(message: Outgoing, notifiers: Sequence[Notifier]) -> tuple[str | None, list[str], float | None, bool]:
-    """Try the channels in order. Returns (channel, errors, retry_after, permanent)."""
+async def _deliver(message: Outgoing, notifiers: Sequence[Notifier],
+                   unreachable: list[str] | None = None) -> tuple[str | None, list[str], float | None, bool]:
+    """Try the channels in order. Returns (channel, errors, retry_after, permanent).
+
+    Reasons the Telegram channel gave for the recipient being unreachable (blocked bot, chat
+    gone — not errors flagged ``recipient_fault = False``) are appended to ``unreachable``.
+    """
     errors: list[str] = []
     retry_after: float | None = None
     transient = False
@@ -113,6 +154,9 @@ async def _deliver(message: Outgoing, notifiers: Sequence[Notifier]) -> tuple[st
             errors.append(f"{notifier.name}: {exc}")
         except RecipientUnreachable as exc:
             errors.append(f"{notifier.name}: {exc}")
+            if (unreachable is not None and notifier.name == TELEGRAM
+                    and getattr(exc, "recipient_fault", True)):
+                unreachable.append(str(exc))
         except DeliveryError as exc:
             transient = True
             errors.append(f"{notifier.name}: {exc}")
@@ -131,12 +175,20 @@ async def dispatch_once(
     report = DispatchReport()
     ids = claim(session, now=clock(), limit=limit, worker=worker)
     report.claimed = len(ids)
+    held = _load_batch(session, ids)  # noqa: F841 - referenced so that session.get finds them
     for message_id in ids:
         row = session.get(OutboxMessage, message_id)
         if row is None or row.status != "sending" or row.claimed_by != worker:
             continue
-        channel, errors, retry_after, permanent = await _deliver(_outgoing(session, row), notifiers)
+        lost: list[str] = []
+        message = _outgoing(session, row)
+        # End the read transaction: no lock (SQLite: the write lock) is held while a channel
+        # works, so the Telegram bot sharing this event loop can write meanwhile.
+        session.commit()
+        channel, errors, retry_after, permanent = await _deliver(message, notifiers, lost)
         _record(session, row, channel, errors, retry_after, permanent, clock(), policy, report)
+        _write_row(session, row)
+        _mark_reachability(session, row.recipient_id, channel, lost, clock())
         session.commit()
     return report
 
@@ -161,6 +213,23 @@ def _record(session: Session, row: OutboxMessage, channel: str | None, errors: l
         report.retried += 1
     row.claimed_by = None
     session.add(row)
+
+
+def _mark_reachability(session: Session, person_id: int | None, channel: str | None,
+                       lost: list[str], now: datetime) -> None:
+    """Record on the person that Telegram cannot reach them, or that it can again."""
+    if person_id is None or not (lost or channel == TELEGRAM):
+        return
+    person = session.get(Person, person_id)
+    if person is None:
+        return
+    if lost:
+        person.unreachable_at, person.unreachable_reason = now, lost[0][:256]
+    elif channel == TELEGRAM and person.unreachable_at is not None:
+        person.unreachable_at, person.unreachable_reason = None, None
+    else:
+        return
+    session.add(person)
 
 
 def requeue(session: Session, *, ids: Sequence[int] | None, now: datetime) -> int:

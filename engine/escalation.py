@@ -12,7 +12,9 @@ Guarantees:
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -23,8 +25,8 @@ from engine.messages import buttons_for, render_task_message
 from engine.periodic import create_due_occurrences, notify_due_rechecks
 from engine.planned import Planned
 from engine.policy_store import get_policy, zone_for
-from engine.recipients import escalation_recipients, task_unit_people
-from models import Milestone, Person, Recheck, Task
+from engine.recipients import RecipientCache
+from models import Milestone, Person, Recheck, Task, Unit
 
 ASKS = {
     0: "按时限办结；如确有困难，先与分管领导沟通后申请延期",
@@ -33,106 +35,147 @@ ASKS = {
     3: "事项已列入通报，请主要负责同志督促办结",
 }
 
+_NINE = parse_hhmm("09:00")
+
+
+class _Pass:
+    """What one pass shares between its tasks: the policy, the quiet-hours hold, ladders per
+    deadline, recipients per unit, milestones per batch, and the messages to queue per batch."""
+
+    def __init__(self, session: Session, now: datetime, policy: Policy) -> None:
+        self.session, self.now, self.policy = session, now, policy
+        self.hold = outbox.quiet_until(now, policy)
+        self.tz = zone_for(policy)
+        self.people = RecipientCache(session)
+        self.ladders: dict[tuple[datetime, str], list[Step]] = {}
+        self.stones: dict[int, list[Milestone]] = {}
+        self.queued: list[tuple[Planned, dict[str, Any]]] = []
+        self.units: list[Unit] = []  # keeps the batch's units in the identity map for rendering
+
+    def ladder(self, task: Task) -> list[Step]:
+        key = (task.due_at, task.priority)
+        steps = self.ladders.get(key)
+        if steps is None:
+            steps = self.ladders[key] = ladder(task.due_at, task.priority, self.policy)
+        return steps
+
+    def prefetch(self, tasks: list[Task]) -> None:
+        """Links, unit people, units and open milestones of a batch: a few queries in all."""
+        ids = [t.id for t in tasks if t.id is not None]
+        self.people.forget_links()
+        self.people.prefetch(ids)
+        self.units = list(self.session.exec(
+            select(Unit).where(col(Unit.id).in_({t.lead_unit_id for t in tasks}))).all())
+        self.stones = {}
+        for stone in self.session.exec(
+            select(Milestone).where(col(Milestone.task_id).in_(ids), col(Milestone.done_at).is_(None))
+            .order_by(col(Milestone.id))
+        ).all():
+            self.stones.setdefault(stone.task_id, []).append(stone)
+
+    def flush(self) -> list[Planned]:
+        """Queue the batch's messages in one statement; return those that were new."""
+        added = outbox.enqueue_many(self.session, [values for _, values in self.queued])
+        out = [planned for planned, values in self.queued if values["dedupe_key"] in added]
+        self.queued = []
+        return out
+
 
 def plan(*, session: Session, now: datetime, batch_size: int = 500) -> list[Planned]:
     """Run one escalation pass at ``now`` and return the messages it queued."""
     policy = get_policy(session)
     created = create_due_occurrences(session=session, now=now)
     created += notify_due_rechecks(session=session, now=now)
+    ctx = _Pass(session, now, policy)
     while True:
-        tasks = session.exec(
+        tasks = list(session.exec(
             select(Task)
             .where(col(Task.next_check_at) <= now, col(Task.status).in_(lifecycle.LADDER_STATUSES))
             .order_by(col(Task.next_check_at), col(Task.id))
             .limit(batch_size)
-        ).all()
+        ).all())
         if not tasks:
             return created
+        ctx.prefetch(tasks)
         for task in tasks:
-            created += _process(session, task, now, policy)
+            _process(ctx, task)
+        created += ctx.flush()
         session.commit()
 
 
-def _process(session: Session, task: Task, now: datetime, policy: Policy) -> list[Planned]:
-    steps = ladder(task.due_at, task.priority, policy)
-    fired: list[Planned] = []
+def _process(ctx: _Pass, task: Task) -> None:
+    now = ctx.now
+    steps = ctx.ladder(task)
     for step in steps_to_fire(steps, now=now, level=task.escalation_level, since=task.assigned_at):
-        fired += _fire(session, task, step, now, policy)
-    stale_fired, stale_next = _stale(session, task, now, policy)
-    stone_fired, stone_next = _milestones(session, task, now, policy)
-    fired += stale_fired + stone_fired
+        _fire(ctx, task, step)
+    stale_next = _stale(ctx, task)
+    stone_next = _milestones(ctx, task)
     moments = [m for m in (next_step_at(steps, now=now), stale_next, stone_next) if m is not None]
     task.next_check_at = min(moments) if moments else None
-    session.add(task)
-    return fired
+    ctx.session.add(task)
 
 
-def _fire(session: Session, task: Task, step: Step, now: datetime, policy: Policy) -> list[Planned]:
+def _fire(ctx: _Pass, task: Task, step: Step) -> None:
     if step.kind == "escalation":
-        lifecycle.transition(session, task=task, action="escalate", actor=None, now=now,
+        lifecycle.transition(ctx.session, task=task, action="escalate", actor=None, now=ctx.now,
                              detail={"level": step.level, "from_level": task.escalation_level})
-        task.escalation_level, task.escalated_at = step.level, now
-        people = escalation_recipients(session, task, step.level)
+        task.escalation_level, task.escalated_at = step.level, ctx.now
+        people = ctx.people.escalation_recipients(task, step.level)
     else:
-        people = task_unit_people(session, task, lead_only=True)
-    return _queue(session, task, people, now, policy, kind=step.kind, level=step.level,
-                  key=f"{step.kind}:{task.id}:v{task.deadline_version}:{step.key}",
-                  headline=step.headline, ask=ASKS[min(step.level, 3)])
+        people = ctx.people.task_unit_people(task, lead_only=True)
+    _queue(ctx, task, people, kind=step.kind, level=step.level,
+           key=f"{step.kind}:{task.id}:v{task.deadline_version}:{step.key}",
+           headline=step.headline, ask=ASKS[min(step.level, 3)])
 
 
-def _queue(session: Session, task: Task, people: list[Person], now: datetime, policy: Policy, *,
-           kind: str, level: int, key: str, headline: str, ask: str) -> list[Planned]:
-    rendered = render_task_message(session, task=task, headline=headline, ask=ask, now=now)
-    hold = None if task.priority == "urgent" else outbox.quiet_until(now, policy)
-    out = []
+def _queue(ctx: _Pass, task: Task, people: list[Person], *, kind: str, level: int, key: str,
+           headline: str, ask: str) -> None:
+    """Render once, then add one row per person to the batch (inserted by :meth:`_Pass.flush`)."""
+    if not people:
+        return
+    rendered = render_task_message(ctx.session, task=task, headline=headline, ask=ask, now=ctx.now)
+    hold = None if task.priority == "urgent" else ctx.hold
+    actions = json.dumps(buttons_for(task), ensure_ascii=False)
     for person in people:
         dedupe_key = f"{key}:p{person.id}"
-        if outbox.enqueue(session, dedupe_key=dedupe_key, kind=kind, recipient=person,
-                          task_id=task.id, level=level, subject=rendered.subject,
-                          body=rendered.text, body_html=rendered.html, now=now, not_before=hold,
-                          actions=buttons_for(task)):
-            out.append(Planned(kind, task.id, level, person.name, dedupe_key))
-    return out
+        values = outbox.message_values(
+            dedupe_key=dedupe_key, kind=kind, recipient=person, task_id=task.id, level=level,
+            subject=rendered.subject, body=rendered.text, body_html=rendered.html, now=ctx.now,
+            not_before=hold, actions_json=actions)
+        ctx.queued.append((Planned(kind, task.id, level, person.name, dedupe_key), values))
 
 
-def _stale(session: Session, task: Task, now: datetime,
-           policy: Policy) -> tuple[list[Planned], datetime | None]:
-    """A nudge per cadence window without a progress report (counted from the last report)."""
+def _stale(ctx: _Pass, task: Task) -> datetime | None:
+    """A nudge per cadence window without a progress report (counted from the last report);
+    returns the start of the next window."""
     base = task.last_progress_at or task.assigned_at
     if base is None:
-        return [], None
-    cadence = timedelta(days=task.cadence_days or policy.progress_cadence_days)
-    window = int((now - base) / cadence)
-    fired: list[Planned] = []
+        return None
+    cadence = timedelta(days=task.cadence_days or ctx.policy.progress_cadence_days)
+    window = int((ctx.now - base) / cadence)
     if window >= 1:
-        fired = _queue(session, task, task_unit_people(session, task), now, policy, kind="stale",
-                       level=0, key=f"stale:{task.id}:{int(base.timestamp())}:w{window}",
-                       headline=f"已超过{cadence.days}天未反馈进展", ask="及时反馈办理进展")
-    return fired, base + cadence * (window + 1)
+        _queue(ctx, task, ctx.people.task_unit_people(task), kind="stale", level=0,
+               key=f"stale:{task.id}:{int(base.timestamp())}:w{window}",
+               headline=f"已超过{cadence.days}天未反馈进展", ask="及时反馈办理进展")
+    return base + cadence * (window + 1)
 
 
-def _milestones(session: Session, task: Task, now: datetime,
-                policy: Policy) -> tuple[list[Planned], datetime | None]:
-    """A reminder on the morning a milestone falls due, and one when it is missed."""
-    stones = session.exec(
-        select(Milestone).where(Milestone.task_id == task.id, col(Milestone.done_at).is_(None))
-    ).all()
-    tz = zone_for(policy)
-    fired: list[Planned] = []
+def _milestones(ctx: _Pass, task: Task) -> datetime | None:
+    """A reminder on the morning a milestone falls due, and one when it is missed; returns the
+    next such moment."""
     upcoming: list[datetime] = []
-    for stone in stones:
-        morning = datetime.combine(stone.due_at.astimezone(tz).date(), parse_hhmm("09:00"), tzinfo=tz)
+    for stone in ctx.stones.get(task.id or 0, []):
+        morning = datetime.combine(stone.due_at.astimezone(ctx.tz).date(), _NINE, tzinfo=ctx.tz)
         moments = {"due": min(morning, stone.due_at), "late": stone.due_at + timedelta(seconds=1)}
         for phase, at in moments.items():
-            if at > now:
+            if at > ctx.now:
                 upcoming.append(at)
                 continue
             headline = f"阶段节点“{stone.title}”" + ("今日到期" if phase == "due" else "已逾期")
-            fired += _queue(session, task, task_unit_people(session, task, lead_only=True), now,
-                            policy, kind="milestone", level=0,
-                            key=f"milestone:{stone.id}:v{task.deadline_version}:{phase}",
-                            headline=headline, ask="按节点完成并反馈")
-    return fired, min(upcoming) if upcoming else None
+            _queue(ctx, task, ctx.people.task_unit_people(task, lead_only=True), kind="milestone",
+                   level=0, key=f"milestone:{stone.id}:v{task.deadline_version}:{phase}",
+                   headline=headline, ask="按节点完成并反馈")
+    return min(upcoming) if upcoming else None
 
 
 def next_work_at(session: Session) -> datetime | None:

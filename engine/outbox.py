@@ -81,6 +81,46 @@ def enqueue(
     return True
 
 
+def message_values(
+    *, dedupe_key: str, kind: str, recipient: Person, body: str, now: datetime, subject: str = "",
+    body_html: str | None = None, task_id: int | None = None, level: int = 0,
+    not_before: datetime | None = None, actions_json: str | None = None,
+) -> dict[str, Any]:
+    """The row :func:`enqueue` would write, for :func:`enqueue_many` (``actions`` already JSON)."""
+    return {
+        "dedupe_key": dedupe_key, "kind": kind, "task_id": task_id, "level": level,
+        "recipient_id": recipient.id, "subject": subject, "body": body, "body_html": body_html,
+        "actions": actions_json, "status": "pending", "attempts": 0,
+        "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
+    }
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Queue many messages (rows from :func:`message_values`) in one statement per backend
+    batch, skipping keys that exist; return the keys that were added.
+
+    Same guarantee as :func:`enqueue`, for the escalation pass, which queues thousands at once.
+    """
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        added = set()
+        for row in rows:
+            exists = session.exec(
+                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == row["dedupe_key"])
+            ).first()
+            if exists is None:
+                session.add(OutboxMessage(**row))
+                added.add(row["dedupe_key"])
+        return added
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        table.c.dedupe_key)
+    return {key for (key,) in session.execute(stmt, rows)}
+
+
 def cancel_pending_for_task(session: Session, *, task_id: int, now: datetime) -> int:
     """Cancel the task's undelivered reminders/escalations (it was closed or cancelled)."""
     rows = session.exec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import String, cast
 from sqlmodel import Session, select
 
 from models import Person, Task, TaskUnit
@@ -37,7 +38,12 @@ def task_unit_people(session: Session, task: Task, *, lead_only: bool = False) -
 
 
 def office_people(session: Session) -> list[Person]:
-    people = session.exec(select(Person).where(Person.active == True)).all()  # noqa: E712
+    # The JSON text prefilter keeps the other few thousand people out of the ORM; the exact role
+    # test stays in Python.
+    people = session.exec(
+        select(Person).where(Person.active == True, cast(Person.roles, String).like('%"office"%'))  # type: ignore[arg-type]  # noqa: E712
+        .order_by(Person.id)  # type: ignore[arg-type]
+    ).all()
     return _with_role(people, ("office",))
 
 
@@ -45,6 +51,7 @@ def top_leaders(session: Session) -> list[Person]:
     return list(
         session.exec(
             select(Person).where(Person.top_leader == True, Person.active == True)  # noqa: E712
+            .order_by(Person.id)  # type: ignore[arg-type]
         ).all()
     )
 
@@ -75,3 +82,80 @@ def _unique(people: Iterable[Person]) -> list[Person]:
             seen.add(person.id)
             out.append(person)
     return out
+
+
+class RecipientCache:
+    """The answers of the functions above, memoised for one escalation pass.
+
+    Guarantees the same people in the same order as :func:`task_unit_people` and
+    :func:`escalation_recipients`, with a constant number of queries per batch of tasks
+    (:meth:`prefetch`) instead of several per task. People are held for the whole pass, so the
+    cache must not outlive it (a person's roles or activity could change between passes).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._units: dict[int, list[Person]] = {}
+        self._links: dict[int, list[TaskUnit]] = {}
+        self._people: dict[int, Person] = {}
+        self._top: list[Person] | None = None
+        self._office: list[Person] | None = None
+
+    def prefetch(self, task_ids: Iterable[int]) -> None:
+        """Load the unit links of ``task_ids`` and the people of their units in two queries."""
+        wanted = [i for i in task_ids if i not in self._links]
+        if not wanted:
+            return
+        for task_id in wanted:
+            self._links[task_id] = []
+        links = self.session.exec(
+            select(TaskUnit).where(TaskUnit.task_id.in_(wanted))  # type: ignore[attr-defined]
+            .order_by(TaskUnit.id)  # type: ignore[arg-type]
+        ).all()
+        for link in links:
+            self._links[link.task_id].append(link)
+        units = {link.unit_id for link in links} - set(self._units)
+        if units:
+            for unit_id in units:
+                self._units[unit_id] = []
+            people = self.session.exec(
+                select(Person).where(Person.unit_id.in_(units), Person.active == True)  # type: ignore[union-attr]  # noqa: E712
+                .order_by(Person.id)  # type: ignore[arg-type]
+            ).all()
+            for person in people:
+                self._people[person.id or 0] = person
+                if set(UNIT_RECIPIENT_ROLES) & set(person.roles):
+                    self._units[person.unit_id or 0].append(person)
+
+    def forget_links(self) -> None:
+        """Drop the per-task links (kept per batch; the people stay for the pass)."""
+        self._links.clear()
+
+    def unit_people(self, unit_id: int) -> list[Person]:
+        if unit_id not in self._units:
+            self._units[unit_id] = unit_people(self.session, unit_id)
+        return self._units[unit_id]
+
+    def task_unit_people(self, task: Task, *, lead_only: bool = False) -> list[Person]:
+        if task.id not in self._links:
+            self.prefetch([task.id or 0])
+        people: list[Person] = []
+        for link in self._links[task.id or 0]:
+            if not lead_only or link.role == "lead":
+                people.extend(self.unit_people(link.unit_id))
+        return _unique(people)
+
+    def escalation_recipients(self, task: Task, level: int) -> list[Person]:
+        """As :func:`escalation_recipients`."""
+        people = self.task_unit_people(task, lead_only=True)
+        if level >= 2 and task.leader_id is not None:
+            leader = self._people.get(task.leader_id) or self.session.get(Person, task.leader_id)
+            if leader is not None:
+                self._people[task.leader_id] = leader
+                people.append(leader)
+        if level >= 3:
+            if self._top is None or self._office is None:
+                self._top, self._office = top_leaders(self.session), office_people(self.session)
+            people.extend(self._top)
+            people.extend(self._office)
+        return _unique(people)

@@ -18,7 +18,8 @@ def alembic_config(url: str) -> object:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # The config is a ConfigParser: a "%" (URL-encoded password or options) must be doubled.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 

@@ -82,7 +82,8 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
         _section(session, "本期新增", scope, now, [col(Task.created_at) >= since,
                                                col(Task.created_at) <= now], [col(Task.id)]),
         _section(session, "本期办结", scope, now,
-                 [Task.status == "closed", col(Task.closed_at) >= since], [col(Task.closed_at)]),
+                 [Task.status == "closed", col(Task.closed_at) >= since,
+                  col(Task.closed_at) <= now], [col(Task.closed_at)]),
         _section(session, "进展滞后（超过报送周期未反馈）", scope, now, _stale_filter(now, policy),
                  [col(Task.last_progress_at)]),
         _section(session, "待审批延期申请", scope, now, [col(Task.id).in_(
@@ -90,7 +91,8 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
             [col(Task.id)]),
         _section(session, "今日升级督办", scope, now, [col(Task.id).in_(
             select(AuditEvent.entity_id).where(AuditEvent.action == "escalate",
-                                               col(AuditEvent.at) >= since))],
+                                               col(AuditEvent.at) >= since,
+                                               col(AuditEvent.at) <= now))],
             [col(Task.escalation_level).desc()]),
     ]
     return data

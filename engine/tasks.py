@@ -73,7 +73,19 @@ def create_task(*, session: Session, data: TaskCreate, actor: Person | None, now
     """Register a draft task under a directive (or under a parent task for decomposition).
 
     Guarantees: every reference is resolved and every value checked before anything is written;
-    the deadline text is kept beside its resolution, which is also the original deadline.
+    the deadline text is kept beside its resolution, which is also the original deadline; the
+    task is committed, or on any error nothing is.
+    """
+    return _create_task_unchecked(session=session, data=data, actor=actor, now=now)
+
+
+def _create_task_unchecked(
+    *, session: Session, data: TaskCreate, actor: Person | None, now: datetime
+) -> Task:
+    """The body of :func:`create_task` without the commit ("unchecked" by the service wrapper).
+
+    Same checks and writes, flushed but left in the caller's transaction, so a caller creating
+    several tasks (the Excel import) commits them together or rolls all of them back.
     """
     require_office(actor, "创建督办事项")
     directive = find_directive(session, data.directive_id)

@@ -17,7 +17,7 @@ from config.policy import Policy
 from engine.directory import find_unit
 from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from engine.lifecycle import OPEN_STATUSES
-from engine.lights import days_overdue, is_overdue, light
+from engine.lights import days_overdue, is_overdue, light, yellow_cutoff
 from engine.policy_store import get_policy, zone_for
 from engine.timefmt import iso_local
 from models import Person, Task, TaskUnit, Unit
@@ -25,43 +25,67 @@ from models import Person, Task, TaskUnit, Unit
 LIGHTS = ("red", "yellow", "green")
 
 
-def _unit_names(session: Session) -> dict[int, str]:
-    return {u.id: u.name for u in session.exec(select(Unit)).all() if u.id is not None}
+def _unit_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Names of the units ``ids`` (of every unit when ``None``): columns only, no ORM rows."""
+    query = select(Unit.id, Unit.name)
+    if ids is not None:
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        query = query.where(Unit.id.in_(wanted))  # type: ignore[union-attr]
+    return {i: n for i, n in session.exec(query).all() if i is not None}
 
 
 def _person_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.exec(select(Person).where(Person.id.in_(wanted))).all()  # type: ignore[union-attr]
-    return {p.id: p.name for p in rows if p.id is not None}
+    rows = session.exec(select(Person.id, Person.name).where(Person.id.in_(wanted))).all()  # type: ignore[union-attr]
+    return {i: n for i, n in rows if i is not None}
 
 
 def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]:
     co: dict[int, list[int]] = defaultdict(list)
     for start in range(0, len(task_ids), 500):
         chunk = task_ids[start:start + 500]
-        for link in session.exec(
-            select(TaskUnit).where(TaskUnit.task_id.in_(chunk), TaskUnit.role == "co")  # type: ignore[attr-defined]
+        for task_id, unit_id in session.exec(
+            select(TaskUnit.task_id, TaskUnit.unit_id)
+            .where(TaskUnit.task_id.in_(chunk), TaskUnit.role == "co")  # type: ignore[attr-defined]
             .order_by(TaskUnit.id)  # type: ignore[arg-type]
         ).all():
-            co[link.task_id].append(link.unit_id)
+            co[task_id].append(unit_id)
     return co
 
 
 def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[dict[str, Any]]:
     """Each task as a JSON-ready dict (ISO datetimes with the local offset, Chinese labels)."""
+    if not tasks:
+        return []
     policy = get_policy(session)
-    units = _unit_names(session)
     people = _person_names(session, [t.owner_id for t in tasks] + [t.leader_id for t in tasks])
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
-    return [_row(t, now, policy, units, people, co.get(t.id or 0, [])) for t in tasks]
-
-
-def _row(task: Task, now: datetime, policy: Policy, units: dict[int, str],
-         people: dict[int, str], co: list[int]) -> dict[str, Any]:
+    units = _unit_names(session, {t.lead_unit_id for t in tasks} | {u for us in co.values() for u in us})
+    # The same rule as engine.lights.light, with the warning-window boundary computed once
+    # instead of counting working days per row.
+    cutoff = yellow_cutoff(now, policy)
     tz = zone_for(policy)
-    colour = light(task, now, policy)
+    return [_row(t, now, policy, tz, cutoff, units, people, co.get(t.id or 0, [])) for t in tasks]
+
+
+def _light(task: Task, now: datetime, cutoff: datetime) -> str | None:
+    """:func:`engine.lights.light` given :func:`engine.lights.yellow_cutoff` for ``now``."""
+    if task.status not in OPEN_STATUSES:
+        return None
+    if now > task.due_at:
+        return "red"
+    if task.escalation_level >= 1 or task.due_at <= cutoff:
+        return "yellow"
+    return "green"
+
+
+def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
+         units: dict[int, str], people: dict[int, str], co: list[int]) -> dict[str, Any]:
+    colour = _light(task, now, cutoff)
     return {
         "id": task.id,
         "code": task.code,

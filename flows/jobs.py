@@ -75,10 +75,17 @@ def summary_job(now: datetime | None = None, database_url: str | None = None,
         if not is_summary_day(moment, session):
             return {"skipped": "非工作日"}
         local_date = moment.astimezone(zone_for(get_policy(session))).date().isoformat()
-        if not claim_fire(session, key=f"daily-summary:{local_date}", now=moment):
+        key = f"daily-summary:{local_date}"
+        if not claim_fire(session, key=key, now=moment):
             return {"skipped": "今日调度已生成"}
-        result = run_daily_summary(session=session, now=moment, send=send,
-                                   reports_dir=get_settings().reports_dir)
+        try:
+            result = run_daily_summary(session=session, now=moment, send=send,
+                                       reports_dir=get_settings().reports_dir)
+        except BaseException:
+            # A failed build must not use up the day's fire: a retry may run it again.
+            session.rollback()
+            release_fire(session, key=key)
+            raise
     return {"date": result.local_date, "path": result.path, "queued": result.queued}
 
 
@@ -102,3 +109,11 @@ def claim_fire(session: Session, *, key: str, now: datetime) -> bool:
         session.rollback()
         return False
     return True
+
+
+def release_fire(session: Session, *, key: str) -> None:
+    """Forget a fire key whose job failed, so that the moment can be run again."""
+    fire = session.get(JobFire, key)
+    if fire is not None:
+        session.delete(fire)
+        session.commit()

@@ -6,7 +6,7 @@ from config.settings import Settings
 from engine.errors import InvalidInput
 from notifiers.base import Notifier
 
-KNOWN = ("telegram", "apprise", "console")
+KNOWN = ("telegram", "apprise", "console", "file")
 
 
 def build_notifiers(settings: Settings, *, compact_console: bool = False) -> list[Notifier]:
@@ -31,4 +31,14 @@ def build_notifiers(settings: Settings, *, compact_console: bool = False) -> lis
             from notifiers.console import ConsoleNotifier
 
             out.append(ConsoleNotifier(compact=compact_console))
+        elif name == "file":
+            out.append(_file_notifier(settings))
     return out
+
+
+def _file_notifier(settings: Settings) -> Notifier:
+    from notifiers.file_channel import FileNotifier
+
+    if settings.file_channel_path is None:
+        raise InvalidInput("使用 file 通知渠道须设置 DUBAN_FILE_CHANNEL_PATH（投递记录文件）")
+    return FileNotifier(settings.file_channel_path, delay=settings.file_channel_delay)

@@ -1,0 +1,322 @@
+"""Reading a document's structure: blocks, sentences, clauses, enumerated items, table rows,
+record fields, and the dates written in it.
+
+Every function returns spans ``(start, end)`` into the original text, so any result can be traced
+to its source; nothing here copies or rewrites the text. Splitting never cuts inside 《…》 or
+(…); clause splitting also keeps “…” whole. A date is only produced from text in the document,
+completed with the month of the previous date and the document's own year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+Span = tuple[int, int]
+
+_CN = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+       "七": 7, "八": 8, "九": 9}
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮"
+_OPEN, _CLOSE = "《（(“「", "》）)”」"
+_SENT_END = "。！？；!?;"
+_CLAUSE_END = _SENT_END + "，,：:"
+_TRAILING = "”’」）)》"
+
+_LINE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
+    (1, re.compile(r"([一二三四五六七八九十]{1,3})、")),
+    (2, re.compile(r"[（(]([一二三四五六七八九十]{1,3})[）)]")),
+    (3, re.compile(r"(\d{1,2})(?:[.．、](?!\d)|\s)")),
+    (4, re.compile(r"[（(](\d{1,2})[）)]")),
+    (5, re.compile(f"([{_CIRCLED}])")),
+]
+_INLINE_MARKERS: list[re.Pattern[str]] = [
+    re.compile(r"(?:^|(?<=[。；;：:，,\s]))([一二三四五六七八九十]{1,3})是"),
+    re.compile(r"(?:^|(?<=[。；;：:\s]))(\d{1,2})[.．、](?!\d)"),
+    re.compile(r"(?:^|(?<=[。；;：:\s]))[（(]([一二三四五六七八九十]{1,3})[）)]"),
+    re.compile(r"(?:^|(?<=[。；;：:，,\s]))[（(](\d{1,2})[）)]"),
+    re.compile(f"([{_CIRCLED}])"),
+]
+
+
+def cn_number(s: str) -> int | None:
+    """Value of an Arabic, circled or Chinese numeral up to 99 ("十二" → 12), else None."""
+    if s.isdigit() and s.isascii():
+        return int(s)
+    if len(s) == 1 and s in _CIRCLED:
+        return _CIRCLED.index(s) + 1
+    if not s or any(ch not in _CN and ch != "十" for ch in s):
+        return None
+    if "十" not in s:
+        return int("".join(str(_CN[ch]) for ch in s))
+    tens, _, ones = s.partition("十")
+    return (_CN[tens] if tens else 1) * 10 + (_CN[ones] if ones else 0)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One non-empty line: ``start``/``end`` span its content after any enumeration marker.
+
+    ``level`` is 0 without marker, 1 for 一、, 2 for （一）, 3 for 1., 4 for （1）, 5 for ①;
+    ``heading`` is true for a short marked line without sentence punctuation.
+    """
+
+    start: int
+    end: int
+    level: int
+    number: int | None
+    heading: bool
+
+
+def blocks(text: str) -> list[Block]:
+    """The non-empty lines of ``text`` in order, stripped, with their enumeration markers."""
+    out: list[Block] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, end = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            out.append(_block(text, start, end))
+    return out
+
+
+def _block(text: str, start: int, end: int) -> Block:
+    for level, pattern in _LINE_MARKERS:
+        m = pattern.match(text, start, end)
+        if m is None:
+            continue
+        content = m.end()
+        while content < end and text[content].isspace():
+            content += 1
+        body = text[content:end]
+        heading = len(body) <= 30 and not any(ch in body for ch in _CLAUSE_END)
+        return Block(content, end, level, cn_number(m.group(1)), heading)
+    return Block(start, end, 0, None, False)
+
+
+def _split(text: str, start: int, end: int, stops: str, quotes: bool) -> list[Span]:
+    """Spans between ``stops`` (kept with the span), outside brackets; empty spans dropped."""
+    spans: list[Span] = []
+    depth, seg = 0, start
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in _OPEN and (quotes or ch != "“"):
+            depth += 1
+        elif ch in _CLOSE and (quotes or ch != "”"):
+            depth = max(0, depth - 1)
+        elif (ch in stops and depth == 0) or ch == "\n":
+            i += 1
+            while i < end and text[i] in _TRAILING:
+                i += 1
+            spans.append((seg, i))
+            seg = i
+            continue
+        i += 1
+    spans.append((seg, end))
+    return [s for s in (_strip(text, a, b) for a, b in spans) if s[0] < s[1]]
+
+
+def _strip(text: str, start: int, end: int) -> Span:
+    while start < end and (text[start].isspace() or text[start] in "，,、"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def sentences(text: str, start: int, end: int) -> list[Span]:
+    """Sentences of ``text[start:end]``, each ending with its punctuation if it has one; never
+    empty for a non-empty span (a span of bare punctuation is one "sentence")."""
+    return _split(text, start, end, _SENT_END, quotes=False) or ([(start, end)] if end > start
+                                                                  else [])
+
+
+def clauses(text: str, start: int, end: int) -> list[Span]:
+    """Clauses of one sentence, split at ，：；。 outside brackets and quotes.
+
+    An unbalanced quote (cut-off text) never swallows the rest: the split falls back to ignoring
+    quotes.
+    """
+    if text.count("“", start, end) != text.count("”", start, end):
+        return _split(text, start, end, _CLAUSE_END, quotes=False)
+    return _split(text, start, end, _CLAUSE_END, quotes=True)
+
+
+def is_complete(text: str, end: int) -> bool:
+    """Whether the sentence ending at ``end`` closes with punctuation, or is a table row or a
+    one-line field."""
+    tail = text[:end].rstrip()
+    while tail and tail[-1] in _TRAILING:
+        tail = tail[:-1]
+    if not tail:
+        return False
+    line = tail[tail.rfind("\n") + 1:].strip()
+    if re.match(r"[^：:，,]{1,8}[：:][^，,]*$", line):
+        return True  # a one-line field ("整改时限：2025年6月30日") is whole without a full stop
+    return tail[-1] in _SENT_END or line.count("|") + line.count("｜") + line.count("\t") >= 2
+
+
+def inline_items(text: str, start: int, end: int) -> tuple[Span, list[Span]] | None:
+    """Enumerated items inside ``text[start:end]`` (一是…二是…, 1.…2.…, （一）…, ①…).
+
+    Returns the intro span (text before the first item) and the item spans, each starting after
+    its marker; ``None`` when no style numbers at least two items 1, 2, … in order.
+    """
+    best: list[tuple[int, int]] | None = None
+    for pattern in _INLINE_MARKERS:
+        marks = _numbered_run(pattern, text, start, end)
+        if marks and (best is None or marks[0][0] < best[0][0]):
+            best = marks
+    if best is None:
+        return None
+    items: list[Span] = []
+    for k, (_, content) in enumerate(best):
+        stop = best[k + 1][0] if k + 1 < len(best) else end
+        items.append(_strip(text, content, stop))
+    return (start, best[0][0]), items
+
+
+def _numbered_run(pattern: re.Pattern[str], text: str, start: int, end: int
+                  ) -> list[tuple[int, int]] | None:
+    """(marker start, content start) of the run 1, 2, 3 … of ``pattern``, if at least two."""
+    run: list[tuple[int, int]] = []
+    for m in pattern.finditer(text[:end], start):
+        if _inside_brackets(text, start, m.start()):
+            continue
+        if cn_number(m.group(1)) == len(run) + 1:
+            run.append((m.start(), m.end()))
+    return run if len(run) >= 2 else None
+
+
+def _inside_brackets(text: str, start: int, pos: int) -> bool:
+    segment = text[start:pos]
+    return segment.count("《") > segment.count("》") or segment.count("“") > segment.count("”")
+
+
+def bracket_spans(text: str, start: int, end: int, open_: str = "《", close: str = "》"
+                  ) -> list[Span]:
+    """Spans of ``open_ … close`` pairs (markers included) inside ``text[start:end]``."""
+    out: list[Span] = []
+    i = text.find(open_, start, end)
+    while i >= 0:
+        j = text.find(close, i + 1, end)
+        if j < 0:
+            break
+        out.append((i, j + 1))
+        i = text.find(open_, j + 1, end)
+    return out
+
+
+# -- tables and records ------------------------------------------------------------------
+
+_CELL_SEP = re.compile(r"[|｜\t]")
+_COLUMNS = [("lead", re.compile("牵头|责任单位|主办")), ("co", re.compile("配合|协办|参与")),
+            ("due", re.compile("时限|时间|期限")), ("task", re.compile("任务|内容|事项|措施|工作"))]
+
+
+def cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The cell spans of one table row (｜, | or tab separated), stripped."""
+    out, seg = [], start
+    for m in _CELL_SEP.finditer(text, start, end):
+        out.append((seg, m.start()))
+        seg = m.end()
+    out.append((seg, end))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(
+        text[a:b].rstrip())) for a, b in out]
+
+
+def table_columns(text: str, start: int, end: int) -> dict[str, int] | None:
+    """Column roles of a table header row ("序号｜工作任务｜牵头单位｜配合单位｜完成时限")."""
+    found = cells(text, start, end)
+    columns: dict[str, int] = {}
+    for i, (a, b) in enumerate(found):
+        role = next((r for r, pattern in _COLUMNS if pattern.search(text, a, b)), None)
+        if role and role not in columns:
+            columns[role] = i
+    return columns if len(found) >= 3 and {"task", "lead"} <= columns.keys() else None
+
+
+_RECORD_LABEL = re.compile(r"(问题|存在问题|问题描述|整改目标|工作目标|整改措施|工作任务|任务内容|"
+                           r"主要任务|责任单位|牵头单位|配合单位|责任领导|整改时限|完成时限|时限要求)"
+                           r"\s*\d*\s*[：:]")
+
+
+def record_label(text: str, start: int, end: int) -> str | None:
+    """The field label a line starts with, if it is one of a task record's fields."""
+    m = _RECORD_LABEL.match(text, start, end)
+    return m.group(1) if m else None
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+DATE_NUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+_DATE = re.compile(rf"(?:(?P<y>\d{{4}}|[〇零一二三四五六七八九]{{4}})年)?(?P<m>{DATE_NUM})月"
+                   rf"(?P<d>{DATE_NUM})[日号]")
+_DAY = re.compile(r"(?<![\d月年至到—\-~])(?P<d>\d{1,2})[日号]")
+
+
+def _cn_year(s: str) -> int:
+    return int(s) if s.isdigit() else int("".join(str(cn_number(ch) or 0) for ch in s))
+
+
+def find_doc_date(text: str, blocks: list[Block]) -> date | None:
+    """The document's own date: a date line near the top ("（2024年3月4日）") or the signature
+    date among the last lines; None when neither has a full year-month-day date."""
+    for block in [*blocks[1:6], *blocks[-4:]]:
+        line = text[block.start:block.end]
+        m = _DATE.search(line)
+        label = re.match(r"[^：:]{1,8}[：:]", line)
+        if label and not re.search("日期|时间", label.group()):
+            continue  # "整改时限：2024年12月31日" is no date of the document
+        if m and m["y"] and (len(line) <= 32 or line.startswith(("（", "("))):
+            try:
+                return date(_cn_year(m["y"]), cn_number(m["m"]) or 0, cn_number(m["d"]) or 0)
+            except ValueError:
+                continue
+    return None
+
+
+class DateReader:
+    """Reads dates in the text: "2月25日" and "26日" (month of the previous date mention)."""
+
+    def __init__(self, text: str, anchor: date | None) -> None:
+        self.text = text
+        self.anchor = anchor
+        self._months = [(m.start(), cn_number(m["m"]) or 0) for m in _DATE.finditer(text)]
+
+    def month_before(self, pos: int) -> int | None:
+        """Month of the last full date written before ``pos`` (else the anchor's month)."""
+        months = [month for start, month in self._months if start < pos]
+        return months[-1] if months else (self.anchor.month if self.anchor else None)
+
+    def first(self, start: int, end: int) -> date | None:
+        """The first date written in ``text[start:end]`` outside quotes, resolved; else None."""
+        quotes = bracket_spans(self.text, start, end, "“", "”")
+        hits = [m for m in [*_DATE.finditer(self.text, start, end), *_DAY.finditer(
+            self.text, start, end)] if not any(a <= m.start() < b for a, b in quotes)]
+        for m in sorted(hits, key=lambda h: h.start()):
+            found = self._resolve(m)
+            if found:
+                return found
+        return None
+
+    def _resolve(self, m: re.Match[str]) -> date | None:
+        groups = m.groupdict()
+        month = cn_number(groups["m"]) if groups.get("m") else self.month_before(m.start())
+        day = cn_number(m["d"])
+        year = _cn_year(groups["y"]) if groups.get("y") else (self.anchor.year if self.anchor
+                                                               else None)
+        if not (month and day and year):
+            return None
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            return None
+        if not groups.get("y") and self.anchor and found > self.anchor + timedelta(days=62):
+            found = found.replace(year=year - 1)  # "12月20日" in a January bulletin
+        return found

@@ -1,0 +1,362 @@
+"""Every command's bad-input path: exit 1 (refused) or 2 (usage), a Chinese message on stderr,
+no traceback, and the database exactly as it was (every table dumped before and after).
+
+The cases share one prepared database per backend (a refusal changes nothing — which is what
+each case checks; a case that did change it gets the database rebuilt for the next one). Usage
+errors never reach the database, so they run on SQLite only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from engine.actions import acknowledge, report_progress, request_completion, verify_and_close
+from engine.db import make_engine
+from engine.extensions import decide_extension, request_extension
+from models import MilestoneCreate
+from tests.cli import assert_refused, drop_everything, dump, invoke
+from tests.factories import ISSUED, make_city, make_task
+
+N = ["--now", "2024-03-10T10:00"]
+T = ["task", "add", "--directive", "1", "--title", "新事项"]
+D = ["directive", "add", "--title", "新来源"]
+P = ["person", "add", "新人"]
+
+# (id, argv, exit code, a fragment of the message). "{dir}" is the case's scratch directory.
+REFUSED: list[tuple[str, list[str], str]] = [
+    ("init-missing-config", ["init", "--config", "{dir}/missing.yaml"], "文件不存在"),
+    ("init-invalid-config", ["init", "--config", "{dir}/bad.yaml"], "policy.timezone"),
+    ("unit-duplicate-code", ["unit", "add", "FIRE", "另一个支队"], "已存在"),
+    ("unit-duplicate-name", ["unit", "add", "NEW", "市应急管理局"], "已被代码"),
+    ("unit-bad-code", ["unit", "add", "A B", "新单位"], "格式不正确"),
+    ("unit-unknown-parent", ["unit", "add", "NEW", "新单位", "--parent", "NOPE"], "未找到单位"),
+    ("unit-bad-kind", ["unit", "add", "NEW", "新单位", "--kind", "city"], "允许范围"),
+    ("person-unknown-unit", [*P, "--unit", "NOPE", "--role", "unit_contact"], "未找到单位"),
+    ("person-bad-role", [*P, "--role", "boss"], "'boss'"),
+    ("person-no-role", P, "条目数不足"),
+    ("person-contact-without-unit", [*P, "--role", "unit_contact"], "必须指定所属单位"),
+    ("person-bad-email", [*P, "--role", "leader", "--email", "x"], "格式不正确"),
+    ("person-telegram-taken", [*P, "--role", "leader", "--telegram-chat", "1001"], "已绑定"),
+    ("person-duplicate", ["person", "add", "张联络", "--unit", "FIRE", "--role", "unit_contact"],
+     "已有人员"),
+    ("directive-bad-kind", [*D, "--kind", "memo", *N], "来源类型"),
+    ("directive-followup-without-parent", [*D, "--kind", "followup", *N], "上级批示"),
+    ("directive-unknown-parent", [*D, "--kind", "followup", "--parent", "99", *N],
+     "未找到来源事项"),
+    ("directive-unknown-person", [*D, "--kind", "instruction", "--by", "无名氏", *N],
+     "未找到人员"),
+    ("directive-impossible-at", [*D, "--kind", "instruction", "--at", "2024-02-30", *N], "--at"),
+    ("directive-impossible-now", [*D, "--kind", "instruction", "--now", "2024-13-01"], "--now"),
+    ("directive-future", [*D, "--kind", "instruction", "--at", "2024-04-01", *N], "晚于当前"),
+    ("directive-two-texts", [*D, "--kind", "instruction", "--text", "a", "--text-file",
+                             "{dir}/t.txt", *N], "二选一"),
+    ("directive-missing-text-file", [*D, "--kind", "instruction", "--text-file",
+                                     "{dir}/missing.txt", *N], "无法读取"),
+    ("directive-leader-instruction", [*D, "--kind", "instruction", "--as", "占明副市长", *N],
+     "跟批"),
+    ("directive-unit-followup", [*D, "--kind", "followup", "--parent", "1", "--as", "张联络",
+                                 *N], "督查室"),
+    ("directive-show-unknown", ["directive", "show", "99"], "未找到来源事项"),
+    ("task-unknown-lead", [*T, "--lead", "NOPE", "--due", "3月31日前", *N], "未找到单位"),
+    ("task-unknown-co", [*T, "--lead", "FIRE", "--co", "NOPE", "--due", "3月31日前", *N],
+     "未找到单位"),
+    ("task-unknown-directive", ["task", "add", "--directive", "99", "--title", "x", "--lead",
+                                "FIRE", "--due", "3月31日前", *N], "未找到来源事项"),
+    ("task-impossible-date", [*T, "--lead", "FIRE", "--due", "2月30日前", *N], "日期不存在"),
+    ("task-unreadable-date", [*T, "--lead", "FIRE", "--due", "改天再说", *N], "无法识别"),
+    ("task-deadline-before-issue", [*T, "--lead", "FIRE", "--due", "2024年3月1日前", *N],
+     "早于下达时间"),
+    ("task-bad-priority", [*T, "--lead", "FIRE", "--due", "3月31日前", "--priority", "asap",
+                           *N], "紧急程度"),
+    ("task-unknown-owner", [*T, "--lead", "FIRE", "--due", "3月31日前", "--owner", "无名氏",
+                            *N], "未找到人员"),
+    ("task-leader-not-leader", [*T, "--lead", "FIRE", "--due", "3月31日前", "--leader",
+                                "张联络", *N], "不是领导"),
+    ("task-zero-target", [*T, "--lead", "FIRE", "--due", "3月31日前", "--target", "0", *N],
+     "目标量"),
+    ("task-bad-milestone", [*T, "--lead", "FIRE", "--due", "3月31日前", "--milestone",
+                            "没有等号", *N], "标题=时限"),
+    ("task-unknown-parent", [*T, "--lead", "FIRE", "--due", "3月31日前", "--parent",
+                             "DB-2024-9999", *N], "未找到督办事项"),
+    ("task-added-by-unit", [*T, "--lead", "FIRE", "--due", "3月31日前", "--as", "张联络", *N],
+     "督查室"),
+    ("task-impossible-now", [*T, "--lead", "FIRE", "--due", "3月31日前", "--now",
+                             "2024-13-01"], "--now"),
+    ("assign-illegal", ["task", "assign", "DB-2024-0002", "--as", "赵督查", *N], "不能“交办”"),
+    ("assign-by-unit", ["task", "assign", "DB-2024-0001", "--as", "张联络", *N], "督查室"),
+    ("assign-unknown-task", ["task", "assign", "DB-2024-9999", "--as", "赵督查", *N],
+     "未找到督办事项"),
+    ("assign-unknown-person", ["task", "assign", "DB-2024-0001", "--as", "无名氏", *N],
+     "未找到人员"),
+    ("ack-other-unit", ["task", "ack", "DB-2024-0002", "--as", "孙应急", *N], "不属于您所在单位"),
+    ("ack-draft", ["task", "ack", "DB-2024-0001", "--as", "张联络", *N], "不能“签收”"),
+    ("ack-by-leader", ["task", "ack", "DB-2024-0002", "--as", "炳森书记", *N], "责任单位"),
+    ("ack-twice", ["task", "ack", "DB-2024-0003", "--as", "张联络", *N], "无需重复签收"),
+    ("progress-empty", ["task", "progress", "DB-2024-0003", "--as", "张联络", "--text", " ",
+                        *N], "进展内容"),
+    ("progress-negative", ["task", "progress", "DB-2024-0003", "--as", "张联络", "--text", "x",
+                           "--achieved", "-5", *N], "负数"),
+    ("progress-unknown-milestone", ["task", "progress", "DB-2024-0003", "--as", "张联络",
+                                    "--text", "x", "--milestone", "9", *N], "阶段节点"),
+    ("progress-other-unit", ["task", "progress", "DB-2024-0003", "--as", "孙应急", "--text",
+                             "x", *N], "不属于您所在单位"),
+    ("progress-before-ack", ["task", "progress", "DB-2024-0002", "--as", "刘住建", "--text",
+                             "x", *N], "不能“反馈进展”"),
+    ("progress-closed", ["task", "progress", "DB-2024-0005", "--as", "张联络", "--text", "x",
+                         *N], "不能“反馈进展”"),
+    ("complete-by-co-unit", ["task", "complete", "DB-2024-0003", "--as", "刘住建", "--evidence",
+                             "x", *N], "配合单位"),
+    ("complete-draft", ["task", "complete", "DB-2024-0001", "--as", "张联络", "--evidence", "x",
+                        *N], "不能“申请办结”"),
+    ("complete-empty-evidence", ["task", "complete", "DB-2024-0003", "--as", "张联络",
+                                 "--evidence", "", *N], "证明材料"),
+    ("verify-not-pending", ["task", "verify", "DB-2024-0003", "--as", "赵督查", *N],
+     "不能“审核销号”"),
+    ("verify-by-unit", ["task", "verify", "DB-2024-0004", "--as", "陈支队", *N], "督查室"),
+    ("verify-bad-rating", ["task", "verify", "DB-2024-0004", "--as", "赵督查", "--rating",
+                           "很好", *N], "评价"),
+    ("return-not-pending", ["task", "return", "DB-2024-0002", "--as", "赵督查", "--reason", "x",
+                            *N], "不能“退回”"),
+    ("return-empty-reason", ["task", "return", "DB-2024-0004", "--as", "赵督查", "--reason",
+                             " ", *N], "理由"),
+    ("extend-by-co-unit", ["task", "extend", "DB-2024-0002", "--as", "刘住建", "--to",
+                           "4月30日前", "--reason", "x", *N], "配合单位"),
+    ("extend-earlier", ["task", "extend", "DB-2024-0002", "--as", "张联络", "--to", "3月20日前",
+                        "--reason", "x", *N], "不晚于"),
+    ("extend-impossible-date", ["task", "extend", "DB-2024-0002", "--as", "张联络", "--to",
+                                "4月31日前", "--reason", "x", *N], "日期不存在"),
+    ("extend-while-pending", ["task", "extend", "DB-2024-0003", "--as", "陈支队", "--to",
+                              "6月30日前", "--reason", "x", *N], "待审批"),
+    ("extend-closed", ["task", "extend", "DB-2024-0005", "--as", "陈支队", "--to", "6月30日前",
+                       "--reason", "x", *N], "不能“申请延期”"),
+    ("cancel-closed", ["task", "cancel", "DB-2024-0005", "--as", "赵督查", "--reason", "x", *N],
+     "不能“撤销”"),
+    ("cancel-by-unit", ["task", "cancel", "DB-2024-0002", "--as", "张联络", "--reason", "x",
+                        *N], "督查室"),
+    ("recheck-open-task", ["task", "recheck", "DB-2024-0003", "--as", "赵督查", *N], "回头看"),
+    ("recheck-failed-without-note", ["task", "recheck", "DB-2024-0005", "--as", "赵督查",
+                                     "--failed", *N], "写明问题"),
+    ("recheck-by-unit", ["task", "recheck", "DB-2024-0005", "--as", "张联络", *N], "督查室"),
+    ("recheck-impossible-date", ["task", "recheck", "DB-2024-0005", "--as", "赵督查",
+                                 "--schedule", "2月30日前", *N], "日期不存在"),
+    ("list-bad-light", ["task", "list", "--light", "purple"], "--light"),
+    ("list-bad-status", ["task", "list", "--status", "bogus"], "--status"),
+    ("list-unknown-unit", ["task", "list", "--unit", "NOPE"], "未找到单位"),
+    ("list-impossible-now", ["task", "list", "--now", "2024-13-01"], "--now"),
+    ("show-unknown", ["task", "show", "DB-2024-9999"], "未找到督办事项"),
+    ("show-markup-like", ["task", "show", "[/red]"], "[/red]"),
+    ("show-impossible-now", ["task", "show", "DB-2024-0001", "--now", "2024-02-30"], "--now"),
+    ("approve-unknown", ["extension", "approve", "99", "--as", "赵督查", *N], "未找到延期申请"),
+    ("approve-by-unit", ["extension", "approve", "2", "--as", "陈支队", *N], "督查室"),
+    ("reject-decided", ["extension", "reject", "1", "--as", "赵督查", *N], "已处理"),
+    ("board-impossible-now", ["board", "--now", "2024-13-01"], "--now"),
+]
+
+USAGE: list[tuple[str, list[str], str]] = [
+    ("unit-add-missing-name", ["unit", "add", "NEW"], "缺少参数"),
+    ("unit-list-unknown-option", ["unit", "list", "--bogus"], "没有这个选项：--bogus"),
+    ("person-bad-telegram", [*P, "--role", "leader", "--telegram-chat", "abc"], "应为整数"),
+    ("person-list-extra", ["person", "list", "extra"], "多余的参数：extra"),
+    ("directive-missing-title", ["directive", "add", "--kind", "instruction"], "--title"),
+    ("directive-show-not-a-number", ["directive", "show", "abc"], "应为整数"),
+    ("task-missing-lead", [*T, "--due", "3月31日前"], "缺少参数：--lead"),
+    ("task-bad-target", [*T, "--lead", "FIRE", "--due", "3月31日前", "--target", "abc"],
+     "应为数字"),
+    ("task-missing-value", [*T, "--lead"], "--lead 缺少取值"),
+    ("assign-missing-as", ["task", "assign", "DB-2024-0001"], "缺少参数：--as"),
+    ("progress-missing-text", ["task", "progress", "DB-2024-0003", "--as", "张联络"], "--text"),
+    ("complete-missing-evidence", ["task", "complete", "DB-2024-0003", "--as", "张联络"],
+     "--evidence"),
+    ("return-missing-reason", ["task", "return", "DB-2024-0004", "--as", "赵督查"], "--reason"),
+    ("extend-missing-to", ["task", "extend", "DB-2024-0002", "--as", "张联络", "--reason", "x"],
+     "--to"),
+    ("cancel-missing-reason", ["task", "cancel", "DB-2024-0002", "--as", "赵督查"], "--reason"),
+    ("list-json-with-value", ["task", "list", "--json=yes"], "不接受取值"),
+    ("approve-not-a-number", ["extension", "approve", "abc", "--as", "赵督查"], "应为整数"),
+    ("reject-missing-as", ["extension", "reject", "2"], "--as"),
+    ("board-extra", ["board", "extra"], "多余的参数"),
+    ("audit-unknown-option", ["audit", "verify", "--bogus"], "没有这个选项"),
+    ("unknown-command", ["bogus"], "没有这个命令"),
+    ("unknown-subcommand", ["task", "frobnicate"], "没有这个命令"),
+]
+
+
+def _populate(url: str) -> None:
+    """Tasks in every interesting state: 0001 draft, 0002 assigned (FIRE lead, HOUSING co),
+    0003 in progress with a milestone, one approved and one pending extension, 0004 pending
+    review, 0005 closed."""
+    engine = make_engine(url)
+    t0 = ISSUED + timedelta(hours=1)
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            city = make_city(s)
+            make_task(s, city, assign=False)
+            make_task(s, city)
+            third = make_task(s, city, target=100, measure="个",
+                              milestones=[MilestoneCreate(title="摸底", due="3月15日前")])
+            later = [make_task(s, city, title=t) for t in ("待审核", "已办结")]
+            for task in (third, *later):
+                acknowledge(session=s, task=task.code, actor=city.fire_contact, now=t0)
+            acknowledge(session=s, task=third.code, actor=city.housing_contact, now=t0)
+            report_progress(session=s, task=third.code, actor=city.fire_contact, text="推进中",
+                            now=t0)
+            first = request_extension(session=s, task=third.code, actor=city.fire_head,
+                                      new_due="4月30日前", reason="工程量大", now=t0)
+            decide_extension(session=s, request_id=first.id or 0, actor=city.office,
+                             approve=True, now=t0)
+            request_extension(session=s, task=third.code, actor=city.fire_head,
+                              new_due="5月31日前", reason="再延", now=t0)
+            for task in later:
+                request_completion(session=s, task=task.code, actor=city.fire_head,
+                                   evidence="台账", now=t0)
+            verify_and_close(session=s, task=later[1].code, actor=city.office, rating="合格",
+                             now=t0)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Prepared:
+    url: str
+    directory: Path
+    reset: Any
+    pristine: dict[str, Any] = field(default_factory=dict)
+    dirty: bool = True
+
+    def ensure(self, capsys: pytest.CaptureFixture[str]) -> None:
+        if not self.dirty:
+            return
+        self.reset()
+        assert invoke(capsys, self.url, "init").code == 0
+        _populate(self.url)
+        self.pristine, self.dirty = dump(self.url), False
+
+
+def _scratch(directory: Path) -> None:
+    (directory / "t.txt").write_text("正文", encoding="utf-8")
+    (directory / "bad.yaml").write_text("policy:\n  timezone: Mars/Base\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def prepared(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prepared]:
+    directory = tmp_path_factory.mktemp(f"bad-input-{request.param}")
+    _scratch(directory)
+    if request.param == "sqlite":
+        path = directory / "duban.db"
+
+        def reset_sqlite() -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        yield Prepared(f"sqlite:///{path}", directory, reset_sqlite)
+        return
+    from sqlmodel import SQLModel
+
+    from tests.conftest import PG_URL, _pg_engine
+
+    engine = _pg_engine()
+    yield Prepared(PG_URL, directory, lambda: drop_everything(engine))
+    drop_everything(engine)
+    SQLModel.metadata.create_all(engine)
+
+
+def _check(prepared: Prepared, capsys: pytest.CaptureFixture[str], argv: list[str], code: int,
+           fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(prepared.directory)
+    prepared.ensure(capsys)
+    args = [a.replace("{dir}", str(prepared.directory)) for a in argv]
+    result = invoke(capsys, prepared.url, *args)
+    after = dump(prepared.url)
+    if after != prepared.pristine:
+        prepared.dirty = True
+    assert_refused(result, code, fragment)
+    assert after == prepared.pristine, "the database changed"
+    assert not (prepared.directory / "duban-error.log").exists()
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [c[1:] for c in REFUSED],
+                         ids=[c[0] for c in REFUSED])
+def test_refused_leaves_database_unchanged(prepared: Prepared, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                                           fragment: str) -> None:
+    _check(prepared, capsys, argv, 1, fragment, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One initialised SQLite file for the usage errors, which never reach the database."""
+    from cli.main import run
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('usage')}/duban.db"
+    assert run(["--db", url, "init", "--json"]) == 0
+    return url
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [c[1:] for c in USAGE], ids=[c[0] for c in USAGE])
+def test_usage_error_exit_2(initialised: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                            fragment: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = dump(initialised)
+    result = invoke(capsys, initialised, *argv)
+    assert_refused(result, 2, fragment)
+    assert dump(initialised) == before
+
+
+COMMANDS_ON_EMPTY = [
+    ["unit", "add", "FIRE", "消防"], ["unit", "list"], ["person", "add", "甲", "--role", "office"],
+    ["person", "list"], ["directive", "add", "--kind", "instruction", "--title", "t"],
+    ["directive", "show", "1"], [*T, "--lead", "FIRE", "--due", "3月31日前"],
+    ["task", "assign", "DB-2024-0001", "--as", "甲"], ["task", "list"], ["task", "show", "x"],
+    ["extension", "approve", "1", "--as", "甲"], ["board"], ["audit", "verify"],
+]
+
+
+def test_uninitialised_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "missing.db"
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for argv in COMMANDS_ON_EMPTY:
+        assert_refused(invoke(capsys, f"sqlite:///{missing}", *argv), 1, "请先运行 duban init")
+        assert not missing.exists()
+        assert_refused(invoke(capsys, f"sqlite:///{empty}", *argv), 1, "尚未初始化")
+        assert dump(f"sqlite:///{empty}") == {}
+    assert not (tmp_path / "duban-error.log").exists()
+
+
+def test_uninitialised_postgresql(pg_engine: Any, capsys: pytest.CaptureFixture[str],
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlmodel import SQLModel
+
+    from tests.conftest import PG_URL
+
+    monkeypatch.chdir(tmp_path)
+    drop_everything(pg_engine)
+    try:
+        for argv in COMMANDS_ON_EMPTY:
+            assert_refused(invoke(capsys, PG_URL, *argv), 1, "尚未初始化")
+        assert dump(PG_URL) == {}
+    finally:
+        SQLModel.metadata.create_all(pg_engine)
+
+
+@pytest.mark.parametrize("url", ["foo://bar", "postgresql://127.0.0.1:notaport/x",
+                                 "postgresql://127.0.0.1:1/unreachable"])
+def test_bad_database_address(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for argv in (["task", "list"], ["init"]):
+        result = invoke(capsys, url, *argv)
+        assert_refused(result, 1, "数据库")
+    assert not (tmp_path / "duban-error.log").exists()
+    assert list(tmp_path.iterdir()) == []
