@@ -102,7 +102,7 @@ def outbox_list(
 
     if status is not None and status not in OUTBOX_STATUS_LABELS:
         raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(OUTBOX_STATUS_LABELS)}")
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         rows = outbox_rows(session, status=status, limit=limit)
         stats = outbox_stats(session)
     if json_out:

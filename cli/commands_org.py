@@ -98,7 +98,7 @@ def unit_list(json_out: JsonOpt = False) -> None:
     from engine.labels import UNIT_KIND_LABELS
     from models import Unit
 
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         units = session.exec(select(Unit).order_by(Unit.code)).all()
         codes = {u.id: u.code for u in units}
         rows: list[dict[str, Any]] = [
@@ -151,7 +151,7 @@ def person_list(json_out: JsonOpt = False) -> None:
     from engine.labels import ROLE_LABELS
     from models import Person, Unit
 
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         units = {u.id: u.name for u in session.exec(select(Unit)).all()}
         people = session.exec(select(Person).order_by(Person.id)).all()  # type: ignore[arg-type]
         rows: list[dict[str, Any]] = [

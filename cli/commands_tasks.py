@@ -85,7 +85,7 @@ def directive_show(directive_id: int, now: NowOpt = None, json_out: JsonOpt = Fa
     from engine.views import task_rows
 
     moment = parse_moment(now)
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         root, focus = lineage(session, directive_id)
         tree = _tree(session, root, moment, task_rows)
     emit_json(tree) if json_out else print_lineage(tree, focus)
@@ -162,7 +162,7 @@ def task_show(task: str, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     from engine.details import task_detail
 
     moment = parse_moment(now)
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         detail = task_detail(session, task, now=moment)
     emit_json(detail) if json_out else print_task(detail)
 
@@ -186,7 +186,7 @@ def task_list(
     if status is not None and status not in STATUS_LABELS:
         raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(STATUS_LABELS)}")
     moment = parse_moment(now)
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         rows = list_tasks(session, now=moment, unit=unit, light_filter=light, status=status,
                           overdue=overdue)
     emit_json(rows) if json_out else print_task_table(rows, title=f"督办事项（{len(rows)}）")

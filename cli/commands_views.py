@@ -22,7 +22,7 @@ def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     from engine.views import board as build_board
 
     moment = parse_moment(now)
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         rows = build_board(session, now=moment)
     emit_json(rows) if json_out else print_board(rows, title="督办看板（按牵头单位）")
 
@@ -32,7 +32,7 @@ def audit_verify(json_out: JsonOpt = False) -> None:
     """校验审计链：任何事件被改动、删除或插入都会被发现。"""
     from engine.audit import verify_chain
 
-    with open_session() as session:
+    with open_session(read_only=True) as session:
         count = verify_chain(session)
     emit_json({"ok": True, "events": count}) if json_out else done(f"审计链完整：共 {count} 条事件")
 

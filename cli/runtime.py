@@ -73,8 +73,11 @@ class NotInitialised(Exception):
 
 
 @contextmanager
-def open_session() -> Iterator[Session]:
-    """A session on the configured database, which must have been initialised."""
+def open_session(*, read_only: bool = False) -> Iterator[Session]:
+    """A session on the configured database, which must have been initialised.
+
+    ``read_only`` for commands that only show things (no SQLite write lock is taken).
+    """
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
@@ -89,7 +92,7 @@ def open_session() -> Iterator[Session]:
         raise DubanError(f"数据库文件 {path} 不存在，请先运行 duban init")
     try:
         _check_reachable(engine)
-        with session_scope(engine) as session:
+        with session_scope(engine, read_only=read_only) as session:
             try:
                 row = session.execute(text("SELECT version_num FROM alembic_version")).first()
             except DBAPIError:

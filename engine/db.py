@@ -17,6 +17,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+READ_ONLY = "duban_read_only"
+"""Execution option marking an engine/connection whose transactions only read."""
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """Milliseconds a SQLite writer waits for the lock before giving up."""
 
@@ -71,7 +74,10 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (listings, exports) need no write lock: a plain BEGIN lets them run beside
+        # the scheduler's writes under WAL.
+        readonly = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(session: Session) -> bool:
@@ -79,9 +85,13 @@ def is_sqlite(session: Session) -> bool:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that is rolled back if the block raises (services commit what they change)."""
-    session = Session(engine, expire_on_commit=False)
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """A session that is rolled back if the block raises (services commit what they change).
+
+    ``read_only`` sessions take no SQLite write lock; they must not write.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    session = Session(bind, expire_on_commit=False)
     try:
         yield session
     except BaseException:

@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import inspect, or_, update
+from sqlalchemy import bindparam, inspect, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -89,6 +90,9 @@ def claim(session: Session, *, now: datetime, limit: int, worker: str) -> list[i
     return ids
 
 
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
 def _write_row(session: Session, row: OutboxMessage) -> None:
     """Write the row's changed columns with one UPDATE statement and mark them saved.
 
@@ -99,9 +103,13 @@ def _write_row(session: Session, row: OutboxMessage) -> None:
     changes = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
     if not changes or row.id is None:
         return
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    key = tuple(sorted(changes))
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        stmt = _UPDATES[key] = update(table).where(table.c.id == bindparam("row_id"))
     # On the connection: a session.execute would first autoflush the very changes written here.
-    session.connection().execute(update(table).where(table.c.id == row.id).values(**changes))
+    session.connection().execute(stmt, {"row_id": row.id, **changes})
     for key, value in changes.items():
         set_committed_value(row, key, value)
 

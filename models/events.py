@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -13,6 +13,8 @@ from models.types import UTCDateTime
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    # The 15:00 summary's "escalated since the last summary" list.
+    __table_args__ = (Index("ix_audit_action_at", "action", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(sa_type=String(64))

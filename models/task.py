@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -47,6 +47,12 @@ class Task(TaskBase, table=True):
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),
         Index("ix_task_next_check", "next_check_at"),
+        # The 15:00 summary's "new" and "closed since the last summary" lists.
+        Index("ix_task_created", "created_at"),
+        Index("ix_task_status_closed", "status", "closed_at"),
+        # The pass's search for recurring tasks whose next occurrence is due (few rows).
+        Index("ix_task_recurring_due", "due_at", sqlite_where=text("recurrence_text IS NOT NULL"),
+              postgresql_where=text("recurrence_text IS NOT NULL")),
         UniqueConstraint("series_id", "occurrence"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -141,6 +147,13 @@ class ExtensionRequest(SQLModel, table=True):
 
 class Recheck(SQLModel, table=True):
     """回头看: a scheduled re-check of a closed task, which may reopen it."""
+
+    __table_args__ = (
+        # The pass's search for re-checks that fell due and were not announced yet.
+        Index("ix_recheck_open_due", "due_at",
+              sqlite_where=text("done_at IS NULL AND notified_at IS NULL"),
+              postgresql_where=text("done_at IS NULL AND notified_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)

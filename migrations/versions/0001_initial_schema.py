@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:59:21.409722
+Create Date: 2026-11-22 08:47:54.718669
 """
 from typing import Sequence, Union
 
@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('hash')
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_action_at', ['action', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_entity_id'), ['entity_id'], unique=False)
 
     op.create_table('counter',
@@ -195,12 +196,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_code'), ['code'], unique=True)
+        batch_op.create_index('ix_task_created', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_directive_id'), ['directive_id'], unique=False)
         batch_op.create_index('ix_task_lead_status', ['lead_unit_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_leader_id'), ['leader_id'], unique=False)
         batch_op.create_index('ix_task_next_check', ['next_check_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_task_recurring_due', ['due_at'], unique=False, sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_task_series_id'), ['series_id'], unique=False)
+        batch_op.create_index('ix_task_status_closed', ['status', 'closed_at'], unique=False)
         batch_op.create_index('ix_task_status_due', ['status', 'due_at'], unique=False)
 
     op.create_table('extension_request',
@@ -283,6 +287,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('recheck', schema=None) as batch_op:
+        batch_op.create_index('ix_recheck_open_due', ['due_at'], unique=False, sqlite_where=sa.text('done_at IS NULL AND notified_at IS NULL'), postgresql_where=sa.text('done_at IS NULL AND notified_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_recheck_task_id'), ['task_id'], unique=False)
 
     op.create_table('task_unit',
@@ -339,6 +344,7 @@ def downgrade() -> None:
     op.drop_table('task_unit')
     with op.batch_alter_table('recheck', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recheck_task_id'))
+        batch_op.drop_index('ix_recheck_open_due', sqlite_where=sa.text('done_at IS NULL AND notified_at IS NULL'), postgresql_where=sa.text('done_at IS NULL AND notified_at IS NULL'))
 
     op.drop_table('recheck')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
@@ -357,12 +363,15 @@ def downgrade() -> None:
     op.drop_table('extension_request')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_status_due')
+        batch_op.drop_index('ix_task_status_closed')
         batch_op.drop_index(batch_op.f('ix_task_series_id'))
+        batch_op.drop_index('ix_task_recurring_due', sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_task_parent_id'))
         batch_op.drop_index('ix_task_next_check')
         batch_op.drop_index(batch_op.f('ix_task_leader_id'))
         batch_op.drop_index('ix_task_lead_status')
         batch_op.drop_index(batch_op.f('ix_task_directive_id'))
+        batch_op.drop_index('ix_task_created')
         batch_op.drop_index(batch_op.f('ix_task_code'))
 
     op.drop_table('task')
@@ -394,6 +403,7 @@ def downgrade() -> None:
     op.drop_table('counter')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_entity_id'))
+        batch_op.drop_index('ix_audit_action_at')
 
     op.drop_table('audit_event')
     # ### end Alembic commands ###

@@ -113,8 +113,8 @@ def test_two_dispatchers_at_once_never_deliver_twice(pg_engine: Engine) -> None:
 def test_claim_skips_rows_another_transaction_holds(pg_engine: Engine) -> None:
     _fill(pg_engine, 30)
     with Session(pg_engine) as holder:
-        locked = list(holder.exec(select(OutboxMessage.id).order_by(col(OutboxMessage.id))
-                                  .limit(10).with_for_update()).all())
+        locked = [i for i in holder.exec(select(OutboxMessage.id).order_by(col(OutboxMessage.id))
+                                         .limit(10).with_for_update()).all() if i is not None]
         with Session(pg_engine, expire_on_commit=False) as other:
             # Were the claim to wait for the lock, this would fail instead of hanging.
             other.execute(text("SET LOCAL lock_timeout = '5s'"))

@@ -8,6 +8,7 @@ and are stopped, process group and all, whatever happens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,21 +19,25 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from engine.db import make_engine
+from engine.db import make_engine, normalise_url
 from engine.schema import upgrade
 from models import OutboxMessage
+from tests.conftest import PG_BASE_URL, REQUIRE_PG
 from tests.factories import make_city, make_task
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 DEPLOYMENT = "duban-escalate/integration"
-HEALTH_LIMIT = 120.0
-"""Seconds for a fresh server to migrate its database and answer /api/health (about 15 s on an
-idle machine; several times that on a loaded one)."""
+HEALTH_LIMIT = 90.0
+"""Seconds for a fresh server to migrate its database and answer /api/health."""
 SERVE = r"""
 import os, sys, time, urllib.request
 
@@ -81,24 +86,14 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the process group we started, then SIGKILL if it lingers."""
     if proc.poll() is None:
-        with _ignore_gone():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-    with _ignore_gone():
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # the runner's or server's children too
     if proc.poll() is None:
         proc.wait(timeout=10)
-
-
-class _ignore_gone:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> bool:
-        return isinstance(exc, ProcessLookupError | PermissionError)
 
 
 def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, limit: float) -> None:
@@ -117,6 +112,33 @@ def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, limi
 
 
 @pytest.fixture
+def prefect_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the server (Prefect's migrations take seconds there and
+    most of a minute on SQLite), dropped afterwards; ``None`` (SQLite in ``PREFECT_HOME``) when
+    PostgreSQL cannot be reached and is not required."""
+    name = f"duban_prefect_{os.getpid()}"
+    admin = make_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        admin.dispose()
+        if REQUIRE_PG:
+            raise
+        yield None
+        return
+    url = make_url(normalise_url(PG_BASE_URL)).set(
+        drivername="postgresql+asyncpg", database=name, query={})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def city_db(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/duban.db"
     engine = make_engine(url)
@@ -128,13 +150,16 @@ def city_db(tmp_path: Path) -> Iterator[str]:
     yield url
 
 
-def test_a_served_deployment_runs_on_a_real_prefect_server(city_db: str, tmp_path: Path) -> None:
+def test_a_served_deployment_runs_on_a_real_prefect_server(
+        city_db: str, prefect_database: str | None, tmp_path: Path) -> None:
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
+    server_env = _prefect_env(tmp_path / "prefect-home", None)
+    if prefect_database is not None:
+        server_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = prefect_database
     server = _start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                     "--no-ui", "--analytics-off", "--no-services"],
-                    _prefect_env(tmp_path / "prefect-home", None), server_log)
+                     "--no-ui", "--analytics-off", "--no-services"], server_env, server_log)
     # The runner starts at once and waits for the server itself: its imports overlap start-up.
     runner = _start([sys.executable, "-c", SERVE, "2024-03-18T10:00:00+08:00", city_db,
                      str(HEALTH_LIMIT)], _prefect_env(tmp_path / "runner-home", api_url), serve_log)
@@ -164,7 +189,7 @@ def test_a_served_deployment_runs_on_a_real_prefect_server(city_db: str, tmp_pat
     assert {r.dedupe_key.split(":")[0] for r in rows} == {"escalation"}
 
 
-def _trigger(run_deployment: object, runner: subprocess.Popen[bytes], log: Path) -> object:
+def _trigger(run_deployment: Any, runner: subprocess.Popen[bytes], log: Path) -> Any:
     """Wait until the runner has registered the deployment, then run it and wait for the end."""
     from prefect.exceptions import ObjectNotFound
 
@@ -172,7 +197,7 @@ def _trigger(run_deployment: object, runner: subprocess.Popen[bytes], log: Path)
     while True:
         assert runner.poll() is None, log.read_text(errors="replace")[-3000:]
         try:
-            return run_deployment(DEPLOYMENT, timeout=90, poll_interval=1)  # type: ignore[operator]
+            return run_deployment(DEPLOYMENT, timeout=90, poll_interval=1)
         except ObjectNotFound:
             if time.monotonic() > deadline:
                 raise
