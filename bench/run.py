@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -66,15 +65,25 @@ def ensure(url: str, n: int, log: Callable[[str], None]) -> None:
 
 
 def _ensure_indexes(url: str) -> None:
+    from sqlalchemy import inspect
     from sqlmodel import SQLModel
 
     import models  # noqa: F401
     from engine.db import make_engine
 
     engine = make_engine(url)
+    with engine.connect() as conn:
+        existing = {ix["name"] for t in SQLModel.metadata.sorted_tables
+                    for ix in inspect(conn).get_indexes(t.name)}
+    created = False
     for table in SQLModel.metadata.sorted_tables:
         for index in table.indexes:
-            index.create(engine, checkfirst=True)
+            if index.name not in existing:
+                index.create(engine)
+                created = True
+    if created:  # statistics for the new indexes, as the generator made for the others
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 
 
@@ -234,7 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     args.repeat = args.repeat or (2 if args.quick else 0)
     args.messages = args.messages or (2000 if args.quick else 5000)
     kinds = ["sqlite", "postgresql"] if args.db_kind == "both" else [args.db_kind]
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "0")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -193,3 +193,22 @@ def extension_reject(request_id: int, as_: AsOpt, note: Annotated[str, typer.Opt
                      now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """驳回延期申请（督查室）。"""
     _decide(request_id, as_, now, json_out, False, note)
+
+
+@task_app.command("edit")
+def task_edit(
+    task: str, as_: AsOpt,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    lead: Annotated[str | None, typer.Option("--lead", help="牵头单位")] = None,
+    co: Annotated[list[str] | None, typer.Option("--co", help="配合单位，可重复（给出即整体替换）")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="完成时限")] = None,
+    leader: Annotated[str | None, typer.Option("--leader", help="分管领导")] = None,
+    now: NowOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """补充或修改待交办事项（督查室）：牵头/配合单位、完成时限、标题、分管领导。"""
+    from engine.drafts import edit_draft
+
+    def call(**kw: Any) -> Any:
+        return edit_draft(title=title, lead=lead, co=co, due=due, leader=leader, **kw)
+
+    _run(task, as_, now, json_out, "已修改", call)

@@ -72,8 +72,8 @@ def ingest(
     if apply:
         applied = data["applied"]
         done(f"已登记来源事项 {len(applied['directives'])} 件，创建待交办事项 {len(applied['tasks'])} 项")
-        for line in applied["skipped"]:
-            console.print(f"  [yellow]未创建[/]：{line}")
+        for line in applied["incomplete"]:
+            console.print(f"  [yellow]需补充[/]：{line}")
 
 
 def _tz() -> Any:

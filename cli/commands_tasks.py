@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from cli.main import app
-from cli.render import print_lineage, print_task, print_task_table
+from cli.main import app, escape
 from cli.runtime import actor, done, emit_json, open_session, parse_moment
 
 directive_app = typer.Typer(help="来源事项（批示、跟批、会议、督查……）", no_args_is_help=True)
@@ -88,7 +86,12 @@ def directive_show(directive_id: int, now: NowOpt = None, json_out: JsonOpt = Fa
     with open_session(read_only=True) as session:
         root, focus = lineage(session, directive_id)
         tree = _tree(session, root, moment, task_rows)
-    emit_json(tree) if json_out else print_lineage(tree, focus)
+    if json_out:
+        emit_json(tree)
+    else:
+        from cli.render import print_lineage
+
+        print_lineage(tree, focus)
 
 
 def _tree(session: Any, node: Any, now: Any, task_rows: Any) -> dict[str, Any]:
@@ -164,7 +167,12 @@ def task_show(task: str, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     moment = parse_moment(now)
     with open_session(read_only=True) as session:
         detail = task_detail(session, task, now=moment)
-    emit_json(detail) if json_out else print_task(detail)
+    if json_out:
+        emit_json(detail)
+    else:
+        from cli.render import print_task
+
+        print_task(detail)
 
 
 @task_app.command("list")
@@ -189,4 +197,9 @@ def task_list(
     with open_session(read_only=True) as session:
         rows = list_tasks(session, now=moment, unit=unit, light_filter=light, status=status,
                           overdue=overdue)
-    emit_json(rows) if json_out else print_task_table(rows, title=f"督办事项（{len(rows)}）")
+    if json_out:
+        emit_json(rows)
+    else:
+        from cli.render import print_task_table
+
+        print_task_table(rows, title=f"督办事项（{len(rows)}）")

@@ -11,7 +11,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 # Typer vendors its own click: its exceptions are the ones raised.
 from typer._click import exceptions as click_errors
@@ -36,7 +35,36 @@ def _global(
     set_database(db)
 
 
-def _register() -> None:
+def escape(text: str) -> str:
+    """``rich.markup.escape``, imported only when an error is printed."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+# Commands that are fully defined in one module: running them registers only that module, so
+# that `duban task list` does not import (nor make Typer inspect) every other command.
+_SELF_CONTAINED = {("task", "list"): "commands_tasks"}
+
+
+def _fast_module(argv: list[str] | None) -> str | None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in args or "-h" in args:
+        return None
+    if args[:1] == ["--db"]:
+        args = args[2:]
+    elif args and args[0].startswith("--db="):
+        args = args[1:]
+    return _SELF_CONTAINED.get(tuple(args[:2]))  # type: ignore[arg-type]
+
+
+def _register(argv: list[str] | None = None) -> None:
+    module = _fast_module(argv)
+    if module is not None:
+        import importlib
+
+        importlib.import_module(f"cli.{module}")
+        return
     from cli import (  # noqa: F401
         commands_actions,
         commands_bot,
@@ -113,7 +141,7 @@ def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
     from engine.errors import DubanError
 
-    _register()
+    _register(argv)
     code = 0
     try:
         result = _command()(args=argv, standalone_mode=False, prog_name="duban")

@@ -12,17 +12,36 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from models import Person
 
 # Piped output gets a width that keeps Chinese tables readable; a terminal keeps its own.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+
+
+class _LazyConsole:
+    """A rich ``Console`` built at first use: importing rich (~0.1 s) is not paid by ``--json``
+    output, which never prints through it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._kwargs = kwargs
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._kwargs)
+        return getattr(self._console, name)
+
+
+console: Console = _LazyConsole(  # type: ignore[assignment]
+    highlight=False, width=None if sys.stdout.isatty() else 120)
+err_console: Console = _LazyConsole(  # type: ignore[assignment]
+    stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 _STATE: dict[str, Any] = {"db": None}
 

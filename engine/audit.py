@@ -26,6 +26,7 @@ GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x64756261  # "duba"
 _LAST_HASH = "duban.audit.last_hash"
 _HEAD_KEY = "audit_head"
+_HEAD_ROW = "duban.audit.head_row"
 
 
 def jsonable(value: Any) -> Any:
@@ -72,6 +73,7 @@ def _last_hash(session: Session) -> str:
 def _forget_chain_head(session: Session) -> None:
     # The advisory lock ended with the transaction: the next append must re-read the head.
     session.info.pop(_LAST_HASH, None)
+    session.info.pop(_HEAD_ROW, None)
 
 
 def record(
@@ -106,13 +108,16 @@ def record(
 
 def _store_head(session: Session, event: AuditEvent) -> None:
     # Under the same lock as the append (advisory lock / SQLite write lock), in the same commit.
-    head = session.get(Setting, _HEAD_KEY)
+    # The row is kept for the rest of the transaction: one read per transaction, not per event
+    # (and a head added earlier in it is found even before a flush).
+    head = session.info.get(_HEAD_ROW) or session.get(Setting, _HEAD_KEY)
     value = {"hash": event.hash}
     if head is None:
-        session.add(Setting(key=_HEAD_KEY, value=value, updated_at=event.at))
+        head = Setting(key=_HEAD_KEY, value=value, updated_at=event.at)
     else:
         head.value, head.updated_at = value, event.at
-        session.add(head)
+    session.add(head)
+    session.info[_HEAD_ROW] = head
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> int:

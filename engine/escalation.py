@@ -97,8 +97,11 @@ def plan(*, session: Session, now: datetime, batch_size: int = 500) -> list[Plan
         if not tasks:
             return created
         ctx.prefetch(tasks)
-        for task in tasks:
-            _process(ctx, task)
+        # The batch's reads (recipients, the audit head) never depend on its own pending
+        # writes: flush those once, at the commit, not before every read.
+        with session.no_autoflush:
+            for task in tasks:
+                _process(ctx, task)
         created += ctx.flush()
         session.commit()
 

@@ -3,8 +3,8 @@
 :func:`analyse` runs the pure intake analysis (:mod:`engine.intake`) against a snapshot of the
 unit and people directory; :func:`apply_drafts` stores what it found as directives and *draft*
 tasks for the office to confirm and assign — all in one transaction, or nothing. Unknown units are
-only proposed, never created; a task without a resolvable lead unit or deadline is not stored
-but reported, so the office completes it by hand.
+only proposed, never created; a draft whose lead unit or deadline could not be determined is
+stored without it and listed, so the office completes it (``duban task edit``) before assigning.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def analyse(session: Session, text: str, *, ref_date: date | None,
 class ApplyReport:
     directives: list[int] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"directives": self.directives, "tasks": self.tasks, "skipped": self.skipped}
+        return {"directives": self.directives, "tasks": self.tasks, "incomplete": self.incomplete}
 
 
 def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
@@ -91,8 +91,8 @@ def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
 @service
 def apply_drafts(*, session: Session, result: IntakeResult, actor: Person | None,
                  now: datetime) -> ApplyReport:
-    """Store the analysis: every directive, and a draft task for each item that has a lead unit
-    and a deadline. One transaction: any refusal leaves the database unchanged."""
+    """Store the analysis: every directive and a draft task per item (incomplete ones listed).
+    One transaction: any refusal leaves the database unchanged."""
     require_office(actor, "登记来源事项")
     report = ApplyReport()
     ids: dict[str, int] = {}
@@ -102,12 +102,11 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Person | None
         ids[draft.key] = pk(directive)
         report.directives.append(pk(directive))
     for task in result.tasks:
-        reason = _unstorable(task)
-        if reason:
-            report.skipped.append(f"{task.title}：{reason}")
-            continue
         stored = _store_task(session, task, ids[task.directive_key], actor, now, tz)
         report.tasks.append(stored.code)
+        missing = _missing(task)
+        if missing:
+            report.incomplete.append(f"{stored.code} {task.title}：{missing}")
     return report
 
 
@@ -129,29 +128,34 @@ def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: P
     return create_directive_unchecked(session=session, data=data, actor=actor, now=now)
 
 
-def _unstorable(task: Any) -> str | None:
+def _missing(task: Any) -> str | None:
+    """What the office must fill in (``duban task edit``) before the draft can be assigned."""
+    gaps = []
     if not task.lead_units:
         unknown = "、".join(task.unknown_units)
-        return f"未识别牵头单位{f'（文中为：{unknown}）' if unknown else ''}，请人工补充"
+        gaps.append(f"牵头单位{f'（文中为：{unknown}，不在通讯录中）' if unknown else ''}")
     if task.due_at is None:
-        return "未识别完成时限，请人工补充"
-    return None
+        gaps.append("完成时限")
+    return f"待补充{'、'.join(gaps)}" if gaps else None
 
 
 def _store_task(session: Session, task: Any, directive_id: int, actor: Person | None,
                 now: datetime, tz: Any) -> Task:
-    from engine.tasks import _create_task_unchecked as create_task_unchecked
+    from engine.tasks import create_task_unchecked
 
     data = TaskCreate(
         directive_id=directive_id, title=task.title[:256], requirement=task.requirement,
-        lead_unit=task.lead_units[0], co_units=[*task.lead_units[1:], *task.co_units],
-        due=task.due_at.astimezone(tz).isoformat(), target=task.quantity, measure=task.measure,
+        lead_unit=task.lead_units[0] if task.lead_units else None,
+        co_units=[*task.lead_units[1:], *task.co_units],
+        due=task.due_at.astimezone(tz).isoformat() if task.due_at else None,
+        target=task.quantity, measure=task.measure,
         recurrence_text=task.recurrence,
         milestones=[MilestoneCreate(title=t, due=d.astimezone(tz).isoformat())
                     for t, d in task.milestones],
     )
     stored = create_task_unchecked(session=session, data=data, actor=actor, now=now)
     # Keep the deadline as the document wrote it beside its resolution.
-    stored.due_text = stored.original_due_text = (task.due_text or stored.due_text)[:64]
+    if task.due_at is not None:
+        stored.due_text = stored.original_due_text = (task.due_text or stored.due_text)[:64]
     session.add(stored)
     return stored

@@ -11,13 +11,13 @@ from models import Task
 
 
 def is_overdue(task: Task, now: datetime) -> bool:
-    """Due passed and not closed or cancelled."""
-    return task.status in OPEN_STATUSES and now > task.due_at
+    """Due passed and not closed or cancelled (a draft without a deadline is never overdue)."""
+    return task.status in OPEN_STATUSES and task.due_at is not None and now > task.due_at
 
 
 def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
     """Calendar days overdue in local dates (0 when not overdue)."""
-    if not is_overdue(task, now):
+    if not is_overdue(task, now) or task.due_at is None:
         return 0
     tz = zone_for(policy)
     return max(1, (now.astimezone(tz).date() - task.due_at.astimezone(tz).date()).days)
@@ -25,7 +25,7 @@ def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
 
 def workdays_overdue(task: Task, now: datetime, policy: Policy) -> int:
     """Working days elapsed after the due day (0 on the due day itself or when not overdue)."""
-    if not is_overdue(task, now):
+    if not is_overdue(task, now) or task.due_at is None:
         return 0
     tz = zone_for(policy)
     cal = calendar_for(policy)
@@ -48,18 +48,17 @@ def yellow_cutoff(now: datetime, policy: Policy) -> datetime:
 def light(task: Task, now: datetime, policy: Policy) -> str | None:
     """``red`` overdue; ``yellow`` due within the warning window or escalated; else ``green``.
 
-    Closed and cancelled tasks have no light (``None``).
+    Closed and cancelled tasks, and drafts without a deadline, have no light (``None``).
     """
-    if task.status not in OPEN_STATUSES:
+    return light_at(task, now, yellow_cutoff(now, policy))
+
+
+def light_at(task: Task, now: datetime, cutoff: datetime) -> str | None:
+    """:func:`light` given ``cutoff = yellow_cutoff(now, policy)``, for lists computed at once."""
+    if task.status not in OPEN_STATUSES or task.due_at is None:
         return None
     if now > task.due_at:
         return "red"
-    if task.escalation_level >= 1:
-        return "yellow"
-    tz = zone_for(policy)
-    today = now.astimezone(tz).date()
-    due_day = task.due_at.astimezone(tz).date()
-    remaining = calendar_for(policy).workdays_between(today, due_day)
-    if remaining <= policy.warning_window_workdays:
+    if task.escalation_level >= 1 or task.due_at <= cutoff:
         return "yellow"
     return "green"

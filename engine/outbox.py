@@ -114,11 +114,21 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> set[str]:
                 session.add(OutboxMessage(**row))
                 added.add(row["dedupe_key"])
         return added
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
-        table.c.dedupe_key)
-    return {key for (key,) in session.execute(stmt, rows)}
+    if dialect == "postgresql":
+        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+            table.c.dedupe_key)
+        return {key for (key,) in session.execute(stmt, rows)}
+    # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE), so the keys
+    # found absent here are exactly the ones the plain executemany below adds.
+    keys = [row["dedupe_key"] for row in rows]
+    present: set[str] = set()
+    for start in range(0, len(keys), 500):
+        present.update(session.execute(select(table.c.dedupe_key).where(
+            table.c.dedupe_key.in_(keys[start:start + 500]))).scalars())
+    session.connection().execute(
+        sqlite_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    return set(keys) - present
 
 
 def cancel_pending_for_task(session: Session, *, task_id: int, now: datetime) -> int:

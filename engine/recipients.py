@@ -96,7 +96,7 @@ class RecipientCache:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._units: dict[int, list[Person]] = {}
-        self._links: dict[int, list[TaskUnit]] = {}
+        self._links: dict[int, list[tuple[int, str]]] = {}  # task id → (unit id, role)
         self._people: dict[int, Person] = {}
         self._top: list[Person] | None = None
         self._office: list[Person] | None = None
@@ -109,12 +109,13 @@ class RecipientCache:
         for task_id in wanted:
             self._links[task_id] = []
         links = self.session.exec(
-            select(TaskUnit).where(TaskUnit.task_id.in_(wanted))  # type: ignore[attr-defined]
+            select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role)
+            .where(TaskUnit.task_id.in_(wanted))  # type: ignore[attr-defined]
             .order_by(TaskUnit.id)  # type: ignore[arg-type]
         ).all()
-        for link in links:
-            self._links[link.task_id].append(link)
-        units = {link.unit_id for link in links} - set(self._units)
+        for task_id, unit_id, role in links:
+            self._links[task_id].append((unit_id, role))
+        units = {unit_id for _, unit_id, _ in links} - set(self._units)
         if units:
             for unit_id in units:
                 self._units[unit_id] = []
@@ -140,9 +141,9 @@ class RecipientCache:
         if task.id not in self._links:
             self.prefetch([task.id or 0])
         people: list[Person] = []
-        for link in self._links[task.id or 0]:
-            if not lead_only or link.role == "lead":
-                people.extend(self.unit_people(link.unit_id))
+        for unit_id, role in self._links[task.id or 0]:
+            if not lead_only or role == "lead":
+                people.extend(self.unit_people(unit_id))
         return _unique(people)
 
     def escalation_recipients(self, task: Task, level: int) -> list[Person]:

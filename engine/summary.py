@@ -1,5 +1,7 @@
 """The daily 15:00 scheduling summary (每日调度): the data, for the whole and per leader's scope.
 
+It covers assigned work (交办 to 申请办结); drafts not yet assigned are the office's own queue.
+
 Counts are computed by SQL aggregates (light is derivable in SQL: red = due passed; yellow = due
 before :func:`engine.lights.yellow_cutoff` or escalated; else green); only the listed items are
 loaded, each list capped at ``LIST_LIMIT`` rows (its full count is kept beside it).
@@ -74,10 +76,10 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
     )
     data.sections = [
         _section(session, "逾期事项（按逾期天数）", scope, now,
-                 [col(Task.status).in_(lifecycle.OPEN_STATUSES), col(Task.due_at) < now],
+                 [col(Task.status).in_(lifecycle.ACTIVE_STATUSES), col(Task.due_at) < now],
                  [col(Task.due_at)]),
         _section(session, "3个工作日内到期", scope, now,
-                 [col(Task.status).in_(lifecycle.OPEN_STATUSES), col(Task.due_at) >= now,
+                 [col(Task.status).in_(lifecycle.ACTIVE_STATUSES), col(Task.due_at) >= now,
                   col(Task.due_at) <= cutoff], [col(Task.due_at)]),
         _section(session, "本期新增", scope, now, [col(Task.created_at) >= since,
                                                col(Task.created_at) <= now], [col(Task.id)]),
@@ -115,7 +117,7 @@ def _light_counts(session: Session, scope: list[Any], now: datetime,
                   cutoff: datetime) -> dict[str, int]:
     colour = _light_case(now, cutoff).label("light")
     rows = session.exec(
-        select(colour, func.count()).where(col(Task.status).in_(lifecycle.OPEN_STATUSES), *scope)
+        select(colour, func.count()).where(col(Task.status).in_(lifecycle.ACTIVE_STATUSES), *scope)
         .group_by(colour)
     ).all()
     counts = {"red": 0, "yellow": 0, "green": 0}
@@ -131,7 +133,7 @@ def _unit_counts(session: Session, scope: list[Any], now: datetime,
     rows = session.exec(
         select(Unit.name, red, yellow, func.count())
         .join(Unit, Unit.id == Task.lead_unit_id)  # type: ignore[arg-type]
-        .where(col(Task.status).in_(lifecycle.OPEN_STATUSES), *scope)
+        .where(col(Task.status).in_(lifecycle.ACTIVE_STATUSES), *scope)
         .group_by(Unit.name)
     ).all()
     out = [{"unit": n, "red": int(r or 0), "yellow": int(y or 0),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from engine import audit, lifecycle, notify
 from engine.codes import next_task_code
 from engine.deadlines import ResolvedDeadline, resolve_deadline
 from engine.directory import find_directive, find_person, find_task, find_unit
 from engine.errors import InvalidInput, PolicyViolation
+from engine.ids import pk
 from engine.permissions import require_action, require_office
 from engine.policy_store import calendar_for, get_policy, zone_for
 from engine.service import service
@@ -27,12 +29,14 @@ def resolve_due(session: Session, *, text: str, issued_at: datetime) -> Resolved
     )
 
 
-def _check_units(session: Session, data: TaskCreate) -> tuple[Unit, list[Unit]]:
-    lead = find_unit(session, data.lead_unit)
+def check_units(session: Session, lead_ref: str | None,
+                co_refs: list[str]) -> tuple[Unit | None, list[Unit]]:
+    """Resolve the lead and cooperating units; the lead may not also cooperate, nor repeat."""
+    lead = find_unit(session, lead_ref) if lead_ref else None
     co: list[Unit] = []
-    for ref in data.co_units:
+    for ref in co_refs:
         unit = find_unit(session, ref)
-        if unit.id == lead.id:
+        if lead is not None and unit.id == lead.id:
             raise InvalidInput(f"{unit.name} 已是牵头单位，不能同时作为配合单位")
         if unit.id in {u.id for u in co}:
             raise InvalidInput(f"配合单位 {unit.name} 重复")
@@ -76,10 +80,10 @@ def create_task(*, session: Session, data: TaskCreate, actor: Person | None, now
     the deadline text is kept beside its resolution, which is also the original deadline; the
     task is committed, or on any error nothing is.
     """
-    return _create_task_unchecked(session=session, data=data, actor=actor, now=now)
+    return create_task_unchecked(session=session, data=data, actor=actor, now=now)
 
 
-def _create_task_unchecked(
+def create_task_unchecked(
     *, session: Session, data: TaskCreate, actor: Person | None, now: datetime
 ) -> Task:
     """The body of :func:`create_task` without the commit ("unchecked" by the service wrapper).
@@ -91,12 +95,12 @@ def _create_task_unchecked(
     directive = find_directive(session, data.directive_id)
     _check_basics(data, directive)
     parent = find_task(session, data.parent_id) if data.parent_id is not None else None
-    lead, co = _check_units(session, data)
+    lead, co = check_units(session, data.lead_unit, data.co_units)
     owner, leader = _check_people(session, data)
-    due = _resolve_checked(session, data.due, directive)
+    due = _resolve_checked(session, data.due, directive) if data.due else None
     milestones = [(m, _resolve_checked(session, m.due, directive)) for m in data.milestones]
     for m, resolved in milestones:
-        if resolved.due_at > due.due_at:
+        if due is not None and resolved.due_at > due.due_at:
             raise InvalidInput(f"阶段节点“{m.title}”的时限晚于事项完成时限")
     tz = zone_for(get_policy(session))
     task = Task(
@@ -104,15 +108,15 @@ def _create_task_unchecked(
         code=next_task_code(session, year=directive.issued_at.astimezone(tz).year),
         directive_id=directive.id,
         parent_id=parent.id if parent else None,
-        lead_unit_id=lead.id,
+        lead_unit_id=lead.id if lead else None,
         owner_id=owner.id if owner else None,
         leader_id=leader.id if leader else (parent.leader_id if parent else None),
         status="draft",
-        due_at=due.due_at,
-        due_text=due.text,
-        original_due_at=due.due_at,
-        original_due_text=due.text,
-        recurrence_text=due.recurrence.text if due.recurrence else data.recurrence_text,
+        due_at=due.due_at if due else None,
+        due_text=due.text if due else "",
+        original_due_at=due.due_at if due else None,
+        original_due_text=due.text if due else "",
+        recurrence_text=due.recurrence.text if due and due.recurrence else data.recurrence_text,
         created_at=now,
         updated_at=now,
     )
@@ -121,21 +125,32 @@ def _create_task_unchecked(
     _add_links_and_milestones(session, task, lead, co, milestones)
     audit.record(session, actor=actor, entity="task", entity_id=task.id, action="create", now=now,
                  after={"code": task.code, "title": task.title, "due_at": task.due_at,
-                        "lead_unit": lead.code, "co_units": [u.code for u in co]})
+                        "lead_unit": lead.code if lead else None,
+                        "co_units": [u.code for u in co]})
     return task
 
 
 _BASE_FIELDS = ("title", "requirement", "priority", "target", "measure", "cadence_days")
 
 
-def _add_links_and_milestones(session: Session, task: Task, lead: Unit, co: list[Unit],
-                              milestones: list[tuple[object, ResolvedDeadline]]) -> None:
-    session.add(TaskUnit(task_id=task.id, unit_id=lead.id, role="lead"))
-    for unit in co:
-        session.add(TaskUnit(task_id=task.id, unit_id=unit.id, role="co"))
+def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, co: list[Unit],
+                              milestones: Sequence[tuple[object, ResolvedDeadline]]) -> None:
+    set_units(session, task, lead, co)
     for seq, (spec, resolved) in enumerate(milestones, start=1):
         session.add(Milestone(task_id=task.id, seq=seq, title=getattr(spec, "title", ""),
                               due_text=resolved.text, due_at=resolved.due_at))
+
+
+def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -> None:
+    """Replace the task's unit links with ``lead`` (牵头) and ``co`` (配合)."""
+    for link in session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all():
+        session.delete(link)
+    session.flush()
+    task.lead_unit_id = lead.id if lead else None
+    if lead is not None:
+        session.add(TaskUnit(task_id=pk(task), unit_id=pk(lead), role="lead"))
+    for unit in co:
+        session.add(TaskUnit(task_id=pk(task), unit_id=pk(unit), role="co"))
 
 
 @service
@@ -143,6 +158,8 @@ def assign_task(*, session: Session, task: str | int, actor: Person | None, now:
     """交办: the office sends the task to its units, who are notified through the outbox."""
     row = find_task(session, task)
     require_action(session, actor, row, "assign")
+    if row.status == "draft" and (row.lead_unit_id is None or row.due_at is None):
+        raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")
     lifecycle.transition(session, task=row, action="assign", actor=actor, now=now)
     row.assigned_at = now
     notify.task_assigned(session, task=row, now=now)

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.policy import Policy
 from engine.directory import find_unit
 from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from engine.lifecycle import OPEN_STATUSES
-from engine.lights import days_overdue, is_overdue, light, yellow_cutoff
+from engine.lights import days_overdue, is_overdue, light_at, yellow_cutoff
 from engine.policy_store import get_policy, zone_for
 from engine.timefmt import iso_local
 from models import Person, Task, TaskUnit, Unit
@@ -72,20 +72,9 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[di
     return [_row(t, now, policy, tz, cutoff, units, people, co.get(t.id or 0, [])) for t in tasks]
 
 
-def _light(task: Task, now: datetime, cutoff: datetime) -> str | None:
-    """:func:`engine.lights.light` given :func:`engine.lights.yellow_cutoff` for ``now``."""
-    if task.status not in OPEN_STATUSES:
-        return None
-    if now > task.due_at:
-        return "red"
-    if task.escalation_level >= 1 or task.due_at <= cutoff:
-        return "yellow"
-    return "green"
-
-
 def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
          units: dict[int, str], people: dict[int, str], co: list[int]) -> dict[str, Any]:
-    colour = _light(task, now, cutoff)
+    colour = light_at(task, now, cutoff)
     return {
         "id": task.id,
         "code": task.code,
@@ -133,26 +122,29 @@ def list_tasks(
         query = query.where(Task.status == status)
     if overdue:
         query = query.where(Task.status.in_(OPEN_STATUSES), Task.due_at < now)  # type: ignore[attr-defined]
-    query = query.order_by(Task.due_at, Task.id)  # type: ignore[arg-type]
+    query = query.order_by(col(Task.due_at).nulls_last(), col(Task.id))
     tasks = list(session.exec(query).all())
     if light_filter is not None:
         policy = get_policy(session)
-        tasks = [t for t in tasks if light(t, now, policy) == light_filter]
+        cutoff = yellow_cutoff(now, policy)
+        tasks = [t for t in tasks if light_at(t, now, cutoff) == light_filter]
     if limit is not None:
         tasks = tasks[:limit]
     return task_rows(session, tasks, now)
 
 
 def board(session: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """Per lead unit: open tasks by light, overdue count, escalated count; red-heavy first."""
+    """Per lead unit: assigned tasks by light, escalated and closed counts; red-heavy first."""
     policy = get_policy(session)
     units = _unit_names(session)
     counts: dict[int, dict[str, int]] = defaultdict(
         lambda: {"red": 0, "yellow": 0, "green": 0, "open": 0, "closed": 0, "escalated": 0}
     )
-    for task in session.exec(select(Task)).all():
-        entry = counts[task.lead_unit_id]
-        colour = light(task, now, policy)
+    cutoff = yellow_cutoff(now, policy)
+    # Drafts are the office's own queue, not yet the units' work.
+    for task in session.exec(select(Task).where(Task.status != "draft")).all():
+        entry = counts[task.lead_unit_id or 0]
+        colour = light_at(task, now, cutoff)
         if colour is None:
             entry["closed"] += task.status == "closed"
             continue

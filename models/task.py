@@ -34,9 +34,9 @@ class TaskCreate(TaskBase):
 
     directive_id: int
     parent_id: int | None = None
-    lead_unit: str
+    lead_unit: str | None = None
     co_units: list[str] = []
-    due: str
+    due: str | None = None
     owner: str | None = None
     leader: str | None = None
     milestones: list[MilestoneCreate] = []
@@ -47,11 +47,16 @@ class Task(TaskBase, table=True):
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),
         Index("ix_task_next_check", "next_check_at"),
+        # The pass's candidates: status IN (…) AND next_check_at <= now. Leading with status, so
+        # that SQLite prefers it over ix_task_status_due even without ANALYZE statistics.
+        Index("ix_task_status_next_check", "status", "next_check_at"),
         # The 15:00 summary's "new" and "closed since the last summary" lists.
         Index("ix_task_created", "created_at"),
         Index("ix_task_status_closed", "status", "closed_at"),
-        # The pass's search for recurring tasks whose next occurrence is due (few rows).
-        Index("ix_task_recurring_due", "due_at", sqlite_where=text("recurrence_text IS NOT NULL"),
+        # The pass's search for recurring tasks whose next occurrence is due: a partial index of
+        # the few recurring rows, in the id order the search wants.
+        Index("ix_task_recurring", "successor_created", "id",
+              sqlite_where=text("recurrence_text IS NOT NULL"),
               postgresql_where=text("recurrence_text IS NOT NULL")),
         UniqueConstraint("series_id", "occurrence"),
     )
@@ -61,12 +66,14 @@ class Task(TaskBase, table=True):
     parent_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     series_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     occurrence: int = 1
-    lead_unit_id: int = Field(foreign_key="unit.id")
+    # A draft from document intake may lack a lead unit or a deadline until the office fills them
+    # in; assignment requires both (engine.tasks.assign_task).
+    lead_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     owner_id: int | None = Field(default=None, foreign_key="person.id")
     leader_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     status: str = Field(default="draft", sa_type=String(16))
-    due_at: datetime = Field(sa_type=UTCDateTime)
-    original_due_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     original_due_text: str = Field(default="", sa_type=String(64))
     # Bumped on every approved extension: keys the escalation ladder to one deadline.
     deadline_version: int = 1

@@ -82,9 +82,18 @@ def _unreachable(reason: str) -> None:
 
 
 def truncate_all(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    """Empty every table and restart the id sequences.
+
+    DELETE rather than TRUNCATE: on tables of a few rows it is several times faster (TRUNCATE
+    swaps every table's and index's files), and this runs before every PostgreSQL test.
+    """
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        sequences = conn.execute(text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()")).scalars().all()
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables)]
+        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        conn.exec_driver_sql("; ".join(statements))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

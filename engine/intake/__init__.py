@@ -4,42 +4,32 @@ Pure text analysis. :func:`analyse_document` reads nothing but its arguments (th
 directory snapshot) and returns dataclasses: no database, no clock, no network. Another layer
 stores the drafts; the office confirms them.
 
-Pipeline: :mod:`.segment` reads lines, sentences, clauses, enumerations, table rows, record
-fields and dates; :mod:`.directives` finds the leaders and the directives (批示, 跟批, 圈阅,
-meetings, inspections, 12345 reports, superior documents); :mod:`.tasks` turns the requirement
-text of each directive into tasks with units (:mod:`.units`), deadlines (resolved by
-:mod:`engine.deadlines`) and quantity targets. This module walks the blocks and keeps the
-reading state (current directive, list introduction, table header, record, section).
+Pipeline: :mod:`.segment` reads lines, sentences, clauses, enumerations, table rows and record
+fields, :mod:`.dates` the dates; :mod:`.directives` finds the leaders (:mod:`.people`) and the
+directives (批示, 跟批, 圈阅 in :mod:`.instructions`; meetings, inspections, 12345 reports,
+superior documents in :mod:`.announcements`); :mod:`.tasks` turns the requirement text of each
+directive into tasks with units (:mod:`.units`), deadlines (resolved by :mod:`engine.deadlines`)
+and quantity targets. :mod:`.walker` walks the blocks and keeps the reading state (current
+directive, list introduction, table header, record, section); this module reads the document as
+a whole (title, date, addressee, cut-off end) and returns the result.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time
-from typing import cast
+from dataclasses import dataclass
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from engine.intake.context import TaskContext
+from engine.intake.dates import DateReader, find_doc_date
 from engine.intake.directives import DirectiveFinder, DraftDirective, PersonMatcher
-from engine.intake.segment import (
-    Block,
-    DateReader,
-    blocks,
-    find_doc_date,
-    is_complete,
-    record_label,
-    sentences,
-    table_columns,
-)
-from engine.intake.tasks import DraftTask, TaskContext, extract_tasks, record_tasks, table_tasks
-from engine.intake.units import (
-    Directory,
-    DirectoryPerson,
-    DirectoryUnit,
-    Roles,
-    UnitMatcher,
-    assign_roles,
-)
+from engine.intake.directory import Directory, DirectoryPerson, DirectoryUnit
+from engine.intake.segment import Block, blocks, is_complete, sentences
+from engine.intake.tasks import DraftTask
+from engine.intake.unit_names import UnitMatcher
+from engine.intake.walker import ISSUE_TIME as ISSUE_TIME
+from engine.intake.walker import Run, placeholder, walk
 from engine.workcal import WorkCalendar
 
 __all__ = ["Directory", "DirectoryPerson", "DirectoryUnit", "DraftDirective", "DraftTask",
@@ -48,15 +38,8 @@ __all__ = ["Directory", "DirectoryPerson", "DirectoryUnit", "DraftDirective", "D
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 """Zone of the dates written in documents unless the caller says otherwise."""
 
-ISSUE_TIME = time(9, 0)
-"""Local time of day assumed for a directive dated by day only (start of the office day); it
-matters only for deadlines counted in hours."""
-
 _ADDRESSEE_LINE = re.compile(r"(?:(?:承办单位|主送单位|主送|受文单位|交办单位)[:：]\s*)?"
                              r"([\u4e00-\u9fa5（）()0-9]{2,30}?)[:：]?")
-_CELLS = re.compile(r"[|｜\t]")
-_TASK_SECTION = re.compile(r"任务|措施|要求|事项|分工")
-_GOAL_SECTION = re.compile(r"目标|总体要求|指导思想|基本原则|工作成效|主要做法|基本情况")
 _SIGNATURE = re.compile(r"(?:[\u4e00-\u9fa5（）()0-9]{2,30}(?:局|委|办|室|中心|政府|公司|集团|支队|会))?"
                         r"\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?")
 
@@ -69,15 +52,6 @@ class IntakeResult:
     directives: list[DraftDirective]
     tasks: list[DraftTask]
     warnings: list[str]
-
-
-@dataclass
-class _Run:
-    text: str
-    finder: DirectiveFinder
-    base: TaskContext
-    anchor: date | None
-    doc: DraftDirective | None
 
 
 def analyse_document(text: str, *, directory: Directory, ref_date: date | None = None,
@@ -103,13 +77,13 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
         text, anchor)
     finder = DirectiveFinder(text, people, dates)
     calendar = calendar or WorkCalendar()
-    base = TaskContext(text, _placeholder(), units, people, dates, None, tz, calendar,
+    base = TaskContext(text, placeholder(), units, people, dates, None, tz, calendar,
                        _addressee(units, addressee, text, lines, warnings),
                        _limit(text, lines, warnings), warnings)
     title = lines[0] if _is_title(text, lines[0]) else None
     doc = finder.doc_level(title, lines[1:5]) if title else None
-    run = _Run(text, finder, base, anchor, doc)
-    tasks = _walk(run, [b for b in lines if b is not title])
+    run = Run(text, finder, base, anchor, doc)
+    tasks = walk(run, [b for b in lines if b is not title])
     directives = _renumber(_prune(finder.directives, run.doc, tasks), tasks)
     _warn_unknowns(directives, tasks, warnings)
     warnings.extend(calendar.warnings)
@@ -136,121 +110,6 @@ def _renumber(directives: list[DraftDirective], tasks: list[DraftTask]) -> list[
     for t in tasks:
         t.directive_key = new.get(t.directive_key, t.directive_key)
     return directives
-
-
-def _walk(run: _Run, body: list[Block]) -> list[DraftTask]:
-    """Attach each block to its directive and collect the tasks, in document order."""
-    walker = _Walker(run, body)
-    for block in body:
-        walker.feed(block)
-    walker.flush()
-    return walker.tasks
-
-
-class _Walker:
-    """The reading state across blocks: current directive, list intro, table, record."""
-
-    def __init__(self, run: _Run, body: list[Block]) -> None:
-        self.run, self.body = run, body
-        self.tasks: list[DraftTask] = []
-        self.current, self.intro, self.listing = run.doc, cast(Roles | None, None), False
-        self.columns: dict[str, int] | None = None
-        self.record: list[tuple[str, tuple[int, int]]] = []
-        self.skip = False  # inside a 工作目标 / 指导思想 section: goals, not assignments
-
-    def feed(self, block: Block) -> None:
-        run, line = self.run, self.run.text[block.start:block.end]
-        label = record_label(run.text, block.start, block.end)
-        if label is None or label in {name for name, _ in self.record}:
-            self.flush()
-        if label is not None:
-            self.record.append((label, (block.start, block.end)))
-        elif block.heading:
-            self.current, self.intro = run.doc, None
-            self.listing, self.skip = bool(_TASK_SECTION.search(line)), bool(
-                _GOAL_SECTION.search(line))
-        elif self.skip:
-            return
-        elif len(_CELLS.findall(line)) >= 2:
-            self._table_row(block)
-        else:
-            self._paragraph(block, line)
-
-    def flush(self) -> None:
-        """Turn a finished 问题/整改措施/责任单位/整改时限 record into its task."""
-        if self.record:
-            ctx = _context(self.run, self.current, None, True)
-            self._add(record_tasks(ctx, self.record))
-            self.record = []
-
-    def _add(self, found: list[DraftTask]) -> None:
-        self.tasks += _adopt(self.run, self.current, self.body, found)
-        self.current = self.current or self.run.doc
-
-    def _table_row(self, block: Block) -> None:
-        if self.columns is None:
-            self.columns = table_columns(self.run.text, block.start, block.end)
-            return
-        ctx = _context(self.run, self.current, None, True)
-        self._add(table_tasks(ctx, block.start, block.end, self.columns))
-
-    def _paragraph(self, block: Block, line: str) -> None:
-        run = self.run
-        in_item = bool(block.level) and (self.listing or (run.doc is not None
-                                                          and run.doc.kind == "plan"))
-        events = run.finder.events(block, run.doc.kind if run.doc else None)
-        for event in events:
-            if event.region:
-                ctx = _context(run, event.directive, None, in_item)
-                self.tasks += extract_tasks(ctx, *event.region)
-        if events:
-            self.current = next((e.directive for e in reversed(events) if not (
-                e.directive.read_only or (run.doc and e.directive.kind == "hotline"))),
-                self.current)
-            return
-        ctx = _context(run, self.current, self.intro if block.level else None, in_item)
-        self._add(extract_tasks(ctx, block.start, block.end))
-        self.intro = _intro_roles(run, block) or (self.intro if block.level else None)
-        self.listing = line.endswith(("：", ":")) if not block.level else self.listing
-
-
-def _context(run: _Run, directive: DraftDirective | None, inherited: Roles | None,
-             in_item: bool) -> TaskContext:
-    directive = directive or _placeholder()
-    day = directive.issued_at or run.anchor
-    issued = datetime.combine(day, ISSUE_TIME, tzinfo=run.base.tz) if day else None
-    return replace(run.base, directive=directive, issued_at=issued, inherited=inherited,
-                   in_item=in_item)
-
-
-def _adopt(run: _Run, current: DraftDirective | None, body: list[Block],
-           found: list[DraftTask]) -> list[DraftTask]:
-    """Tasks found outside any directive belong to the document itself (created lazily)."""
-    if found and current is None:
-        run.doc = run.doc or _lazy_doc(run, body)
-        for task in found:
-            task.directive_key = run.doc.key
-    return found
-
-
-def _intro_roles(run: _Run, block: Block) -> Roles | None:
-    """Units of a block that introduces a list ("会议要求住建、应急部门：")."""
-    if not run.text[block.start:block.end].endswith(("：", ":")):
-        return None
-    start, end = sentences(run.text, block.start, block.end)[-1]
-    roles = assign_roles(run.base.units, run.text, start, end, addressee=run.base.addressee)
-    return roles if roles.lead or roles.co else None
-
-
-def _placeholder() -> DraftDirective:
-    return DraftDirective("D0", "document", "", "", None, None, None, None, False, (0, 0))
-
-
-def _lazy_doc(run: _Run, body: list[Block]) -> DraftDirective:
-    """The document itself as a directive, for requirements outside any announced one."""
-    first = body[0] if body else None
-    title = run.text[first.start:first.end][:30] if first else "来文"
-    return run.finder.new("document", title, (0, len(run.text)), issued_at=run.anchor)
 
 
 def _is_title(text: str, block: Block) -> bool:

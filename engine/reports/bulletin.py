@@ -220,7 +220,7 @@ def _due(ctx: _Context, task: Task) -> str:
 
 
 def _is_late(ctx: _Context, task: Task) -> bool:
-    return task.status in OPEN_STATUSES and ctx.now > task.due_at
+    return task.status in OPEN_STATUSES and task.due_at is not None and ctx.now > task.due_at
 
 
 def _state(ctx: _Context, task: Task, fix: bool) -> str:

@@ -29,7 +29,7 @@ from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound
 from engine.permissions import require_office
 from engine.policy_store import get_policy, zone_for
 from engine.service import service
-from engine.tasks import _create_task_unchecked, resolve_due
+from engine.tasks import create_task_unchecked, resolve_due
 from engine.timefmt import local_date_text
 from models import Directive, Person, Task, TaskCreate, Unit
 
@@ -332,7 +332,7 @@ def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Per
     tasks: list[Task] = []
     for number, data in specs:
         try:
-            tasks.append(_create_task_unchecked(session=session, data=data, actor=actor, now=now))
+            tasks.append(create_task_unchecked(session=session, data=data, actor=actor, now=now))
         except DubanError as exc:
             raise InvalidInput(f"第{number}行：{exc}") from exc
     return tasks

@@ -35,8 +35,7 @@ from config.policy import Policy
 from engine.directory import find_unit
 from engine.errors import InvalidInput
 from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS
-from engine.lifecycle import OPEN_STATUSES
-from engine.lights import days_overdue, yellow_cutoff
+from engine.lights import days_overdue, light_at, yellow_cutoff
 from engine.policy_store import get_policy, zone_for
 from engine.timefmt import local_text
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
@@ -167,18 +166,9 @@ def _rows(session: Session, where: list[Any], now: datetime,
         batch = _load_batch(session, tasks, zone_for(policy))
         for task in tasks:
             number += 1
-            colour = _light(task, now, cutoff)
+            colour = light_at(task, now, cutoff)
             yield _values(number, task, batch, units, colour, now, policy), colour
         last_id = tasks[-1].id or last_id
-
-
-def _light(task: Task, now: datetime, cutoff: datetime) -> str | None:
-    """The same rule as :func:`engine.lights.light`, against a precomputed yellow cutoff."""
-    if task.status not in OPEN_STATUSES:
-        return None
-    if now > task.due_at:
-        return "red"
-    return "yellow" if task.due_at <= cutoff or task.escalation_level >= 1 else "green"
 
 
 def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colour: str | None,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:47:54.718669
+Create Date: 2026-11-22 09:05:50.489464
 """
 from typing import Sequence, Union
 
@@ -165,12 +165,12 @@ def upgrade() -> None:
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('series_id', sa.Integer(), nullable=True),
     sa.Column('occurrence', sa.Integer(), nullable=False),
-    sa.Column('lead_unit_id', sa.Integer(), nullable=False),
+    sa.Column('lead_unit_id', sa.Integer(), nullable=True),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('leader_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('due_at', models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('original_due_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('original_due_at', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('original_due_text', sa.String(length=64), nullable=False),
     sa.Column('deadline_version', sa.Integer(), nullable=False),
     sa.Column('extension_count', sa.Integer(), nullable=False),
@@ -202,10 +202,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_task_leader_id'), ['leader_id'], unique=False)
         batch_op.create_index('ix_task_next_check', ['next_check_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index('ix_task_recurring_due', ['due_at'], unique=False, sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
+        batch_op.create_index('ix_task_recurring', ['successor_created', 'id'], unique=False, sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_task_series_id'), ['series_id'], unique=False)
         batch_op.create_index('ix_task_status_closed', ['status', 'closed_at'], unique=False)
         batch_op.create_index('ix_task_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_task_status_next_check', ['status', 'next_check_at'], unique=False)
 
     op.create_table('extension_request',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -362,10 +363,11 @@ def downgrade() -> None:
 
     op.drop_table('extension_request')
     with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_status_next_check')
         batch_op.drop_index('ix_task_status_due')
         batch_op.drop_index('ix_task_status_closed')
         batch_op.drop_index(batch_op.f('ix_task_series_id'))
-        batch_op.drop_index('ix_task_recurring_due', sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
+        batch_op.drop_index('ix_task_recurring', sqlite_where=sa.text('recurrence_text IS NOT NULL'), postgresql_where=sa.text('recurrence_text IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_task_parent_id'))
         batch_op.drop_index('ix_task_next_check')
         batch_op.drop_index(batch_op.f('ix_task_leader_id'))

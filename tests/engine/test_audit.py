@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -37,7 +38,7 @@ def _walk(session: Session) -> list[AuditEvent]:
     return _events(session)
 
 
-def test_chain_verifies_and_links(session: Session) -> None:
+def test_chain_verifies_links_and_continues(session: Session) -> None:
     assert verify_chain(session) == 0
     events = _walk(session)
     assert verify_chain(session) == len(events) > 10
@@ -46,6 +47,15 @@ def test_chain_verifies_and_links(session: Session) -> None:
         assert event.prev_hash == prev.hash
     assert len({e.hash for e in events}) == len(events)
     assert all(e.at.utcoffset() == timedelta(0) for e in events)
+    # Floats and Chinese text hash the same after a trip through the database.
+    progress = [e for e in events if e.action == "report_progress"]
+    assert progress and progress[0].after and progress[0].after["achieved"] == 3.5
+    # Appending after a verification continues the same chain, in small batches too.
+    record(session, actor=None, entity="task", entity_id=1, action="note", now=T0,
+           after={"x": 1, "文本": "中文"})
+    session.commit()
+    session.expire_all()
+    assert verify_chain(session, batch=3) == len(events) + 1
 
 
 # Column → an SQL expression giving a different value of the right type on both backends.
@@ -63,144 +73,110 @@ EDITS = {
 }
 
 
-def _update(engine: Engine, column: str, event_id: int) -> None:
-    dialect = engine.dialect.name
-    edit = EDITS[column]
-    expression = edit[dialect] if isinstance(edit, dict) else edit
-    if column in ("before", "after") and dialect == "postgresql":
-        expression = f"CAST({expression} AS JSON)"
-    with engine.begin() as conn:
-        changed = conn.execute(text(
-            f'UPDATE audit_event SET "{column}" = {expression} WHERE id = :id'), {"id": event_id})
-        assert changed.rowcount == 1
-
-
 def test_every_column_is_covered() -> None:
     columns = {c.name for c in AuditEvent.__table__.columns}  # type: ignore[attr-defined]
     assert columns - {"id"} == set(EDITS)
 
 
-def test_editing_any_column_breaks_the_chain_at_that_event(
-    engine: Engine, session: Session
-) -> None:
-    """One column at a time on the same chain: edit it, the chain breaks at that very event;
-    put the row back exactly as it was, the chain verifies again."""
-    events = _walk(session)
-    victim = events[len(events) // 2].id
-    assert victim is not None
+def _sql(engine: Engine, statement: str, **params: object) -> int:
+    with engine.begin() as conn:
+        return int(conn.execute(text(statement), params).rowcount)
+
+
+def _update(engine: Engine, column: str, event_id: int) -> None:
+    edit = EDITS[column]
+    expression = edit[engine.dialect.name] if isinstance(edit, dict) else edit
+    if column in ("before", "after") and engine.dialect.name == "postgresql":
+        expression = f"CAST({expression} AS JSON)"
+    assert _sql(engine, f'UPDATE audit_event SET "{column}" = {expression} WHERE id = :id',
+                id=event_id) == 1
+
+
+def _raw(engine: Engine, first_id: int) -> list[dict[str, Any]]:
+    """Rows from ``first_id`` on, exactly as stored (for putting them back)."""
     with engine.connect() as conn:
-        original = conn.execute(text("SELECT * FROM audit_event WHERE id = :id"),
-                                {"id": victim}).mappings().one()
-    for column in sorted(EDITS):
-        _update(engine, column, victim)
-        session.expire_all()
-        with pytest.raises(AuditChainBroken) as info:
-            verify_chain(session)
-        session.rollback()
-        assert info.value.event_id == victim, column
-        assert f"第 {victim} 号事件" in str(info.value), column
-        _restore(engine, victim, column, original[column])
-        session.expire_all()
-        assert verify_chain(session) == len(events), column
-        session.commit()
+        rows = conn.execute(text("SELECT * FROM audit_event WHERE id >= :id ORDER BY id"),
+                            {"id": first_id}).mappings().all()
+    return [dict(r) for r in rows]
 
 
-def _restore(engine: Engine, event_id: int, column: str, value: object) -> None:
-    """Write back the value as read by plain SQL (JSON as text, times as stored)."""
-    is_json = column in ("before", "after")
-    if is_json and value is not None and not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False)
-    cast = "CAST(:v AS JSON)" if is_json and engine.dialect.name == "postgresql" else ":v"
+def _put_back(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Delete the rows' ids and insert them again with their stored values."""
+    pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
-        conn.execute(text(f'UPDATE audit_event SET "{column}" = {cast} WHERE id = :id'),
-                     {"v": value, "id": event_id})
+        for row in rows:
+            conn.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": row["id"]})
+            values = dict(row)
+            for key in ("before", "after"):
+                if values[key] is not None and not isinstance(values[key], str):
+                    values[key] = json.dumps(values[key], ensure_ascii=False)
+            names = ", ".join(f'"{k}"' for k in values)
+            marks = ", ".join(f"CAST(:{k} AS JSON)" if pg and k in ("before", "after")
+                              else f":{k}" for k in values)
+            conn.execute(text(f"INSERT INTO audit_event ({names}) VALUES ({marks})"), values)
 
 
-def test_editing_the_last_event_is_found(engine: Engine, session: Session) -> None:
-    events = _walk(session)
-    last = events[-1]
-    assert last.id is not None
-    _update(engine, "after", last.id)
+def _broken_at(session: Session) -> AuditChainBroken:
     session.expire_all()
     with pytest.raises(AuditChainBroken) as info:
         verify_chain(session)
-    assert info.value.event_id == last.id
+    session.rollback()
+    assert "审计链校验失败" in str(info.value)
+    assert f"第 {info.value.event_id} 号事件" in str(info.value)
+    return info.value
 
 
-def test_renumbering_an_event_is_found(engine: Engine, session: Session) -> None:
-    events = _walk(session)
-    victim, follower = events[3], events[4]
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_event SET id = 100000 WHERE id = :id"), {"id": victim.id})
+def _intact(session: Session, count: int) -> None:
     session.expire_all()
-    with pytest.raises(AuditChainBroken) as info:
-        verify_chain(session)
-    assert info.value.event_id == follower.id
-
-
-def test_deleting_an_event_is_found(engine: Engine, session: Session) -> None:
-    events = _walk(session)
-    victim, follower = events[5], events[6]
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": victim.id})
-    session.expire_all()
-    with pytest.raises(AuditChainBroken) as info:
-        verify_chain(session)
-    assert info.value.event_id == follower.id
-    assert "删除" in str(info.value)
-
-
-def test_deleting_the_first_event_is_found(engine: Engine, session: Session) -> None:
-    events = _walk(session)
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": events[0].id})
-    session.expire_all()
-    with pytest.raises(AuditChainBroken) as info:
-        verify_chain(session)
-    assert info.value.event_id == events[1].id
-
-
-def test_deleting_the_newest_events_is_found(engine: Engine, session: Session) -> None:
-    """A chain cut short still links; the recorded head says where it should end."""
-    first_cut = _walk(session)[-2].id
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_event WHERE id >= :id"), {"id": first_cut})
-    session.expire_all()
-    with pytest.raises(AuditChainBroken) as info:
-        verify_chain(session)
-    assert info.value.event_id == first_cut
-    assert "缺失" in str(info.value)
-
-
-def test_renumbering_the_newest_event_keeps_a_valid_chain(engine: Engine,
-                                                          session: Session) -> None:
-    """The id is the row's place, not its content: moving the newest one further keeps order
-    and content, so the chain still verifies (any other renumbering breaks a link)."""
-    events = _walk(session)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_event SET id = 100000 WHERE id = :id"),
-                     {"id": events[-1].id})
-    session.expire_all()
-    assert verify_chain(session) == len(events)
-
-
-def test_appending_continues_the_chain_after_verification(session: Session) -> None:
-    events = _walk(session)
-    assert verify_chain(session) == len(events)
-    record(session, actor=None, entity="task", entity_id=1, action="note", now=T0,
-           after={"x": 1})
+    assert verify_chain(session) == count
     session.commit()
-    assert verify_chain(session) == len(events) + 1
 
 
-def test_json_roundtrip_is_stable(session: Session) -> None:
-    """Floats, Chinese text and nested values hash the same after a trip through the database."""
-    _walk(session)
-    session.expire_all()
-    assert verify_chain(session, batch=3) > 0
-    progress = [e for e in _events(session) if e.action == "report_progress"]
-    assert progress and progress[0].after and progress[0].after["achieved"] == 3.5
-    assert json.dumps(progress[0].after, ensure_ascii=False).count("进展") == 1
+def test_tampering_is_found_and_named(engine: Engine, session: Session) -> None:
+    """One chain, many tamperings, each undone before the next: every one is found, and the
+    first bad event is named."""
+    events = _walk(session)
+    ids = [e.id for e in events]
+    assert None not in ids
+    count, middle, last = len(ids), ids[len(ids) // 2], ids[-1]
+    assert middle is not None and last is not None
+    original = _raw(engine, ids[0] or 0)
+    by_id = {r["id"]: r for r in original}
+
+    # Any column of a middle event, then of the newest one: that very event is named.
+    for event_id in (middle, last):
+        for column in sorted(EDITS):
+            _update(engine, column, event_id)
+            assert _broken_at(session).event_id == event_id, column
+            _put_back(engine, [by_id[event_id]])
+            _intact(session, count)
+
+    # Deleting an event (first, middle): its successor no longer links and is named.
+    for victim in (ids[0], middle):
+        assert victim is not None
+        _sql(engine, "DELETE FROM audit_event WHERE id = :id", id=victim)
+        error = _broken_at(session)
+        assert error.event_id == ids[ids.index(victim) + 1] and "删除" in str(error)
+        _put_back(engine, [by_id[victim]])
+        _intact(session, count)
+
+    # Deleting the newest events leaves a chain that links: the recorded head finds it.
+    cut = ids[-2]
+    _sql(engine, "DELETE FROM audit_event WHERE id >= :id", id=cut)
+    error = _broken_at(session)
+    assert error.event_id == cut and "缺失" in str(error)
+    _put_back(engine, original[-2:])
+    _intact(session, count)
+
+    # Renumbering a middle event moves it out of place: the next one is named.
+    _sql(engine, "UPDATE audit_event SET id = 100000 WHERE id = :id", id=middle)
+    assert _broken_at(session).event_id == ids[ids.index(middle) + 1]
+    _sql(engine, "UPDATE audit_event SET id = :id WHERE id = 100000", id=middle)
+    _intact(session, count)
+
+    # Renumbering the newest event further keeps order and content: still a valid chain.
+    _sql(engine, "UPDATE audit_event SET id = 100000 WHERE id = :id", id=last)
+    _intact(session, count)
 
 
 def test_cli_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from cli.main import run
 from config.policy import Policy
 from engine import outbox
-from engine.actions import cancel_task
+from engine.actions import acknowledge, cancel_task, request_completion, verify_and_close
 from engine.db import make_engine
 from engine.dispatch import CLAIM_LEASE, DispatchReport, backoff, claim, dispatch_once
 from engine.escalation import plan
@@ -273,7 +273,8 @@ def test_always_failing_ends_dead_visible_and_requeueable(
     engine.dispose()
 
 
-def test_cancelling_a_task_cancels_its_pending_reminders(session: Session) -> None:
+@pytest.mark.parametrize("ending", ["close", "cancel"])
+def test_ending_a_task_cancels_its_pending_reminders(session: Session, ending: str) -> None:
     city = make_city(session)
     task = make_task(session, city, due="3月15日前")
     other = make_task(session, city, due="3月15日前", lead="HOUSING", co=[], title="燃气管道排查")
@@ -285,15 +286,43 @@ def test_cancelling_a_task_cancels_its_pending_reminders(session: Session) -> No
     assert {p.kind for p in created} >= {"reminder"}
     held = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
     assert {r.task_id for r in held} == {task.id, other.id}
-    cancel_task(session=session, task=task.code, actor=city.office, reason="已并入其他事项",
-                now=at("2024-03-14", "23:40"))
-    ours = session.exec(select(OutboxMessage).where(
-        OutboxMessage.task_id == task.id, col(OutboxMessage.kind).in_(["reminder", "stale"]),
-        OutboxMessage.created_at > at("2024-03-05"))).all()
-    assert ours and {r.status for r in ours} == {"cancelled"}
-    assert all("事项已结束" in (r.last_error or "") for r in ours)
+    if ending == "close":
+        acknowledge(session=session, task=task.code, actor=city.fire_contact,
+                    now=at("2024-03-14", "23:35"))
+        request_completion(session=session, task=task.code, actor=city.fire_head,
+                           evidence="整改台账", now=at("2024-03-14", "23:36"))
+        verify_and_close(session=session, task=task.code, actor=city.office, rating="合格",
+                         now=at("2024-03-14", "23:40"))
+    else:
+        cancel_task(session=session, task=task.code, actor=city.office, reason="已并入其他事项",
+                    now=at("2024-03-14", "23:40"))
+    ours = [r for r in held if r.task_id == task.id]
+    assert ours and {_row(session, r.id or 0).status for r in ours} == {"cancelled"}
+    assert all("事项已结束" in (_row(session, r.id or 0).last_error or "") for r in ours)
     report = _dispatch(session, [memory], at("2024-03-15", "08:00"))
-    delivered = {m.message_id for m in memory.sent[assigned:]}
-    assert delivered and not delivered & {r.id for r in ours}
-    assert report.sent == len({r.id for r in held} - {r.id for r in ours})
-    assert {m.kind for m in memory.sent[assigned:]} <= {"reminder", "stale"}
+    later = memory.sent[assigned:]
+    assert not {m.message_id for m in later} & {r.id for r in ours}
+    assert {m.kind for m in later if m.message_id in {r.id for r in held}} == {"reminder", "stale"}
+    # What still goes out about the ended task is the close-out itself, never a reminder.
+    assert {m.kind for m in later if m.message_id not in {r.id for r in held}} <= {"review", "closed"}
+    assert report.sent == len(later) and report.dead == 0
+
+
+def test_the_file_channel_records_each_delivered_id(session: Session, tmp_path: Path) -> None:
+    from config.settings import Settings
+    from engine.errors import InvalidInput
+    from notifiers.registry import build_notifiers
+
+    with pytest.raises(InvalidInput, match="DUBAN_FILE_CHANNEL_PATH"):
+        build_notifiers(Settings(notifiers=["file"]))
+    path = tmp_path / "delivered.txt"
+    (channel,) = build_notifiers(Settings(notifiers=["file"], file_channel_path=path))
+    city = make_city(session)
+    ids = _queue(session, _people(city), 3)
+    assert _dispatch(session, [channel], T0).by_channel == {"file": 3}
+    assert [int(line) for line in path.read_text().split()] == ids
+    # A path that cannot be written is a transient failure: the message waits and is retried.
+    (broken,) = build_notifiers(Settings(notifiers=["file"], file_channel_path=tmp_path))
+    (later,) = _queue(session, [city.fire_contact], 1, prefix="broken")
+    report = _dispatch(session, [broken], T0)
+    assert report.retried == 1 and "写入文件" in (_row(session, later).last_error or "")

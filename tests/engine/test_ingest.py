@@ -57,3 +57,47 @@ def test_apply_refused_for_a_unit_person_changes_nothing(session: Session) -> No
     with pytest.raises(PermissionDenied):
         apply_drafts(session=session, result=result, actor=city.fire_contact, now=at("2024-03-05"))
     assert _counts(session) == before
+
+
+INCOMPLETE = """关于近期工作的通报
+（2024年3月4日）
+
+3月1日，炳森书记批示：“要加强消防队站建设，补齐短板。请市规划部门研究落实。”
+"""
+
+
+def test_incomplete_drafts_are_stored_and_must_be_completed_before_assignment(session: Session) -> None:
+    from engine.drafts import edit_draft
+    from engine.errors import InvalidInput, PolicyViolation
+    from engine.tasks import assign_task
+
+    city = make_city(session)
+    result = analyse(session, INCOMPLETE, ref_date=None)
+    report = apply_drafts(session=session, result=result, actor=city.office, now=at("2024-03-05"))
+    assert report.tasks and report.incomplete
+    code = report.tasks[0]
+    with pytest.raises(PolicyViolation, match="尚缺牵头单位"):
+        assign_task(session=session, task=code, actor=city.office, now=at("2024-03-05"))
+    with pytest.raises(InvalidInput):
+        edit_draft(session=session, task=code, actor=city.office, now=at("2024-03-05"),
+                   due="2月30日前")
+    edited = edit_draft(session=session, task=code, actor=city.office, now=at("2024-03-05"),
+                        lead="FIRE", co=["HOUSING"], due="3月31日前", leader="李占明")
+    assert edited.lead_unit_id is not None and edited.due_text == "3月31日前"
+    assigned = assign_task(session=session, task=code, actor=city.office, now=at("2024-03-05"))
+    assert assigned.status == "assigned"
+    with pytest.raises(PolicyViolation, match="已交办"):
+        edit_draft(session=session, task=code, actor=city.office, now=at("2024-03-06"), title="新")
+
+
+def test_drafts_without_deadline_have_no_light_and_stay_out_of_the_board(session: Session) -> None:
+    from engine.summary import build_summary
+    from engine.views import board, list_tasks
+
+    city = make_city(session)
+    result = analyse(session, INCOMPLETE, ref_date=None)
+    apply_drafts(session=session, result=result, actor=city.office, now=at("2024-03-05"))
+    rows = [r for r in list_tasks(session, now=at("2024-04-05")) if r["due_at"] is None]
+    assert rows and all(r["light"] is None and not r["overdue"] for r in rows)
+    assert all(r["open"] == 0 for r in board(session, now=at("2024-04-05")) if r["unit"] == "")
+    assert build_summary(session, now=at("2024-04-05")).lights == {"red": 0, "yellow": 0, "green": 0}

@@ -15,6 +15,7 @@ start-up, orphan release and the claim too), with seeded random delays of 0.05â€
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -48,11 +49,19 @@ SEND_DELAY = 0.03
 ZYGOTE = r"""
 import importlib, json, os, sys
 
-from cli.main import _register, run
+import typer.main
+from sqlalchemy.orm import configure_mappers
 
-_register()
+import cli.main
+
+cli.main._register()
 for name in json.loads(sys.argv[2]):  # what the command imports lazily, paid before any fork
     importlib.import_module(name)
+# Pure Python work every child would otherwise repeat (no connection exists yet): the mappers,
+# and the click command that Typer rebuilds from the annotations on every call.
+configure_mappers()
+build, command = typer.main.get_command, typer.main.get_command(cli.main.app)
+typer.main.get_command = lambda app: command if app is cli.main.app else build(app)
 argv = json.loads(sys.argv[1])
 for line in sys.stdin:
     word, _, arg = line.strip().partition(" ")
@@ -62,7 +71,7 @@ for line in sys.stdin:
             os.dup2(2, 1)
             code = 3
             try:
-                code = run(argv)
+                code = cli.main.run(argv)
             finally:
                 sys.stdout.flush()
                 os._exit(code)
@@ -87,6 +96,7 @@ class Zygote:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", ZYGOTE, json.dumps(argv), json.dumps(PRELOAD)], env=env,
                 cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, text=True)
+        self.children: set[int] = set()
 
     def _ask(self, line: str) -> int:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -95,13 +105,22 @@ class Zygote:
         return int(self.proc.stdout.readline())
 
     def start(self) -> int:
-        return self._ask("go")
+        pid = self._ask("go")
+        self.children.add(pid)
+        return pid
 
     def reap(self, pid: int) -> int:
         """Wait for the child; its raw wait status."""
-        return self._ask(f"wait {pid}")
+        status = self._ask(f"wait {pid}")
+        self.children.discard(pid)
+        return status
 
     def close(self) -> None:
+        """Kill and reap any child a failed test left running, then end the zygote."""
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self.reap(pid)
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
             self.proc.stdin.close()

@@ -114,7 +114,7 @@ def test_failure_while_creating_rolls_back_every_row(
     """Validation passed, then the third row fails inside the transaction: no task remains."""
     city = make_city(session)
     before = _counts(session)
-    real = importer._create_task_unchecked
+    real = importer.create_task_unchecked
     calls: list[int] = []
 
     def flaky(**kwargs: Any) -> Task:
@@ -123,7 +123,7 @@ def test_failure_while_creating_rolls_back_every_row(
             raise PolicyViolation("模拟故障")
         return real(**kwargs)
 
-    monkeypatch.setattr(importer, "_create_task_unchecked", flaky)
+    monkeypatch.setattr(importer, "create_task_unchecked", flaky)
     path = write_xlsx(tmp_path / "ok.xlsx", GOOD)
     with pytest.raises(InvalidInput, match="第7行：模拟故障"):
         import_task_list(session, path=path, directive_id=_id(city.directive), actor=city.office,

@@ -1,0 +1,235 @@
+"""Clauses of a requirement text, classed, and grouped into the clauses of each task.
+
+A region of text (an instruction's words, a meeting paragraph, one enumerated item) is split
+into clauses; each clause is classed as a requirement, a neutral phrase, a statement of fact
+(work done, statistics, background), a superior body's own action, or exhortation. Requirement
+clauses are grouped into tasks: a new task starts where a new unit becomes the subject, where a
+second deadline of another sentence appears, or where a periodic duty follows a one-off one.
+
+Guarantees: every group has at least one requirement clause; nothing at or after
+``TaskContext.limit`` (a cut-off last sentence) is classed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.intake.context import TaskContext
+from engine.intake.deadline_text import Deadline, find_deadlines
+from engine.intake.segment import Span, clauses, sentences
+
+
+@dataclass
+class Clause:
+    """One clause with its sentence index, class, subject units and deadlines; ``cooperates``
+    when its subject only assists (X配合)."""
+
+    start: int
+    end: int
+    sent: int
+    cls: str  # req | act | neu | head | role | exh | neg | sup
+    subject: frozenset[str]
+    deadlines: list[Deadline]
+    cooperates: bool = False
+
+
+_FILLER = re.compile(r"^(?:同时|并且|并|还要|另外|此外|其中|尤其是|特别是|[一二三四五六七八九十]{1,2}是)")
+_REQ_ANY = re.compile(r"要求|务必|必须|限期|(?<![主重需只])要(?![点素])|^请|(?<![提申邀])请[^阅]|应当|需|须|^由|确保|"
+                      r"抓紧|加快|立即|尽快|及时")
+_STAT = re.compile(r"同比|环比|增长|共计|累计|较去年|较上年|合计")
+_DONE = re.compile(r"已经?|均已|(?<![为除])了(?!解)|截至目前|截止目前")
+_NEG = re.compile(r"目前|召开|听取|汇报|带队|提到|询问|解读|会议认为|会议指出|会议同意|原则同意|主持|出席|"
+                  r"下发|印发|出台|转发|通报分析|相继|获悉|据统计|作出|进行圈阅|发现|接[^，。]{0,6}通知")
+_CONSEQUENCE = re.compile(r"予以通报|通报批评|追究[^，。；]{0,8}责任|严肃问责|将提请|记入[^，。；]{0,4}档案")
+_META = re.compile(r"现将|如下|现就|特此通知|特此通报")
+_PROBLEM = re.compile(r"未能|未按|未得到|不到位|不力|不完整|滞后|偏低|严重|存在|反映|引发|造成|"
+                      r"发生(?!后)|敷衍|违规")
+_SUP = re.compile(r"^(?:省|国家|国务院|中央|总队|应急部|应急管理部|上级|部里)")
+_EXH = re.compile(r"高度重视|提高认识|政治站位|统一思想|意识|确保[^，。；]{0,12}安全|认真贯彻|深刻认识|"
+                  r"引以为戒|举一反三|长效机制")
+ACTION = re.compile(
+    r"开展|推进|推动|加强|加大|加快|建立|健全|完善|组织|督促|实施|完成|新建|建设|建成|整改|排查|梳理|"
+    r"报送|上报|报告|制定|做好|强化|压实|压紧|落实|细化|绘制|设置|发动|坚持|检查|回头看|问责|倒查|参与|"
+    r"办结|答复|核查|处置|清理|拆除|改造|更新|配备|安装|培训|演练|宣传|部署|调度|提交|反馈|销号|研究|"
+    r"编制|修订|审核|验收|整治|治理|查找|改进|根除|巩固|指导|明确|签字|对账|督改|摸排|核实|统计|汇总|"
+    r"衔接|保障|申报|推广|打造|创建|提升|优化|规范|管控|监管|防范|跟踪|回访|补齐|消除|关停|取缔|查处|"
+    r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
+    r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
+    r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|报")
+_TITLES = re.compile(r"《[^》]*》")
+_GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
+                      r"办理情况|及时反馈")
+_HEADING = re.compile(r"[一二三四五六七八九十]{1,2}是[^，,；;]{1,12}[。；;]?$")
+_ROLE_WORDS = re.compile(r"由|牵头|配合|负责|协助|协同|参与|单位|部门|等|、|：|:|，|。|；|责任|主办|协办|和|及")
+_FIELD_LABEL = re.compile(r"(?:完成时限|时限要求|完成时间|办结时限|整改时限|办理时限|截止时间|"
+                          r"牵头单位|配合单位|责任单位|协办单位)[:：]\s*$")
+_YOU = re.compile(r"你局|你单位|你区|你县|你委|你办|你中心|你镇|你公司|贵单位")
+_CO_ONLY = re.compile(r"[^，。；]{0,30}?(?:配合|协助|协同)")
+_SUBJECT_ORG = re.compile(r"([\u4e00-\u9fa5]{2,12}?(?:局|委|办|中心|公司|集团|支队|大队|中队|办公室))"
+                          r"(?=要|需|须|应|负责|牵头|及时|立即|抓紧|于|在|对|按照|结合|务必|认真|切实|加快|做好)")
+
+
+def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
+    """The clauses of ``text[start:end]`` with their class, subject units and deadlines.
+
+    A modal ask ("X要…") reaches the bare actions that follow it in the same sentence; a short
+    first sentence followed by others ("严格值班值守。") heads them and is no task itself.
+    """
+    text = ctx.text
+    deadlines = find_deadlines(ctx, start, end)
+    spans = sentences(text, start, end)
+    out: list[Clause] = []
+    state: str | None = None
+    for k, (s0, e0) in enumerate(spans):
+        state, asked = (None if state == "neg" else state), False
+        for s, e in clauses(text, s0, e0):
+            if s >= ctx.limit:
+                break
+            subject = _subject(ctx, s, e)
+            own = [d for d in deadlines if s <= d.start < e]
+            for d in own:
+                d.field = bool(_FIELD_LABEL.search(text, s0, s))
+            cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state, asked)
+            asked = asked or bool(_REQ_ANY.search(text, s, e))
+            cls = "req" if cls == "act" and asked else cls
+            if _heads(text, (s, e), (s0, e0), k, len(spans)) and not subject:
+                cls = "head"
+            out.append(Clause(s, e, k, cls, subject, own,
+                              bool(subject) and bool(_CO_ONLY.match(text, s, e))))
+    return out
+
+
+def _heads(text: str, clause: Span, sentence: Span, k: int, count: int) -> bool:
+    """"一是抓好要素保障。", "严格值班值守。" (first of several sentences) or "办理要求："."""
+    s, e = clause
+    if text[e - 1] in "：:" and e - s <= 9:
+        return True
+    if clause != sentence:
+        return False
+    short_first = k == 0 and count > 1 and e - s <= 10 and not _REQ_ANY.search(text, s, e)
+    return bool(_HEADING.match(text, s, e)) or short_first
+
+
+def _subject(ctx: TaskContext, start: int, end: int) -> frozenset[str]:
+    """Units named at the head of a clause (its grammatical subject, roughly)."""
+    body = _FILLER.sub("", ctx.text[start:end])
+    head = start + (end - start - len(body))
+    if body.startswith(("请", "由")):
+        head += 1
+    if ctx.text.startswith(("各市", "各级", "全市", "各地"), head):
+        head += 2
+    found = [m for m in ctx.units.find(ctx.text, head, end) if m.start - head <= 1]
+    names = {c for m in found for c in (m.codes or (m.name,))}
+    if ctx.addressee and _YOU.match(ctx.text, head, end):
+        names.add(ctx.addressee)
+    org = _SUBJECT_ORG.match(ctx.text, head, end)
+    if org and not found:
+        names.add(org.group(1))
+    return frozenset(names)
+
+
+def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
+           state: str | None, asked: bool) -> tuple[str, str | None]:
+    """(class of the clause, state carried to the next clause).
+
+    ``req`` needs an ask (要/请/务必/由…), an enumerated item or a firm deadline, plus an action
+    or that deadline; a bare action ("完成投资58.6亿元") is only ``act``, which never makes a
+    task on its own.
+    """
+    start, end = span
+    body = _FILLER.sub("", ctx.text[start:end]).strip("，,。；;：: ")
+    if not body:
+        return "neu", state
+    asks = bool(_REQ_ANY.search(body))
+    plain = plain_text(ctx, start, end)
+    action = bool(ACTION.search(_GENERIC.sub("", plain)))
+    if (_SUP.match(body) or (state == "sup" and not subject)) and not asks:
+        return "sup", "sup"
+    if _STAT.search(body) or _META.search(body) or (_CONSEQUENCE.search(body) and not asks):
+        return "neg", "neg"
+    done = bool(_DONE.search(body))
+    problem = bool(_PROBLEM.search(body)) and not (asks or asked) and not body.endswith(("后", "时"))
+    if (asks or ctx.in_item or strong) and (action or strong) and (asks or strong or not done) \
+            and not problem:
+        return ("role" if _role_only(ctx, start, end) else "req"), None
+    if done or problem or (state == "neg" and not subject) or _NEG.search(body):
+        return "neg", "neg"
+    if _role_only(ctx, start, end):
+        return "role", None
+    if _EXH.search(body) or _GENERIC.search(plain):
+        return "exh", None
+    return ("act" if action else "neu"), None
+
+
+def plain_text(ctx: TaskContext, start: int, end: int) -> str:
+    """The clause without 《titles》 and unit names (市场监管局 holds no action 监管)."""
+    text, pos, parts = ctx.text, start, []
+    for m in ctx.units.find(text, start, end):
+        parts.append(text[pos:m.start])
+        pos = m.end
+    parts.append(text[pos:end])
+    return _TITLES.sub("", "".join(parts))
+
+
+def _role_only(ctx: TaskContext, start: int, end: int) -> bool:
+    """Whether the clause only names units and roles ("由市住建局牵头", "市财政局配合")."""
+    mentions = ctx.units.find(ctx.text, start, end)
+    if not mentions:
+        return False
+    rest, pos = [], start
+    for m in mentions:
+        rest.append(ctx.text[pos:m.start])
+        pos = m.end
+    rest.append(ctx.text[pos:end])
+    return len(_ROLE_WORDS.sub("", "".join(rest))) < 2
+
+
+def actionable(cl: list[Clause]) -> bool:
+    return any(c.cls == "req" for c in cl)
+
+
+def _category(cl: list[Clause]) -> set[str]:
+    return {d.category for c in cl for d in c.deadlines if d.resolved or d.category != "point"}
+
+
+def chunk(items: list[Clause]) -> list[list[Clause]]:
+    """Group clauses into tasks (see the module docstring for where a task starts)."""
+    chunks: list[list[Clause]] = []
+    cur: list[Clause] = []
+    for c in items:
+        if c.cls in ("neg", "sup"):
+            if cur and actionable(cur):
+                chunks.append(cur)
+            cur = []  # a statement between two asks separates them; a lead-in before it goes
+            continue
+        if cur and actionable(cur) and _starts_new(cur, c):
+            moved: list[Clause] = []
+            while cur and cur[-1].sent == c.sent and cur[-1].cls != "req":
+                moved.insert(0, cur.pop())
+            chunks.append(cur)
+            cur = moved
+        cur.append(c)
+    if cur:
+        chunks.append(cur)
+    return [ch for ch in chunks if actionable(ch)]
+
+
+def _starts_new(cur: list[Clause], c: Clause) -> bool:
+    if any(d.field for d in c.deadlines):
+        return False
+    lead = next((x.subject for x in cur if x.subject), frozenset())
+    if c.subject and c.subject != lead and c.cls != "role" and not c.cooperates:
+        return True
+    mine, theirs = _category([c]), _category(cur)
+    if not mine:
+        return False
+    if mine & {"recurring", "window"} and mine != theirs and (theirs or c.sent != _last_req(cur)):
+        return True
+    if "point" in mine and theirs & {"recurring", "window"}:
+        return True
+    return c.sent != _last_req(cur) and "point" in theirs and "point" in mine
+
+
+def _last_req(cur: list[Clause]) -> int:
+    return max((x.sent for x in cur if x.cls == "req"), default=cur[-1].sent)

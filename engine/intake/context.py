@@ -1,0 +1,33 @@
+"""The context of task extraction: one directive's text and everything it is read against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from engine.intake.dates import DateReader
+from engine.intake.people import PersonMatcher
+from engine.intake.registry import DraftDirective
+from engine.intake.roles import Roles
+from engine.intake.unit_names import UnitMatcher
+from engine.workcal import WorkCalendar
+
+
+@dataclass
+class TaskContext:
+    """Everything task extraction needs for one directive's text."""
+
+    text: str
+    directive: DraftDirective
+    units: UnitMatcher
+    people: PersonMatcher
+    dates: DateReader
+    issued_at: datetime | None
+    tz: ZoneInfo
+    calendar: WorkCalendar
+    addressee: str | None
+    limit: int
+    warnings: list[str]
+    inherited: Roles | None = None
+    in_item: bool = False

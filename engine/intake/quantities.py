@@ -1,0 +1,37 @@
+"""Quantity targets of a task ("新建消火栓100个"): an amount and its measure after a target verb
+in a requirement clause; counts of work done, comparisons and parts of deadlines are none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.intake.clauses import Clause
+from engine.intake.segment import cn_number
+
+_QTY = re.compile(r"(\d+(?:\.\d+)?|[两二三四五六七八九十]{1,3})\s*(万?(?:平方米|公里|千米|元|人次|"
+                  r"[个具亩处台套家所座米户辆条份项场栋间只块吨部支批名棵株盏组张人次]))(?!月|工作日|小时|"
+                  r"季度|方面|阶段|左右|岁)")
+_TARGET_VERB = re.compile(r"完成|新建|建设|建成|改造|新增|达到|安装|配备|实现|培训|种植|整治|治理|打造|"
+                          r"创建|修复|拆除|清理|更新|铺设|增加|征收|流转|收储|招引|开工|投放|购置|排查|"
+                          r"抽查|建立|设置|配置|发放|举办|提升至|补充|更换|复垦|供应|确定|培育|评选|认定|建")
+_NOT_TARGET = re.compile(r"其中|共|累计|已|较|增长|比|超过|第")
+
+
+def quantity_targets(text: str, ch: list[Clause]) -> list[tuple[Clause, float, str, str]]:
+    """Quantity targets (clause, amount, measure, verb) in requirement clauses."""
+    found: list[tuple[Clause, float, str, str]] = []
+    for c in ch:
+        if c.cls not in ("req", "act", "neu"):
+            continue
+        for m in _QTY.finditer(text, c.start, c.end):
+            before = text[c.start:m.start()]
+            if _NOT_TARGET.search(before[-4:]) or any(d.start <= m.start() < d.end
+                                                      for d in c.deadlines):
+                continue
+            verbs = _TARGET_VERB.findall(before)
+            verb = verbs[-1] if verbs else (found[-1][3] if found else "")
+            amount = float(m.group(1)) if m.group(1)[0].isdigit() else cn_number(m.group(1))
+            if verb and amount:
+                found.append((c, float(amount), m.group(2), verb))
+    return found

@@ -1,0 +1,67 @@
+"""When a task is due: its due date, milestones and recurrence, from its clauses' deadlines.
+
+The latest resolved date is the due date unless a 时限 field names one; earlier dates are
+milestones; a periodic duty without a date is due at its first occurrence (from "从3月3日开始"
+when the task says so).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from engine.deadlines import resolve_deadline
+from engine.errors import DeadlineParseError
+from engine.intake.clauses import Clause
+from engine.intake.context import TaskContext
+from engine.intake.deadline_text import URGENT, Deadline
+
+_START = re.compile(r"(?:从|自)?((?:\d{4}年)?\d{1,2}月\d{1,2}日)(?:开始|起(?!至))")
+
+
+def task_timing(ctx: TaskContext, ch: list[Clause]) -> tuple[
+        datetime | None, list[tuple[str, datetime]], str | None, str | None, bool]:
+    """(due_at, milestones, recurrence text, due text, blurred) for one task's deadlines."""
+    dls = [d for c in ch for d in c.deadlines]
+    s, e = ch[0].start, ch[-1].end
+    periodic = next((d for d in dls if d.category in ("recurring", "window")), None)
+    points = [d for d in dls if d.category == "point" and d.resolved and not (
+        periodic and periodic.category == "window" and URGENT.search(d.text))]
+    recurrence = periodic.text if periodic else None
+    if not points:
+        if periodic and periodic.category == "recurring" and periodic.resolved:
+            return _first_occurrence(ctx, periodic, s, e), [], recurrence, periodic.text, False
+        written = periodic.text if periodic else (dls[0].text if dls else None)
+        return None, [], recurrence, written, False
+    fields = [d for d in points if d.field]
+    main = fields[-1] if fields else max(points, key=lambda d: resolved_due(d))
+    milestones = [(_label(ch, ctx.text, d), resolved_due(d)) for d in points
+                  if d is not main and resolved_due(d) < resolved_due(main)]
+    blur = bool(main.resolved and main.resolved.blur)
+    return resolved_due(main), milestones, recurrence, main.text, blur
+
+
+def resolved_due(d: Deadline) -> datetime:
+    """The due date of a resolved deadline."""
+    assert d.resolved is not None
+    return d.resolved.due_at
+
+
+def _first_occurrence(ctx: TaskContext, d: Deadline, s: int, e: int) -> datetime | None:
+    """First occurrence of a periodic deadline, from "从3月3日开始" if the task says so."""
+    assert d.resolved is not None and d.resolved.recurrence is not None
+    m = _START.search(ctx.text, s, e)
+    if m is None or ctx.issued_at is None:
+        return d.resolved.due_at
+    try:
+        begin = resolve_deadline(m.group(1), issued_at=ctx.issued_at - timedelta(days=31),
+                                 tz=ctx.tz, calendar=ctx.calendar)
+    except DeadlineParseError:
+        return d.resolved.due_at
+    start_day = begin.due_at.astimezone(ctx.tz).replace(hour=0, minute=0, second=0)
+    return d.resolved.recurrence.next_after(start_day - timedelta(seconds=1), ctx.tz)
+
+
+def _label(ch: list[Clause], text: str, d: Deadline) -> str:
+    clause = next((c for c in ch if c.start <= d.start < c.end), None)
+    return text[clause.start:clause.end].strip("，,。；;：: ")[:30] if clause else d.text

@@ -1,0 +1,154 @@
+"""Walking a document's blocks in order with the reading state: the current directive, a list's
+introduction, a table's header, the record being read, and whether the section states goals
+(no tasks) or assignments. Tasks found outside any directive belong to the document itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from typing import cast
+
+from engine.intake.context import TaskContext
+from engine.intake.directives import DirectiveFinder, DraftDirective
+from engine.intake.forms import record_tasks, table_tasks
+from engine.intake.roles import Roles, assign_roles
+from engine.intake.segment import Block, record_label, sentences, table_columns
+from engine.intake.tasks import DraftTask, extract_tasks
+
+ISSUE_TIME = time(9, 0)
+"""Local time of day assumed for a directive dated by day only (start of the office day); it
+matters only for deadlines counted in hours."""
+
+_CELLS = re.compile(r"[|｜\t]")
+_TASK_SECTION = re.compile(r"任务|措施|要求|事项|分工")
+_GOAL_SECTION = re.compile(r"目标|总体要求|指导思想|基本原则|工作成效|主要做法|基本情况")
+
+
+@dataclass
+class Run:
+    """One document's walk: the text, the finder, the base task context, the date anchor and the
+    document's own directive (created on first need, see :func:`_adopt`)."""
+
+    text: str
+    finder: DirectiveFinder
+    base: TaskContext
+    anchor: date | None
+    doc: DraftDirective | None
+
+
+def walk(run: Run, body: list[Block]) -> list[DraftTask]:
+    """Attach each block to its directive and collect the tasks, in document order."""
+    walker = _Walker(run, body)
+    for block in body:
+        walker.feed(block)
+    walker.flush()
+    return walker.tasks
+
+
+class _Walker:
+    """The reading state across blocks: current directive, list intro, table, record."""
+
+    def __init__(self, run: Run, body: list[Block]) -> None:
+        self.run, self.body = run, body
+        self.tasks: list[DraftTask] = []
+        self.current, self.intro, self.listing = run.doc, cast(Roles | None, None), False
+        self.columns: dict[str, int] | None = None
+        self.record: list[tuple[str, tuple[int, int]]] = []
+        self.skip = False  # inside a 工作目标 / 指导思想 section: goals, not assignments
+
+    def feed(self, block: Block) -> None:
+        run, line = self.run, self.run.text[block.start:block.end]
+        label = record_label(run.text, block.start, block.end)
+        if label is None or label in {name for name, _ in self.record}:
+            self.flush()
+        if label is not None:
+            self.record.append((label, (block.start, block.end)))
+        elif block.heading:
+            self.current, self.intro = run.doc, None
+            self.listing, self.skip = bool(_TASK_SECTION.search(line)), bool(
+                _GOAL_SECTION.search(line))
+        elif self.skip:
+            return
+        elif len(_CELLS.findall(line)) >= 2:
+            self._table_row(block)
+        else:
+            self._paragraph(block, line)
+
+    def flush(self) -> None:
+        """Turn a finished 问题/整改措施/责任单位/整改时限 record into its task."""
+        if self.record:
+            ctx = _context(self.run, self.current, None, True)
+            self._add(record_tasks(ctx, self.record))
+            self.record = []
+
+    def _add(self, found: list[DraftTask]) -> None:
+        self.tasks += _adopt(self.run, self.current, self.body, found)
+        self.current = self.current or self.run.doc
+
+    def _table_row(self, block: Block) -> None:
+        if self.columns is None:
+            self.columns = table_columns(self.run.text, block.start, block.end)
+            return
+        ctx = _context(self.run, self.current, None, True)
+        self._add(table_tasks(ctx, block.start, block.end, self.columns))
+
+    def _paragraph(self, block: Block, line: str) -> None:
+        run = self.run
+        in_item = bool(block.level) and (self.listing or (run.doc is not None
+                                                          and run.doc.kind == "plan"))
+        events = run.finder.events(block, run.doc.kind if run.doc else None)
+        for event in events:
+            if event.region:
+                ctx = _context(run, event.directive, None, in_item)
+                self.tasks += extract_tasks(ctx, *event.region)
+        if events:
+            self.current = next((e.directive for e in reversed(events) if not (
+                e.directive.read_only or (run.doc and e.directive.kind == "hotline"))),
+                self.current)
+            return
+        ctx = _context(run, self.current, self.intro if block.level else None, in_item)
+        self._add(extract_tasks(ctx, block.start, block.end))
+        self.intro = _intro_roles(run, block) or (self.intro if block.level else None)
+        self.listing = line.endswith(("：", ":")) if not block.level else self.listing
+
+
+def _context(run: Run, directive: DraftDirective | None, inherited: Roles | None,
+             in_item: bool) -> TaskContext:
+    directive = directive or placeholder()
+    day = directive.issued_at or run.anchor
+    issued = datetime.combine(day, ISSUE_TIME, tzinfo=run.base.tz) if day else None
+    return replace(run.base, directive=directive, issued_at=issued, inherited=inherited,
+                   in_item=in_item)
+
+
+def _adopt(run: Run, current: DraftDirective | None, body: list[Block],
+           found: list[DraftTask]) -> list[DraftTask]:
+    """Tasks found outside any directive belong to the document itself (created lazily)."""
+    if found and current is None:
+        run.doc = run.doc or _lazy_doc(run, body)
+        for task in found:
+            task.directive_key = run.doc.key
+    return found
+
+
+def _intro_roles(run: Run, block: Block) -> Roles | None:
+    """Units of a block that introduces a list ("会议要求住建、应急部门：")."""
+    if not run.text[block.start:block.end].endswith(("：", ":")):
+        return None
+    start, end = sentences(run.text, block.start, block.end)[-1]
+    roles = assign_roles(run.base.units, run.text, start, end, addressee=run.base.addressee)
+    return roles if roles.lead or roles.co else None
+
+
+def placeholder() -> DraftDirective:
+    """A stand-in directive for task contexts built before any directive is known."""
+    return DraftDirective("D0", "document", "", "", None, None, None, None, False, (0, 0))
+
+
+def _lazy_doc(run: Run, body: list[Block]) -> DraftDirective:
+    """The document itself as a directive, for requirements outside any announced one."""
+    first = body[0] if body else None
+    title = run.text[first.start:first.end][:30] if first else "来文"
+    return run.finder.new("document", title, (0, len(run.text)), issued_at=run.anchor)
