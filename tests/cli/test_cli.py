@@ -118,7 +118,8 @@ def _add_tasks(duban: Duban) -> dict[str, Any]:
                         "FIRE", "--due", "3个工作日内", "--assign", "--now", "2024-03-06T10:00")
     assert second["status"] == "assigned" and second["due_at"] == "2024-03-11T23:59:59+08:00"
     sub = duban.json("task", "add", "--directive", "1", "--title", "东城区排查", "--lead", "D1",
-                     "--due", "3月20日前", "--parent", "DB-2024-0001", "--now", "2024-03-04T11:00")
+                     "--due", "3月20日前", "--parent", "DB-2024-0001", "--assign",
+                     "--now", "2024-03-04T11:00")
     assert sub["parent_id"] == task["id"] and sub["leader"] == "李占明"
     out = duban.ok("task", "add", "--directive", "1", "--title", "文字输出", "--lead", "EMERG",
                    "--due", "一个月内", "--now", "2024-03-04T11:00")
