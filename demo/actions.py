@@ -10,7 +10,8 @@ from demo.city import OFFICE, TASKS, Act, DirectiveSpec, TaskSpec
 from engine.directory import find_person, find_task
 from engine.errors import DubanError
 from engine.labels import DIRECTIVE_KIND_LABELS
-from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, TaskCreate
+from engine.lights import due_of
+from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, Person, TaskCreate
 
 VERB_LABELS = {"ack": "签收", "progress": "反馈进展", "complete": "申请办结", "verify": "审核销号",
                "return": "退回", "extend": "申请延期", "approve": "批准延期", "reject": "驳回延期",
@@ -51,7 +52,7 @@ def _create_and_assign(session: Session, spec: TaskSpec, directive_id: int,
     task = create_task(session=session, data=data, actor=office, now=at)
     task = assign_task(session=session, task=task.code, actor=office, now=at + timedelta(minutes=1))
     codes[spec.key] = task.code
-    local = task.due_at.astimezone(at.tzinfo)
+    local = due_of(task).astimezone(at.tzinfo)
     return f"  交办 {task.code} {task.title}（时限：{spec.due} → {local:%m-%d %H:%M}）"
 
 
@@ -73,30 +74,34 @@ def _detail(act: Act) -> str:
     return ""
 
 
-def _call(session: Session, act: Act, code: str, actor: object, at: datetime) -> None:
+def _call(session: Session, act: Act, code: str, actor: Person, at: datetime) -> None:
     from engine import actions, extensions, rechecks
 
-    a: dict = dict(act.args)  # type: ignore[type-arg]
-    common = {"session": session, "task": code, "actor": actor, "now": at}
+    a = {k: str(v) for k, v in act.args.items() if k != "achieved"}
+    achieved = float(str(act.args["achieved"])) if "achieved" in act.args else None
     verb = act.verb
     if verb == "ack":
-        actions.acknowledge(**common)
+        actions.acknowledge(session=session, task=code, actor=actor, now=at)
     elif verb == "progress":
-        actions.report_progress(**common, text=a["text"], achieved=a.get("achieved"))
+        actions.report_progress(session=session, task=code, actor=actor, now=at, text=a["text"],
+                                achieved=achieved)
     elif verb == "complete":
-        actions.request_completion(**common, evidence=a["evidence"], achieved=a.get("achieved"))
+        actions.request_completion(session=session, task=code, actor=actor, now=at,
+                                   evidence=a["evidence"], achieved=achieved)
     elif verb == "verify":
-        actions.verify_and_close(**common, rating=a["rating"])
+        actions.verify_and_close(session=session, task=code, actor=actor, now=at, rating=a["rating"])
     elif verb == "return":
-        actions.return_task(**common, reason=a["reason"])
+        actions.return_task(session=session, task=code, actor=actor, now=at, reason=a["reason"])
     elif verb == "extend":
-        extensions.request_extension(**common, new_due=a["to"], reason=a["reason"])
+        extensions.request_extension(session=session, task=code, actor=actor, now=at,
+                                     new_due=a["to"], reason=a["reason"])
     elif verb in ("approve", "reject"):
-        request = _pending_extension(session, code)
-        extensions.decide_extension(session=session, request_id=request, actor=actor,  # type: ignore[arg-type]
-                                    approve=verb == "approve", now=at, note=a.get("note", ""))
+        extensions.decide_extension(session=session, request_id=_pending_extension(session, code),
+                                    actor=actor, approve=verb == "approve", now=at,
+                                    note=a.get("note", ""))
     elif verb == "recheck_fail":
-        rechecks.record_recheck(**common, passed=False, note=a["note"], new_due=a.get("due"))
+        rechecks.record_recheck(session=session, task=code, actor=actor, now=at, passed=False,
+                                note=a["note"], new_due=a.get("due"))
 
 
 def _pending_extension(session: Session, code: str) -> int:

@@ -10,6 +10,8 @@ from sqlmodel import Session, func, select
 from engine import audit, lifecycle, notify, outbox
 from engine.directory import find_task
 from engine.errors import InvalidInput, PolicyViolation
+from engine.extensions import withdraw_pending
+from engine.ids import pk
 from engine.labels import RATING_LABELS
 from engine.permissions import require_action
 from engine.policy_store import get_policy
@@ -71,7 +73,7 @@ def report_progress(
     lifecycle.transition(session, task=row, action="report_progress", actor=actor, now=now,
                          detail={"text": text, "achieved": achieved,
                                  "milestone": stone.seq if stone else None})
-    report = ProgressReport(task_id=row.id, unit_id=link.unit_id if link else None,
+    report = ProgressReport(task_id=pk(row), unit_id=link.unit_id if link else None,
                             person_id=actor.id if actor else None, kind="progress", text=text,
                             achieved=achieved, milestone_id=stone.id if stone else None, at=now)
     session.add(report)
@@ -110,7 +112,7 @@ def request_completion(
         raise InvalidInput("申请办结须说明证明材料")
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
                          detail={"evidence": evidence, "achieved": achieved})
-    session.add(ProgressReport(task_id=row.id, unit_id=row.lead_unit_id,
+    session.add(ProgressReport(task_id=pk(row), unit_id=row.lead_unit_id,
                                person_id=actor.id if actor else None, kind="completion",
                                text=evidence, achieved=achieved, at=now))
     if achieved is not None:
@@ -133,9 +135,10 @@ def verify_and_close(
                          detail={"rating": rating, "note": note})
     row.rating, row.closed_at = rating, now
     policy = get_policy(session)
-    session.add(Recheck(task_id=row.id, due_at=now + timedelta(days=policy.recheck_after_days),
+    session.add(Recheck(task_id=pk(row), due_at=now + timedelta(days=policy.recheck_after_days),
                         created_at=now))
-    outbox.cancel_pending_for_task(session, task_id=row.id, now=now)
+    outbox.cancel_pending_for_task(session, task_id=pk(row), now=now)
+    withdraw_pending(session, task=row, now=now)
     notify.task_closed(session, task=row, now=now)
     return row
 
@@ -174,7 +177,8 @@ def cancel_task(
         raise InvalidInput("撤销须写明理由")
     lifecycle.transition(session, task=row, action="cancel", actor=actor, now=now,
                          detail={"reason": reason})
-    outbox.cancel_pending_for_task(session, task_id=row.id, now=now)
+    outbox.cancel_pending_for_task(session, task_id=pk(row), now=now)
+    withdraw_pending(session, task=row, now=now)
     return row
 
 

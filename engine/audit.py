@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from engine.errors import AuditChainBroken
+from engine.ids import pk
 from models import AuditEvent, Person, Setting
 
 GENESIS_HASH = "0" * 64
@@ -98,6 +99,7 @@ def record(
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
         prev_hash=_last_hash(session),
+        hash="",
     )
     event.hash = _digest(event)
     session.add(event)
@@ -137,12 +139,12 @@ def verify_chain(session: Session, *, batch: int = 5000) -> int:
             return checked
         for event in rows:
             if event.prev_hash != prev:
-                raise AuditChainBroken(event.id, "的前序哈希不连续（其前的事件被删除或改动）")
+                raise AuditChainBroken(pk(event), "的前序哈希不连续（其前的事件被删除或改动）")
             if _digest(event) != event.hash:
-                raise AuditChainBroken(event.id, "的内容与哈希不符（记录被改动）")
+                raise AuditChainBroken(pk(event), "的内容与哈希不符（记录被改动）")
             prev = event.hash
             checked += 1
-            last_id = event.id
+            last_id = pk(event)
         session.expunge_all()
 
 

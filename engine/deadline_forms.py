@@ -243,10 +243,12 @@ def period_day(part: str | None, y: int, m: int) -> date:
 def resolve_absolute(m: re.Match[str], ctx: Ctx) -> Hit:
     """"3月31日前", "2024年12月10日", "三月三十一日", "3月31日下午5点前" (exact time)."""
     month, day = checked_month(m["m"], ctx), cn_int(m["d"])
-    year = explicit_year(m, ctx)
-    if year is None:
-        year = ctx.ref.year + ((month, day) < (ctx.ref.month, ctx.ref.day))
-    d = make_date(year, month, day, ctx)
+    passed = (month, day) < (ctx.ref.month, ctx.ref.day)
+    if explicit_year(m, ctx) is None and passed and not _calendar.isleap(ctx.ref.year) \
+            and (month, day) == (2, 29):
+        d = make_date(ctx.ref.year + 1, month, day, ctx)  # this year has none: the next one
+    else:
+        d = in_year(m, ctx, lambda y: make_date(y, month, day, ctx))
     tod = time_of_day(m, ctx)
     return Hit(at_local(d, tod or DAY_END, ctx.tz), "absolute")
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 from config.policy import Policy, parse_hhmm
 from engine import lifecycle, outbox
 from engine.ladder import Step, ladder, next_step_at, steps_to_fire
+from engine.lights import due_of
 from engine.messages import buttons_for, render_task_message
 from engine.periodic import create_due_occurrences, notify_due_rechecks
 from engine.planned import Planned
@@ -53,10 +54,10 @@ class _Pass:
         self.units: list[Unit] = []  # keeps the batch's units in the identity map for rendering
 
     def ladder(self, task: Task) -> list[Step]:
-        key = (task.due_at, task.priority)
+        key = (due_of(task), task.priority)
         steps = self.ladders.get(key)
         if steps is None:
-            steps = self.ladders[key] = ladder(task.due_at, task.priority, self.policy)
+            steps = self.ladders[key] = ladder(key[0], task.priority, self.policy)
         return steps
 
     def prefetch(self, tasks: list[Task]) -> None:

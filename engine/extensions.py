@@ -14,6 +14,8 @@ from sqlmodel import Session, func, select
 from engine import audit, lifecycle, notify
 from engine.directory import find_task
 from engine.errors import InvalidInput, NotFound, PolicyViolation
+from engine.ids import pk
+from engine.lights import due_of
 from engine.permissions import require_action
 from engine.policy_store import get_policy
 from engine.service import service
@@ -33,6 +35,7 @@ def request_extension(
     """File a request; refused if one is pending, the cap is reached or the date is not later."""
     row = find_task(session, task)
     require_action(session, actor, row, "request_extension")
+    lifecycle.target_status(row.status, "request_extension")  # the status refuses first
     if not reason.strip():
         raise InvalidInput("申请延期须说明理由")
     policy = get_policy(session)
@@ -46,14 +49,14 @@ def request_extension(
     if pending:
         raise PolicyViolation(f"事项 {row.code} 已有待审批的延期申请")
     resolved = resolve_due(session, text=new_due, issued_at=now)
-    if resolved.due_at <= row.due_at:
+    if resolved.due_at <= due_of(row):
         raise InvalidInput(f"申请的新时限“{new_due}”不晚于现有时限，无需延期")
     lifecycle.transition(session, task=row, action="request_extension", actor=actor, now=now,
                          detail={"new_due_at": resolved.due_at, "reason": reason})
     request = ExtensionRequest(
-        task_id=row.id, requested_by_id=actor.id if actor else None,
+        task_id=pk(row), requested_by_id=actor.id if actor else None,
         requested_due_text=resolved.text, requested_due_at=resolved.due_at,
-        previous_due_at=row.due_at, reason=reason, created_at=now,
+        previous_due_at=due_of(row), reason=reason, created_at=now,
     )
     session.add(request)
     session.flush()
@@ -61,12 +64,10 @@ def request_extension(
     return request
 
 
-def _pending_request(session: Session, request_id: int) -> tuple[ExtensionRequest, Task]:
+def _request_and_task(session: Session, request_id: int) -> tuple[ExtensionRequest, Task]:
     request = session.get(ExtensionRequest, request_id)
     if request is None:
         raise NotFound(f"未找到延期申请 {request_id}")
-    if request.status != "pending":
-        raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
     task = session.get(Task, request.task_id)
     assert task is not None
     return request, task
@@ -78,8 +79,11 @@ def decide_extension(
     note: str = "",
 ) -> ExtensionRequest:
     """Approve (the deadline moves, the ladder restarts) or reject a pending request."""
-    request, task = _pending_request(session, request_id)
+    request, task = _request_and_task(session, request_id)
     require_action(session, actor, task, "decide_extension")
+    lifecycle.target_status(task.status, "decide_extension")  # the status refuses first
+    if request.status != "pending":
+        raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
     policy = get_policy(session)
     if approve and task.extension_count >= policy.extension_cap:
         raise PolicyViolation(f"事项 {task.code} 已达延期上限 {policy.extension_cap} 次")
@@ -100,3 +104,14 @@ def decide_extension(
                      after={"due_at": task.due_at, "due_text": task.due_text, "level": 0})
     notify.extension_decided(session, task=task, approved=approve, now=now, seq=request.id or 0)
     return request
+
+
+def withdraw_pending(session: Session, *, task: Task, now: datetime) -> int:
+    """Close the task's undecided requests (the task ended): they can no longer be decided."""
+    rows = session.exec(select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")).all()
+    for request in rows:
+        request.status, request.decided_at = "withdrawn", now
+        request.decision_note = "事项已结束，申请自动撤回"
+        session.add(request)
+    return len(rows)

@@ -56,4 +56,5 @@ EXTENSION_STATUS_LABELS: dict[str, str] = {
     "pending": "待审批",
     "approved": "已批准",
     "rejected": "已驳回",
+    "withdrawn": "已撤回",
 }

@@ -1,5 +1,9 @@
-"""Exclusive leases in the database: one holder at a time, taken over only when the holder is
-gone (its heartbeat expired, or it was a process on this host that no longer exists)."""
+"""Exclusive claims in the database.
+
+Leases: one holder at a time, taken over only when the holder is gone (its heartbeat expired, or
+it was a process on this host that no longer exists). Fire keys: one row per scheduled moment
+of a job, so that two schedulers (or a retried flow) never run the same moment twice.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from engine.errors import AlreadyRunning
-from models import Lease
+from models import JobFire, Lease
 
 LEASE_TTL = timedelta(seconds=60)
 """A holder that has not renewed its lease for this long is considered gone."""
@@ -75,4 +79,23 @@ def release(session: Session, *, name: str, holder: str) -> None:
     lease = session.get(Lease, name)
     if lease is not None and lease.holder == holder:
         session.delete(lease)
+        session.commit()
+
+
+def claim_fire(session: Session, *, key: str, now: datetime) -> bool:
+    """Insert the fire key; ``False`` if this moment's job already ran (any scheduler)."""
+    session.add(JobFire(key=key, fired_at=now, holder=this_holder()))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def release_fire(session: Session, *, key: str) -> None:
+    """Forget a fire key whose job failed, so that the moment can be run again."""
+    fire = session.get(JobFire, key)
+    if fire is not None:
+        session.delete(fire)
         session.commit()

@@ -10,6 +10,13 @@ from engine.policy_store import calendar_for, zone_for
 from models import Task
 
 
+def due_of(task: Task) -> datetime:
+    """The deadline of a task that has one (every task once assigned; drafts may not)."""
+    if task.due_at is None:
+        raise ValueError(f"task {task.code} has no deadline")
+    return task.due_at
+
+
 def is_overdue(task: Task, now: datetime) -> bool:
     """Due passed and not closed or cancelled (a draft without a deadline is never overdue)."""
     return task.status in OPEN_STATUSES and task.due_at is not None and now > task.due_at

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from config.orgfile import ROLES, UNIT_KINDS, OrgFile, PersonSpec, UnitSpec
 from engine import audit
 from engine.directory import find_unit
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.ids import pk
 from engine.policy_store import save_policy
 from engine.service import service
 from models import LeaderScope, Person, Unit
@@ -62,9 +63,9 @@ def _apply_person(session: Session, person: Person, spec: PersonSpec, unit: Unit
     person.channels = list(spec.channels)
     session.add(person)
     session.flush()
-    session.exec(delete(LeaderScope).where(LeaderScope.person_id == person.id))  # type: ignore[call-overload]
+    session.execute(delete(LeaderScope).where(col(LeaderScope.person_id) == pk(person)))
     for supervised in scope:
-        session.add(LeaderScope(person_id=person.id, unit_id=supervised.id))
+        session.add(LeaderScope(person_id=pk(person), unit_id=pk(supervised)))
 
 
 @service

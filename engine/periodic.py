@@ -11,6 +11,8 @@ from engine import audit, notify, outbox
 from engine.codes import next_task_code
 from engine.deadlines import resolve_deadline
 from engine.directory import find_task
+from engine.ids import pk
+from engine.lights import due_of
 from engine.messages import render_task_message
 from engine.planned import Planned
 from engine.policy_store import calendar_for, get_policy, zone_for
@@ -40,7 +42,7 @@ def create_due_occurrences(*, session: Session, now: datetime) -> list[Planned]:
 def _next_occurrence(session: Session, task: Task, now: datetime) -> Task:
     policy = get_policy(session)
     tz = zone_for(policy)
-    resolved = resolve_deadline(task.recurrence_text or "", issued_at=max(task.due_at, now), tz=tz,
+    resolved = resolve_deadline(task.recurrence_text or "", issued_at=max(due_of(task), now), tz=tz,
                                 calendar=calendar_for(policy))
     task.series_id = task.series_id or task.id
     task.successor_created = True
@@ -54,7 +56,7 @@ def _next_occurrence(session: Session, task: Task, now: datetime) -> Task:
     session.flush()
     links = session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all()
     for link in links:
-        session.add(TaskUnit(task_id=successor.id, unit_id=link.unit_id, role=link.role))
+        session.add(TaskUnit(task_id=pk(successor), unit_id=link.unit_id, role=link.role))
     session.flush()
     audit.record(session, actor=None, entity="task", entity_id=successor.id, action="recur",
                  now=now, after={"code": successor.code, "previous": task.code,

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from engine import audit, lifecycle, notify
 from engine.directory import find_task
 from engine.errors import InvalidInput, InvalidTransition
+from engine.ids import pk
 from engine.permissions import require_action
 from engine.service import service
 from engine.tasks import resolve_due
@@ -24,7 +25,7 @@ def schedule_recheck(
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     resolved = resolve_due(session, text=when, issued_at=now)
-    recheck = Recheck(task_id=row.id, due_at=resolved.due_at, created_at=now)
+    recheck = Recheck(task_id=pk(row), due_at=resolved.due_at, created_at=now)
     session.add(recheck)
     return recheck
 
@@ -41,7 +42,7 @@ def _open_recheck(session: Session, task: Task) -> Recheck:
         .order_by(Recheck.due_at)  # type: ignore[arg-type]
     ).first()
     if recheck is None:
-        recheck = Recheck(task_id=task.id, due_at=task.closed_at or task.updated_at,
+        recheck = Recheck(task_id=pk(task), due_at=task.closed_at or task.updated_at,
                           created_at=task.updated_at)
     return recheck
 

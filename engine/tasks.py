@@ -106,7 +106,7 @@ def create_task_unchecked(
     task = Task(
         **data.model_dump(include=set(_BASE_FIELDS)),
         code=next_task_code(session, year=directive.issued_at.astimezone(tz).year),
-        directive_id=directive.id,
+        directive_id=pk(directive),
         parent_id=parent.id if parent else None,
         lead_unit_id=lead.id if lead else None,
         owner_id=owner.id if owner else None,
@@ -137,7 +137,7 @@ def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, c
                               milestones: Sequence[tuple[object, ResolvedDeadline]]) -> None:
     set_units(session, task, lead, co)
     for seq, (spec, resolved) in enumerate(milestones, start=1):
-        session.add(Milestone(task_id=task.id, seq=seq, title=getattr(spec, "title", ""),
+        session.add(Milestone(task_id=pk(task), seq=seq, title=getattr(spec, "title", ""),
                               due_text=resolved.text, due_at=resolved.due_at))
 
 

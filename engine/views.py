@@ -64,7 +64,7 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[di
     policy = get_policy(session)
     people = _person_names(session, [t.owner_id for t in tasks] + [t.leader_id for t in tasks])
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
-    units = _unit_names(session, {t.lead_unit_id for t in tasks} | {u for us in co.values() for u in us})
+    units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None} | {u for us in co.values() for u in us})
     # The same rule as engine.lights.light, with the warning-window boundary computed once
     # instead of counting working days per row.
     cutoff = yellow_cutoff(now, policy)
@@ -92,7 +92,7 @@ def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
         "original_due_at": iso_local(task.original_due_at, tz),
         "original_due_text": task.original_due_text,
         "extension_count": task.extension_count,
-        "lead_unit": units.get(task.lead_unit_id, ""),
+        "lead_unit": units.get(task.lead_unit_id or 0, ""),
         "co_units": [units.get(u, "") for u in co],
         "owner": people.get(task.owner_id or 0),
         "leader": people.get(task.leader_id or 0),
@@ -121,7 +121,7 @@ def list_tasks(
     if status is not None:
         query = query.where(Task.status == status)
     if overdue:
-        query = query.where(Task.status.in_(OPEN_STATUSES), Task.due_at < now)  # type: ignore[attr-defined]
+        query = query.where(col(Task.status).in_(OPEN_STATUSES), col(Task.due_at) < now)
     query = query.order_by(col(Task.due_at).nulls_last(), col(Task.id))
     tasks = list(session.exec(query).all())
     if light_filter is not None:

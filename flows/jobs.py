@@ -13,12 +13,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from config.settings import get_settings
 from engine.db import make_engine, session_scope
-from models import JobFire
 
 
 @contextmanager
@@ -68,6 +66,7 @@ def summary_job(now: datetime | None = None, database_url: str | None = None,
                 send: bool = True) -> dict[str, Any]:
     """The daily summary of ``now``'s local day, once per day whoever fires it."""
     from engine.daily import is_summary_day, run_daily_summary
+    from engine.lease import claim_fire, release_fire
     from engine.policy_store import get_policy, zone_for
 
     moment = _now(now)
@@ -96,24 +95,3 @@ def recheck_job(now: datetime | None = None, database_url: str | None = None) ->
     with job_session(database_url) as session:
         created = notify_due_rechecks(session=session, now=_now(now))
     return {"created": len(created)}
-
-
-def claim_fire(session: Session, *, key: str, now: datetime) -> bool:
-    """Insert the fire key; ``False`` if this moment's job already ran (any scheduler)."""
-    from engine.lease import this_holder
-
-    session.add(JobFire(key=key, fired_at=now, holder=this_holder()))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
-def release_fire(session: Session, *, key: str) -> None:
-    """Forget a fire key whose job failed, so that the moment can be run again."""
-    fire = session.get(JobFire, key)
-    if fire is not None:
-        session.delete(fire)
-        session.commit()

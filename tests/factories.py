@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from config.orgfile import PersonSpec, UnitSpec
 from engine.directives import create_directive
+from engine.ids import pk
 from engine.org import add_person, add_unit
 from engine.tasks import assign_task, create_task
 from models import Directive, DirectiveCreate, Person, Task, TaskCreate
@@ -46,7 +47,8 @@ UNITS = [
 def make_city(session: Session, now: datetime = ISSUED) -> City:
     """Four units, an office clerk, two leaders and unit people; one instruction directive."""
     for code, name, short, kind in UNITS:
-        add_unit(session=session, spec=UnitSpec(code=code, name=name, short_names=short, kind=kind),
+        add_unit(session=session, spec=UnitSpec.model_validate(
+            {"code": code, "name": name, "short_names": short, "kind": kind}),
                  actor=None, now=now)
 
     def person(name: str, title: str, roles: list[str], unit: str | None = None, **kw: object) -> Person:
@@ -75,7 +77,7 @@ def make_task(
     now: datetime = ISSUED, title: str = "开展九小场所隐患排查", **extra: object,
 ) -> Task:
     """A task under the city's directive, assigned unless ``assign=False``."""
-    data = TaskCreate(directive_id=city.directive.id, title=title, lead_unit=lead,
+    data = TaskCreate(directive_id=pk(city.directive), title=title, lead_unit=lead,
                       co_units=co if co is not None else ["HOUSING"], due=due, priority=priority,
                       leader="李占明", **extra)  # type: ignore[arg-type]
     task = create_task(session=session, data=data, actor=city.office, now=now)

@@ -176,7 +176,7 @@ def _ahead(session: Session, ctx: _Context, span: Period) -> Block:
     if not total:
         return Block("近期到期事项", [f"截至{_date(ctx, ctx.now)}，{last}前无到期的督办事项。"])
     tasks = _tasks(session, where, LIST_LIMIT)
-    lines = [f"{i}. {t.title.rstrip('。')}（牵头单位：{ctx.units.get(t.lead_unit_id, '')}；"
+    lines = [f"{i}. {t.title.rstrip('。')}（牵头单位：{ctx.units.get(t.lead_unit_id or 0, '')}；"
              f"完成时限：{_due(ctx, t)}；{_state(ctx, t, False)}）。" for i, t in enumerate(tasks, 1)]
     more = [f"……另有{total - len(tasks)}项，详见督办台账。"] if total > len(tasks) else []
     head = f"以下{total}项督办事项将于{last}前到期，请责任单位抓紧办理，按时报送办理结果："
@@ -192,15 +192,17 @@ def _overdue(session: Session, ctx: _Context) -> tuple[Table, list[tuple[str, in
     order = sorted(counts, key=lambda c: (-int(c[1]), ctx.units.get(c[0], "")))
     rank = {unit_id: i for i, (unit_id, _) in enumerate(order)}
     tasks = sorted(_tasks(session, where, OVERDUE_LIMIT),
-                   key=lambda t: (rank[t.lead_unit_id], t.due_at, t.id or 0))
-    rows: list[tuple[str, ...]] = [(str(i), ctx.units.get(t.lead_unit_id, ""), t.code, t.title, _due(ctx, t),
+                   key=lambda t: (rank[t.lead_unit_id or 0], t.due_at, t.id or 0))
+    rows: list[tuple[str, ...]] = [(str(i), ctx.units.get(t.lead_unit_id or 0, ""), t.code, t.title, _due(ctx, t),
              str(days_overdue(t, ctx.now, ctx.policy)), _person(ctx, t.leader_id))
             for i, t in enumerate(tasks, start=1)]
-    return Table(OVERDUE_HEADERS, rows), [(ctx.units.get(u, ""), int(n)) for u, n in order]
+    return Table(OVERDUE_HEADERS, rows), [(ctx.units.get(u or 0, ""), int(n)) for u, n in order]
 
 
-def _date(ctx: _Context, at: datetime) -> str:
-    """"3月4日", with the year when it is not the period's."""
+def _date(ctx: _Context, at: datetime | None) -> str:
+    """"3月4日", with the year when it is not the period's ("待定" without a date)."""
+    if at is None:
+        return "待定"
     local = at.astimezone(ctx.tz)
     return f"{local.month}月{local.day}日" if local.year == ctx.year else local_date_text(at, ctx.tz)
 
@@ -252,7 +254,7 @@ def _task_lines(ctx: _Context, tasks: list[Task], fix: bool) -> list[str]:
     lines = []
     for i, task in enumerate(tasks[:LIST_LIMIT], start=1):
         co = "、".join(ctx.units.get(u, "") for u in ctx.co_units.get(task.id or 0, []))
-        lines.append(f"{i}. {task.title.rstrip('。')}。牵头单位：{ctx.units.get(task.lead_unit_id, '')}"
+        lines.append(f"{i}. {task.title.rstrip('。')}。牵头单位：{ctx.units.get(task.lead_unit_id or 0, '')}"
                      f"{'；配合单位：' + co if co else ''}；完成时限：{_due(ctx, task)}；"
                      f"{'整改' if fix else '办理'}情况：{_state(ctx, task, fix)}。")
     if len(tasks) > LIST_LIMIT:

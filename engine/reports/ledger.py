@@ -181,7 +181,7 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
                 if task.extension_count else "")
     overdue = days_overdue(task, now, policy)
     return [
-        number, task.code, source, task.title, units.get(task.lead_unit_id, ""),
+        number, task.code, source, task.title, units.get(task.lead_unit_id or 0, ""),
         "、".join(units.get(u, "") for u in batch.co_units.get(task.id or 0, [])),
         batch.people.get(task.owner_id or 0, ""), batch.people.get(task.leader_id or 0, ""),
         _due_text(task.due_text, task.due_at, tz), original, STATUS_LABELS[task.status],
@@ -190,9 +190,11 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
     ]
 
 
-def _due_text(text: str, at: datetime, tz: Any) -> str:
+def _due_text(text: str, at: datetime | None, tz: Any) -> str:
     """"3月31日前（2024-03-31）": as written, then the resolved local date (and time when it is
-    not the end of the day)."""
+    not the end of the day); "待定" for a draft without a deadline."""
+    if at is None:
+        return text or "待定"
     local = at.astimezone(tz)
     shown = local.strftime("%Y-%m-%d" if (local.hour, local.minute) == (23, 59) else "%Y-%m-%d %H:%M")
     return f"{text}（{shown}）" if text and text != shown else shown

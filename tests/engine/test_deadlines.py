@@ -219,9 +219,15 @@ def test_year_rollover_for_passed_month_day() -> None:
 
 def test_issue_date_is_taken_in_local_zone() -> None:
     issued = datetime(2024, 3, 31, 17, 0, tzinfo=UTC)  # 2024-04-01 01:00 in Shanghai
-    assert resolve("3月31日前", issued).due_at == local(2025, 3, 31)
+    # 31 March has just passed in Shanghai: it stays in the past (a deadline before issue).
+    assert resolve("3月31日前", issued).due_at == local(2024, 3, 31)
     assert resolve("今天", issued).due_at == local(2024, 4, 1)
     assert resolve("1小时内", issued).due_at == datetime(2024, 3, 31, 18, 0, tzinfo=UTC)
+
+
+def test_recently_passed_date_stays_in_the_past() -> None:
+    assert resolve("3月1日前", local(2024, 3, 4, 9, 0, 0)).due_at == local(2024, 3, 1)
+    assert resolve("1月15日前", local(2024, 12, 10, 9, 0, 0)).due_at == local(2025, 1, 15)
 
 
 def test_leap_years() -> None:

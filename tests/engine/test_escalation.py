@@ -8,6 +8,7 @@ from engine.actions import acknowledge, report_progress, request_completion, ver
 from engine.directives import create_directive
 from engine.escalation import plan
 from engine.extensions import decide_extension, request_extension
+from engine.ids import pk
 from engine.ladder import ladder
 from engine.policy_store import get_policy
 from models import AuditEvent, DirectiveCreate, OutboxMessage, Task
@@ -73,10 +74,11 @@ def test_extension_resets_the_ladder(session: Session) -> None:
     assert task.escalation_level == 1
     req = request_extension(session=session, task=task.code, actor=city.fire_head,
                             new_due="4月30日前", reason="设备未到货", now=at("2024-03-18", "11:00"))
-    decide_extension(session=session, request_id=req.id, actor=city.office, approve=True,
+    decide_extension(session=session, request_id=pk(req), actor=city.office, approve=True,
                      now=at("2024-03-18", "12:00"))
     session.refresh(task)
     assert task.escalation_level == 0 and task.deadline_version == 2
+    assert task.original_due_at is not None and task.due_at is not None
     assert task.original_due_at < task.due_at
     assert [p for p in plan(session=session, now=at("2024-03-19", "10:00")) if p.kind != "stale"] == []
     late = plan(session=session, now=at("2024-05-06", "10:00"))

@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 
 from engine.errors import PermissionDenied
 from engine.ingest import analyse, apply_drafts, directory_snapshot
+from engine.lights import due_of
 from models import AuditEvent, Directive, Task
 from tests.factories import at, make_city
 
@@ -46,8 +47,8 @@ def test_apply_stores_chain_and_draft_tasks(session: Session) -> None:
     tasks = session.exec(select(Task).where(Task.code.in_(report.tasks))).all()  # type: ignore[attr-defined]
     assert {t.status for t in tasks} == {"draft"}
     by_text = {t.due_text: t for t in tasks}
-    assert by_text["3月31日前"].due_at.astimezone(at("2024-03-05").tzinfo).date() == date(2024, 3, 31)
-    assert by_text["3个工作日内"].due_at.astimezone(at("2024-03-05").tzinfo).date() == date(2024, 3, 6)
+    assert due_of(by_text["3月31日前"]).astimezone(at("2024-03-05").tzinfo).date() == date(2024, 3, 31)
+    assert due_of(by_text["3个工作日内"]).astimezone(at("2024-03-05").tzinfo).date() == date(2024, 3, 6)
 
 
 def test_apply_refused_for_a_unit_person_changes_nothing(session: Session) -> None:

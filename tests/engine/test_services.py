@@ -497,7 +497,7 @@ def _aware_utc(session: Session, city: City) -> None:
     task = make_task(session, city)
     session.expire_all()
     fresh = session.get(Task, task.id)
-    assert fresh is not None
+    assert fresh is not None and fresh.due_at is not None
     assert fresh.due_at.tzinfo is not None and fresh.due_at.utcoffset() == timedelta(0)
     assert fresh.due_at.astimezone(TZ).isoformat() == "2024-03-31T23:59:59+08:00"
 
@@ -531,3 +531,20 @@ def test_extensions(session: Session) -> None:
     _extension_approved(session, city)
     _extension_rejected(session, city)
     _extension_cap(session, city)
+
+
+def test_cancelling_withdraws_a_pending_extension_request(session: Session) -> None:
+    from engine.actions import acknowledge, cancel_task
+
+    city = make_city(session)
+    task = make_task(session, city, due="3月31日前")
+    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=at("2024-03-05"))
+    request = request_extension(session=session, task=task.code, actor=city.fire_head,
+                                new_due="4月30日前", reason="材料未到", now=at("2024-03-20"))
+    cancel_task(session=session, task=task.code, actor=city.office, reason="任务调整",
+                now=at("2024-03-21"))
+    session.refresh(request)
+    assert request.status == "withdrawn" and request.decided_at is not None
+    with pytest.raises(InvalidTransition):
+        decide_extension(session=session, request_id=request.id or 0, actor=city.office,
+                         approve=True, now=at("2024-03-22"))

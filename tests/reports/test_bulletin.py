@@ -119,7 +119,8 @@ def db_counts(session: Session, now: datetime) -> dict[str, int]:
     tasks = session.exec(select(Task).where(col(Task.directive_id).in_(march),
                                             col(Task.status).not_in(["draft", "cancelled"]))).all()
     closed = sum(t.status == "closed" for t in tasks)
-    overdue = sum(t.status in OPEN_STATUSES and t.due_at < now for t in tasks)
+    overdue = sum(t.status in OPEN_STATUSES and t.due_at is not None and t.due_at < now
+                  for t in tasks)
     directives = session.exec(select(func.count()).select_from(Directive).where(
         col(Directive.id).in_(march))).one()
     return {"directives": int(directives), "total": len(tasks), "closed": closed,
