@@ -20,8 +20,10 @@ class Settings(BaseSettings):
     # Seconds a delivery may take before the dispatcher treats its outcome as unknown.
     delivery_timeout: float = 30.0
     log_level: str = "WARNING"
-    # Channels the dispatcher uses, tried in this order per message (telegram, apprise, console).
-    notifiers: list[str] = ["telegram", "apprise", "console"]
+    # Channels the dispatcher uses, tried in this order per message: telegram, apprise (email and
+    # work-chat robots), and for development "console" (prints; counts as delivered) or "file".
+    # Production leaves console out, so a person with no reachable channel becomes a dead letter.
+    notifiers: list[str] = ["telegram", "apprise"]
     # Outgoing mail server as an Apprise URL without recipient, e.g.
     # "mailtos://user:pass@smtp.example.org:465?from=duban@example.org"; unset = no email.
     smtp_url: str | None = None
