@@ -139,8 +139,10 @@ def _command() -> Any:
 
 def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
+    from cli.help_zh import install as chinese_help
     from engine.errors import DubanError
 
+    chinese_help()
     _register(argv)
     code = 0
     try:
