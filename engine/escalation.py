@@ -88,6 +88,18 @@ def plan(*, session: Session, now: datetime, batch_size: int = 500) -> list[Plan
     created = create_due_occurrences(session=session, now=now)
     created += notify_due_rechecks(session=session, now=now)
     ctx = _Pass(session, now, policy)
+    # The pass commits per batch; people, units and policy it caches do not change meanwhile,
+    # so keep them loaded instead of re-reading each one after every commit.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        return created + _batches(session, ctx, batch_size)
+    finally:
+        session.expire_on_commit = expire
+
+
+def _batches(session: Session, ctx: _Pass, batch_size: int) -> list[Planned]:
+    created: list[Planned] = []
+    now = ctx.now
     while True:
         tasks = list(session.exec(
             select(Task)
