@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select
 from config.policy import Policy, parse_hhmm
 from engine import lifecycle, outbox
 from engine.ladder import Step, ladder, next_step_at, steps_to_fire
-from engine.lights import due_of
+from engine.lights import due_of, yellow_cutoff
 from engine.messages import buttons_for, render_task_message
 from engine.periodic import create_due_occurrences, notify_due_rechecks
 from engine.planned import Planned
@@ -46,6 +46,7 @@ class _Pass:
     def __init__(self, session: Session, now: datetime, policy: Policy) -> None:
         self.session, self.now, self.policy = session, now, policy
         self.hold = outbox.quiet_until(now, policy)
+        self.cutoff = yellow_cutoff(now, policy)
         self.tz = zone_for(policy)
         self.people = RecipientCache(session)
         self.ladders: dict[tuple[datetime, str], list[Step]] = {}
@@ -149,7 +150,8 @@ def _queue(ctx: _Pass, task: Task, people: list[Person], *, kind: str, level: in
     """Render once, then add one row per person to the batch (inserted by :meth:`_Pass.flush`)."""
     if not people:
         return
-    rendered = render_task_message(ctx.session, task=task, headline=headline, ask=ask, now=ctx.now)
+    rendered = render_task_message(ctx.session, task=task, headline=headline, ask=ask, now=ctx.now,
+                                   cutoff=ctx.cutoff)
     hold = None if task.priority == "urgent" else ctx.hold
     actions = json.dumps(buttons_for(task), ensure_ascii=False)
     for person in people:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from engine.directory import unit_name
 from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS
-from engine.lights import light
+from engine.lights import light_at, yellow_cutoff
 from engine.policy_store import get_policy, zone_for
 from engine.timefmt import local_text
 from models import Task
@@ -30,12 +30,17 @@ class Rendered:
 
 
 def render_task_message(
-    session: Session, *, task: Task, headline: str, ask: str, now: datetime
+    session: Session, *, task: Task, headline: str, ask: str, now: datetime,
+    cutoff: datetime | None = None,
 ) -> Rendered:
-    """A message about ``task`` opening with ``headline`` and ending with what is asked."""
+    """A message about ``task`` opening with ``headline`` and ending with what is asked.
+
+    ``cutoff`` (:func:`engine.lights.yellow_cutoff` for ``now``) spares a pass that renders many
+    messages at one moment from recomputing it per message.
+    """
     policy = get_policy(session)
     tz = zone_for(policy)
-    colour = light(task, now, policy)
+    colour = light_at(task, now, cutoff if cutoff is not None else yellow_cutoff(now, policy))
     due = f"{task.due_text}（{local_text(task.due_at, tz)}）" if task.due_text else local_text(
         task.due_at, tz
     )
