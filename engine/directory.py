@@ -10,17 +10,14 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from engine.errors import AmbiguousReference, NotFound
+from engine.naming import title_forms
 from models import Directive, Person, Task, Unit
 
 
 def person_mentions(person: Person) -> set[str]:
-    """Every form under which ``person`` may be named: name, aliases, name/given name + title."""
-    forms = {person.name, *person.aliases}
-    if person.title:
-        forms.add(person.name + person.title)
-        if len(person.name) >= 3:
-            forms.add(person.name[1:] + person.title)
-    return forms
+    """Every form under which ``person`` may be named: name, aliases, name or given name + title
+    or + 同志 (:mod:`engine.naming`, the rule document intake uses too)."""
+    return {person.name, *person.aliases, *title_forms(person.name, [person.title, "同志"])}
 
 
 def find_unit(session: Session, ref: str) -> Unit:

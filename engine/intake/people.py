@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.intake.directory import DirectoryPerson
 from engine.intake.segment import Block, bracket_spans, outside, sentence_at
+from engine.naming import given_name, title_forms
 
 _TITLES = ("常务副市长", "副市长", "市长", "副书记", "书记", "副秘书长", "秘书长", "支队长", "政委", "副主席",
            "副局长", "局长", "副主任", "主任", "副区长", "区长", "副县长", "县长", "部长", "主席")
@@ -34,14 +35,10 @@ class PersonMatcher:
         self._forms: dict[str, DirectoryPerson] = {}
         given_in_list: dict[str, DirectoryPerson] = {}
         for person in people:
-            given = person.name[1:] if len(person.name) == 3 else person.name
             titles = [t for t in _TITLES if person.title.endswith(t)][:1] + [person.title, "同志"]
-            for form in (person.name, *person.aliases):
+            for form in (person.name, *person.aliases, *title_forms(person.name, titles)):
                 self._forms.setdefault(form, person)
-            for title in filter(None, titles):
-                self._forms.setdefault(person.name + title, person)
-                self._forms.setdefault(given + title, person)
-            given_in_list.setdefault(given, person)
+            given_in_list.setdefault(given_name(person.name), person)
         surfaces = sorted(self._forms, key=len, reverse=True)
         lists = sorted(given_in_list, key=len, reverse=True)
         self._re = re.compile("|".join(map(re.escape, surfaces)) or "(?!)")
