@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from engine.errors import InvalidInput
 from engine.labels import DIRECTIVE_KIND_LABELS
 from engine.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
-from engine.lights import days_overdue
+from engine.lights import days_overdue, is_overdue
 from engine.policy_store import get_policy, zone_for
 from engine.reports.bulletin_docx import (
     Block,
@@ -221,12 +221,8 @@ def _due(ctx: _Context, task: Task) -> str:
     return text if _date(ctx, task.due_at) in text and not task.extension_count else f"{text}（{day}）"
 
 
-def _is_late(ctx: _Context, task: Task) -> bool:
-    return task.status in OPEN_STATUSES and task.due_at is not None and ctx.now > task.due_at
-
-
 def _state(ctx: _Context, task: Task, fix: bool) -> str:
-    if _is_late(ctx, task):
+    if is_overdue(task, ctx.now):
         review = "（已申请办结，待审核）" if task.status == "pending_review" else ""
         days = days_overdue(task, ctx.now, ctx.policy)
         return f"逾期未{'整改' if fix else '办结'}{review}，已逾期{days}天"
@@ -240,7 +236,7 @@ def _state(ctx: _Context, task: Task, fix: bool) -> str:
 
 def _tally(ctx: _Context, tasks: list[Task], fix: bool) -> str:
     """"已办结1项、逾期1项" (zero counts left out), or "均已办结" when one state covers all."""
-    late = sum(_is_late(ctx, t) for t in tasks)
+    late = sum(is_overdue(t, ctx.now) for t in tasks)
     done = sum(t.status == "closed" for t in tasks)
     names = ("已整改", "正在整改", "逾期未整改") if fix else ("已办结", "正在办理", "逾期")
     parts = [(name, n) for name, n in zip(names, (done, len(tasks) - done - late, late),
