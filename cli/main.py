@@ -7,6 +7,7 @@ message on stderr and exit 1; usage errors exit 2; an unexpected error is logged
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated, Any
 
@@ -15,10 +16,12 @@ import typer
 # Typer vendors its own click: its exceptions are the ones raised.
 from typer._click import exceptions as click_errors
 
+from cli.catalog import LazyGroup
 from cli.runtime import err_console, set_database
 
 app = typer.Typer(
     name="duban",
+    cls=LazyGroup,
     help="督办 —— 把领导批示、会议议定事项、督查发现问题变成可追踪、可升级、可销号的督办事项。",
     no_args_is_help=True,
     add_completion=False,
@@ -40,41 +43,6 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-# Commands that are fully defined in one module: running them registers only that module, so
-# that `duban task list` does not import (nor make Typer inspect) every other command.
-_SELF_CONTAINED = {("task", "list"): "commands_tasks"}
-
-
-def _fast_module(argv: list[str] | None) -> str | None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--help" in args or "-h" in args:
-        return None
-    if args[:1] == ["--db"]:
-        args = args[2:]
-    elif args and args[0].startswith("--db="):
-        args = args[1:]
-    return _SELF_CONTAINED.get(tuple(args[:2]))  # type: ignore[arg-type]
-
-
-def _register(argv: list[str] | None = None) -> None:
-    module = _fast_module(argv)
-    if module is not None:
-        import importlib
-
-        importlib.import_module(f"cli.{module}")
-        return
-    from cli import (  # noqa: F401
-        commands_actions,
-        commands_bot,
-        commands_docs,
-        commands_intake,
-        commands_ops,
-        commands_org,
-        commands_tasks,
-        commands_views,
-    )
 
 
 def _param(e: click_errors.BadParameter) -> str:
@@ -116,7 +84,7 @@ def _usage_text(exc: click_errors.UsageError) -> str:
     message = exc.format_message()
     option = getattr(exc, "option_name", None) or ""
     if message.startswith("No such command"):
-        return f"没有这个命令：{message.split(' ', 3)[-1]}"
+        return _no_such_command(message)
     if "requires an argument" in message:
         return f"选项 {option} 缺少取值"
     if "does not take a value" in message:
@@ -126,12 +94,24 @@ def _usage_text(exc: click_errors.UsageError) -> str:
     return f"命令格式不正确（{message}）"
 
 
+def _no_such_command(message: str) -> str:
+    # "No such command 'tsk'. Did you mean 'task'?" (click, with Typer's suggestion)
+    found = re.match(r"No such command '(.*?)'\.(?: Did you mean (.*)\?)?$", message)
+    if found is None:
+        return f"没有这个命令：{message}"
+    name, guesses = found.groups()
+    if not guesses:
+        return f"没有这个命令：{name}"
+    names = "、".join(re.findall(r"'(.*?)'", guesses))
+    return f"没有这个命令：{name}（是否要用：{names}）"
+
+
 _COMMANDS: list[object] = []
 
 
 def _command() -> Any:
-    """The click command tree, built once per process: Typer rebuilds it on every call by
-    evaluating every command's annotations (~0.3 s), which in-process callers pay each run."""
+    """The top-level click group, built once per process (Typer would rebuild it on every call);
+    its commands are built on first use (:class:`cli.catalog.LazyGroup`)."""
     if not _COMMANDS:
         _COMMANDS.append(typer.main.get_command(app))
     return _COMMANDS[0]
@@ -143,7 +123,6 @@ def run(argv: list[str] | None = None) -> int:
     from engine.errors import DubanError
 
     chinese_help()
-    _register(argv)
     code = 0
     try:
         result = _command()(args=argv, standalone_mode=False, prog_name="duban")

@@ -52,9 +52,10 @@ import importlib, json, os, sys
 import typer.main
 from sqlalchemy.orm import configure_mappers
 
+import cli.catalog
 import cli.main
 
-cli.main._register()
+cli.catalog.load_all()
 for name in json.loads(sys.argv[2]):  # what the command imports lazily, paid before any fork
     importlib.import_module(name)
 # Pure Python work every child would otherwise repeat (no connection exists yet): the mappers,
