@@ -1,4 +1,4 @@
-"""One measurement per process, so that peak memory (``ru_maxrss``) belongs to that work alone.
+"""One measurement per process, so that peak memory belongs to that work alone.
 
     python bench/children.py NAME URL [ARG]
 
@@ -127,11 +127,28 @@ CHILDREN = {"escalation": escalation, "summary": summary, "floor-summary": floor
             "floor-escalation": floor_escalation, "floor-dispatch": floor_dispatch}
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's own address
+    space. Not ``ru_maxrss``: the kernel carries that across ``fork``/``exec`` from the parent, so
+    a child spawned by a large ``bench/run.py`` would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     name, url = sys.argv[1], sys.argv[2]
     arg = sys.argv[3] if len(sys.argv) > 3 else ""
     result = CHILDREN[name](url, arg)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = peak_mb()
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

@@ -3,7 +3,7 @@
 Delivery guarantee: at least once, and at most once outside one window — between a channel
 accepting a message and the commit that marks it sent. Each message is marked in its own
 commit right after its send, so a crash (even SIGKILL) can repeat at most the one message that
-was in flight per dispatcher. Claimed rows whose dispatcher died are reclaimed after
+was in flight per dispatcher (how each mark is made durable: :class:`_Marks`). Claimed rows whose dispatcher died are reclaimed after
 ``CLAIM_LEASE``. Several dispatchers may run at once: PostgreSQL claims with
 ``FOR UPDATE SKIP LOCKED``; SQLite serialises claims with its write lock (``BEGIN IMMEDIATE``).
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, or_, update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlmodel import Session, col
+from sqlmodel import select as select_models
 
 from config.policy import DispatchPolicy
 from engine.errors import DeliveryError, PolicyViolation, RateLimited, RecipientUnreachable
@@ -56,7 +56,7 @@ def backoff(policy: DispatchPolicy, attempts: int) -> timedelta:
 def release_orphans(session: Session) -> int:
     """Give back rows claimed by dispatchers that died (a process on this host that no longer
     exists); rows of other hosts wait for ``CLAIM_LEASE``. Returns how many were released."""
-    rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending")).all()
+    rows = session.exec(select_models(OutboxMessage).where(OutboxMessage.status == "sending")).all()
     released = 0
     for row in rows:
         holder = row.claimed_by or ""
@@ -68,76 +68,102 @@ def release_orphans(session: Session) -> int:
     return released
 
 
-def claim(session: Session, *, now: datetime, limit: int, worker: str) -> list[int]:
-    """Mark up to ``limit`` due rows as ours and commit; return their ids."""
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
+
+_RECIPIENT_COLUMNS = (PERSON.c.id, PERSON.c.name, PERSON.c.telegram_chat_id, PERSON.c.email,
+                      PERSON.c.channels, PERSON.c.unreachable_at)
+
+LEASE_MARGIN = timedelta(seconds=30)
+"""A batch stops this long before its claims could be taken over by another dispatcher."""
+
+
+def _claim_rows(session: Session, *, now: datetime, limit: int, worker: str) -> list[dict[str, Any]]:
+    """Mark up to ``limit`` due rows as ours and commit; return them as they now stand."""
     stale = now - CLAIM_LEASE
-    rows = session.exec(
-        select(OutboxMessage)
+    session.flush()  # the statements below go to the connection: let it see the session's rows
+    connection = session.connection()
+    rows = [dict(r) for r in connection.execute(
+        select(OUTBOX)
         .where(or_(
-            (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
-            (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) < stale),
+            (OUTBOX.c.status == "pending") & (OUTBOX.c.next_attempt_at <= now),
+            (OUTBOX.c.status == "sending") & (OUTBOX.c.claimed_at < stale),
         ))
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    ).all()
-    for row in rows:
-        row.status, row.claimed_at, row.claimed_by = "sending", now, worker
-        row.attempts += 1
-        session.add(row)
-    ids = [r.id for r in rows if r.id is not None]  # before the commit expires every row
+    ).mappings()]
+    if rows:
+        connection.execute(
+            update(OUTBOX).where(OUTBOX.c.id.in_([r["id"] for r in rows]))
+            .values(status="sending", claimed_at=now, claimed_by=worker, attempts=OUTBOX.c.attempts + 1))
+        for row in rows:
+            row.update(status="sending", claimed_at=now, claimed_by=worker, attempts=row["attempts"] + 1)
     session.commit()
-    return ids
+    return rows
 
 
-_UPDATES: dict[tuple[str, ...], Any] = {}
+def claim(session: Session, *, now: datetime, limit: int, worker: str) -> list[int]:
+    """Mark up to ``limit`` due rows as ours and commit; return their ids."""
+    return [row["id"] for row in _claim_rows(session, now=now, limit=limit, worker=worker)]
 
 
-def _write_row(session: Session, row: OutboxMessage) -> None:
-    """Write the row's changed columns with one UPDATE statement and mark them saved.
-
-    Same effect as letting the commit's flush do it, at a fraction of the unit of work's cost
-    per message (the dispatcher commits once per message by design).
-    """
-    state = inspect(row)
-    changes = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
-    if not changes or row.id is None:
-        return
-    key = tuple(sorted(changes))
-    stmt = _UPDATES.get(key)
-    if stmt is None:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        stmt = _UPDATES[key] = update(table).where(table.c.id == bindparam("row_id"))
-    # On the connection: a session.execute would first autoflush the very changes written here.
-    session.connection().execute(stmt, {"row_id": row.id, **changes})
-    for key, value in changes.items():
-        set_committed_value(row, key, value)
+def _recipients(session: Session, rows: list[dict[str, Any]]) -> dict[int, Any]:
+    """The batch's recipients, in one query (the columns a message needs)."""
+    wanted = {r["recipient_id"] for r in rows if r["recipient_id"] is not None}
+    if not wanted:
+        return {}
+    found = session.connection().execute(select(*_RECIPIENT_COLUMNS).where(PERSON.c.id.in_(wanted)))
+    return {person.id: person for person in found}
 
 
-def _load_batch(session: Session, ids: list[int]) -> list[object]:
-    """The claimed rows and their recipients in two queries instead of two per message.
-
-    While the caller holds the result, ``session.get`` below answers from the identity map (a
-    session that expires on commit reloads each row as before).
-    """
-    if not ids:
-        return []
-    rows = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all())
-    people = {r.recipient_id for r in rows if r.recipient_id is not None}
-    return [*rows, *(session.exec(select(Person).where(col(Person.id).in_(people))).all()
-                     if people else [])]
-
-
-def _outgoing(session: Session, row: OutboxMessage) -> Outgoing:
-    person = session.get(Person, row.recipient_id) if row.recipient_id else None
-    actions = tuple((a["text"], a["data"]) for a in json.loads(row.actions)) if row.actions else ()
+def _outgoing(row: dict[str, Any], person: Any) -> Outgoing:
+    actions = tuple((a["text"], a["data"]) for a in json.loads(row["actions"])) if row["actions"] else ()
     return Outgoing(
-        message_id=row.id or 0, kind=row.kind, recipient_id=row.recipient_id,
-        recipient_name=person.name if person else "", subject=row.subject, text=row.body,
-        html=row.body_html, telegram_chat_id=person.telegram_chat_id if person else None,
+        message_id=row["id"], kind=row["kind"], recipient_id=row["recipient_id"],
+        recipient_name=person.name if person else "", subject=row["subject"], text=row["body"],
+        html=row["body_html"], telegram_chat_id=person.telegram_chat_id if person else None,
         email=person.email if person else None,
-        channels=tuple(person.channels) if person else (), actions=actions,
+        channels=tuple(person.channels or ()) if person else (), actions=actions,
     )
+
+
+class _Marks:
+    """Writes each message's outcome in a transaction of its own, straight after its send.
+
+    PostgreSQL: one autocommitted UPDATE per message on a connection of the batch's own, with
+    ``synchronous_commit`` off for that connection only (reset before it goes back to the pool):
+    a mark survives the dispatcher's crash at once (the server has it); a crash of the database
+    server itself can lose the marks of its last ~0.6 s (3 × ``wal_writer_delay``), and those
+    messages are then sent again — never lost. Everything else the engine writes, every enqueue
+    included, keeps full durability. SQLite (WAL, ``synchronous=NORMAL``): the session's own
+    transaction, committed per message.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._update = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+        bind = session.get_bind()
+        self.connection: Any = None
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            self.connection = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self.connection.exec_driver_sql("SET synchronous_commit TO off")
+
+    def write(self, row_id: int, values: dict[str, Any], person: tuple[int, dict[str, Any]] | None) -> None:
+        """Store the outcome (and the recipient's reachability change, if any) and commit."""
+        connection = self.connection if self.connection is not None else self.session.connection()
+        if person is not None:
+            connection.execute(update(PERSON).where(PERSON.c.id == person[0]).values(**person[1]))
+        connection.execute(self._update, {"row_id": row_id, **values})
+        if self.connection is None:
+            self.session.commit()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.exec_driver_sql("RESET synchronous_commit")
+            finally:
+                self.connection.close()
 
 
 async def _deliver(message: Outgoing, notifiers: Sequence[Notifier],
@@ -177,67 +203,85 @@ async def dispatch_once(
     *, session: Session, notifiers: Sequence[Notifier], now: datetime | Callable[[], datetime],
     limit: int = 200, worker: str = "dispatcher",
 ) -> DispatchReport:
-    """Claim and deliver one batch. ``now`` is a moment, or a clock read before each step."""
+    """Claim and deliver one batch. ``now`` is a moment, or a clock read before each step.
+
+    Each message's outcome is committed before the next message is sent (see module docstring).
+    A batch that runs so long that its claims near ``CLAIM_LEASE`` gives the rest back unsent.
+    """
     clock = now if callable(now) else (lambda: now)  # type: ignore[return-value]
     policy = get_policy(session).dispatch
     report = DispatchReport()
-    ids = claim(session, now=clock(), limit=limit, worker=worker)
-    report.claimed = len(ids)
-    held = _load_batch(session, ids)  # noqa: F841 - referenced so that session.get finds them
-    for message_id in ids:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.status != "sending" or row.claimed_by != worker:
-            continue
-        lost: list[str] = []
-        message = _outgoing(session, row)
-        # End the read transaction: no lock (SQLite: the write lock) is held while a channel
-        # works, so the Telegram bot sharing this event loop can write meanwhile.
-        session.commit()
-        channel, errors, retry_after, permanent = await _deliver(message, notifiers, lost)
-        _record(session, row, channel, errors, retry_after, permanent, clock(), policy, report)
-        _write_row(session, row)
-        _mark_reachability(session, row.recipient_id, channel, lost, clock())
-        session.commit()
+    claimed_at = clock()
+    rows = _claim_rows(session, now=claimed_at, limit=limit, worker=worker)
+    report.claimed = len(rows)
+    people = _recipients(session, rows)
+    # End the read transaction: no lock (SQLite: the write lock) is held while a channel works,
+    # so the Telegram bot sharing this event loop can write meanwhile.
+    session.commit()
+    marks = _Marks(session)
+    try:
+        for index, row in enumerate(rows):
+            if clock() - claimed_at >= CLAIM_LEASE - LEASE_MARGIN:
+                _give_back(session, [r["id"] for r in rows[index:]], worker)
+                break
+            person = people.get(row["recipient_id"])
+            lost: list[str] = []
+            channel, errors, retry_after, permanent = await _deliver(_outgoing(row, person), notifiers, lost)
+            moment = clock()
+            values = _outcome(row, channel, errors, retry_after, permanent, moment, policy, report)
+            marks.write(row["id"], values, _reachability(person, channel, lost, moment))
+    finally:
+        marks.close()
+        _forget(session, rows)
     return report
 
 
-def _record(session: Session, row: OutboxMessage, channel: str | None, errors: list[str],
-            retry_after: float | None, permanent: bool, now: datetime, policy: DispatchPolicy,
-            report: DispatchReport) -> None:
+def _give_back(session: Session, ids: list[int], worker: str) -> None:
+    session.connection().execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.claimed_by == worker)
+                    .values(status="pending", claimed_by=None, attempts=OUTBOX.c.attempts - 1))
+    session.commit()
+
+
+def _forget(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Expire loaded ORM copies of the rows and people written here behind the ORM's back."""
+    outbox_ids = {r["id"] for r in rows}
+    people_ids = {r["recipient_id"] for r in rows}
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, OutboxMessage) and obj.id in outbox_ids) or (
+                isinstance(obj, Person) and obj.id in people_ids):
+            session.expire(obj)
+
+
+def _outcome(row: dict[str, Any], channel: str | None, errors: list[str], retry_after: float | None,
+             permanent: bool, now: datetime, policy: DispatchPolicy,
+             report: DispatchReport) -> dict[str, Any]:
+    """The columns that record one delivery attempt (and the report's counts)."""
     if channel is not None:
-        row.status, row.sent_at, row.channel = "sent", now, channel
-        row.last_error = "；".join(errors) or None
         report.sent += 1
         report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
-    elif permanent or row.attempts >= policy.max_attempts:
-        row.status, row.last_error = "dead", "；".join(errors)
+        return {"status": "sent", "sent_at": now, "channel": channel, "claimed_by": None,
+                "last_error": "；".join(errors) or None}
+    if permanent or row["attempts"] >= policy.max_attempts:
         report.dead += 1
-    else:
-        delay = backoff(policy, row.attempts)
-        if retry_after is not None:
-            delay = max(delay, timedelta(seconds=retry_after))
-        row.status, row.next_attempt_at = "pending", now + delay
-        row.last_error = "；".join(errors)
-        report.retried += 1
-    row.claimed_by = None
-    session.add(row)
+        return {"status": "dead", "last_error": "；".join(errors), "claimed_by": None}
+    delay = backoff(policy, row["attempts"])
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    report.retried += 1
+    return {"status": "pending", "next_attempt_at": now + delay, "last_error": "；".join(errors),
+            "claimed_by": None}
 
 
-def _mark_reachability(session: Session, person_id: int | None, channel: str | None,
-                       lost: list[str], now: datetime) -> None:
-    """Record on the person that Telegram cannot reach them, or that it can again."""
-    if person_id is None or not (lost or channel == TELEGRAM):
-        return
-    person = session.get(Person, person_id)
+def _reachability(person: Any, channel: str | None, lost: list[str],
+                  now: datetime) -> tuple[int, dict[str, Any]] | None:
+    """What to record on the person: Telegram cannot reach them, or it can again (or nothing)."""
     if person is None:
-        return
+        return None
     if lost:
-        person.unreachable_at, person.unreachable_reason = now, lost[0][:256]
-    elif channel == TELEGRAM and person.unreachable_at is not None:
-        person.unreachable_at, person.unreachable_reason = None, None
-    else:
-        return
-    session.add(person)
+        return person.id, {"unreachable_at": now, "unreachable_reason": lost[0][:256]}
+    if channel == TELEGRAM and person.unreachable_at is not None:
+        return person.id, {"unreachable_at": None, "unreachable_reason": None}
+    return None
 
 
 def requeue(session: Session, *, ids: Sequence[int] | None, now: datetime) -> int:
@@ -245,7 +289,7 @@ def requeue(session: Session, *, ids: Sequence[int] | None, now: datetime) -> in
 
     Refuses ids that are not dead letters: a sent message is never queued again.
     """
-    query = select(OutboxMessage).where(OutboxMessage.status == "dead")
+    query = select_models(OutboxMessage).where(OutboxMessage.status == "dead")
     if ids:
         query = query.where(col(OutboxMessage.id).in_(list(ids)))
     rows = session.exec(query).all()

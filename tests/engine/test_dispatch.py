@@ -326,3 +326,49 @@ def test_the_file_channel_records_each_delivered_id(session: Session, tmp_path: 
     (later,) = _queue(session, [city.fire_contact], 1, prefix="broken")
     report = _dispatch(session, [broken], T0)
     assert report.retried == 1 and "写入文件" in (_row(session, later).last_error or "")
+
+
+def test_a_batch_nearing_its_lease_gives_the_rest_back_unsent(session: Session) -> None:
+    """Past CLAIM_LEASE another dispatcher may take a claimed row over: a batch that has run
+    that long stops before then and returns its unsent rows, attempts unchanged."""
+    city = make_city(session)
+    ids = _queue(session, _people(city), 5)
+    memory = MemoryNotifier()
+    moments = iter([T0, T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=1),
+                    *[T0 + CLAIM_LEASE] * 20])
+    report = asyncio.run(dispatch_once(session=session, notifiers=[memory], now=lambda: next(moments)))
+    assert (report.claimed, report.sent) == (5, 2)
+    assert [m.message_id for m in memory.sent] == ids[:2]
+    for message_id in ids[2:]:
+        row = _row(session, message_id)
+        assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
+    # The next batch sends exactly the rest.
+    assert _dispatch(session, [memory], T0 + CLAIM_LEASE).sent == 3
+    assert sorted(memory.delivered_ids()) == sorted(ids) and max(memory.delivered_ids().values()) == 1
+
+
+def test_orm_copies_loaded_before_a_batch_show_its_outcome(session: Session) -> None:
+    city = make_city(session)
+    ids = _queue(session, _people(city), 2)
+    loaded = session.get(OutboxMessage, ids[0])
+    assert loaded is not None and loaded.status == "pending"
+    _dispatch(session, [MemoryNotifier()], T0)
+    assert (loaded.status, loaded.attempts) == ("sent", 1)
+
+
+def test_postgresql_marks_leave_no_connection_with_asynchronous_commit(pg_engine: object) -> None:
+    from sqlalchemy.engine import Engine
+
+    assert isinstance(pg_engine, Engine)
+    with Session(pg_engine, expire_on_commit=False) as pg_session:
+        city = make_city(pg_session)
+        _queue(pg_session, _people(city), 3)
+        assert _dispatch(pg_session, [MemoryNotifier()], T0).sent == 3
+    # Every pooled connection (the batch's marks connection included) is back to the default.
+    connections = [pg_engine.connect() for _ in range(3)]
+    try:
+        for connection in connections:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        for connection in connections:
+            connection.close()
