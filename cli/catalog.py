@@ -74,6 +74,26 @@ def _build(name: str) -> Any:
     return typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
 
 
+def _build_part(group: str, sub: str) -> Any:
+    """The click group ``group`` holding only its subcommand ``sub`` (Typer turns no other
+    signature of the group into a click command)."""
+    import copy
+
+    import typer.main
+
+    from cli.main import app
+
+    info = copy.copy(next(i for i in app.registered_groups if i.name == group))
+    assert info.typer_instance is not None
+    info.typer_instance = copy.copy(info.typer_instance)
+    info.typer_instance.registered_commands = [
+        c for c in info.typer_instance.registered_commands if c.name == sub]
+    info.typer_instance.registered_groups = []
+    top = copy.copy(app)
+    top.registered_groups, top.registered_commands = [info], []
+    return typer.main.get_command(top).commands[group]  # type: ignore[attr-defined]
+
+
 class LazyGroup(TyperGroup):
     """Top-level group that imports a command's modules on first use (see module docstring)."""
 
@@ -101,7 +121,7 @@ class LazyGroup(TyperGroup):
             # Built from one module only: kept, but not marked complete, so a later call for
             # another subcommand of the same group (in-process callers) rebuilds it whole.
             load((part,))
-            self.commands[args[0]] = _build(args[0])
+            self.commands[args[0]] = _build_part(args[0], args[1])
             return args[0], self.commands[args[0]], args[1:]
         try:
             return super()._click_resolve_command(ctx, args)

@@ -7,17 +7,25 @@ message on stderr and exit 1; usage errors exit 2; an unexpected error is logged
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from typing import Annotated, Any
 
-import typer
+# A command's process allocates a few hundred thousand long-lived objects while it imports
+# (SQLAlchemy, pydantic, the models) and then builds its rows; with the default thresholds the
+# collector re-walks all of them again and again, ~0.1 s of a 0.6 s `duban task list`. Collect
+# young objects fifty times less often; cycles are still reclaimed, and a long-running `serve`
+# still collects (every 35,000 net allocations instead of every 700).
+gc.set_threshold(35_000, 20, 20)
+
+import typer  # noqa: E402 - after the collector is tuned, so that its import benefits
 
 # Typer vendors its own click: its exceptions are the ones raised.
-from typer._click import exceptions as click_errors
+from typer._click import exceptions as click_errors  # noqa: E402
 
-from cli.catalog import LazyGroup
-from cli.runtime import err_console, set_database
+from cli.catalog import LazyGroup  # noqa: E402
+from cli.runtime import err_console, set_database  # noqa: E402
 
 app = typer.Typer(
     name="duban",
@@ -120,9 +128,11 @@ def _command() -> Any:
 def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
     from cli.help_zh import install as chinese_help
+    from cli.plain_params import install as plain_text_params
     from engine.errors import DubanError
 
     chinese_help()
+    plain_text_params()
     code = 0
     try:
         result = _command()(args=argv, standalone_mode=False, prog_name="duban")

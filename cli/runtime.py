@@ -51,9 +51,11 @@ def set_database(url: str | None) -> None:
 
 
 def database_url() -> str:
-    from config.settings import get_settings
+    if _STATE["db"]:
+        return str(_STATE["db"])
+    from config.settings import get_settings  # pydantic-settings: only when --db was not given
 
-    return _STATE["db"] or get_settings().database_url
+    return get_settings().database_url
 
 
 def local_zone() -> Any:
