@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import sys
 
+VERDICTS = {True: "yes", False: "**no**", None: "— (target set at a larger n)"}
+
 
 def main() -> int:
     rows = []
@@ -26,7 +28,7 @@ def main() -> int:
         peak = "" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
         print(f"| {r['name']}{extra} | {r['n']:,} | {r['db']} | {r['seconds']:.3f} | "
               f"{r['baseline_seconds']:.3f} | {ratio} | {peak} | {r['target']} | "
-              f"{'yes' if r['met'] else '**no**'} |")
+              f"{VERDICTS[r['met']]} |")
     return 0
 
 

@@ -10,6 +10,10 @@ state (``bench/state.py``) before and after every measurement that writes.
 Each figure is the best of ``--repeat`` runs; its baseline is the database's own floor for the
 same work (``bench/floors.py``, ``bench/floor_list.py``). ``--json`` prints one object per line:
 ``name, n, db, seconds, baseline_seconds, ratio, peak_mb, target, met``.
+
+``met`` is ``null`` where the issue sets no target for that size (:data:`TARGET_FROM`): at 10k the
+escalation pass handles ~90 due tasks, and its first-use costs (compiling each statement once,
+loading the policy and calendar) outweigh the work the ratio is meant to compare.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ OUT = ROOT / "bench" / "out"
 PY = sys.executable
 DUBAN = str(Path(PY).parent / "duban")
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+TARGET_FROM = {"escalation_pass": 1_000_000, "summary_15h": 100_000, "cli_task_list": 1_000_000}
+"""The smallest ``n`` at which the issue states each ratio target: the escalation pass and the
+task list "at 1M tasks", the summary "over 100k open tasks" (its ``n`` counts open tasks).
+Smaller runs are reported as figures only. Targets not listed hold at every size."""
 
 
 def db_url(kind: str, label: str) -> str:
@@ -101,10 +110,11 @@ def wall(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]
 
 def result(name: str, n: int, db: str, seconds: float, baseline: float, peak: float | None,
            target: str, met: bool, **extra: Any) -> dict[str, Any]:
+    judged: bool | None = met if n >= TARGET_FROM.get(name, 0) else None
     return {"name": name, "n": n, "db": db, "seconds": round(seconds, 4),
             "baseline_seconds": round(baseline, 4),
             "ratio": round(seconds / baseline, 3) if baseline else None,
-            "peak_mb": round(peak, 1) if peak is not None else None, "target": target, "met": met,
+            "peak_mb": round(peak, 1) if peak is not None else None, "target": target, "met": judged,
             **extra}
 
 
@@ -224,8 +234,12 @@ def emit(row: dict[str, Any], as_json: bool) -> None:
         extra = f" {row['msgs_per_s']} msg/s" if "msgs_per_s" in row else ""
         sys.stdout.write(f"{row['name']:<24}{row['n']:>9} {row['db']:<11}{row['seconds']:>9.3f}"
                          f"{row['baseline_seconds']:>10.3f}{ratio:>8}{peak:>7}  "
-                         f"{'ok ' if row['met'] else 'MISS'} {row['target']}{extra}\n")
+                         f"{_verdict(row['met'])} {row['target']}{extra}\n")
     sys.stdout.flush()
+
+
+def _verdict(met: bool | None) -> str:
+    return "info" if met is None else "ok  " if met else "MISS"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     for label in sizes:
         for kind in kinds:
             rows += run_size(kind, label, args, log)
-    log(f"done in {time.perf_counter() - t0:.0f} s; {sum(not r['met'] for r in rows)} target(s) missed")
+    log(f"done in {time.perf_counter() - t0:.0f} s; {sum(r['met'] is False for r in rows)} target(s) missed")
     return 0
 
 
