@@ -171,7 +171,9 @@ def bench_cli(url: str, n: int, db: str, repeat: int) -> list[dict[str, Any]]:
     floor = [PY, str(ROOT / "bench" / "floor_list.py"), url, code]
     wall(cli), wall(floor)  # warm the page cache for both
     cli_t, floor_t = [], []
-    for _ in range(max(repeat, 3)):
+    # Whole processes vary by ±20% from one start to the next here: the best of at least seven,
+    # interleaved, for both sides.
+    for _ in range(max(repeat, 7)):
         cli_t.append(wall(cli)[0])
         floor_t.append(wall(floor)[0])
     best, base = min(cli_t), min(floor_t)

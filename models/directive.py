@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from models.base import Model
 from models.types import UTCDateTime
 
 
-class DirectiveBase(SQLModel):
+class DirectiveBase(Model):
     kind: str = Field(sa_type=String(16), index=True)
     title: str = Field(sa_type=String(256))
     text: str = Field(default="", sa_type=Text)

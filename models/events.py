@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from models.base import Model
 from models.types import UTCDateTime
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Model, table=True):
     __tablename__ = "audit_event"
     # The 15:00 summary's "escalated since the last summary" list.
     __table_args__ = (Index("ix_audit_action_at", "action", "at"),)

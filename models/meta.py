@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from models.base import Model
 from models.types import UTCDateTime
 
 
-class Setting(SQLModel, table=True):
+class Setting(Model, table=True):
     """Key/value settings loaded from the org/policy file, shared by every process."""
 
     key: str = Field(sa_type=String(64), primary_key=True)
@@ -19,14 +20,14 @@ class Setting(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Counter(SQLModel, table=True):
+class Counter(Model, table=True):
     """Named sequence (e.g. task codes per year)."""
 
     name: str = Field(sa_type=String(64), primary_key=True)
     value: int = 0
 
 
-class JobFire(SQLModel, table=True):
+class JobFire(Model, table=True):
     """One row per (job, scheduled moment): a second scheduler's fire of the same moment is a no-op."""
 
     __tablename__ = "job_fire"
@@ -35,7 +36,7 @@ class JobFire(SQLModel, table=True):
     holder: str = Field(default="", sa_type=String(64))
 
 
-class SummaryRun(SQLModel, table=True):
+class SummaryRun(Model, table=True):
     """A built 15:00 summary: the previous one bounds "new and closed since the last summary"."""
 
     __tablename__ = "summary_run"
@@ -45,7 +46,7 @@ class SummaryRun(SQLModel, table=True):
     path: str | None = Field(default=None, sa_type=String(512))
 
 
-class Lease(SQLModel, table=True):
+class Lease(Model, table=True):
     """An exclusive, expiring claim (e.g. the one ``duban serve`` that owns the job store)."""
 
     name: str = Field(sa_type=String(64), primary_key=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Column, String, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from models.base import Model
 from models.types import UTCDateTime
 
 
-class UnitBase(SQLModel):
+class UnitBase(Model):
     code: str = Field(sa_type=String(32), unique=True, index=True)
     name: str = Field(sa_type=String(128), unique=True)
     kind: str = Field(default="department", sa_type=String(16))
@@ -22,7 +23,7 @@ class Unit(UnitBase, table=True):
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
 
 
-class PersonBase(SQLModel):
+class PersonBase(Model):
     name: str = Field(sa_type=String(64), index=True)
     title: str = Field(default="", sa_type=String(64))
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -44,7 +45,7 @@ class Person(PersonBase, table=True):
     active: bool = True
 
 
-class LeaderScope(SQLModel, table=True):
+class LeaderScope(Model, table=True):
     """A unit a leader supervises (分管): drives the leader's 15:00 summary scope."""
 
     __tablename__ = "leader_scope"
@@ -52,7 +53,7 @@ class LeaderScope(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", primary_key=True)
 
 
-class BindingCode(SQLModel, table=True):
+class BindingCode(Model, table=True):
     """One-time code that binds a Telegram chat to a person (`duban person invite`)."""
 
     __tablename__ = "binding_code"

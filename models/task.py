@@ -6,12 +6,13 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import Float, Index, String, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from models.base import Model
 from models.types import UTCDateTime
 
 
-class TaskBase(SQLModel):
+class TaskBase(Model):
     title: str = Field(sa_type=String(256))
     requirement: str = Field(default="", sa_type=Text)
     priority: str = Field(default="normal", sa_type=String(8))
@@ -94,7 +95,7 @@ class Task(TaskBase, table=True):
     successor_created: bool = False
 
 
-class TaskUnit(SQLModel, table=True):
+class TaskUnit(Model, table=True):
     """A unit's part in a task (牵头 or 配合) with its own acknowledgement and last feedback."""
 
     __tablename__ = "task_unit"
@@ -109,7 +110,7 @@ class TaskUnit(SQLModel, table=True):
     last_feedback_text: str | None = Field(default=None, sa_type=Text)
 
 
-class Milestone(SQLModel, table=True):
+class Milestone(Model, table=True):
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     seq: int = 1
@@ -119,7 +120,7 @@ class Milestone(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ProgressReport(SQLModel, table=True):
+class ProgressReport(Model, table=True):
     """A unit's progress feedback (反馈进展) or completion request (申请办结) with evidence."""
 
     __tablename__ = "progress_report"
@@ -134,7 +135,7 @@ class ProgressReport(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ExtensionRequest(SQLModel, table=True):
+class ExtensionRequest(Model, table=True):
     """申请延期: approved or rejected by the office; the task keeps its original deadline."""
 
     __tablename__ = "extension_request"
@@ -152,7 +153,7 @@ class ExtensionRequest(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Recheck(SQLModel, table=True):
+class Recheck(Model, table=True):
     """回头看: a scheduled re-check of a closed task, which may reopen it."""
 
     __table_args__ = (
