@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from config.policy import Policy, parse_hhmm
 from engine.policy_store import zone_for
 from models import OutboxMessage, Person
+from models.types import UTCDateTime
 
 
 def quiet_until(now: datetime, policy: Policy) -> datetime | None:
@@ -140,6 +141,11 @@ def _pg_insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     datetimes (``message_values``), which psycopg sends as ``timestamptz`` as the column expects.
     """
     names = list(rows[0])
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for name in names:  # what UTCDateTime would refuse on the way in: a moment without a zone
+        if isinstance(table.c[name].type, UTCDateTime) and any(
+                row[name] is not None and row[name].tzinfo is None for row in rows):
+            raise ValueError(f"naive datetime refused in outbox.{name}")
     statement = (f"INSERT INTO outbox ({', '.join(names)}) "
                  f"VALUES ({', '.join(f'%({name})s' for name in names)}) "
                  "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key")
