@@ -108,23 +108,24 @@ def claim(session: Session, *, now: datetime, limit: int, worker: str) -> list[i
     return [row["id"] for row in _claim_rows(session, now=now, limit=limit, worker=worker)]
 
 
-def _recipients(session: Session, rows: list[dict[str, Any]]) -> dict[int, Any]:
-    """The batch's recipients, in one query (the columns a message needs)."""
+def _recipients(session: Session, rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The batch's recipients, in one query (the columns a message needs), as dicts that the
+    batch keeps current as it records reachability."""
     wanted = {r["recipient_id"] for r in rows if r["recipient_id"] is not None}
     if not wanted:
         return {}
     found = session.connection().execute(select(*_RECIPIENT_COLUMNS).where(PERSON.c.id.in_(wanted)))
-    return {person.id: person for person in found}
+    return {person["id"]: dict(person) for person in found.mappings()}
 
 
-def _outgoing(row: dict[str, Any], person: Any) -> Outgoing:
+def _outgoing(row: dict[str, Any], person: dict[str, Any] | None) -> Outgoing:
     actions = tuple((a["text"], a["data"]) for a in json.loads(row["actions"])) if row["actions"] else ()
     return Outgoing(
         message_id=row["id"], kind=row["kind"], recipient_id=row["recipient_id"],
-        recipient_name=person.name if person else "", subject=row["subject"], text=row["body"],
-        html=row["body_html"], telegram_chat_id=person.telegram_chat_id if person else None,
-        email=person.email if person else None,
-        channels=tuple(person.channels or ()) if person else (), actions=actions,
+        recipient_name=person["name"] if person else "", subject=row["subject"], text=row["body"],
+        html=row["body_html"], telegram_chat_id=person["telegram_chat_id"] if person else None,
+        email=person["email"] if person else None,
+        channels=tuple(person["channels"] or ()) if person else (), actions=actions,
     )
 
 
@@ -229,7 +230,10 @@ async def dispatch_once(
             channel, errors, retry_after, permanent = await _deliver(_outgoing(row, person), notifiers, lost)
             moment = clock()
             values = _outcome(row, channel, errors, retry_after, permanent, moment, policy, report)
-            marks.write(row["id"], values, _reachability(person, channel, lost, moment))
+            change = _reachability(person, channel, lost, moment)
+            marks.write(row["id"], values, change)
+            if person is not None and change is not None:
+                person.update(change[1])  # the person's next message in this batch sees it
     finally:
         marks.close()
         _forget(session, rows)
@@ -272,15 +276,15 @@ def _outcome(row: dict[str, Any], channel: str | None, errors: list[str], retry_
             "claimed_by": None}
 
 
-def _reachability(person: Any, channel: str | None, lost: list[str],
+def _reachability(person: dict[str, Any] | None, channel: str | None, lost: list[str],
                   now: datetime) -> tuple[int, dict[str, Any]] | None:
     """What to record on the person: Telegram cannot reach them, or it can again (or nothing)."""
     if person is None:
         return None
     if lost:
-        return person.id, {"unreachable_at": now, "unreachable_reason": lost[0][:256]}
-    if channel == TELEGRAM and person.unreachable_at is not None:
-        return person.id, {"unreachable_at": None, "unreachable_reason": None}
+        return person["id"], {"unreachable_at": now, "unreachable_reason": lost[0][:256]}
+    if channel == TELEGRAM and person["unreachable_at"] is not None:
+        return person["id"], {"unreachable_at": None, "unreachable_reason": None}
     return None
 
 

@@ -21,6 +21,7 @@ from engine import outbox
 from engine.actions import acknowledge, cancel_task, request_completion, verify_and_close
 from engine.db import make_engine
 from engine.dispatch import CLAIM_LEASE, DispatchReport, backoff, claim, dispatch_once
+from engine.errors import RecipientUnreachable
 from engine.escalation import plan
 from engine.policy_store import get_policy
 from models import OutboxMessage, Person
@@ -372,3 +373,32 @@ def test_postgresql_marks_leave_no_connection_with_asynchronous_commit(pg_engine
     finally:
         for connection in connections:
             connection.close()
+
+
+class _BlockedOnce:
+    """A Telegram channel whose first send finds the bot blocked and whose later sends succeed
+    (the unit unblocked it while the batch ran)."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sends = 0
+
+    def accepts(self, message: object) -> bool:
+        return True
+
+    async def send(self, message: object) -> str | None:
+        self.sends += 1
+        if self.sends == 1:
+            raise RecipientUnreachable("用户已屏蔽机器人")
+        return None
+
+
+def test_reachability_follows_each_message_of_a_batch(session: Session) -> None:
+    city = make_city(session)
+    _queue(session, [city.fire_contact], 2)
+    report = _dispatch(session, [_BlockedOnce()], T0)
+    assert (report.dead, report.sent) == (1, 1)
+    person = session.get(Person, city.fire_contact.id, populate_existing=True)
+    # Marked unreachable by the first message, then cleared by the second, in one batch.
+    assert person is not None and person.unreachable_at is None and person.unreachable_reason is None
