@@ -219,6 +219,8 @@ async def dispatch_once(
     # End the read transaction: no lock (SQLite: the write lock) is held while a channel works,
     # so the Telegram bot sharing this event loop can write meanwhile.
     session.commit()
+    if not rows:
+        return report
     marks = _Marks(session)
     try:
         for index, row in enumerate(rows):
