@@ -26,7 +26,8 @@ def this_holder() -> str:
 
 
 def process_gone(holder: str) -> bool:
-    """Whether ``holder`` ("host:pid") is a process of this host that no longer exists."""
+    """Whether ``holder`` ("host:pid") is a process of this host that no longer runs: it does
+    not exist, or it is a zombie (exited, not yet reaped by its parent — it holds nothing)."""
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
@@ -36,7 +37,19 @@ def process_gone(holder: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    """Linux: state ``Z`` in /proc/<pid>/stat. Elsewhere (no /proc) a live pid counts as alive."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            # "pid (comm) state …": comm may hold spaces or parentheses, so split after the last ")".
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:  # exited and reaped since the signal check
+        return True
+    except (OSError, IndexError):
+        return False
 
 
 def holder_gone(holder: str, heartbeat_at: datetime, now: datetime) -> bool:
