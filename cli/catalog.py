@@ -12,7 +12,6 @@ order the help screen shows; ``tests/cli/test_catalog.py`` fails when they drift
 from __future__ import annotations
 
 import importlib
-from difflib import get_close_matches
 from typing import Any, NamedTuple
 
 from typer._click import Context, HelpFormatter
@@ -128,6 +127,8 @@ class LazyGroup(TyperGroup):
         except click_errors.UsageError as error:
             # Typer's own suggestion only knows the commands built so far; this knows them all
             # (same wording as Typer's, which cli.main translates for every group).
+            from difflib import get_close_matches  # only on this error path, not at start-up
+
             guesses = get_close_matches(args[0], list(CATALOG)) if args else []
             if guesses:
                 names = ", ".join(repr(guess) for guess in guesses)

@@ -142,10 +142,11 @@ def _pg_insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """
     names = list(rows[0])
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    for name in names:  # what UTCDateTime would refuse on the way in: a moment without a zone
-        if isinstance(table.c[name].type, UTCDateTime) and any(
-                row[name] is not None and row[name].tzinfo is None for row in rows):
-            raise ValueError(f"naive datetime refused in outbox.{name}")
+    dialect = session.get_bind().dialect
+    for column in (table.c[name] for name in names):  # the column type's own check (no zone: refused)
+        if isinstance(column.type, UTCDateTime):
+            for row in rows:
+                column.type.process_bind_param(row[column.name], dialect)
     statement = (f"INSERT INTO outbox ({', '.join(names)}) "
                  f"VALUES ({', '.join(f'%({name})s' for name in names)}) "
                  "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key")
