@@ -1,0 +1,26 @@
+"""Reserved: keyed audit chain and defect fixes (issue 10 §2–4, §6).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+import models.types  # noqa: F401
+
+revision: str = '0003'
+down_revision: Union[str, None] = '0002'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
