@@ -51,8 +51,8 @@ def ingest(
     json_out: JsonOpt = False,
 ) -> None:
     """识别文件中的批示、跟批、会议议定事项、督查问题，生成待交办事项供督查室确认。"""
-    from engine.ingest import analyse, result_json
-    from engine.policy_store import get_policy, zone_for
+    from engine.intake.apply import analyse, result_json
+    from engine.store.policy import get_policy, zone_for
 
     text = read_document(source)
     ref = parse_moment(ref_date, what="--ref-date").astimezone(_tz()).date() if ref_date else None
@@ -60,7 +60,7 @@ def ingest(
         result = analyse(session, text, ref_date=ref, addressee=addressee)
         data = result_json(result, zone_for(get_policy(session)))
         if apply:
-            from engine.ingest import apply_drafts
+            from engine.intake.apply import apply_drafts
 
             report = apply_drafts(session=session, result=result, actor=actor(session, as_),
                                   now=parse_moment(now))

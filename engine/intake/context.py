@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from engine.calendar.workdays import WorkCalendar
 from engine.intake.dates import DateReader
 from engine.intake.people import PersonMatcher
 from engine.intake.registry import DraftDirective
 from engine.intake.roles import Roles
 from engine.intake.unit_names import UnitMatcher
-from engine.workcal import WorkCalendar
 
 
 @dataclass
