@@ -50,6 +50,11 @@ def set_database(url: str | None) -> None:
     _STATE["db"] = url
 
 
+def database_option() -> str | None:
+    """The ``--db`` value, when one was given."""
+    return str(_STATE["db"]) if _STATE["db"] else None
+
+
 def database_url() -> str:
     if _STATE["db"]:
         return str(_STATE["db"])

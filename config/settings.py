@@ -9,11 +9,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Where things are; behaviour (policy) lives in the org/policy file and the database."""
+    """Where things are; behaviour (policy) lives in the org/policy file and the database.
 
-    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+    An empty variable counts as unset (``DUBAN_SMTP_URL=`` means no email): a Prefect deployment
+    writes every setting into its flow runs' environment, the unused ones empty.
+    """
 
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore", env_ignore_empty=True)
+
+    # Scheduled jobs (Prefect flows) never fall back to this default: they refuse to run unless
+    # a database was configured (flows/preflight.py).
     database_url: str = "sqlite:///duban.db"
+    # Where the daily summary's Markdown reports go. Relative to the current folder for the CLI
+    # and `duban serve`; a Prefect deployment must give an absolute, shared folder.
     reports_dir: Path = Path("reports")
     telegram_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -39,6 +47,16 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field`` (``database_url`` → ``DUBAN_DATABASE_URL``)."""
+    return f"DUBAN_{field.upper()}"
+
+
+def is_configured(field: str) -> bool:
+    """Whether ``field`` was given (non-empty) in the environment rather than defaulted."""
+    return field in get_settings().model_fields_set
 
 
 def reset_settings() -> None:

@@ -1,5 +1,7 @@
 """The scheduled jobs as plain functions of ``now``: what both runners (the embedded
-APScheduler and Prefect flows) execute. Each opens its own session on the configured database.
+APScheduler and Prefect flows) execute. Each opens its own session on the database it is given,
+or the configured one; it never creates a database and refuses one that is not initialised
+(:mod:`flows.preflight`).
 
 The daily summary is guarded by a database uniqueness key per local day, so two schedulers (or
 a retried flow) never build and send it twice.
@@ -11,17 +13,21 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from config.settings import get_settings
-from engine.store.db import make_engine, session_scope
+from engine.store.db import session_scope
+from flows.preflight import job_database_url, open_job_engine
 
 
 @contextmanager
 def job_session(database_url: str | None = None) -> Iterator[Session]:
-    engine = make_engine(database_url or get_settings().database_url)
+    """A session on ``database_url`` (else ``DUBAN_DATABASE_URL``), which must exist at the
+    current schema revision; raises ``JobRefused`` otherwise."""
+    engine = open_job_engine(job_database_url(database_url))
     try:
         with session_scope(engine) as session:
             yield session
@@ -63,8 +69,9 @@ def dispatch_job(now: datetime | None = None, database_url: str | None = None) -
 
 
 def summary_job(now: datetime | None = None, database_url: str | None = None,
-                send: bool = True) -> dict[str, Any]:
-    """The daily summary of ``now``'s local day, once per day whoever fires it."""
+                send: bool = True, reports_dir: Path | None = None) -> dict[str, Any]:
+    """The daily summary of ``now``'s local day, once per day whoever fires it; the report is
+    saved in ``reports_dir`` (default: the configured ``DUBAN_REPORTS_DIR``)."""
     from engine.store.lease import claim_fire, release_fire
     from engine.store.policy import get_policy, zone_for
     from engine.summary.daily import is_summary_day, run_daily_summary
@@ -79,7 +86,7 @@ def summary_job(now: datetime | None = None, database_url: str | None = None,
             return {"skipped": "今日调度已生成"}
         try:
             result = run_daily_summary(session=session, now=moment, send=send,
-                                       reports_dir=get_settings().reports_dir)
+                                       reports_dir=reports_dir or get_settings().reports_dir)
         except BaseException:
             # A failed build must not use up the day's fire: a retry may run it again.
             session.rollback()

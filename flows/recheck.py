@@ -8,8 +8,9 @@ from typing import Any
 from prefect import flow
 
 from flows.jobs import recheck_job
+from flows.preflight import flow_outcome
 
 
 @flow(name="duban-recheck", log_prints=False)
 def recheck_flow(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
-    return recheck_job(now=now, database_url=database_url)
+    return flow_outcome(recheck_job, now=now, database_url=database_url)

@@ -1,207 +1,395 @@
-"""Scale-out for real: a ``prefect server start`` on 127.0.0.1, a process serving a deployment of
-the escalation flow, a triggered run, and its effect in duban's database.
+"""Scale-out for real: a Prefect server with its services on, ``duban deploy`` (the work pool,
+then ``prefect deploy --all`` on ``prefect.yaml``), the scheduler, two process workers, and the
+effect in duban's PostgreSQL database.
 
-Deliberately unmarked, so the default suite (and CI) runs it; it takes about a minute (server
-start-up and two Prefect interpreters dominate). The server keeps its own state in a fresh
-PostgreSQL database, as in the scale-out set-up (SQLite when PostgreSQL is unavailable and not
-required). Both subprocesses run in sessions of their own and are stopped, process group and
-all, whatever happens.
+The scenario, as an operator would run it (docs/deploy.md):
+
+1. ``duban deploy`` creates the pool and the four deployments; each carries duban's whole
+   configuration in its ``job_variables.env`` (the database, the "file" channel writing delivered
+   ids to a file, an absolute reports folder);
+2. the scheduler gives the four real crons their future runs (with SQLAlchemy 2.1 it never did),
+   and ``prefect deployment inspect`` shows the summary's cron and zone;
+3. the real crons run on the real clock, which is not the engine's: they are paused, and copies
+   of the deployments get interval schedules that fire within the test, with the engine's ``now``
+   as a deployment parameter (escalation at Monday 2024-03-25 10:00, the summary at 15:00);
+   the two dispatch copies fire together, one on each worker's own queue, so that two
+   dispatchers on two workers really share the outbox at the same moment;
+4. two workers start in an empty folder with a misleading ``DUBAN_*`` environment of their own,
+   which the deployments override;
+5. checked in duban's database and on disk: escalation levels 1/2/3 written, every outbox row
+   delivered exactly once across both workers, the report in the configured folder, nothing
+   created in the workers' folder; and a deployment with no database refuses in Chinese.
+
+Deliberately unmarked, so the default suite (and CI) runs it; about two minutes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
+import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from copy import deepcopy
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from engine.store.db import make_engine, normalise_url
+from engine.store.db import make_engine
 from engine.store.schema import upgrade
-from models import OutboxMessage
-from tests.conftest import PG_BASE_URL, REQUIRE_PG
+from flows.schedule import JOBS
+from models import OutboxMessage, Task
+from tests.conftest import PG_BASE_URL
 from tests.factories import make_city, make_task
+from tests.support.prefect_server import (
+    DUBAN,
+    PREFECT,
+    PrefectServer,
+    free_port,
+    fresh_pg_database,
+    start_group,
+    stop_group,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-PREFECT = str(Path(sys.executable).with_name("prefect"))
-DEPLOYMENT = "duban-escalate/integration"
-HEALTH_LIMIT = 120.0
-"""Seconds for a fresh server to migrate its database and answer /api/health (15–45 s seen;
-the margin is for a loaded CI machine)."""
-SERVE = r"""
-import os, sys, time, urllib.request
-
-from prefect import serve  # imported while the server is still starting
-
-from flows.escalate import escalate_flow
-
-deadline = time.monotonic() + float(sys.argv[3])
-while True:
-    try:
-        with urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health", timeout=2):
-            break
-    except OSError:
-        if time.monotonic() > deadline:
-            sys.exit("Prefect server never became healthy")
-        time.sleep(0.5)
-deployment = escalate_flow.to_deployment(
-    name="integration", parameters={"now": sys.argv[1], "database_url": sys.argv[2]})
-serve(deployment, print_starting_message=True)
-"""
+NOW = "2024-03-25T10:00:00+08:00"
+SUMMARY_AT = "2024-03-25T15:00:00+08:00"
+LEVEL_BY_DEADLINE = {"3月22日前": 1, "3月20日前": 2, "3月15日前": 3}
+"""On Monday 03-25 these deadlines are 1, 3 and 6 working days past: 催办, 督办, 通报."""
+TASKS_PER_DEADLINE = 30
+SEND_DELAY = 0.02
+"""Seconds per delivery: a few hundred messages keep two dispatchers busy for seconds."""
+EFFECT_LIMIT = 240.0
+"""Seconds for the scheduled runs to do everything once the copies exist."""
+WORKERS = ("a", "b")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def duban_db() -> Iterator[str]:
+    """A fresh PostgreSQL database at the current schema: the small city, and tasks due on
+    each of the three deadlines."""
+    with fresh_pg_database(PG_BASE_URL, "duban_scale_out") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            city = make_city(session)
+            for index in range(TASKS_PER_DEADLINE):
+                for due in LEVEL_BY_DEADLINE:
+                    make_task(session, city, due=due, lead=("FIRE", "EMERG")[index % 2],
+                              title=f"隐患整改第{index + 1}项（{due}）")
+        engine.dispose()
+        yield url
 
 
-def _prefect_env(home: Path, api_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "DUBAN_"))}
-    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_LEVEL": "INFO",
-                "DUBAN_NOTIFIERS": '["console"]'})
-    if api_url is not None:
-        env["PREFECT_API_URL"] = api_url
-    return env
+def test_scheduled_runs_on_two_workers_escalate_and_deliver_once(
+        prefect_server: PrefectServer, duban_db: str, tmp_path: Path) -> None:
+    begun = time.monotonic()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    root_before = {name: (ROOT / name).exists() for name in ("duban.db", "reports")}
+    deployed, deploy_seconds = _duban_deploy(prefect_server, duban_db, shared, tmp_path)
+    assert {d["name"].split("/")[1] for d in deployed["deployments"]} == {j.name for j in JOBS}
 
-
-def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "ab") as handle:
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=handle, stderr=handle,
-                                start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group we started, then SIGKILL if it lingers."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the runner's or server's children too
-    if proc.poll() is None:
-        proc.wait(timeout=10)
-
-
-def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text(errors="replace")[-3000:]
+    with _client(prefect_server) as client:
+        real = {job.name: client.read_deployment_by_name(f"duban-{job.name}/{job.name}")
+                for job in JOBS}
+        scheduled_after = _wait_for_scheduled_runs(client, real)
+        _inspect_shows_the_summary_cron(prefect_server)
+        _park(client, real)
+        copies, created_at = _fire_copies(client, real, shared)
+        workers = [_start_worker(prefect_server, name, tmp_path) for name in WORKERS]
         try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                if response.status == 200 and json.loads(response.read()) is True:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"Prefect server not healthy within {limit} s:\n"
-                         + log.read_text(errors="replace")[-3000:])
+            _wait_for_effects(client, duban_db, shared, workers, copies)
+            for _, _, port in workers:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
+                    assert reply.status == 200  # --with-healthcheck
+        finally:
+            stopped = [_stop_worker(proc) for proc, _, _ in workers]
+        assert all(stopped), "a worker did not stop after its second SIGTERM"
+        runs = _runs_by_copy(client, copies)
+    figures = _check_outcome(duban_db, shared, runs, created_at)
+    for _, folder, _ in workers:
+        assert list(folder.iterdir()) == [], "a flow run wrote into its worker's folder"
+    assert {name: (ROOT / name).exists() for name in root_before} == root_before
+    figures.update(server_healthy_s=round(prefect_server.healthy_after, 1),
+                   duban_deploy_s=round(deploy_seconds, 1),
+                   real_crons_scheduled_s=round(scheduled_after, 1),
+                   test_s=round(time.monotonic() - begun, 1))
+    print("\nscale-out figures:", json.dumps(figures, ensure_ascii=False))
 
 
-@pytest.fixture
-def prefect_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for the server (Prefect's migrations take seconds there and
-    most of a minute on SQLite), dropped afterwards; ``None`` (SQLite in ``PREFECT_HOME``) when
-    PostgreSQL cannot be reached and is not required."""
-    name = f"duban_prefect_{os.getpid()}"
-    admin = make_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        admin.dispose()
-        if REQUIRE_PG:
-            raise
-        yield None
-        return
-    url = make_url(normalise_url(PG_BASE_URL)).set(
-        drivername="postgresql+asyncpg", database=name, query={})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@contextlib.contextmanager
+def _client(server: PrefectServer) -> Iterator[Any]:
+    """A synchronous Prefect client on ``server`` (not a temporary server of this process)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+            get_client(sync_client=True) as client:
+        yield client
 
 
-@pytest.fixture
-def city_db(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path}/duban.db"
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        city = make_city(session)
-        make_task(session, city, due="3月15日前", title="消防通道占用整治")
-    engine.dispose()
-    yield url
-
-
-def test_a_served_deployment_runs_on_a_real_prefect_server(
-        city_db: str, prefect_database: str | None, tmp_path: Path) -> None:
-    port = _free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
-    server_env = _prefect_env(tmp_path / "prefect-home", None)
-    if prefect_database is not None:
-        server_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = prefect_database
-    server = _start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                     "--no-ui", "--analytics-off", "--no-services"], server_env, server_log)
-    # The runner starts at once and waits for the server itself: its imports overlap start-up.
-    runner = _start([sys.executable, "-c", SERVE, "2024-03-18T10:00:00+08:00", city_db,
-                     str(HEALTH_LIMIT)], _prefect_env(tmp_path / "runner-home", api_url), serve_log)
+def _duban_deploy(server: PrefectServer, database: str, shared: Path,
+                  tmp_path: Path) -> tuple[dict[str, Any], float]:
+    """``duban deploy --json`` as an operator runs it: the configuration in its environment."""
+    env = server.client_env(
+        PREFECT_HOME=str(tmp_path / "operator-home"), DUBAN_DATABASE_URL=database,
+        DUBAN_REPORTS_DIR=str(shared / "reports"), DUBAN_NOTIFIERS='["file"]',
+        DUBAN_FILE_CHANNEL_PATH=str(shared / "deliveries-real.txt"),
+        DUBAN_FILE_CHANNEL_DELAY=str(SEND_DELAY), DUBAN_HOME=str(ROOT))
     started = time.monotonic()
+    done = subprocess.run([DUBAN, "deploy", "--json"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout), time.monotonic() - started
+
+
+def _wait_for_scheduled_runs(client: Any, real: dict[str, Any]) -> float:
+    """Seconds until the scheduler service has given every real cron its future runs."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    started, missing = time.monotonic(), set(real)
+    while missing:
+        assert time.monotonic() - started < 60, f"the scheduler never scheduled {missing}"
+        for name in sorted(missing):
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[real[name].id])), limit=3)
+            if runs and all(r.auto_scheduled and r.state_type.value == "SCHEDULED" for r in runs):
+                missing.discard(name)
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def _inspect_shows_the_summary_cron(server: PrefectServer) -> None:
+    shown = subprocess.run([PREFECT, "deployment", "inspect", "duban-daily-summary/daily-summary"],
+                           env=server.client_env(), capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "'cron': '0 15 * * *'" in shown.stdout
+    assert "'timezone': 'Asia/Shanghai'" in shown.stdout
+    assert "'DUBAN_DATABASE_URL': 'postgresql://" in shown.stdout
+
+
+def _park(client: Any, real: dict[str, Any]) -> None:
+    """Pause the real crons (the real clock is not the test's) and drop their scheduled runs."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    for deployment in real.values():
+        client.pause_deployment(deployment.id)
+    ids = [d.id for d in real.values()]
+    for run in client.read_flow_runs(deployment_filter=DeploymentFilter(
+            id=DeploymentFilterId(any_=ids))):
+        client.delete_flow_run(run.id)
+
+
+def _fire_copies(client: Any, real: dict[str, Any],
+                 shared: Path) -> tuple[dict[str, Any], datetime]:
+    """Copies of the real deployments with interval schedules starting within seconds."""
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.schedules import IntervalSchedule
+
+    now = datetime.now(UTC)
+    plans = {  # copy: (real deployment, parameters, queue, delivery file, first fire, interval)
+        "escalate-now": ("escalate", {"now": NOW}, "default", None, 2, 60),
+        "summary-now": ("daily-summary", {"now": SUMMARY_AT}, "default", "summary", 30, 60),
+        "dispatch-a": ("dispatch", {}, "a", "a", 12, 15),
+        "dispatch-b": ("dispatch", {}, "b", "b", 12, 15),
+        "escalate-unconfigured": ("escalate", {"now": NOW}, "default", None, 5, 600),
+    }
+    copies = {}
+    for copy, (source, parameters, queue, deliveries, first, every) in plans.items():
+        original = real[source]
+        variables = deepcopy(original.job_variables)
+        if deliveries:
+            variables["env"]["DUBAN_FILE_CHANNEL_PATH"] = str(shared / f"deliveries-{deliveries}.txt")
+        if copy == "escalate-unconfigured":
+            variables["env"]["DUBAN_DATABASE_URL"] = ""  # as if deployed with none
+        schedule = IntervalSchedule(interval=timedelta(seconds=every),
+                                    anchor_date=now + timedelta(seconds=first))
+        copies[copy] = client.create_deployment(
+            flow_id=original.flow_id, name=copy, entrypoint=original.entrypoint,
+            path=original.path, pull_steps=original.pull_steps, job_variables=variables,
+            parameters=parameters, parameter_openapi_schema=original.parameter_openapi_schema,
+            work_pool_name=original.work_pool_name, work_queue_name=queue,
+            schedules=[DeploymentScheduleCreate(schedule=schedule)])
+    return copies, now
+
+
+def _start_worker(server: PrefectServer, name: str,
+                  tmp_path: Path) -> tuple[Any, Path, int]:
+    """A process worker on the default queue and its own, in an empty folder, its shell holding
+    settings that must lose to the deployments'."""
+    folder, port = tmp_path / f"worker-{name}", free_port()
+    folder.mkdir()
+    env = server.client_env(
+        PREFECT_HOME=str(tmp_path / f"worker-{name}-home"), PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_WEBSERVER_PORT=str(port), DUBAN_DATABASE_URL="sqlite:///worker-shell.db",
+        DUBAN_NOTIFIERS='["console"]', DUBAN_REPORTS_DIR="reports")
+    argv = [PREFECT, "worker", "start", "--pool", "duban", "--name", f"duban-worker-{name}",
+            "--work-queue", "default", "--work-queue", name, "--limit", "3", "--with-healthcheck"]
+    return start_group(argv, env, folder, tmp_path / f"worker-{name}.log"), folder, port
+
+
+def _stop_worker(proc: Any) -> bool:
+    """A worker takes its first SIGTERM as 'finish up' and stops at the second (docs/deploy.md)."""
+    proc.send_signal(signal.SIGTERM)  # the worker alone, as systemd's KillMode=mixed does
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
     try:
-        _wait_healthy(api_url, server, server_log, limit=HEALTH_LIMIT)
-        healthy = time.monotonic()
-        from prefect.deployments import run_deployment
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            flow_run = _trigger(run_deployment, runner, serve_log)
-        print(f"\nserver healthy after {healthy - started:.1f} s; "
-              f"deployment served, run and finished {time.monotonic() - healthy:.1f} s later")
-        assert flow_run.state is not None
-        assert flow_run.state.is_completed(), (flow_run.state, serve_log.read_text(errors="replace"))
-    finally:
-        _stop(runner)
-        _stop(server)
-    engine = make_engine(city_db)
-    with Session(engine) as session:
-        rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "escalation")
-                            .order_by(col(OutboxMessage.id))).all()
-    engine.dispose()
-    # Monday 03-18 is the first working day after the deadline: 催办 to the fire unit.
-    assert rows and {r.level for r in rows} == {1}
-    assert {r.dedupe_key.split(":")[0] for r in rows} == {"escalation"}
+        proc.wait(timeout=20)
+        stopped = True
+    except subprocess.TimeoutExpired:
+        stopped = False
+    stop_group(proc, grace=1)
+    return stopped
 
 
-def _trigger(run_deployment: Any, runner: subprocess.Popen[bytes], log: Path) -> Any:
-    """Wait until the runner has registered the deployment, then run it and wait for the end."""
-    from prefect.exceptions import ObjectNotFound
-
-    deadline = time.monotonic() + 90
+def _wait_for_effects(client: Any, database: str, shared: Path, workers: list[Any],
+                      copies: dict[str, Any]) -> None:
+    """Until escalation ran, every row was delivered, the report exists and the unconfigured
+    run has ended (the worker logs are shown if that never happens)."""
+    deadline = time.monotonic() + EFFECT_LIMIT
+    report = shared / "reports" / "summary-2024-03-25.md"
     while True:
-        assert runner.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            return run_deployment(DEPLOYMENT, timeout=90, poll_interval=1)
-        except ObjectNotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+        for proc, _, _ in workers:
+            assert proc.poll() is None, "a worker exited"
+        statuses = _outbox_statuses(database)
+        levels = _levels(database)
+        kinds = {kind for kind, _ in statuses}
+        if (report.is_file() and set(levels) == {1, 2, 3} and {"escalation", "summary"} <= kinds
+                and {status for _, status in statuses} == {"sent"}
+                and _ended(client, copies["escalate-unconfigured"])):
+            return
+        if time.monotonic() > deadline:
+            logs = "\n".join(p.read_text(errors="replace")[-2000:]
+                             for p in sorted(shared.parent.glob("worker-*.log")))
+            raise AssertionError(f"effects missing after {EFFECT_LIMIT} s: outbox {statuses}, "
+                                 f"levels {levels}, report {report.is_file()}\n{logs}")
+        time.sleep(1)
+
+
+def _outbox_statuses(database: str) -> Counter[tuple[str, str]]:
+    engine = make_engine(database)
+    try:
+        with Session(engine) as session:
+            return Counter(session.exec(select(OutboxMessage.kind, OutboxMessage.status)).all())
+    finally:
+        engine.dispose()
+
+
+def _levels(database: str) -> Counter[int]:
+    engine = make_engine(database)
+    try:
+        with Session(engine) as session:
+            return Counter(session.exec(select(Task.escalation_level)).all())
+    finally:
+        engine.dispose()
+
+
+def _ended(client: Any, deployment_id: Any) -> bool:
+    return any(r.state is not None and r.state.is_final() for r in _runs_of(client, deployment_id))
+
+
+def _runs_of(client: Any, deployment_id: Any) -> list[Any]:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return list(client.read_flow_runs(deployment_filter=DeploymentFilter(
+        id=DeploymentFilterId(any_=[deployment_id]))))
+
+
+def _runs_by_copy(client: Any, copies: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each copy's finished runs: state, times, the submitting worker and the run's log."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for copy, deployment_id in copies.items():
+        out[copy] = []
+        for run in _runs_of(client, deployment_id):
+            if run.state is None or not run.state.is_final():
+                continue
+            logs = client.read_logs(log_filter=LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+            text = "\n".join(entry.message for entry in logs)
+            worker = re.search(r"Worker 'duban-worker-(\w)' submitting", text)
+            out[copy].append({"state": run.state, "start": run.start_time, "end": run.end_time,
+                              "auto": run.auto_scheduled, "runs": run.run_count,
+                              "worker": worker.group(1) if worker else None, "log": text})
+    return out
+
+
+def _check_outcome(database: str, shared: Path, runs: dict[str, list[dict[str, Any]]],
+                   created_at: datetime) -> dict[str, Any]:
+    """The assertions on the database, the delivery files and the runs; returns the figures."""
+    _check_database(database)
+    delivered = _check_deliveries(database, shared)
+    _check_refusal(runs["escalate-unconfigured"])
+    overlapping = _check_dispatchers(runs)
+    escalations = [r for r in runs["escalate-now"] if r["state"].is_completed()]
+    assert escalations and all(r["auto"] and r["runs"] == 1 for r in escalations)
+    first = min(r["start"] for r in escalations)
+    return {"first_scheduled_escalation_started_s": round((first - created_at).total_seconds(), 1),
+            "completed_runs": {copy: sum(r["state"].is_completed() for r in rs)
+                               for copy, rs in runs.items()},
+            "messages": delivered, "duplicates": 0, "overlapping_dispatch_pairs": overlapping}
+
+
+def _check_database(database: str) -> None:
+    engine = make_engine(database)
+    with Session(engine) as session:
+        tasks = session.exec(select(Task)).all()
+        for task in tasks:
+            assert task.escalation_level == LEVEL_BY_DEADLINE[task.title.split("（")[1][:-1]]
+        escalated = session.exec(select(OutboxMessage.level).where(
+            OutboxMessage.kind == "escalation")).all()
+        assert set(escalated) == {1, 2, 3}
+    engine.dispose()
+
+
+def _check_deliveries(database: str, shared: Path) -> dict[str, int]:
+    """Every outbox row sent once: the ids in the delivery files, across both workers."""
+    engine = make_engine(database)
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    engine.dispose()
+    assert rows and {(r.status, r.channel) for r in rows} == {("sent", "file")}
+    files = {f.stem.removeprefix("deliveries-"): f.read_text().split()
+             for f in shared.glob("deliveries-*.txt")}
+    counts = Counter(i for ids in files.values() for i in ids)
+    assert [i for i, n in counts.items() if n > 1] == []
+    assert set(counts) == {str(r.id) for r in rows}
+    assert "real" not in files  # the parked real crons never ran
+    assert files.get("a") and files.get("b")
+    return {"rows": len(rows), **{k: len(v) for k, v in sorted(files.items())}}
+
+
+def _check_refusal(runs: list[dict[str, Any]]) -> None:
+    (refused,) = runs
+    assert refused["state"].is_failed()
+    assert "未配置督办数据库" in (refused["state"].message or "")
+    # One line from duban; Prefect's engine then logs its own traceback for any failed run,
+    # which must hold no frame of duban's code (the refusal is not a crash).
+    assert "escalate_job refused: 未配置督办数据库" in refused["log"]
+    for package in ("flows", "engine", "config"):
+        assert f'File "{ROOT / package}/' not in refused["log"], refused["log"]
+
+
+def _check_dispatchers(runs: dict[str, list[dict[str, Any]]]) -> int:
+    """Runs of dispatch-a ran on worker a, of dispatch-b on worker b; at least one pair of
+    them overlapped in time with both delivering."""
+    def sent(run: dict[str, Any]) -> int:
+        found = re.search(r"dispatch_pass: \{'sent': (\d+)", run["log"])
+        return int(found.group(1)) if found else 0
+
+    for name in WORKERS:
+        assert {r["worker"] for r in runs[f"dispatch-{name}"]} == {name}
+    pairs = sum(1 for a in runs["dispatch-a"] for b in runs["dispatch-b"]
+                if sent(a) and sent(b) and a["start"] < b["end"] and b["start"] < a["end"])
+    assert pairs >= 1, "the two workers never delivered at the same time"
+    return pairs
