@@ -85,6 +85,10 @@ def test_the_four_flows_on_the_prefect_engine(harness: None, city_db: str, workd
     from flows.escalate import escalate_flow
     from flows.recheck import recheck_flow
 
+    # No database given and none configured: the run fails with the reason, nothing created.
+    refused = escalate_flow(now=at("2024-03-18", "10:00"), return_state=True)
+    assert refused.is_failed() and "未配置督办数据库" in (refused.message or "")
+
     # escalate: Monday 03-18 is the first working day after the deadline → level 1 催办.
     escalated = escalate_flow(now=at("2024-03-18", "10:00"), database_url=city_db)
     rows = _outbox(city_db, kind="escalation")
