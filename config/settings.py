@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,8 +46,35 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    Raises ``InvalidInput`` naming the variable when a value cannot be read (a JSON list whose
+    quotes a shell ate, a word where a number belongs).
+    """
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        raise _invalid(found.group(1) if found else "", "无法解析（列表应写成 JSON，如 "
+                       '\'["telegram","apprise"]\'，注意保留引号）') from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = _REASONS.get(first["type"], "格式不正确")
+        raise _invalid(str(first["loc"][0]) if first["loc"] else "", reason) from None
+
+
+_REASONS = {"float_parsing": "应为数字", "int_parsing": "应为整数", "bool_parsing": "应为 true 或 false",
+            "list_type": "应为 JSON 列表", "path_type": "应为路径"}
+
+
+def _invalid(field: str, reason: str) -> Exception:
+    from engine.errors import InvalidInput
+
+    name = env_name(field) if field else "DUBAN_*"
+    return InvalidInput(f"环境变量 {name} 的值无效：{reason}")
 
 
 def env_name(field: str) -> str:
