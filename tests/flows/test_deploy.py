@@ -15,8 +15,6 @@ import yaml
 from cli.main import run
 from config.settings import Settings, reset_settings
 from engine.errors import DubanError
-from engine.store.db import make_engine
-from engine.store.schema import upgrade
 from flows.deploy import (
     HOME_VARIABLE,
     POOL,
@@ -63,36 +61,27 @@ def test_the_deployment_environment_reads_back_as_the_same_settings(
     assert Settings() == settings  # an empty variable reads as unset (smtp_url None)
 
 
-@pytest.fixture
-def ready_db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/duban.db"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
-
-
 def _refusal(settings: Settings, home: Path = PROJECT_HOME) -> str:
     with pytest.raises(DubanError) as refused:
         check_deployable(settings, home)
     return str(refused.value)
 
 
-def test_a_configuration_a_worker_could_not_use_is_refused(ready_db: str, tmp_path: Path) -> None:
+def test_a_configuration_a_worker_could_not_use_is_refused(migrated_db: str, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     assert "未配置督办数据库" in _refusal(Settings(reports_dir=reports))
     assert "相对路径" in _refusal(Settings(database_url="sqlite:///duban.db", reports_dir=reports))
     missing = f"sqlite:///{tmp_path}/missing.db"
     assert "不存在" in _refusal(Settings(database_url=missing, reports_dir=reports))
     assert not Path(missing.removeprefix("sqlite:///")).exists()
-    assert "DUBAN_REPORTS_DIR" in _refusal(Settings(database_url=ready_db))
-    assert "DUBAN_REPORTS_DIR" in _refusal(Settings(database_url=ready_db,
+    assert "DUBAN_REPORTS_DIR" in _refusal(Settings(database_url=migrated_db))
+    assert "DUBAN_REPORTS_DIR" in _refusal(Settings(database_url=migrated_db,
                                                     reports_dir=Path("reports")))
-    assert "未知的通知渠道" in _refusal(Settings(database_url=ready_db, reports_dir=reports,
+    assert "未知的通知渠道" in _refusal(Settings(database_url=migrated_db, reports_dir=reports,
                                           notifiers=["pigeon"]))
-    assert "不是督办程序目录" in _refusal(Settings(database_url=ready_db, reports_dir=reports),
+    assert "不是督办程序目录" in _refusal(Settings(database_url=migrated_db, reports_dir=reports),
                                    home=tmp_path)
-    check_deployable(Settings(database_url=ready_db, reports_dir=reports), PROJECT_HOME)
+    check_deployable(Settings(database_url=migrated_db, reports_dir=reports), PROJECT_HOME)
 
 
 @pytest.fixture
@@ -107,13 +96,13 @@ def operator_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
 
 
 def test_duban_deploy_refuses_in_chinese_before_touching_prefect(
-        operator_env: None, ready_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        operator_env: None, migrated_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["deploy"]) == 1
     assert "未配置督办数据库" in capsys.readouterr().err
     monkeypatch.setenv("DUBAN_REPORTS_DIR", str(tmp_path / "reports"))
     reset_settings()
     # Without PREFECT_API_URL, Prefect would deploy into a temporary server of its own.
-    assert run(["--db", ready_db, "deploy"]) == 1
+    assert run(["--db", migrated_db, "deploy"]) == 1
     assert "未设置 PREFECT_API_URL" in capsys.readouterr().err
-    assert {p.name for p in tmp_path.iterdir()} <= {"duban.db", "prefect-home"}
+    assert {p.name for p in tmp_path.iterdir()} <= {"migrated.db", "prefect-home"}

@@ -25,10 +25,8 @@ Deliberately unmarked, so the default suite (and CI) runs it; about two minutes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -52,10 +50,12 @@ from tests.support.prefect_server import (
     DUBAN,
     PREFECT,
     PrefectServer,
-    free_port,
+    finished_runs,
     fresh_pg_database,
-    start_group,
-    stop_group,
+    prefect_client,
+    runs_of,
+    start_worker,
+    stop_worker,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_scheduled_runs_on_two_workers_escalate_and_deliver_once(
     deployed, deploy_seconds = _duban_deploy(prefect_server, duban_db, shared, tmp_path)
     assert {d["name"].split("/")[1] for d in deployed["deployments"]} == {j.name for j in JOBS}
 
-    with _client(prefect_server) as client:
+    with prefect_client(prefect_server) as client:
         real = {job.name: client.read_deployment_by_name(f"duban-{job.name}/{job.name}")
                 for job in JOBS}
         scheduled_after = _wait_for_scheduled_runs(client, real)
@@ -111,9 +111,9 @@ def test_scheduled_runs_on_two_workers_escalate_and_deliver_once(
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
                     assert reply.status == 200  # --with-healthcheck
         finally:
-            stopped = [_stop_worker(proc) for proc, _, _ in workers]
+            stopped = [stop_worker(proc) for proc, _, _ in workers]
         assert all(stopped), "a worker did not stop after its second SIGTERM"
-        runs = _runs_by_copy(client, copies)
+        runs = {copy: finished_runs(client, id_) for copy, id_ in copies.items()}
     figures = _check_outcome(duban_db, shared, runs, created_at)
     for _, folder, _ in workers:
         assert list(folder.iterdir()) == [], "a flow run wrote into its worker's folder"
@@ -123,17 +123,6 @@ def test_scheduled_runs_on_two_workers_escalate_and_deliver_once(
                    real_crons_scheduled_s=round(scheduled_after, 1),
                    test_s=round(time.monotonic() - begun, 1))
     print("\nscale-out figures:", json.dumps(figures, ensure_ascii=False))
-
-
-@contextlib.contextmanager
-def _client(server: PrefectServer) -> Iterator[Any]:
-    """A synchronous Prefect client on ``server`` (not a temporary server of this process)."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
-            get_client(sync_client=True) as client:
-        yield client
 
 
 def _duban_deploy(server: PrefectServer, database: str, shared: Path,
@@ -153,14 +142,11 @@ def _duban_deploy(server: PrefectServer, database: str, shared: Path,
 
 def _wait_for_scheduled_runs(client: Any, real: dict[str, Any]) -> float:
     """Seconds until the scheduler service has given every real cron its future runs."""
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
     started, missing = time.monotonic(), set(real)
     while missing:
         assert time.monotonic() - started < 60, f"the scheduler never scheduled {missing}"
         for name in sorted(missing):
-            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(
-                id=DeploymentFilterId(any_=[real[name].id])), limit=3)
+            runs = runs_of(client, real[name].id)
             if runs and all(r.auto_scheduled and r.state_type.value == "SCHEDULED" for r in runs):
                 missing.discard(name)
         time.sleep(0.5)
@@ -179,14 +165,10 @@ def _inspect_shows_the_summary_cron(server: PrefectServer) -> None:
 
 def _park(client: Any, real: dict[str, Any]) -> None:
     """Pause the real crons (the real clock is not the test's) and drop their scheduled runs."""
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
     for deployment in real.values():
         client.pause_deployment(deployment.id)
-    ids = [d.id for d in real.values()]
-    for run in client.read_flow_runs(deployment_filter=DeploymentFilter(
-            id=DeploymentFilterId(any_=ids))):
-        client.delete_flow_run(run.id)
+        for run in runs_of(client, deployment.id):
+            client.delete_flow_run(run.id)
 
 
 def _fire_copies(client: Any, real: dict[str, Any],
@@ -224,31 +206,11 @@ def _fire_copies(client: Any, real: dict[str, Any],
 
 def _start_worker(server: PrefectServer, name: str,
                   tmp_path: Path) -> tuple[Any, Path, int]:
-    """A process worker on the default queue and its own, in an empty folder, its shell holding
+    """A worker on the default queue and its own, in an empty folder, its shell holding
     settings that must lose to the deployments'."""
-    folder, port = tmp_path / f"worker-{name}", free_port()
-    folder.mkdir()
-    env = server.client_env(
-        PREFECT_HOME=str(tmp_path / f"worker-{name}-home"), PREFECT_WORKER_QUERY_SECONDS="1",
-        PREFECT_WORKER_WEBSERVER_PORT=str(port), DUBAN_DATABASE_URL="sqlite:///worker-shell.db",
-        DUBAN_NOTIFIERS='["console"]', DUBAN_REPORTS_DIR="reports")
-    argv = [PREFECT, "worker", "start", "--pool", "duban", "--name", f"duban-worker-{name}",
-            "--work-queue", "default", "--work-queue", name, "--limit", "3", "--with-healthcheck"]
-    return start_group(argv, env, folder, tmp_path / f"worker-{name}.log"), folder, port
-
-
-def _stop_worker(proc: Any) -> bool:
-    """A worker takes its first SIGTERM as 'finish up' and stops at the second (docs/deploy.md)."""
-    proc.send_signal(signal.SIGTERM)  # the worker alone, as systemd's KillMode=mixed does
-    time.sleep(1)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-        stopped = True
-    except subprocess.TimeoutExpired:
-        stopped = False
-    stop_group(proc, grace=1)
-    return stopped
+    return start_worker(server, name, tmp_path, queues=("default", name), shell={
+        "DUBAN_DATABASE_URL": "sqlite:///worker-shell.db", "DUBAN_NOTIFIERS": '["console"]',
+        "DUBAN_REPORTS_DIR": "reports"})
 
 
 def _wait_for_effects(client: Any, database: str, shared: Path, workers: list[Any],
@@ -260,8 +222,7 @@ def _wait_for_effects(client: Any, database: str, shared: Path, workers: list[An
     while True:
         for proc, _, _ in workers:
             assert proc.poll() is None, "a worker exited"
-        statuses = _outbox_statuses(database)
-        levels = _levels(database)
+        statuses, levels = _progress(database)
         kinds = {kind for kind, _ in statuses}
         if (report.is_file() and set(levels) == {1, 2, 3} and {"escalation", "summary"} <= kinds
                 and {status for _, status in statuses} == {"sent"}
@@ -275,53 +236,20 @@ def _wait_for_effects(client: Any, database: str, shared: Path, workers: list[An
         time.sleep(1)
 
 
-def _outbox_statuses(database: str) -> Counter[tuple[str, str]]:
+def _progress(database: str) -> tuple[Counter[tuple[str, str]], Counter[int]]:
+    """Outbox rows by (kind, status), and tasks by escalation level."""
     engine = make_engine(database)
     try:
         with Session(engine) as session:
-            return Counter(session.exec(select(OutboxMessage.kind, OutboxMessage.status)).all())
-    finally:
-        engine.dispose()
-
-
-def _levels(database: str) -> Counter[int]:
-    engine = make_engine(database)
-    try:
-        with Session(engine) as session:
-            return Counter(session.exec(select(Task.escalation_level)).all())
+            rows = session.exec(select(OutboxMessage.kind, OutboxMessage.status)).all()
+            levels = session.exec(select(Task.escalation_level)).all()
+            return Counter(rows), Counter(levels)
     finally:
         engine.dispose()
 
 
 def _ended(client: Any, deployment_id: Any) -> bool:
-    return any(r.state is not None and r.state.is_final() for r in _runs_of(client, deployment_id))
-
-
-def _runs_of(client: Any, deployment_id: Any) -> list[Any]:
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
-    return list(client.read_flow_runs(deployment_filter=DeploymentFilter(
-        id=DeploymentFilterId(any_=[deployment_id]))))
-
-
-def _runs_by_copy(client: Any, copies: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Each copy's finished runs: state, times, the submitting worker and the run's log."""
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-
-    out: dict[str, list[dict[str, Any]]] = {}
-    for copy, deployment_id in copies.items():
-        out[copy] = []
-        for run in _runs_of(client, deployment_id):
-            if run.state is None or not run.state.is_final():
-                continue
-            logs = client.read_logs(log_filter=LogFilter(
-                flow_run_id=LogFilterFlowRunId(any_=[run.id])))
-            text = "\n".join(entry.message for entry in logs)
-            worker = re.search(r"Worker 'duban-worker-(\w)' submitting", text)
-            out[copy].append({"state": run.state, "start": run.start_time, "end": run.end_time,
-                              "auto": run.auto_scheduled, "runs": run.run_count,
-                              "worker": worker.group(1) if worker else None, "log": text})
-    return out
+    return any(r.state is not None and r.state.is_final() for r in runs_of(client, deployment_id))
 
 
 def _check_outcome(database: str, shared: Path, runs: dict[str, list[dict[str, Any]]],
@@ -388,7 +316,7 @@ def _check_dispatchers(runs: dict[str, list[dict[str, Any]]]) -> int:
         return int(found.group(1)) if found else 0
 
     for name in WORKERS:
-        assert {r["worker"] for r in runs[f"dispatch-{name}"]} == {name}
+        assert {r["worker"] for r in runs[f"dispatch-{name}"]} == {f"duban-worker-{name}"}
     pairs = sum(1 for a in runs["dispatch-a"] for b in runs["dispatch-b"]
                 if sent(a) and sent(b) and a["start"] < b["end"] and b["start"] < a["end"])
     assert pairs >= 1, "the two workers never delivered at the same time"

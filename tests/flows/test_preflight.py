@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from config.settings import reset_settings
 from engine.store.db import make_engine
-from engine.store.schema import upgrade
 from flows.jobs import dispatch_job, escalate_job, recheck_job, summary_job
 from flows.preflight import JobRefused, check_job_database, deployed_reports_dir
 from tests.factories import at
@@ -27,15 +26,6 @@ def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     reset_settings()
     yield tmp_path
     reset_settings()
-
-
-@pytest.fixture
-def migrated(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/ready.db"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
 
 
 @pytest.mark.parametrize("job", [escalate_job, dispatch_job, summary_job, recheck_job])
@@ -61,7 +51,7 @@ def test_a_missing_sqlite_file_is_refused_not_created(bare_env: Path) -> None:
     assert list(bare_env.iterdir()) == []
 
 
-def test_an_uninitialised_or_outdated_database_is_refused(bare_env: Path, migrated: str) -> None:
+def test_an_uninitialised_or_outdated_database_is_refused(bare_env: Path, migrated_db: str) -> None:
     empty = bare_env / "empty.db"
     engine = make_engine(f"sqlite:///{empty}")
     with engine.begin() as conn:
@@ -69,12 +59,12 @@ def test_an_uninitialised_or_outdated_database_is_refused(bare_env: Path, migrat
     engine.dispose()
     with pytest.raises(JobRefused, match="尚未初始化"):
         check_job_database(f"sqlite:///{empty}")
-    engine = make_engine(migrated)
+    engine = make_engine(migrated_db)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     engine.dispose()
     with pytest.raises(JobRefused, match="结构版本 0001 与程序.*不一致"):
-        check_job_database(migrated)
+        check_job_database(migrated_db)
 
 
 def test_an_unreachable_server_and_a_bad_address_are_refused(bare_env: Path) -> None:
@@ -85,18 +75,18 @@ def test_an_unreachable_server_and_a_bad_address_are_refused(bare_env: Path) -> 
 
 
 def test_the_configured_database_is_used_when_none_is_passed(
-        bare_env: Path, migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DUBAN_DATABASE_URL", migrated)
+        bare_env: Path, migrated_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUBAN_DATABASE_URL", migrated_db)
     reset_settings()
-    assert check_job_database(None) == migrated
+    assert check_job_database(None) == migrated_db
     assert escalate_job(now=at("2024-03-18", "10:00")) == {"created": 0}
 
 
 def test_an_unfilled_deployment_template_is_refused_by_name(
-        bare_env: Path, migrated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        bare_env: Path, migrated_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUBAN_SMTP_URL", "{{ $DUBAN_SMTP_URL }}")
     with pytest.raises(JobRefused, match="DUBAN_SMTP_URL 仍是未填写的模板"):
-        check_job_database(migrated)
+        check_job_database(migrated_db)
 
 
 def test_a_deployed_summary_needs_an_absolute_reports_folder(

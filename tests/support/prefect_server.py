@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -145,3 +147,73 @@ def running_prefect_server(folder: Path, database_url: str) -> Iterator[PrefectS
                             healthy_after=time.monotonic() - started)
     finally:
         stop_group(server)
+
+
+@contextlib.contextmanager
+def prefect_client(server: PrefectServer) -> Iterator[Any]:
+    """A synchronous Prefect client on ``server`` (not a temporary server of this process)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+            get_client(sync_client=True) as client:
+        yield client
+
+
+def runs_of(client: Any, deployment_id: Any) -> list[Any]:
+    """Every flow run of one deployment."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return list(client.read_flow_runs(deployment_filter=DeploymentFilter(
+        id=DeploymentFilterId(any_=[deployment_id]))))
+
+
+def finished_runs(client: Any, deployment_id: Any) -> list[dict[str, Any]]:
+    """The finished runs of one deployment: state, times, whether the scheduler made it, how
+    often it ran, the worker that submitted it (from its log) and its log."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    out = []
+    for run in runs_of(client, deployment_id):
+        if run.state is None or not run.state.is_final():
+            continue
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+        text = "\n".join(entry.message for entry in logs)
+        worker = re.search(r"Worker '([^']+)' submitting", text)
+        out.append({"state": run.state, "start": run.start_time, "end": run.end_time,
+                    "auto": run.auto_scheduled, "runs": run.run_count,
+                    "worker": worker.group(1) if worker else None, "log": text})
+    return out
+
+
+def start_worker(server: PrefectServer, name: str, folder: Path, *, queues: tuple[str, ...],
+                 shell: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path, int]:
+    """``prefect worker start --pool duban`` as docs/deploy.md's unit runs it (``--limit``,
+    ``--with-healthcheck`` on a port of its own), polling ``queues``, started in an empty
+    folder with ``shell`` added to its environment. Returns the process, folder and port."""
+    workdir, port = folder / f"worker-{name}", free_port()
+    workdir.mkdir()
+    env = server.client_env(PREFECT_HOME=str(folder / f"worker-{name}-home"),
+                            PREFECT_WORKER_QUERY_SECONDS="1",
+                            PREFECT_WORKER_WEBSERVER_PORT=str(port), **shell)
+    argv = [PREFECT, "worker", "start", "--pool", "duban", "--name", f"duban-worker-{name}",
+            "--limit", "3", "--with-healthcheck"]
+    for queue in queues:
+        argv += ["--work-queue", queue]
+    return start_group(argv, env, workdir, folder / f"worker-{name}.log"), workdir, port
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> bool:
+    """Stop a worker as docs/deploy.md's unit does: SIGTERM to the worker alone (it takes the
+    first as "finish up" and goes on), a second one (it then kills itself); whether it exited.
+    Its flow runs still going are killed afterwards."""
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+        stopped = True
+    except subprocess.TimeoutExpired:
+        stopped = False
+    stop_group(proc, grace=1)
+    return stopped
