@@ -122,6 +122,11 @@ async def _ensure_work_pool(name: str) -> bool:
                 await client.create_work_pool(WorkPoolCreate(
                     name=name, type="process", base_job_template=template))
                 return True
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 401:
+            raise DeployRefused("Prefect 服务器要求认证（401）：请设置 PREFECT_API_AUTH_STRING") from None
+        raise DeployRefused(f"Prefect 服务器答复错误 {exc.response.status_code}"
+                            f"（{prefect_api_url()}）") from None
     except httpx.HTTPError as exc:
         raise DeployRefused(f"无法连接 Prefect 服务器（{prefect_api_url()}）：{type(exc).__name__}，"
                             "请确认 prefect server 已启动") from None

@@ -35,6 +35,8 @@ from engine.store.db import make_engine, normalise_url
 BIN = Path(sys.executable).parent
 PREFECT = str(BIN / "prefect")
 DUBAN = str(BIN / "duban")
+AUTH = "duban:test-auth-string"
+"""The server requires HTTP basic auth of its clients, as docs/deploy.md sets it up."""
 HEALTH_LIMIT = 120.0
 """Seconds for a fresh server to migrate its database and answer /api/health (6–20 s seen on
 PostgreSQL; the margin is for a loaded CI machine)."""
@@ -50,7 +52,7 @@ class PrefectServer:
 
     def client_env(self, **extra: str) -> dict[str, str]:
         """An environment for a Prefect client process talking to this server."""
-        return clean_env(PREFECT_API_URL=self.api_url, **extra)
+        return clean_env(PREFECT_API_URL=self.api_url, PREFECT_API_AUTH_STRING=AUTH, **extra)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -133,7 +135,8 @@ def running_prefect_server(folder: Path, database_url: str) -> Iterator[PrefectS
     asyncpg = make_url(database_url).set(drivername="postgresql+asyncpg")
     env = clean_env(
         PREFECT_HOME=str(home),
-        PREFECT_SERVER_DATABASE_CONNECTION_URL=asyncpg.render_as_string(hide_password=False),
+        PREFECT_API_DATABASE_CONNECTION_URL=asyncpg.render_as_string(hide_password=False),
+        PREFECT_SERVER_API_AUTH_STRING=AUTH,
         # The scheduler's loops, shortened: a new deployment gets its runs within seconds.
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
         PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS="2",
@@ -153,9 +156,10 @@ def running_prefect_server(folder: Path, database_url: str) -> Iterator[PrefectS
 def prefect_client(server: PrefectServer) -> Iterator[Any]:
     """A synchronous Prefect client on ``server`` (not a temporary server of this process)."""
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url,
+                                     PREFECT_API_AUTH_STRING: AUTH}), \
             get_client(sync_client=True) as client:
         yield client
 
