@@ -81,10 +81,10 @@ class InvalidTransition(DubanError):
     """A lifecycle move that the transition table does not allow."""
 
     def __init__(self, current: str, to: str, action: str = "") -> None:
-        from engine.labels import STATUS_LABELS  # local: labels imports nothing heavy
+        from engine.values import TaskStatus, label_of  # local: values imports nothing heavy
 
-        cur = STATUS_LABELS.get(current, current)
-        tgt = STATUS_LABELS.get(to, to)
+        cur = label_of(TaskStatus, current)
+        tgt = label_of(TaskStatus, to)
         what = f"“{action}”" if action else f"转为“{tgt}”"
         super().__init__(f"当前状态为“{cur}”，不能{what}")
         self.current = current
