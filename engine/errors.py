@@ -9,7 +9,6 @@ The tree::
     DubanError
     ├── InvalidInput                  bad value typed or sent by a user          (CLI exit 1)
     │   ├── DeadlineParseError        a deadline expression we cannot resolve
-    │   ├── ConfigError               org/policy file invalid (file, field, value)
     │   └── AmbiguousReference        a name or alias matching several records
     ├── NotFound                      unknown unit / person / task / directive …
     ├── PermissionDenied              the actor's roles or unit do not allow the action
@@ -22,6 +21,10 @@ The tree::
         ├── RateLimited               the channel asked us to wait ``retry_after`` seconds
         ├── RecipientUnreachable      permanent: blocked bot, unknown chat, bad address
         └── TransientDeliveryError    network trouble or 5xx: outcome unknown, retry later
+
+Beside the tree, :class:`config.errors.ConfigError` (an invalid org/policy file or option value:
+file, field, value) is raised where configuration is read — ``config/`` imports nothing of the
+engine — and front ends refuse it like :class:`InvalidInput`.
 """
 
 from __future__ import annotations
@@ -49,20 +52,6 @@ class DeadlineParseError(InvalidInput):
         detail = f"：{reason}" if reason else ""
         super().__init__(f"无法识别的完成时限“{text}”{detail}")
         self.text = text
-
-
-COMMAND_LINE = "命令行参数"
-
-
-class ConfigError(InvalidInput):
-    """The org/policy configuration is invalid; names the file, the field and the bad value."""
-
-    def __init__(self, file: str, field: str, value: object, reason: str) -> None:
-        where = f"参数 {field}" if file == COMMAND_LINE else f"配置文件 {file} 中字段 {field}"
-        super().__init__(f"{where} 的值 {value!r} 无效：{reason}")
-        self.file = file
-        self.field = field
-        self.value = value
 
 
 class AmbiguousReference(InvalidInput):
