@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import ENVIRONMENT, ConfigError
 
 
 class Settings(BaseSettings):
@@ -48,7 +51,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment.
 
-    Raises ``InvalidInput`` naming the variable when a value cannot be read (a JSON list whose
+    Raises ``ConfigError`` naming the variable when a value cannot be read (a JSON list whose
     quotes a shell ate, a word where a number belongs).
     """
     from pydantic import ValidationError
@@ -70,11 +73,9 @@ _REASONS = {"float_parsing": "应为数字", "int_parsing": "应为整数", "boo
             "list_type": "应为 JSON 列表", "path_type": "应为路径"}
 
 
-def _invalid(field: str, reason: str) -> Exception:
-    from engine.errors import InvalidInput
-
+def _invalid(field: str, reason: str) -> ConfigError:
     name = env_name(field) if field else "DUBAN_*"
-    return InvalidInput(f"环境变量 {name} 的值无效：{reason}")
+    return ConfigError(ENVIRONMENT, name, os.environ.get(name, ""), reason)
 
 
 def env_name(field: str) -> str:

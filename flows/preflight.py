@@ -115,10 +115,12 @@ def flow_outcome(job: Callable[..., dict[str, Any]], /, **kwargs: Any) -> Any:
     from prefect import get_run_logger
     from prefect.states import Failed
 
+    from config.errors import ConfigError
+
     logger = get_run_logger()
     try:
         result = job(**kwargs)
-    except DubanError as refusal:
+    except (DubanError, ConfigError) as refusal:
         logger.error("%s refused: %s", job.__name__, refusal)
         return Failed(message=str(refusal))
     logger.info("%s: %s", job.__name__, result)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from config.errors import ConfigError
 from config.settings import get_settings, is_configured, reset_settings
-from engine.errors import InvalidInput
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def bare_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_an_unreadable_value_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str,
                                                 value: str, reason: str) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(InvalidInput, match=f"环境变量 {name} 的值无效：{reason}"):
+    with pytest.raises(ConfigError, match=f"环境变量 {name} 的值 '.*' 无效：{reason}"):
         get_settings()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.store.db import make_engine
 from engine.store.schema import upgrade
-from tests.conftest import PG_BASE_URL, REQUIRE_PG
+from tests.conftest import PG_BASE_URL, REQUIRE_PG, mark_simulation
 from tests.support.prefect_server import PrefectServer, fresh_pg_database, running_prefect_server
 
 
@@ -34,9 +34,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
 
 @pytest.fixture
 def migrated_db(tmp_path: Path) -> str:
-    """The URL of an empty SQLite file brought to the current schema revision by Alembic."""
+    """The URL of an empty SQLite file brought to the current schema revision by Alembic, marked
+    as a simulation (tests pass their own ``now``)."""
     url = f"sqlite:///{tmp_path}/migrated.db"
     engine = make_engine(url)
     upgrade(engine)
+    mark_simulation(engine)
     engine.dispose()
     return url

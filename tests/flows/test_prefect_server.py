@@ -46,7 +46,7 @@ from engine.store.db import make_engine
 from engine.store.schema import upgrade
 from flows.schedule import JOBS
 from models import OutboxMessage, Task
-from tests.conftest import PG_BASE_URL
+from tests.conftest import PG_BASE_URL, mark_simulation
 from tests.factories import make_city, make_task
 from tests.support.prefect_server import (
     DUBAN,
@@ -75,11 +75,12 @@ WORKERS = ("a", "b")
 
 @pytest.fixture
 def duban_db() -> Iterator[str]:
-    """A fresh PostgreSQL database at the current schema: the small city, and tasks due on
-    each of the three deadlines."""
+    """A fresh PostgreSQL simulation database at the current schema: the small city, and tasks
+    due on each of the three deadlines."""
     with fresh_pg_database(PG_BASE_URL, "duban_scale_out") as url:
         engine = make_engine(url)
         upgrade(engine)
+        mark_simulation(engine)  # the test plays the engine's clock
         with Session(engine, expire_on_commit=False) as session:
             city = make_city(session)
             for index in range(TASKS_PER_DEADLINE):
