@@ -8,7 +8,6 @@ worker happens to run. Guarantees:
   configured it refuses, instead of opening an empty ``sqlite:///duban.db`` in the worker's
   folder and failing later with "no such table"; a missing SQLite file, an unreachable server
   and a schema at another revision are refused too, before anything is written;
-- a deployment variable that is still an unfilled ``{{ $VAR }}`` template is refused by name;
 - a deployed summary writes its report only to an absolute ``DUBAN_REPORTS_DIR``;
 - a flow that refuses ends ``Failed`` with the Chinese reason as its state message, logged on
   one line, without a traceback.
@@ -16,7 +15,6 @@ worker happens to run. Guarantees:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,21 +36,11 @@ class JobRefused(DubanError):
     """A scheduled job cannot run with the configuration it was given."""
 
 
-def unfilled_settings() -> list[str]:
-    """``DUBAN_*`` variables whose value is still a Prefect ``{{ … }}`` template."""
-    return sorted(name for name, value in os.environ.items()
-                  if name.startswith("DUBAN_") and "{{" in value)
-
-
 def job_database_url(database_url: str | None) -> str:
     """The database a job works on: ``database_url`` if given, else ``DUBAN_DATABASE_URL``.
 
     Raises :class:`JobRefused` when neither is set (never the built-in default).
     """
-    unfilled = unfilled_settings()
-    if unfilled:
-        raise JobRefused(f"部署的环境变量 {'、'.join(unfilled)} 仍是未填写的模板（部署时没有设置）："
-                         f"请设置后用 duban deploy 重新部署，{GUIDE}")
     if database_url:
         return database_url
     if is_configured("database_url"):

@@ -82,13 +82,6 @@ def test_the_configured_database_is_used_when_none_is_passed(
     assert escalate_job(now=at("2024-03-18", "10:00")) == {"created": 0}
 
 
-def test_an_unfilled_deployment_template_is_refused_by_name(
-        bare_env: Path, migrated_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DUBAN_SMTP_URL", "{{ $DUBAN_SMTP_URL }}")
-    with pytest.raises(JobRefused, match="DUBAN_SMTP_URL 仍是未填写的模板"):
-        check_job_database(migrated_db)
-
-
 def test_a_deployed_summary_needs_an_absolute_reports_folder(
         bare_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(JobRefused, match="DUBAN_REPORTS_DIR"):
