@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from cli.commands_tasks import AsOpt, JsonOpt, NowOpt, extension_app, task_app
 from cli.runtime import actor, done, emit_json, local_zone, open_session, parse_moment
+from cli.uploads import FileOpt, uploads
 
 
 def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
@@ -52,31 +53,34 @@ def task_progress(
     text: Annotated[str, typer.Option("--text", help="进展情况")],
     achieved: Annotated[float | None, typer.Option("--achieved", help="累计完成量")] = None,
     milestone: Annotated[int | None, typer.Option("--milestone", help="已完成的阶段节点序号")] = None,
-    now: NowOpt = None, json_out: JsonOpt = False,
+    file: FileOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """反馈进展（责任单位）。"""
+    """反馈进展（责任单位），可附照片或文件（--file，可重复）。"""
     from engine.tasks.actions import report_progress
 
-    def call(**kw: Any) -> Any:
-        return report_progress(text=text, achieved=achieved, milestone=milestone, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return report_progress(text=text, achieved=achieved, milestone=milestone,
+                                   files=files, **kw)
 
-    _run(task, as_, now, json_out, "已反馈进展", call)
+        _run(task, as_, now, json_out, "已反馈进展", call)
 
 
 @task_app.command("complete")
 def task_complete(
     task: str, as_: AsOpt,
-    evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")],
+    evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")] = "",
     achieved: Annotated[float | None, typer.Option("--achieved", help="最终完成量")] = None,
-    now: NowOpt = None, json_out: JsonOpt = False,
+    file: FileOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """申请办结（牵头单位，附证明材料）。"""
+    """申请办结（牵头单位）：证明材料说明和/或文件（--file，可重复，如整改前后照片）。"""
     from engine.tasks.actions import request_completion
 
-    def call(**kw: Any) -> Any:
-        return request_completion(evidence=evidence, achieved=achieved, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return request_completion(evidence=evidence, achieved=achieved, files=files, **kw)
 
-    _run(task, as_, now, json_out, "已申请办结", call)
+        _run(task, as_, now, json_out, "已申请办结", call)
 
 
 @task_app.command("verify")
@@ -130,15 +134,16 @@ def task_extend(
     task: str, as_: AsOpt,
     to: Annotated[str, typer.Option("--to", help="申请的新时限，如 4月30日前")],
     reason: Annotated[str, typer.Option("--reason", help="延期理由")],
-    now: NowOpt = None, json_out: JsonOpt = False,
+    file: FileOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """申请延期（牵头单位）。"""
+    """申请延期（牵头单位），可附佐证文件（--file，可重复）。"""
     from engine.tasks.extensions import request_extension
 
-    def call(**kw: Any) -> Any:
-        return request_extension(new_due=to, reason=reason, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return request_extension(new_due=to, reason=reason, files=files, **kw)
 
-    _run(task, as_, now, json_out, "已提交延期申请", call)
+        _run(task, as_, now, json_out, "已提交延期申请", call)
 
 
 @task_app.command("recheck")

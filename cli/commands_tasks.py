@@ -9,6 +9,7 @@ import typer
 
 from cli.main import app, escape
 from cli.runtime import actor, done, emit_json, open_session, parse_moment
+from cli.uploads import FileOpt, uploads
 
 directive_app = typer.Typer(help="来源事项（批示、跟批、会议、督查……）", no_args_is_help=True)
 task_app = typer.Typer(help="督办事项", no_args_is_help=True)
@@ -34,10 +35,11 @@ def directive_add(
     doc_number: Annotated[str | None, typer.Option("--doc-number", help="文号")] = None,
     read_only: Annotated[bool, typer.Option("--read-only", help="阅示/圈阅，不生成事项")] = False,
     as_: Annotated[str | None, typer.Option("--as", help="登记人（默认本机督查室）")] = None,
+    file: FileOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """登记来源事项（批示、跟批、会议、督查检查等）。"""
+    """登记来源事项（批示、跟批、会议、督查检查等），可附原件扫描件（--file，可重复）。"""
     from engine.errors import InvalidInput
     from engine.tasks.directives import create_directive
     from models import DirectiveCreate
@@ -47,15 +49,23 @@ def directive_add(
     body = _read_text(text_file) if text_file is not None else (text or "")
     moment = parse_moment(now)
     issued_at = parse_moment(at, what="--at") if at else moment
-    with open_session() as session:
+    with open_session() as session, uploads(file) as files:
         issuer = actor(session, by)
         data = DirectiveCreate(kind=kind, title=title, text=body, doc_number=doc_number,
                                read_only=read_only, issued_by_id=issuer.id if issuer else None,
                                issued_at=issued_at, parent_id=parent)
         directive = create_directive(session=session, data=data, actor=actor(session, as_),
-                                     now=moment)
+                                     now=moment, files=files)
         row = _directive_row(directive, issuer.name if issuer else None)
-    emit_json(row) if json_out else done(escape(f"已登记来源事项 #{row['id']}：{row['title']}"))
+        row["files"] = _files_of(session, directive.id)
+    attached = f"（附 {len(row['files'])} 个文件）" if row["files"] else ""
+    emit_json(row) if json_out else done(escape(f"已登记来源事项 #{row['id']}：{row['title']}{attached}"))
+
+
+def _files_of(session: Any, directive_id: int | None) -> list[dict[str, Any]]:
+    from engine.files.access import directive_files
+
+    return directive_files(session, directive_id or 0)
 
 
 def _read_text(path: Path) -> str:
@@ -98,6 +108,7 @@ def _tree(session: Any, node: Any, now: Any, task_rows: Any) -> dict[str, Any]:
     from engine.org.directory import person_name
 
     row = _directive_row(node.directive, person_name(session, node.directive.issued_by_id) or None)
+    row["files"] = _files_of(session, node.directive.id)
     row["tasks"] = task_rows(session, node.tasks, now)
     row["children"] = [_tree(session, child, now, task_rows) for child in node.children]
     return row

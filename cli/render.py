@@ -77,6 +77,25 @@ def print_task(detail: dict[str, Any]) -> None:
     for e in d["extensions"]:
         console.print(escape(f"  延期申请 #{e['id']}（{e['status']}）：至 "
                              f"{e['requested_due_text']}，{e['reason']}"))
+    print_files(d.get("files") or [], title="证明材料与附件")
+
+
+def file_size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B"
+
+
+def print_files(files: list[dict[str, Any]], *, title: str) -> None:
+    """Attached files, each with its full SHA-256 (``duban file get`` takes it, or a prefix)."""
+    if not files:
+        return
+    console.print(f"  [bold]{title}（{len(files)}）[/bold]")
+    for f in files:
+        when = (f["at"] or "")[:16].replace("T", " ")
+        console.print(escape(f"  · {f['name']}  {f['kind_label']} {file_size_text(f['size'])}  "
+                             f"{f['purpose_label']}  {f['by'] or ''} {when}"))
+        console.print(f"    SHA-256 {f['sha256']}")
 
 
 def print_lineage(node: dict[str, Any], focus: int) -> None:

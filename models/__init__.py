@@ -2,6 +2,7 @@
 
 from models.directive import Directive, DirectiveCreate, DirectivePublic
 from models.events import AuditEvent
+from models.files import Attachment, FileBlob, FileChunk
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
 from models.outbox import OutboxMessage
@@ -17,8 +18,8 @@ from models.task import (
 )
 
 __all__ = [
-    "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
-    "ExtensionRequest", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
+    "ExtensionRequest", "FileBlob", "FileChunk", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]

@@ -1,4 +1,5 @@
-"""One task in full: its row plus units' acknowledgements, milestones, reports, extensions."""
+"""One task in full: its row plus units' acknowledgements, milestones, reports, extensions and
+evidence files (each with its hash and size; a report's files carry its ``report_id``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from engine.calendar.timefmt import iso_local
+from engine.files.access import task_files
 from engine.org.directory import find_task
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
@@ -36,8 +38,9 @@ def task_detail(session: Session, ref: str | int, *, now: datetime) -> dict[str,
         for m in session.exec(select(Milestone).where(Milestone.task_id == task.id)
                               .order_by(Milestone.seq)).all()  # type: ignore[arg-type]
     ]
+    row["files"] = task_files(session, task.id or 0)
     row["reports"] = [
-        {"kind": r.kind, "at": iso_local(r.at, tz), "unit": units.get(r.unit_id or 0),
+        {"id": r.id, "kind": r.kind, "at": iso_local(r.at, tz), "unit": units.get(r.unit_id or 0),
          "by": people.get(r.person_id or 0), "text": r.text, "achieved": r.achieved}
         for r in session.exec(select(ProgressReport).where(ProgressReport.task_id == task.id)
                               .order_by(ProgressReport.at)).all()  # type: ignore[arg-type]

@@ -3,11 +3,14 @@ completion, verify and close, return, cancel. Each is one service call = one tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
 from engine.errors import InvalidInput, PolicyViolation
+from engine.files.attach import attach_files, audit_files, require_completion_evidence
+from engine.files.ingest import Upload, store_uploads
 from engine.labels import RATING_LABELS
 from engine.org.directory import find_task
 from engine.org.permissions import require_action
@@ -57,13 +60,14 @@ def acknowledge(*, session: Session, task: str | int, actor: Person | None, now:
 @service
 def report_progress(
     *, session: Session, task: str | int, actor: Person | None, text: str, now: datetime,
-    achieved: float | None = None, milestone: int | None = None,
+    achieved: float | None = None, milestone: int | None = None, files: Sequence[Upload] = (),
 ) -> ProgressReport:
-    """反馈进展: text, optionally the achieved quantity and a milestone reached."""
+    """反馈进展: text and/or files (photos, documents), optionally the achieved quantity and a
+    milestone reached. The files' hashes, sizes, types and names go into the audit event."""
     row = find_task(session, task)
     role = require_action(session, actor, row, "report_progress")
-    if not text.strip():
-        raise InvalidInput("进展内容不能为空")
+    if not text.strip() and not files:
+        raise InvalidInput("进展内容不能为空（可以只发送照片或文件）")
     if achieved is not None and achieved < 0:
         raise InvalidInput("完成量不能为负数")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
@@ -72,20 +76,25 @@ def report_progress(
     link = _link(session, row, actor, role)
     if link is not None and link.acknowledged_at is None:
         raise PolicyViolation("请先签收事项再反馈进展")
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="report_progress", actor=actor, now=now,
                          detail={"text": text, "achieved": achieved,
-                                 "milestone": stone.seq if stone else None})
+                                 "milestone": stone.seq if stone else None, **audit_files(stored)})
     report = ProgressReport(task_id=pk(row), unit_id=link.unit_id if link else None,
                             person_id=actor.id if actor else None, kind="progress", text=text,
                             achieved=achieved, milestone_id=stone.id if stone else None, at=now)
     session.add(report)
+    session.flush()
+    attach_files(session, stored, purpose="progress", actor=actor, now=now, task_id=row.id,
+                 report_id=report.id, unit_id=report.unit_id)
     if achieved is not None and role == "lead":
         row.achieved = achieved
     if stone is not None:
         stone.done_at = now
         session.add(stone)
     if link is not None:
-        link.last_feedback_at, link.last_feedback_text = now, text
+        link.last_feedback_at = now
+        link.last_feedback_text = text or f"（{len(stored)} 个文件）"
         session.add(link)
     row.last_progress_at = now
     return report
@@ -105,22 +114,35 @@ def _milestone(session: Session, task: Task, seq: int) -> Milestone:
 @service
 def request_completion(
     *, session: Session, task: str | int, actor: Person | None, evidence: str, now: datetime,
-    achieved: float | None = None,
+    achieved: float | None = None, files: Sequence[Upload] = (),
 ) -> Task:
-    """申请办结 by the lead unit, with a description of the evidence (证明材料)."""
+    """申请办结 by the lead unit, with its evidence (证明材料): a description and/or files.
+
+    Where the policy requires a file for the task's priority, a request without one is refused
+    (:class:`engine.errors.EvidenceRequired`). The office is sent the files (each its own
+    message) and then the review message with the 审核销号 / 退回 buttons.
+    """
     row = find_task(session, task)
     require_action(session, actor, row, "request_completion")
-    if not evidence.strip():
-        raise InvalidInput("申请办结须说明证明材料")
+    if not evidence.strip() and not files:
+        raise InvalidInput("申请办结须说明证明材料或附上文件")
+    lifecycle.target_status(row.status, "request_completion")  # the status refuses first
+    require_completion_evidence(session, row, files)
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
-                         detail={"evidence": evidence, "achieved": achieved})
-    session.add(ProgressReport(task_id=pk(row), unit_id=row.lead_unit_id,
-                               person_id=actor.id if actor else None, kind="completion",
-                               text=evidence, achieved=achieved, at=now))
+                         detail={"evidence": evidence, "achieved": achieved, **audit_files(stored)})
+    report = ProgressReport(task_id=pk(row), unit_id=row.lead_unit_id,
+                            person_id=actor.id if actor else None, kind="completion",
+                            text=evidence, achieved=achieved, at=now)
+    session.add(report)
+    session.flush()
+    attachments = attach_files(session, stored, purpose="completion", actor=actor, now=now,
+                               task_id=row.id, report_id=report.id, unit_id=row.lead_unit_id)
     if achieved is not None:
         row.achieved = achieved
     row.last_progress_at = now
-    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row))
+    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row),
+                                attachments=attachments)
     return row
 
 
