@@ -33,13 +33,11 @@ def jpeg(size: int = 4096, seed: int = 1) -> bytes:
     """A JPEG of exactly ``size`` bytes whose scan data is random (as incompressible as a
     photo's), 0xFF bytes stuffed as the format requires, ending with the end-of-image marker."""
     body = size - len(_JPEG_HEAD) - 2
-    data = bytearray(random.Random(seed).randbytes(body))
-    for i in range(len(data) - 1):  # no marker inside the scan: FF is followed by 00
-        if data[i] == 0xFF:
-            data[i + 1] = 0x00
-    if data and data[-1] == 0xFF:
-        data[-1] = 0xFE
-    return _JPEG_HEAD + bytes(data) + b"\xff\xd9"
+    # No marker inside the scan: every FF is followed by 00 (byte stuffing).
+    data = random.Random(seed).randbytes(body).replace(b"\xff", b"\xff\x00")[:body]
+    if data.endswith(b"\xff"):
+        data = data[:-1] + b"\xfe"
+    return _JPEG_HEAD + data + b"\xff\xd9"
 
 
 def png(width: int = 8, height: int = 8, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
