@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from engine.store.db import make_engine
 from engine.files.ingest import Upload
+from engine.store.db import make_engine
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.extensions import decide_extension, request_extension
 from models import MilestoneCreate

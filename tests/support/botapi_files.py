@@ -20,9 +20,11 @@ a ``file_id`` of its own; ``file_content(file_id)`` gives its bytes.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 MAX_DOWNLOAD = 20 * 1024 * 1024
 MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
@@ -59,6 +61,31 @@ class SentPhoto:
 class FilesMixin:
     """The file half of :class:`tests.support.botapi_stub.BotApiStub` (see module docstring)."""
 
+    if TYPE_CHECKING:  # provided by BotApiStub
+        token: str
+        _cond: threading.Condition
+        _messages: dict[int, Any]
+
+        _clock: Callable[[], float]
+        def _api_error(self, status: int, description: str) -> Exception: ...
+        def _chat_param(self, params: dict[str, Any]) -> int: ...
+        def _json_param(self, value: Any, name: str) -> Any: ...
+        def _caption_params(self, params: dict[str, Any]) -> tuple[
+            str | None, str | None, dict[str, Any] | None]: ...
+        def _check_chat(self, chat_id: int) -> None: ...
+        def _rate_limit(self, method: str, chat_id: int, arrived_at: float,
+                        fingerprint: str) -> None: ...
+        def _store_bot_message(self, chat_id: int, caption: str | None, parse_mode: str | None,
+                               markup: dict[str, Any] | None) -> Any: ...
+        def _record_document(self, chat_id: int, stored_file: Any, uploaded: bool,
+                             caption: str | None, parse_mode: str | None,
+                             markup: dict[str, Any] | None, group: str | None = None
+                             ) -> dict[str, Any]: ...
+        def _message_json(self, stored: Any, plain: bool = True) -> dict[str, Any]: ...
+        def _push_user_message(self, chat_id: int, text: str | None, caption: str | None,
+                               extra: dict[str, Any] | None, from_id: int | None = None,
+                               username: str | None = None) -> dict[str, Any]: ...
+
     def _init_files(self) -> None:
         self._files: dict[str, StubFile] = {}
         self._paths: dict[str, str] = {}
@@ -72,29 +99,29 @@ class FilesMixin:
 
     @property
     def photos(self) -> list[SentPhoto]:
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             return list(self._photos)
 
     @property
     def downloads(self) -> list[str]:
         """``file_id`` of every file downloaded, in order."""
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             return list(self._downloads)
 
     def file_content(self, file_id: str) -> bytes:
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             return self._files[file_id].content
 
     def truncate_download(self, file_id: str, size: int) -> None:
         """The next download of ``file_id`` sends ``size`` bytes, then closes the connection."""
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             self._truncate[file_id] = size
 
     # ------------------------------------------------------------------ files
 
     def add_file(self, content: bytes, kind: str, name: str | None = None,
                  mime_type: str | None = None) -> StubFile:
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             number = self._next_file
             self._next_file += 1
             suffix = (name or "").rpartition(".")[2] if name and "." in name else "jpg"
@@ -144,7 +171,7 @@ class FilesMixin:
                    caption: str | None = None) -> list[dict[str, Any]]:
         """Queue an album: ``items`` of (``"photo"``/``"document"``, content, file name), one
         update each with the same ``media_group_id``, the caption on the first."""
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             group = f"{int(time.time())}{self._next_group:04d}"
             self._next_group += 1
         updates = []
@@ -165,18 +192,18 @@ class FilesMixin:
         if media_group_id is not None:
             extra["media_group_id"] = media_group_id
         if reply_to is not None:
-            with self._cond:  # type: ignore[attr-defined]
-                replied = self._messages.get(reply_to)  # type: ignore[attr-defined]
+            with self._cond:
+                replied = self._messages.get(reply_to)
                 if replied is None:
                     raise ValueError(f"message {reply_to} not found")
-                extra["reply_to_message"] = self._message_json(replied)  # type: ignore[attr-defined]
-        return self._push_user_message(chat_id, None, caption, extra, from_id)  # type: ignore[attr-defined,no-any-return]
+                extra["reply_to_message"] = self._message_json(replied)
+        return self._push_user_message(chat_id, None, caption, extra, from_id)
 
     # ------------------------------------------------------------------ getFile / download
 
     def _h_get_file(self, request: Any) -> dict[str, Any]:
         file_id = request.params.get("file_id")
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             stored = self._files.get(file_id) if isinstance(file_id, str) else None
             if stored is None:
                 raise self._api_error(400, "Bad Request: invalid file_id")
@@ -187,19 +214,19 @@ class FilesMixin:
 
     def _download(self, path: str) -> tuple[int, bytes, int]:
         """(status, body, promised length) for ``GET /file/bot<token>/<path>``."""
-        prefix = f"/file/bot{self.token}/"  # type: ignore[attr-defined]
+        prefix = f"/file/bot{self.token}/"
         if not path.startswith(prefix):
             return 404, b"Not Found", 9
         from urllib.parse import unquote
 
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             file_id = self._paths.get(unquote(path[len(prefix):]))
             if file_id is None:
                 return 404, b"Not Found", 9
             self._downloads.append(file_id)
             content = self._files[file_id].content
             cut = self._truncate.pop(file_id, None)
-            self._cond.notify_all()  # type: ignore[attr-defined]
+            self._cond.notify_all()
         return 200, content if cut is None else content[:cut], len(content)
 
     # ------------------------------------------------------------------ sending files
@@ -217,7 +244,7 @@ class FilesMixin:
                                  upload.content_type), True
         if not isinstance(value, str) or not value:
             raise self._api_error(400, f"Bad Request: there is no {kind} in the request")
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             stored = self._files.get(value)
         if stored is None:
             raise self._api_error(400, "Bad Request: wrong file identifier/HTTP URL specified")
@@ -230,20 +257,20 @@ class FilesMixin:
         chat_id = self._chat_param(params)
         caption, parse_mode, markup = self._caption_params(params)
         stored, uploaded = self._resolve_media(request, params.get("photo"), "photo", "photo")
-        with self._cond:  # type: ignore[attr-defined]
-            self._check_chat(chat_id)  # type: ignore[attr-defined]
-            self._rate_limit(request.method, chat_id, request.arrived_at,  # type: ignore[attr-defined]
+        with self._cond:
+            self._check_chat(chat_id)
+            self._rate_limit(request.method, chat_id, request.arrived_at,
                              f"{chat_id}\x00photo:{stored.unique_id}:{caption}")
             return self._record_photo(chat_id, stored, uploaded, caption, parse_mode, markup)
 
     def _record_photo(self, chat_id: int, stored: StubFile, uploaded: bool, caption: str | None,
                       parse_mode: str | None, markup: dict[str, Any] | None,
                       group: str | None = None) -> dict[str, Any]:
-        message = self._store_bot_message(chat_id, caption, parse_mode, markup)  # type: ignore[attr-defined]
+        message = self._store_bot_message(chat_id, caption, parse_mode, markup)
         self._photos.append(SentPhoto(chat_id, stored.file_id, uploaded, caption, parse_mode,
-                                      markup, message.message_id, self._clock(), group))  # type: ignore[attr-defined]
-        self._cond.notify_all()  # type: ignore[attr-defined]
-        result: dict[str, Any] = self._message_json(message)  # type: ignore[attr-defined]
+                                      markup, message.message_id, self._clock(), group))
+        self._cond.notify_all()
+        result: dict[str, Any] = self._message_json(message)
         result["photo"] = self._photo_json(stored)
         if group:
             result["media_group_id"] = group
@@ -261,9 +288,9 @@ class FilesMixin:
             if kind not in ("photo", "document"):
                 raise self._api_error(400, "Bad Request: unsupported media type in the group")
             resolved.append((item, *self._resolve_media(request, item.get("media"), "", kind)))
-        with self._cond:  # type: ignore[attr-defined]
-            self._check_chat(chat_id)  # type: ignore[attr-defined]
-            self._rate_limit(request.method, chat_id, request.arrived_at,  # type: ignore[attr-defined]
+        with self._cond:
+            self._check_chat(chat_id)
+            self._rate_limit(request.method, chat_id, request.arrived_at,
                              f"{chat_id}\x00group:{json.dumps(media, sort_keys=True)}")
             group = f"g{self._next_group}"
             self._next_group += 1
