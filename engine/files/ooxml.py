@@ -66,7 +66,9 @@ def inspect(stream: BinaryIO, start: int, size: int, name: str) -> sniff.FileTyp
     except zipfile.BadZipFile as exc:
         raise FileRejected(f"文件“{name}”不完整或已损坏（压缩结构错误：{exc}），未接收；"
                            "请重新发送原文件") from None
-    except (EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+    except FileRejected:
+        raise
+    except Exception:  # noqa: BLE001 - any failure to decode an untrusted archive: it is broken
         raise FileRejected(f"文件“{name}”不完整或已损坏（无法读取其中的内容），未接收；"
                            "请重新发送原文件") from None
 

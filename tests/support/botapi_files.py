@@ -113,7 +113,8 @@ class FilesMixin:
             return self._files[file_id].content
 
     def truncate_download(self, file_id: str, size: int) -> None:
-        """The next download of ``file_id`` sends ``size`` bytes, then closes the connection."""
+        """The next download of ``file_id`` (``"*"``: of any file) sends ``size`` bytes, then
+        closes the connection before the promised length."""
         with self._cond:
             self._truncate[file_id] = size
 
@@ -214,18 +215,20 @@ class FilesMixin:
 
     def _download(self, path: str) -> tuple[int, bytes, int]:
         """(status, body, promised length) for ``GET /file/bot<token>/<path>``."""
-        prefix = f"/file/bot{self.token}/"
-        if not path.startswith(prefix):
-            return 404, b"Not Found", 9
         from urllib.parse import unquote
 
+        path, prefix = unquote(path), f"/file/bot{self.token}/"
+        if not path.startswith(prefix):
+            return 404, b"Not Found", 9
         with self._cond:
-            file_id = self._paths.get(unquote(path[len(prefix):]))
+            file_id = self._paths.get(path[len(prefix):])
             if file_id is None:
                 return 404, b"Not Found", 9
             self._downloads.append(file_id)
             content = self._files[file_id].content
             cut = self._truncate.pop(file_id, None)
+            if cut is None:
+                cut = self._truncate.pop("*", None)
             self._cond.notify_all()
         return 200, content if cut is None else content[:cut], len(content)
 
