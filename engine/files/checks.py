@@ -42,8 +42,11 @@ def resolve(scan: Scan) -> sniff.FileType:
         return _text(scan)
     assert isinstance(found, sniff.FileType)
     check = _CHECKS.get(found.mime)
-    if check is not None:
-        check(scan)
+    try:
+        if check is not None:
+            check(scan)
+    except struct.error:  # a header field cut short
+        raise broken(scan.name, "文件结构错误") from None
     return found
 
 

@@ -99,8 +99,9 @@ def claim_blob(session: Session, values: dict[str, Any]) -> bool:
     """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = session.connection().execute(
-        insert(BLOB).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
-    return bool(result.rowcount)
+        insert(BLOB).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(BLOB.c.sha256))
+    return result.first() is not None
 
 
 def blob_store(session: Session) -> BlobStore:
