@@ -274,7 +274,8 @@ def test_a_large_file_streams(session: Session) -> None:
         _, stored_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         sink = _Counting()
-        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=city.office, out=sink)
+        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=city.office,
+                    out=sink)  # type: ignore[arg-type]
         _, read_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
