@@ -95,7 +95,12 @@ def find_blob(session: Session, ref: str) -> FileBlob:
     text = ref.strip().lower()
     if len(text) < MIN_PREFIX or any(ch not in "0123456789abcdef" for ch in text):
         raise InvalidInput(f"文件哈希“{ref}”无效：应为 SHA-256 十六进制值（至少前 {MIN_PREFIX} 位）")
-    rows = session.exec(select(FileBlob).where(col(FileBlob.sha256).startswith(text)).limit(2)).all()
+    if len(text) == 64:
+        found = session.get(FileBlob, text)
+        rows = [found] if found is not None else []
+    else:  # a prefix: a range of the primary key (LIKE would not use the index on SQLite)
+        rows = list(session.exec(select(FileBlob).where(
+            col(FileBlob.sha256) >= text, col(FileBlob.sha256) < text + "g").limit(2)).all())
     if not rows:
         raise NotFound(f"未找到哈希为 {text} 的文件")
     if len(rows) > 1:
