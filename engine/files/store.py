@@ -75,6 +75,8 @@ def read_chunks(connection: Connection, sha256: str, chunks: int) -> Iterator[by
     PostgreSQL: psycopg's single-row mode (``stream``) in binary, so the bytes arrive as they
     are stored (not as hex text to decode) and never all at once. SQLite steps its cursor row by
     row. ``chunks`` is the number recorded; the caller checks what it receives against the hash.
+    A consumer that stops early must end the transaction (on PostgreSQL the abandoned stream
+    aborts it): every caller here reads to the end or raises.
     """
     if connection.dialect.name == "postgresql":
         driver: Any = connection.connection.driver_connection
