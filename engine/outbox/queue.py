@@ -76,8 +76,9 @@ def enqueue(
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
         stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
             index_elements=["dedupe_key"]
-        )
-        return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        ).returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: psycopg reports -1 (truthy) for an INSERT through SQLAlchemy.
+        return session.execute(stmt).first() is not None
     exists = session.exec(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ).first()
