@@ -112,6 +112,8 @@ def _target(messages: list[Message], pending: tuple[str, str, str] | None) -> Ta
         return Target(action, code, text[0] if text else "")
     if pending is not None:
         action, code, earlier = pending
+        if action not in CAPTION_COMMANDS.values():
+            raise InvalidInput("此处需要文字回复；照片和文件只能用于反馈进展、申请办结和申请延期")
         return Target(action, code, " ".join(p for p in (earlier, caption) if p))
     replied = messages[0].reply_to_message
     quoted = (replied.text or replied.caption or "") if replied is not None else ""

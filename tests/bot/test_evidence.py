@@ -87,6 +87,10 @@ def test_done_with_photo_reaches_the_office_which_verifies(session: Session, eng
         assert review.message_id > photo.message_id  # the office sees the file first
         buttons = [b["callback_data"] for b in review.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
         assert buttons == [f"verify:{code}", f"return:{code}"]
+        text, _ = await bot.press(OFFICE_CHAT, f"return:{code}")
+        assert "退回事项" in text and "理由" in text
+        text = await bot.send(OFFICE_CHAT, lambda: stub.push_photo(OFFICE_CHAT, PHOTO))
+        assert "此处需要文字回复" in text  # a reason is asked for, not a file
         text, _ = await bot.press(OFFICE_CHAT, f"verify:{code}")
         assert "请选择" in text and "销号评价" in text
         text, toast = await bot.press(OFFICE_CHAT, f"rate:{code}:good")
