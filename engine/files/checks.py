@@ -12,6 +12,7 @@ import struct
 
 from engine.errors import FileRejected
 from engine.files import ooxml, sniff
+from engine.files.names import extension
 from engine.files.scan import Scan
 
 MAX_STEPS = 1_000_000
@@ -207,8 +208,6 @@ def _ole(scan: Scan) -> sniff.FileType:
 
 
 def _text(scan: Scan) -> sniff.FileType:
-    from engine.files.names import extension
-
     if scan.text_encoding is None:
         raise FileRejected(f"无法识别文件“{scan.name}”的类型，未接收；只接收{sniff.ACCEPTED_TEXT}")
     if extension(scan.name) in sniff.SCRIPT_EXTENSIONS:

@@ -98,7 +98,18 @@ def scan(stream: BinaryIO, *, name: str, limit: int,
     when more than ``limit`` bytes arrive. Raises :class:`FileRejected` for an empty file and
     for types refused by :func:`engine.files.sniff.detect`."""
     local, start = _local(stream)
-    result = Scan(name=name, local=local, start=start)
+    try:
+        return _read(stream, Scan(name=name, local=local, start=start), limit, too_large)
+    except BaseException:
+        if local is not stream:
+            local.close()
+        raise
+
+
+def _read(stream: BinaryIO, result: Scan, limit: int,
+          too_large: Callable[[int], DubanError]) -> Scan:
+    local, name = result.local, result.name
+    assert local is not None
     digest = hashlib.sha256()
     first = read_full(stream, CHUNK)
     if not first:
