@@ -55,7 +55,8 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * MIB
 """The Bot API lets a bot download files up to 20 MB (``getFile``)."""
 CAPTION_COMMANDS = {"progress": "report_progress", "done": "request_completion",
                     "extend": "request_extension"}
-CODE = re.compile(r"\b[A-Z]{1,8}-\d{4}-\d{3,6}\b")
+CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,8}-\d{4}-\d{3,6}(?!\d)")
+"""A task code in a message the user replied to (Chinese text may touch it on either side)."""
 HINT = ("已收到文件，但未能确定它属于哪个事项，未提交。请先发送 /progress 编号 或 /done 编号 再发送"
         "照片或文件，或在照片说明中写“/done 编号 说明”，或直接回复事项消息发送照片。")
 DOWNLOAD_FAILED = "下载文件时出错（{reason}），文件可能不完整，未提交；请重新发送。"
