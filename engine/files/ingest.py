@@ -79,16 +79,38 @@ def megabytes(size: int) -> str:
 
 
 def store_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime) -> list[StoredFile]:
-    """Check and store ``uploads`` (see the module docstring); return them in order."""
+    """Check and store ``uploads`` (see the module docstring); return them in order.
+
+    Every file is checked before any is stored, and contents are claimed in hash order, so two
+    requests carrying the same new files can only wait for each other, never deadlock.
+    """
     policy = get_policy(session).evidence
     check_declared(uploads, policy)
-    stored: list[StoredFile] = []
-    used = 0
-    for upload in uploads:
-        one = _store_one(session, upload, policy, used, now)
-        used += one.size
-        stored.append(one)
-    return stored
+    checked: list[tuple[Upload, Scan, FileType, str]] = []
+    try:
+        used = 0
+        for upload in uploads:
+            checked.append(_check_one(upload, policy, used))
+            used += checked[-1][1].size
+        new = {result.sha256: _put(session, result, found, now)
+               for _, result, found, _ in sorted(checked, key=lambda c: c[1].sha256)}
+    finally:
+        for upload, result, _, _ in checked:
+            if result.local is not None and result.local is not upload.stream:
+                result.local.close()
+    return [StoredFile(sha256=r.sha256, size=r.size, mime=f.mime, kind=f.kind, label=f.label,
+                       name=name, source=u.source, new=new[r.sha256] and first)
+            for (u, r, f, name), first in zip(checked, _firsts(checked), strict=True)]
+
+
+def _firsts(checked: list[tuple[Upload, Scan, FileType, str]]) -> list[bool]:
+    """Whether each file is the first of its content in the list (a duplicate stores nothing)."""
+    seen: set[str] = set()
+    out = []
+    for _, result, _, _ in checked:
+        out.append(result.sha256 not in seen)
+        seen.add(result.sha256)
+    return out
 
 
 def check_declared(uploads: Sequence[Upload], policy: EvidencePolicy) -> None:
@@ -124,8 +146,10 @@ def _report_too_large(policy: EvidencePolicy, size: int | None) -> FileTooLarge:
                         "（督办规则 evidence.max_report_mb），均未接收；请分次提交")
 
 
-def _store_one(session: Session, upload: Upload, policy: EvidencePolicy, used: int,
-               now: datetime) -> StoredFile:
+def _check_one(upload: Upload, policy: EvidencePolicy,
+               used: int) -> tuple[Upload, Scan, FileType, str]:
+    """Scan and check one upload: (upload, scan, its type, its cleaned name); raises the refusal.
+    The caller closes the scan's spooled copy, if any."""
     name = clean_name(upload.name)
     per_file, remaining = policy.max_file_mb * MIB, policy.max_report_mb * MIB - used
 
@@ -139,13 +163,11 @@ def _store_one(session: Session, upload: Upload, policy: EvidencePolicy, used: i
         if upload.declared_size is not None and upload.declared_size != result.size:
             raise checks.broken(name, f"应为 {upload.declared_size} 字节，只收到 {result.size} 字节")
         found = checks.resolve(result)
-        name = with_extension(name, found.extensions)
-        new = _put(session, result, found, now)
-    finally:
+    except BaseException:
         if result.local is not None and result.local is not upload.stream:
             result.local.close()
-    return StoredFile(sha256=result.sha256, size=result.size, mime=found.mime, kind=found.kind,
-                      label=found.label, name=name, source=upload.source, new=new)
+        raise
+    return upload, result, found, with_extension(name, found.extensions)
 
 
 def _put(session: Session, result: Scan, found: FileType, now: datetime) -> bool:

@@ -90,6 +90,11 @@ def test_same_file_twice_is_stored_once_and_audited(session: Session) -> None:
     assert [f["name"] for f in events[1].after["files"]] == ["IMG_0001.JPG", "说明.txt"]  # type: ignore[index]
     detail = task_detail(session, code, now=NOW)
     assert [r["id"] for r in detail["reports"]] == [f["report_id"] for f in detail["files"][:2]]
+    twice = samples.jpeg(5000, seed=31)  # the same new photo twice in one album
+    report_progress(session=session, task=code, actor=city.fire_contact, text="", now=NOW,
+                    files=[up("甲.jpg", twice), up("乙.jpg", twice)])
+    assert session.exec(select(func.count()).select_from(FileBlob)).one() == 3
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 5
 
 
 def test_limits_are_policy_and_stated_in_chinese(session: Session) -> None:
@@ -292,3 +297,36 @@ class _Counting(io.RawIOBase):
     def write(self, data: Any) -> int:
         self.size += len(data)
         return len(data)
+
+
+def test_the_same_new_file_from_two_sessions_at_once(pg_engine: Engine) -> None:
+    """PostgreSQL: the second upload waits for the first's uncommitted blob row, then finds it
+    and stores no chunks of its own (one content, two attachments)."""
+    import threading
+
+    from engine.files.ingest import store_uploads
+
+    with Session(pg_engine, expire_on_commit=False) as setup:
+        city, code = _city(setup)
+    photo = samples.jpeg(CHUNK + 10, seed=30)
+    first = Session(pg_engine, expire_on_commit=False)
+    stored = store_uploads(first, [up("一.jpg", photo)], now=NOW)  # not committed yet
+    done: list[Any] = []
+
+    def second() -> None:
+        with Session(pg_engine, expire_on_commit=False) as other:
+            done.append(report_progress(session=other, task=code, actor=city.fire_contact,
+                                        text="同一张", now=NOW, files=[up("二.jpg", photo)]))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # waiting on the first transaction's row
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert done and stored[0].new
+    with Session(pg_engine) as check:
+        assert check.exec(select(func.count()).select_from(FileBlob)).one() == 1
+        assert check.exec(select(func.count()).select_from(FileChunk)).one() == 2
+        assert check.exec(select(func.count()).select_from(Attachment)).one() == 1
