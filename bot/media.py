@@ -167,23 +167,24 @@ async def download(bot: Bot, incoming: Incoming, sink: IO[bytes], limit: int) ->
     remote = await bot.get_file(incoming.file_id)
     path = remote.file_path or ""
     received = 0
+
+    def take(piece: bytes) -> None:
+        nonlocal received
+        received += len(piece)
+        if received > limit:
+            raise FileTooLarge(f"文件“{incoming.name}”超过 {limit // MIB} MB 的上限，未提交")
+        sink.write(piece)
+
     if Path(path).is_absolute() and Path(path).is_file():  # a local Bot API server
         with open(path, "rb") as source:
             while piece := source.read(256 * 1024):
-                received += len(piece)
-                if received > limit:
-                    raise FileTooLarge(f"文件“{incoming.name}”超过上限，未提交")
-                sink.write(piece)
+                take(piece)
         return
-    url = remote._get_encoded_url()
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as client, \
-            client.stream("GET", url) as response:
+            client.stream("GET", remote._get_encoded_url()) as response:
         response.raise_for_status()
         async for piece in response.aiter_bytes(256 * 1024):
-            received += len(piece)
-            if received > limit:
-                raise FileTooLarge(f"文件“{incoming.name}”超过上限，未提交")
-            sink.write(piece)
+            take(piece)
 
 
 async def handle(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
