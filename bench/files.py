@@ -74,14 +74,16 @@ def prepare(url: str) -> None:
     upgrade(engine)
     from sqlmodel import Session
 
-    from tests.factories import ISSUED, make_city, make_task
+    from tests.conftest import mark_simulation
+    from tests.factories import ISSUED, act, make_city, make_task
 
+    mark_simulation(engine)  # the benchmark plays its clock (2024)
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session)
         task = make_task(session, city, co=[])
         from engine.tasks.actions import acknowledge
 
-        acknowledge(session=session, task=task.code, actor=city.fire_contact, now=ISSUED)
+        acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=ISSUED)
     engine.dispose()
 
 
@@ -118,12 +120,12 @@ def engine_store(url: str, count: int, size: int) -> tuple[float, list[str]]:
     from engine.org.directory import find_person
     from engine.store.db import make_engine
     from engine.tasks.actions import report_progress
-    from tests.factories import ISSUED
+    from tests.factories import ISSUED, act
 
     engine = make_engine(url)
     hashes: list[str] = []
     with Session(engine, expire_on_commit=False) as session:
-        contact = find_person(session, "张联络")
+        contact = act(find_person(session, "张联络"))
         batch: list[bytes] = []
         started = time.perf_counter()
         for number, photo in enumerate(photos(count, size)):
@@ -160,8 +162,10 @@ def engine_read(url: str, hashes: list[str]) -> tuple[float, int]:
 
     engine = make_engine(url)
     sink = Sink()
+    from tests.factories import act
+
     with Session(engine, expire_on_commit=False) as session:
-        office = find_person(session, "赵督查")
+        office = act(find_person(session, "赵督查"))
         started = time.perf_counter()
         for sha in hashes:
             export_file(session, ref=sha, actor=office, out=sink)  # type: ignore[arg-type]
@@ -219,11 +223,12 @@ def engine_store_one(url: str, photo: bytes) -> None:
     from engine.org.directory import find_person
     from engine.store.db import make_engine
     from engine.tasks.actions import report_progress
-    from tests.factories import ISSUED
+    from tests.factories import ISSUED, act
 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        report_progress(session=session, task="DB-2024-0001", actor=find_person(session, "张联络"),
+        report_progress(session=session, task="DB-2024-0001",
+                        actor=act(find_person(session, "张联络")),
                         text="大图", now=ISSUED, files=[Upload("大图.jpg", io.BytesIO(photo))])
     engine.dispose()
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.errors import DubanError, InvalidInput, PermissionDenied
+from engine.org.actors import Actor
+from engine.values import Channel
 from models import Person
 
 log = logging.getLogger("notifiers.bot")
@@ -34,7 +36,9 @@ class Reply:
     """The action was refused or failed (nothing changed)."""
 
 
-Action = Callable[[Session, Person | None, str, datetime, int], Reply]
+Action = Callable[[Session, Actor | None, str, datetime, int], Reply]
+"""An action: the session, the chat's person acting through the bot (``None``: unbound), the
+text after the command, the moment, the chat id."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,13 @@ def bound_person(session: Session, chat_id: int) -> Person | None:
     return person if person is not None and person.active else None
 
 
+def wall_clock() -> datetime:
+    """The real time of an update (recorded on every audit event beside ``now``)."""
+    return datetime.now(UTC)
+
+
 def run_in_session(engine: Engine, name: str, chat_id: int, bound: bool,
-                   work: Callable[[Session, Person | None], Reply]) -> Reply:
+                   work: Callable[[Session, Actor | None], Reply]) -> Reply:
     """Run ``work`` for ``chat_id`` in its own session; never raises.
 
     A chat bound to nobody gets :data:`UNBOUND` when ``bound`` (it never reaches a service,
@@ -65,7 +74,9 @@ def run_in_session(engine: Engine, name: str, chat_id: int, bound: bool,
             if bound and person is None:
                 log.warning("refused /%s from unbound chat %s", name, chat_id)
                 return Reply(UNBOUND, toast="尚未绑定身份", failed=True)
-            return work(session, person)
+            who = (Actor.of(person, Channel.BOT, wall_clock=wall_clock())
+                   if person is not None else None)
+            return work(session, who)
         except DubanError as exc:
             session.rollback()
             log.warning("refused /%s from chat %s: %s", name, chat_id, exc)
@@ -83,7 +94,7 @@ def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: d
                                                                  now, chat_id))
 
 
-def me(person: Person | None) -> Person:
+def me(person: Actor | None) -> Actor:
     if person is None:  # guarded by Command.bound; never let a chat act as the system
         raise PermissionDenied(UNBOUND)
     return person

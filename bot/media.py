@@ -41,13 +41,13 @@ from bot.common import Reply, me, run_in_session
 from bot.state import Album, answer, state_of
 from engine.errors import FileTooLarge, InvalidInput
 from engine.files.ingest import MIB, Upload, check_sizes
-from engine.org.directory import find_task
+from engine.org.actors import Actor
 from engine.org.permissions import require_action
+from engine.org.visibility import find_visible_task
 from engine.store.policy import get_policy, zone_for
 from engine.tasks import lifecycle
 from engine.tasks.actions import report_progress, request_completion
 from engine.tasks.extensions import request_extension
-from models import Person
 
 log = logging.getLogger("notifiers.bot")
 
@@ -122,11 +122,11 @@ def _target(messages: list[Message], pending: tuple[str, str, str] | None) -> Ta
     return Target("report_progress", found.group(0), caption) if found else None
 
 
-def _precheck(session: Session, person: Person | None, target: Target,
+def _precheck(session: Session, person: Actor | None, target: Target,
               files: list[Incoming]) -> int:
     """The refusals that need no download — who, which task, its state, the declared sizes;
     returns the most bytes one file may have."""
-    task = find_task(session, target.code)
+    task = find_visible_task(session, me(person), target.code)
     require_action(session, me(person), task, target.action)
     lifecycle.target_status(task.status, target.action)
     policy = get_policy(session).evidence
@@ -139,8 +139,8 @@ def _precheck(session: Session, person: Person | None, target: Target,
 
 
 def _submit(target: Target, uploads: list[Upload], now: datetime
-            ) -> Callable[[Session, Person | None], Reply]:
-    def work(session: Session, person: Person | None) -> Reply:
+            ) -> Callable[[Session, Actor | None], Reply]:
+    def work(session: Session, person: Actor | None) -> Reply:
         actor, count = me(person), f"{len(uploads)} 个文件"
         if target.action == "request_completion":
             task = request_completion(session=session, task=target.code, actor=actor,
@@ -194,7 +194,7 @@ async def handle(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
     now = state.clock()
     plan: list[tuple[Target, list[Incoming], int]] = []
 
-    def route(session: Session, person: Person | None) -> Reply:
+    def route(session: Session, person: Actor | None) -> Reply:
         found = _target(messages, state.peek_pending(chat_id))
         if found is None:
             return Reply(HINT)

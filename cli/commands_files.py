@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.commands_tasks import AsOpt, JsonOpt
 from cli.main import app, escape
+from cli.options import JsonOpt, ReaderOpt
 from cli.runtime import actor, done, emit_json, open_session
 
 file_app = typer.Typer(help="证明材料与附件文件", no_args_is_help=True)
@@ -19,11 +19,11 @@ app.add_typer(file_app, name="file")
 @file_app.command("get")
 def file_get(
     sha256: Annotated[str, typer.Argument(help="文件的 SHA-256（或至少前 8 位），见 duban task show")],
-    as_: AsOpt,
     out: Annotated[str, typer.Option("--out", help="保存到的文件或目录；- 表示标准输出")],
+    as_: ReaderOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """导出一个证明材料文件（督查室、事项承办单位和分管领导可以导出；导出时校验哈希）。"""
+    """导出一个证明材料文件（按 --as 人员的可见范围：督查室、事项承办单位、分管领导；导出时校验哈希）。"""
     from engine.files.access import export_file
     from engine.files.ingest import megabytes
 

@@ -1,6 +1,6 @@
 """SQLModel tables only; importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.directive import Directive, DirectiveCreate, DirectivePublic
+from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
 from models.files import Attachment, FileBlob, FileChunk
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
@@ -18,8 +18,9 @@ from models.task import (
 )
 
 __all__ = [
-    "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
-    "ExtensionRequest", "FileBlob", "FileChunk", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
+    "ExtensionRequest", "FileBlob", "FileChunk", "JobFire", "LeaderScope", "Lease", "Milestone",
+    "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]

@@ -1,10 +1,10 @@
 """Reading evidence files back: who may, the listings views show, and the content itself.
 
-Who may read a file: the office (督查室, and the system itself); the units of a task it is
-attached to (lead or cooperating); leaders in scope — top leaders, the task's supervising
-leader, leaders who supervise its lead unit. A directive's original (the scanned 批示) is
-readable by the office, its issuer, top leaders, and the units and leaders of the tasks made
-from it. A file attached in several places is readable by whoever may read one of them.
+Who may read a file: whoever may see the task it is attached to (:mod:`engine.org.visibility`:
+the office, the task's units, leaders in scope, its responsible person). A directive's original
+(the scanned 批示) is readable by the office, its issuer, leaders who see every task, and whoever
+may see a task made from it. A file attached in several places is readable by whoever may read
+one of them; to anyone else it does not exist (the same refusal as a missing file).
 
 Guarantees of :func:`export_file`: the permission is checked before any byte is read; the
 content streams chunk by chunk and is re-hashed on the way, so a damaged store is reported
@@ -25,19 +25,18 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
-from engine.calendar.timefmt import iso_local
 from engine.errors import (
     AmbiguousReference,
     FileCorrupted,
     InvalidInput,
     NotFound,
-    PermissionDenied,
 )
 from engine.files.attach import PURPOSES
 from engine.files.sniff import KINDS
 from engine.files.store import blob_store
-from engine.org.permissions import is_office, unit_role_on
-from engine.org.setup import leader_scope_unit_ids
+from engine.org.actors import Actor
+from engine.org.visibility import can_see_task, sees_all_tasks
+from engine.read.schemas import FileView
 from engine.store.policy import get_policy, zone_for
 from models import Attachment, Directive, FileBlob, Person, Task
 
@@ -45,39 +44,26 @@ MIN_PREFIX = 8
 """Hex digits of a hash a user must give at least (``task show`` prints 12)."""
 
 
-def can_read_task(session: Session, person: Person | None, task: Task) -> bool:
-    """The office, the task's units, and leaders in scope (see the module docstring)."""
-    if is_office(person):
+def _can_read_directive(session: Session, actor: Actor, directive_id: int) -> bool:
+    if actor.sees_everything:
         return True
-    assert person is not None
-    if unit_role_on(session, person, task) is not None:
-        return True
-    if "leader" not in person.roles:
-        return False
-    return (person.top_leader or task.leader_id == person.id
-            or task.lead_unit_id in leader_scope_unit_ids(session, person))
-
-
-def _can_read_directive(session: Session, person: Person | None, directive_id: int) -> bool:
-    if is_office(person):
-        return True
-    assert person is not None
     directive = session.get(Directive, directive_id)
     if directive is None:
         return False
-    if person.top_leader or directive.issued_by_id == person.id:
+    if sees_all_tasks(session, actor) or directive.issued_by_id == actor.person_id:
         return True
     tasks = session.exec(select(Task).where(Task.directive_id == directive_id)).all()
-    return any(can_read_task(session, person, task) for task in tasks)
+    return any(can_see_task(session, actor, task) for task in tasks)
 
 
-def can_read_attachment(session: Session, person: Person | None, attachment: Attachment) -> bool:
+def can_read_attachment(session: Session, actor: Actor, attachment: Attachment) -> bool:
+    """The task's visibility rule (:mod:`engine.org.visibility`) decides for a task's files."""
     if attachment.task_id is not None:
         task = session.get(Task, attachment.task_id)
-        return task is not None and can_read_task(session, person, task)
+        return task is not None and can_see_task(session, actor, task)
     if attachment.directive_id is not None:
-        return _can_read_directive(session, person, attachment.directive_id)
-    return is_office(person)
+        return _can_read_directive(session, actor, attachment.directive_id)
+    return actor.sees_everything
 
 
 @dataclass(frozen=True)
@@ -88,6 +74,10 @@ class FileMeta:
     mime: str
     kind: str
     chunks: int
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"未找到哈希为 {ref.strip().lower()} 的文件（或您无权查看）")
 
 
 def find_blob(session: Session, ref: str) -> FileBlob:
@@ -102,18 +92,19 @@ def find_blob(session: Session, ref: str) -> FileBlob:
         rows = list(session.exec(select(FileBlob).where(
             col(FileBlob.sha256) >= text, col(FileBlob.sha256) < text + "g").limit(2)).all())
     if not rows:
-        raise NotFound(f"未找到哈希为 {text} 的文件")
+        raise _not_found(ref)
     if len(rows) > 1:
         raise AmbiguousReference(f"哈希前缀 {text} 对应多个文件，请多写几位")
     return rows[0]
 
 
-def readable_file(session: Session, *, ref: str, actor: Person | None) -> FileMeta:
-    """The file ``ref`` names, if ``actor`` may read it (its newest readable name)."""
+def readable_file(session: Session, *, ref: str, actor: Actor) -> FileMeta:
+    """The file ``ref`` names, if ``actor`` may read it (its newest readable name); a file
+    outside the actor's scope is reported exactly as a missing one (no leak of its existence)."""
     blob = find_blob(session, ref)
     newest = select(Attachment).where(Attachment.sha256 == blob.sha256).order_by(
         col(Attachment.id).desc())
-    if is_office(actor):  # readable wherever it is attached: only its newest name is needed
+    if actor.sees_everything:  # readable wherever it is attached: only its newest name is needed
         attachment = session.exec(newest.limit(1)).first()
         if attachment is not None:
             return FileMeta(blob.sha256, attachment.name, blob.size, blob.mime, blob.kind,
@@ -122,7 +113,7 @@ def readable_file(session: Session, *, ref: str, actor: Person | None) -> FileMe
         if can_read_attachment(session, actor, attachment):
             return FileMeta(blob.sha256, attachment.name, blob.size, blob.mime, blob.kind,
                             blob.chunks)
-    raise PermissionDenied(f"无权查看文件 {blob.sha256[:12]}：只有督查室、事项的承办单位和分管领导可以查看")
+    raise _not_found(ref)
 
 
 def verified_chunks(session: Session, meta: FileMeta) -> Iterator[bytes]:
@@ -138,7 +129,7 @@ def verified_chunks(session: Session, meta: FileMeta) -> Iterator[bytes]:
                             "请从备份恢复")
 
 
-def export_file(session: Session, *, ref: str, actor: Person | None,
+def export_file(session: Session, *, ref: str, actor: Actor,
                 out: Path | BinaryIO) -> tuple[FileMeta, Path | None]:
     """Write the file ``ref`` to ``out`` — a stream, a directory (under its stored name) or a
     file path — after the permission check; return it and the path written (if any)."""
@@ -169,22 +160,22 @@ def _rows(session: Session, where: Any) -> list[tuple[Attachment, FileBlob]]:
         .order_by(col(Attachment.id))).all())
 
 
-def describe(session: Session, rows: Iterable[tuple[Attachment, FileBlob]]) -> list[dict[str, Any]]:
-    """Attachments as JSON-ready dicts (what ``task show`` and the web console list)."""
+def describe(session: Session, rows: Iterable[tuple[Attachment, FileBlob]]) -> list[FileView]:
+    """Attachments as read schemas (what ``task show`` and the web console list)."""
     tz = zone_for(get_policy(session))
     people = {p.id: p.name for p in session.exec(select(Person))}
-    return [{"id": a.id, "sha256": b.sha256, "name": a.name, "size": b.size, "mime": b.mime,
-             "kind": b.kind, "kind_label": KINDS.get(b.kind, b.kind), "purpose": a.purpose,
-             "purpose_label": PURPOSES.get(a.purpose, a.purpose), "report_id": a.report_id,
-             "extension_id": a.extension_id, "by": people.get(a.uploaded_by_id or 0),
-             "at": iso_local(a.created_at, tz)} for a, b in rows]
+    return [FileView(id=a.id or 0, sha256=b.sha256, name=a.name, size=b.size, mime=b.mime,
+                     kind=b.kind, kind_label=KINDS.get(b.kind, b.kind), purpose=a.purpose,
+                     purpose_label=PURPOSES.get(a.purpose, a.purpose), report_id=a.report_id,
+                     extension_id=a.extension_id, by=people.get(a.uploaded_by_id or 0),
+                     at=a.created_at.astimezone(tz)) for a, b in rows]
 
 
-def task_files(session: Session, task_id: int) -> list[dict[str, Any]]:
+def task_files(session: Session, task_id: int) -> list[FileView]:
     return describe(session, _rows(session, col(Attachment.task_id) == task_id))
 
 
-def directive_files(session: Session, directive_id: int) -> list[dict[str, Any]]:
+def directive_files(session: Session, directive_id: int) -> list[FileView]:
     return describe(session, _rows(session, col(Attachment.directive_id) == directive_id))
 
 

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from engine.errors import EvidenceRequired
 from engine.files.ingest import StoredFile, Upload
-from engine.labels import PRIORITY_LABELS
+from engine.org.actors import Actor
 from engine.store.policy import get_policy
-from models import Attachment, Person, Task
+from engine.values import Priority, label_of
+from models import Attachment, Task
 
 PURPOSES = {"progress": "进展材料", "completion": "办结证明材料", "extension": "延期申请材料",
             "directive": "批示原件"}
@@ -24,7 +25,7 @@ def require_completion_evidence(session: Session, task: Task, files: Sequence[Up
     is missing (:class:`EvidenceRequired`)."""
     required = get_policy(session).evidence.completion_requires_file.for_priority(task.priority)
     if required and not files:
-        label = PRIORITY_LABELS.get(task.priority, task.priority)
+        label = label_of(Priority, task.priority)
         raise EvidenceRequired(
             f"申请办结须附证明材料文件：事项 {task.code} 为“{label}”事项，按督办规则至少附 1 个"
             "文件（如整改前后对比照片、验收单、整改报告），本次未附文件，未提交")
@@ -37,7 +38,7 @@ def audit_files(stored: Sequence[StoredFile]) -> dict[str, Any]:
 
 
 def attach_files(
-    session: Session, stored: Sequence[StoredFile], *, purpose: str, actor: Person | None,
+    session: Session, stored: Sequence[StoredFile], *, purpose: str, actor: Actor,
     now: datetime, task_id: int | None = None, directive_id: int | None = None,
     report_id: int | None = None, extension_id: int | None = None, unit_id: int | None = None,
 ) -> list[Attachment]:
@@ -45,8 +46,8 @@ def attach_files(
     assert purpose in PURPOSES
     rows = [Attachment(sha256=f.sha256, name=f.name, purpose=purpose, task_id=task_id,
                        directive_id=directive_id, report_id=report_id, extension_id=extension_id,
-                       uploaded_by_id=actor.id if actor is not None else None,
-                       unit_id=unit_id if unit_id is not None else (actor.unit_id if actor else None),
+                       uploaded_by_id=actor.person_id,
+                       unit_id=unit_id if unit_id is not None else actor.unit_id,
                        source=f.source, created_at=now)
             for f in stored]
     session.add_all(rows)

@@ -22,7 +22,7 @@ from engine.tasks.actions import acknowledge
 from models import Attachment, AuditEvent, FileBlob, FileChunk, OutboxMessage, ProgressReport, Task
 from tests.bot.test_bot import snapshot, status_of
 from tests.bot.test_end_to_end import Clock, Loop
-from tests.factories import ISSUED, City, make_city, make_task
+from tests.factories import ISSUED, City, act, make_city, make_task
 from tests.notifiers.fakes import BotSession
 from tests.support import samples
 from tests.support.botapi_stub import BotApiStub, RateLimits
@@ -49,7 +49,7 @@ def _ready(session: Session, **evidence: Any) -> tuple[City, str]:
             update={"evidence": EvidencePolicy(**evidence)}), now=ISSUED)
     session.commit()
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=ISSUED)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=ISSUED)
     return city, task.code
 
 

@@ -16,7 +16,7 @@ from models import Attachment, OutboxMessage
 from notifiers.memory import MemoryNotifier
 from notifiers.telegram import TelegramNotifier
 from notifiers.throttle import PaceLimits, Throttle
-from tests.factories import ISSUED, make_city, make_task
+from tests.factories import ISSUED, act, make_city, make_task
 from tests.support import samples
 from tests.support.botapi_stub import BotApiStub, RateLimits
 
@@ -30,9 +30,9 @@ def _request(session: Session, source: str | None = None) -> tuple[bytes, bytes]
     session.add(city.office)
     session.commit()
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=ISSUED)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=ISSUED)
     photo, report = samples.jpeg(40_000, seed=21), samples.pdf("report")
-    request_completion(session=session, task=task.code, actor=city.fire_head, evidence="见附件",
+    request_completion(session=session, task=task.code, actor=act(city.fire_head), evidence="见附件",
                        now=NOW, files=[Upload("整改后.jpg", io.BytesIO(photo), source=source),
                                        Upload("整改报告.pdf", io.BytesIO(report))])
     return photo, report

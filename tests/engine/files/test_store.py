@@ -21,6 +21,7 @@ from engine.errors import (
     FileCorrupted,
     FileRejected,
     FileTooLarge,
+    NotFound,
     PermissionDenied,
 )
 from engine.files.access import export_file, readable_file, task_files
@@ -40,7 +41,7 @@ from models import (
     OutboxMessage,
     ProgressReport,
 )
-from tests.factories import ISSUED, City, make_city, make_task
+from tests.factories import ISSUED, City, act, make_city, make_task, operator
 from tests.support import samples
 
 NOW = ISSUED + timedelta(days=1)
@@ -55,7 +56,7 @@ def _city(session: Session, **evidence: Any) -> tuple[City, str]:
             update={"evidence": EvidencePolicy(**evidence)}), now=ISSUED)
     session.commit()
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=ISSUED)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=ISSUED)
     return city, task.code
 
 
@@ -71,9 +72,9 @@ def counts(session: Session) -> dict[str, int]:
 def test_same_file_twice_is_stored_once_and_audited(session: Session) -> None:
     city, code = _city(session)
     photo = samples.jpeg(3 * CHUNK + 1000, seed=2)  # four chunks
-    report_progress(session=session, task=code, actor=city.fire_contact, text="东区",
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="东区",
                     now=NOW, files=[up("东区.jpg", photo)])
-    report_progress(session=session, task=code, actor=city.fire_contact, text="又发一次",
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="又发一次",
                     now=NOW, files=[up("IMG_0001.JPG", photo), up("说明.txt", "情况说明".encode())])
     blobs = session.exec(select(FileBlob)).all()
     assert len(blobs) == 2 and session.exec(select(func.count()).select_from(FileChunk)).one() == 5
@@ -81,17 +82,17 @@ def test_same_file_twice_is_stored_once_and_audited(session: Session) -> None:
     (jpeg,) = [b for b in blobs if b.sha256 == sha]
     assert (jpeg.size, jpeg.chunks, jpeg.mime, jpeg.kind) == (len(photo), 4, "image/jpeg", "image")
     files = task_files(session, session.exec(select(Attachment.task_id)).first() or 0)
-    assert [f["name"] for f in files] == ["东区.jpg", "IMG_0001.JPG", "说明.txt"]
-    assert files[0]["sha256"] == files[1]["sha256"] == sha and files[0]["size"] == len(photo)
+    assert [f.name for f in files] == ["东区.jpg", "IMG_0001.JPG", "说明.txt"]
+    assert files[0].sha256 == files[1].sha256 == sha and files[0].size == len(photo)
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "report_progress")
                           .order_by(AuditEvent.id)).all()  # type: ignore[arg-type]
     assert events[0].after["files"] == [  # type: ignore[index]
         {"sha256": sha, "size": len(photo), "type": "image/jpeg", "name": "东区.jpg"}]
     assert [f["name"] for f in events[1].after["files"]] == ["IMG_0001.JPG", "说明.txt"]  # type: ignore[index]
-    detail = task_detail(session, code, now=NOW)
+    detail = task_detail(session=session, actor=operator(), code=code, now=NOW).to_json()
     assert [r["id"] for r in detail["reports"]] == [f["report_id"] for f in detail["files"][:2]]
     twice = samples.jpeg(5000, seed=31)  # the same new photo twice in one album
-    report_progress(session=session, task=code, actor=city.fire_contact, text="", now=NOW,
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="", now=NOW,
                     files=[up("甲.jpg", twice), up("乙.jpg", twice)])
     assert session.exec(select(func.count()).select_from(FileBlob)).one() == 3
     assert session.exec(select(func.count()).select_from(Attachment)).one() == 5
@@ -102,17 +103,17 @@ def test_limits_are_policy_and_stated_in_chinese(session: Session) -> None:
     before = counts(session)
     big = samples.jpeg(MIB + 10, seed=3)
     with pytest.raises(FileTooLarge, match="超过单个文件 1 MB 的上限（督办规则 evidence.max_file_mb）"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[up("大.jpg", big)])  # no declared size: found while reading
     with pytest.raises(FileTooLarge, match="大小为 1.0 MB"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[up("大.jpg", big, declared=len(big))])
     three = [up(f"{i}.jpg", samples.jpeg(900_000, seed=i)) for i in range(3)]
     with pytest.raises(FileTooLarge, match="合计超过每次 2 MB 的上限"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=three)
     with pytest.raises(FileTooLarge, match="一次最多提交 3 个文件"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[up(f"{i}.txt", b"ok") for i in range(4)])
     assert counts(session) == before
 
@@ -122,10 +123,10 @@ def test_a_bad_file_among_good_ones_stores_nothing(session: Session) -> None:
     before = counts(session)
     cut = samples.jpeg(50_000, seed=4)
     with pytest.raises(FileRejected, match="应为 50000 字节，只收到 30000 字节"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[up("好.jpg", samples.jpeg(9000)), up("断.jpg", cut[:30_000], 50_000)])
     with pytest.raises(FileRejected, match="可执行程序"):
-        request_completion(session=session, task=code, actor=city.fire_head, evidence="照片",
+        request_completion(session=session, task=code, actor=act(city.fire_head), evidence="照片",
                            now=NOW, files=[up("好.jpg", samples.jpeg(9000)),
                                            up("整改.jpg", samples.windows_program())])
     assert counts(session) == before
@@ -163,13 +164,13 @@ class _Shifty(io.BytesIO):
 def test_streams_that_cannot_seek_or_that_change(session: Session) -> None:
     city, code = _city(session)
     photo = samples.jpeg(2 * CHUNK + 7, seed=5)
-    report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                     files=[Upload("流.jpg", _OneWay(photo))])  # type: ignore[arg-type]
     assert session.exec(select(FileBlob.sha256)).one() == hashlib.sha256(photo).hexdigest()
     before = counts(session)
     shifty = _Shifty(samples.jpeg(20_000, seed=6))
     with pytest.raises(FileRejected, match="在接收过程中发生了变化"):
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[Upload("变.jpg", shifty)])
     assert counts(session) == before
 
@@ -178,10 +179,10 @@ def test_a_unit_cannot_attach_to_another_units_task(session: Session) -> None:
     city, code = _city(session)
     before = counts(session)
     with pytest.raises(PermissionDenied, match="不属于您所在单位"):
-        report_progress(session=session, task=code, actor=city.emerg_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.emerg_contact), text="x", now=NOW,
                         files=[up("a.jpg", samples.jpeg(5000))])
     with pytest.raises(PermissionDenied, match="配合单位不能申请办结"):
-        request_completion(session=session, task=code, actor=city.housing_contact, evidence="x",
+        request_completion(session=session, task=code, actor=act(city.housing_contact), evidence="x",
                            now=NOW, files=[up("a.jpg", samples.jpeg(5000))])
     assert counts(session) == before
 
@@ -189,13 +190,13 @@ def test_a_unit_cannot_attach_to_another_units_task(session: Session) -> None:
 def test_completion_evidence_policy_per_priority(session: Session) -> None:
     city, code = _city(session, completion_requires_file=CompletionEvidence(normal=True))
     urgent = make_task(session, city, due="1小时内", priority="urgent", title="报送火情")
-    acknowledge(session=session, task=urgent.code, actor=city.fire_contact, now=ISSUED)
+    acknowledge(session=session, task=urgent.code, actor=act(city.fire_contact), now=ISSUED)
     with pytest.raises(EvidenceRequired, match="“普通”事项，按督办规则至少附 1 个文件"):
-        request_completion(session=session, task=code, actor=city.fire_head, evidence="已整改",
+        request_completion(session=session, task=code, actor=act(city.fire_head), evidence="已整改",
                            now=NOW)
-    request_completion(session=session, task=urgent.code, actor=city.fire_head,
+    request_completion(session=session, task=urgent.code, actor=act(city.fire_head),
                        evidence="火情已扑灭", now=ISSUED + timedelta(minutes=30))
-    task = request_completion(session=session, task=code, actor=city.fire_head, evidence="",
+    task = request_completion(session=session, task=code, actor=act(city.fire_head), evidence="",
                               now=NOW, files=[up("整改后.jpg", samples.jpeg(7000)),
                                               up("验收单.pdf", samples.pdf())])
     assert task.status == "pending_review"
@@ -214,38 +215,38 @@ def test_directive_original_and_extension_files(session: Session) -> None:
     directive = create_directive(
         session=session, data=DirectiveCreate(kind="instruction", title="关于电动车充电的批示",
                                               issued_at=NOW, issued_by_id=city.secretary.id),
-        actor=city.office, now=NOW, files=[up("批示原件.pdf", scan)])
+        actor=act(city.office), now=NOW, files=[up("批示原件.pdf", scan)])
     event = session.exec(select(AuditEvent).where(AuditEvent.entity == "directive",
                                                   AuditEvent.entity_id == directive.id)).one()
     assert event.after["files"][0]["name"] == "批示原件.pdf"  # type: ignore[index]
-    request = request_extension(session=session, task=code, actor=city.fire_head,
+    request = request_extension(session=session, task=code, actor=act(city.fire_head),
                                 new_due="4月30日前", reason="需省厅审批", now=NOW,
                                 files=[up("请示.docx", samples.docx())])
     attachment = session.exec(select(Attachment).where(Attachment.extension_id == request.id)).one()
     assert attachment.purpose == "extension" and attachment.name == "请示.docx"
     sha = hashlib.sha256(scan).hexdigest()
     # The issuer and top leaders may read the original; a unit without a task under it may not.
-    assert readable_file(session, ref=sha, actor=city.secretary).name == "批示原件.pdf"
-    with pytest.raises(PermissionDenied):
-        readable_file(session, ref=sha, actor=city.emerg_contact)
+    assert readable_file(session, ref=sha, actor=act(city.secretary)).name == "批示原件.pdf"
+    with pytest.raises(NotFound):
+        readable_file(session, ref=sha, actor=act(city.emerg_contact))
 
 
 def test_who_may_read_and_export(session: Session, tmp_path: Path) -> None:
     city, code = _city(session)
     photo = samples.jpeg(2 * CHUNK + 5, seed=8)
-    report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                     files=[up("现场.jpg", photo)])
     sha = hashlib.sha256(photo).hexdigest()
-    for reader in (None, city.office, city.fire_head, city.housing_contact, city.vice_mayor,
-                   city.secretary):
+    readers = [operator(), *(act(p) for p in (city.office, city.fire_head, city.housing_contact,
+                                              city.vice_mayor, city.secretary))]
+    for reader in readers:
         assert readable_file(session, ref=sha[:8], actor=reader).size == len(photo)
-    for stranger in (city.emerg_contact,):
-        with pytest.raises(PermissionDenied, match="无权查看"):
-            export_file(session, ref=sha, actor=stranger, out=tmp_path)
-    meta, path = export_file(session, ref=sha.upper()[:10], actor=city.office, out=tmp_path)
+    with pytest.raises(NotFound, match="未找到哈希为"):  # as if it did not exist
+        export_file(session, ref=sha, actor=act(city.emerg_contact), out=tmp_path)
+    meta, path = export_file(session, ref=sha.upper()[:10], actor=act(city.office), out=tmp_path)
     assert path == tmp_path / "现场.jpg" and path.read_bytes() == photo
     sink = io.BytesIO()
-    export_file(session, ref=sha, actor=city.fire_contact, out=sink)
+    export_file(session, ref=sha, actor=act(city.fire_contact), out=sink)
     assert sink.getvalue() == photo and meta.mime == "image/jpeg"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["现场.jpg"]
 
@@ -254,14 +255,14 @@ def test_a_damaged_store_is_reported_and_nothing_is_written(session: Session, en
                                                             tmp_path: Path) -> None:
     city, code = _city(session)
     photo = samples.jpeg(CHUNK + 100, seed=9)
-    report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+    report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                     files=[up("现场.jpg", photo)])
     with engine.begin() as connection:
         connection.execute(update(FileChunk).where(FileChunk.seq == 1)  # type: ignore[arg-type]
                            .values(data=b"tampered"))
     session.expire_all()
     with pytest.raises(FileCorrupted, match="已损坏"):
-        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=city.office,
+        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=act(city.office),
                     out=tmp_path / "out.jpg")
     assert list(tmp_path.iterdir()) == []
 
@@ -274,12 +275,12 @@ def test_a_large_file_streams(session: Session) -> None:
     source = io.BytesIO(photo)
     tracemalloc.start()
     try:
-        report_progress(session=session, task=code, actor=city.fire_contact, text="x", now=NOW,
+        report_progress(session=session, task=code, actor=act(city.fire_contact), text="x", now=NOW,
                         files=[Upload("大.jpg", source)])
         _, stored_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         sink = _Counting()
-        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=city.office,
+        export_file(session, ref=hashlib.sha256(photo).hexdigest(), actor=act(city.office),
                     out=sink)  # type: ignore[arg-type]
         _, read_peak = tracemalloc.get_traced_memory()
     finally:
@@ -315,7 +316,7 @@ def test_the_same_new_file_from_two_sessions_at_once(pg_engine: Engine) -> None:
 
     def second() -> None:
         with Session(pg_engine, expire_on_commit=False) as other:
-            done.append(report_progress(session=other, task=code, actor=city.fire_contact,
+            done.append(report_progress(session=other, task=code, actor=act(city.fire_contact),
                                         text="同一张", now=NOW, files=[up("二.jpg", photo)]))
 
     thread = threading.Thread(target=second)
