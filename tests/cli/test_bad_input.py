@@ -152,7 +152,7 @@ REFUSED: list[tuple[str, list[str], str]] = [
     ("complete-nothing", ["task", "complete", "DB-2024-0003", "--as", "张联络", *N],
      "证明材料或附上文件"),
     ("complete-file-other-unit", ["task", "complete", "DB-2024-0003", "--as", "孙应急", "--file",
-                                  "{dir}/good.jpg", *N], "不属于您所在单位"),
+                                  "{dir}/good.jpg", *N], "未找到督办事项"),
     ("progress-program-as-photo", [*PR, "--file", "{dir}/整改照片.jpg", *N], "Windows 可执行程序"),
     ("progress-oversize", [*PR, "--file", "{dir}/big.jpg", *N], "20 MB 的上限"),
     ("progress-truncated-photo", [*PR, "--file", "{dir}/cut.jpg", *N], "不完整"),
