@@ -63,10 +63,22 @@ class ApplyReport:
         return {"directives": self.directives, "tasks": self.tasks, "incomplete": self.incomplete}
 
 
+LOW_CONFIDENCE = 0.5
+"""Drafts below this confidence are marked for the office to check first."""
+
+
 def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
-    """The ``--json`` form: ``directives`` and ``tasks`` with their source spans."""
+    """The ``--json`` form: ``directives`` and ``tasks`` with their source spans; units as
+    ``{code, name}``, proposed units with the span of text that names them."""
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(tz).isoformat() if value is not None else None
+
+    def units(codes: list[str]) -> list[dict[str, str]]:
+        return [{"code": c, "name": result.unit_names.get(c, c)} for c in codes]
+
+    def proposed(task: Any) -> list[dict[str, Any]]:
+        return [{"name": p.name, "role": p.role, "evidence": [p.start, p.end],
+                 "text": result.text[p.start:p.end]} for p in task.proposed]
 
     return {
         "doc_date": result.doc_date.isoformat() if result.doc_date else None,
@@ -79,10 +91,11 @@ def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
              "source_span": list(d.source_span)} for d in result.directives],
         "tasks": [
             {"directive_key": t.directive_key, "title": t.title, "requirement": t.requirement,
-             "lead_units": t.lead_units, "co_units": t.co_units, "unknown_units": t.unknown_units,
+             "lead_units": units(t.lead_units), "co_units": units(t.co_units),
+             "proposed_units": proposed(t), "unknown_units": t.unknown_units, "owner": t.owner,
              "due_text": t.due_text, "due_at": iso(t.due_at), "quantity": t.quantity,
              "measure": t.measure, "recurrence": t.recurrence, "source_span": list(t.source_span),
-             "confidence": t.confidence,
+             "confidence": t.confidence, "low_confidence": t.confidence < LOW_CONFIDENCE,
              "milestones": [{"title": m, "due_at": iso(d)} for m, d in t.milestones]}
             for t in result.tasks],
     }

@@ -17,14 +17,16 @@ a whole (title, date, addressee, cut-off end) and returns the result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from engine.intake.addressees import find_addressees, given_addressee
 from engine.intake.context import TaskContext
 from engine.intake.dates import DateReader, find_doc_date
 from engine.intake.directives import DirectiveFinder, DraftDirective, PersonMatcher
 from engine.intake.directory import Directory, DirectoryPerson, DirectoryUnit
+from engine.intake.normalise import normalise
 from engine.intake.segment import Block, blocks, is_complete, sentences
 from engine.intake.tasks import DraftTask
 from engine.intake.unit_names import UnitMatcher
@@ -38,8 +40,6 @@ __all__ = ["Directory", "DirectoryPerson", "DirectoryUnit", "DraftDirective", "D
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 """Zone of the dates written in documents unless the caller says otherwise."""
 
-_ADDRESSEE_LINE = re.compile(r"(?:(?:承办单位|主送单位|主送|受文单位|交办单位)[:：]\s*)?"
-                             r"([\u4e00-\u9fa5（）()0-9]{2,30}?)[:：]?")
 _SIGNATURE = re.compile(r"(?:[\u4e00-\u9fa5（）()0-9]{2,30}(?:局|委|办|室|中心|政府|公司|集团|支队|会))?"
                         r"\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?")
 
@@ -52,6 +52,8 @@ class IntakeResult:
     directives: list[DraftDirective]
     tasks: list[DraftTask]
     warnings: list[str]
+    unit_names: dict[str, str] = field(default_factory=dict)
+    text: str = ""
 
 
 def analyse_document(text: str, *, directory: Directory, ref_date: date | None = None,
@@ -65,6 +67,7 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     at the end of the text yields no task. ``addressee`` (a unit code or name) is the unit
     meant by 你局/你单位; without it a "X：" line at the top naming a unit is used.
     """
+    text = normalise(text)
     lines = blocks(text)
     warnings: list[str] = []
     if not lines:
@@ -78,7 +81,8 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     finder = DirectiveFinder(text, people, dates)
     calendar = calendar or WorkCalendar()
     base = TaskContext(text, placeholder(), units, people, dates, None, tz, calendar,
-                       _addressee(units, addressee, text, lines, warnings),
+                       given_addressee(units, addressee, warnings) if addressee
+                       else find_addressees(units, text, lines),
                        _limit(text, lines, warnings), warnings)
     title = lines[0] if _is_title(text, lines[0]) else None
     doc = finder.doc_level(title, lines[1:5]) if title else None
@@ -87,7 +91,7 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     directives = _renumber(_prune(finder.directives, run.doc, tasks), tasks)
     _warn_unknowns(directives, tasks, warnings)
     warnings.extend(calendar.warnings)
-    return IntakeResult(doc_date, directives, tasks, warnings)
+    return IntakeResult(doc_date, directives, tasks, warnings, units.names, text)
 
 
 def _prune(directives: list[DraftDirective], doc: DraftDirective | None,
@@ -115,24 +119,6 @@ def _renumber(directives: list[DraftDirective], tasks: list[DraftTask]) -> list[
 def _is_title(text: str, block: Block) -> bool:
     line = text[block.start:block.end]
     return block.level == 0 and len(line) <= 60 and not any(ch in line for ch in "。；，")
-
-
-def _addressee(units: UnitMatcher, given: str | None, text: str, lines: list[Block],
-               warnings: list[str]) -> str | None:
-    """The unit meant by 你局: the parameter, else a "市住建局：" line near the top."""
-    if given:
-        code = units.resolve_name(given)
-        if code is None:
-            warnings.append(f"受文单位“{given}”不在通讯录中，“你局/你单位”无法对应到单位")
-        return code
-    for block in lines[1:6]:
-        line = text[block.start:block.end]
-        m = _ADDRESSEE_LINE.fullmatch(line)
-        if m and (line.endswith(("：", ":")) or "单位" in line[:5]):
-            code = units.resolve_name(m.group(1))
-            if code:
-                return code
-    return None
 
 
 def _limit(text: str, lines: list[Block], warnings: list[str]) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import Deadline, find_deadlines
+from engine.intake.org_names import GENERIC_GROUP, subject_names
 from engine.intake.segment import Span, clauses, sentences
 
 
@@ -66,8 +67,6 @@ _FIELD_LABEL = re.compile(r"(?:完成时限|时限要求|完成时间|办结时�
                           r"牵头单位|配合单位|责任单位|协办单位)[:：]\s*$")
 _YOU = re.compile(r"你局|你单位|你区|你县|你委|你办|你中心|你镇|你公司|贵单位")
 _CO_ONLY = re.compile(r"[^，。；]{0,30}?(?:配合|协助|协同)")
-_SUBJECT_ORG = re.compile(r"([\u4e00-\u9fa5]{2,12}?(?:局|委|办|中心|公司|集团|支队|大队|中队|办公室))"
-                          r"(?=要|需|须|应|负责|牵头|及时|立即|抓紧|于|在|对|按照|结合|务必|认真|切实|加快|做好)")
 
 
 def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
@@ -121,11 +120,12 @@ def _subject(ctx: TaskContext, start: int, end: int) -> frozenset[str]:
         head += 2
     found = [m for m in ctx.units.find(ctx.text, head, end) if m.start - head <= 1]
     names = {c for m in found for c in (m.codes or (m.name,))}
-    if ctx.addressee and _YOU.match(ctx.text, head, end):
-        names.add(ctx.addressee)
-    org = _SUBJECT_ORG.match(ctx.text, head, end)
-    if org and not found:
-        names.add(org.group(1))
+    if ctx.addressees and _YOU.match(ctx.text, head, end):
+        names |= {c for a in ctx.addressees for c in (a.codes or (a.name,))}
+    if not found:
+        for named in subject_names(ctx.text, start, end):
+            code = ctx.units.resolve_name(named.name)
+            names.add(code or named.name)
     return frozenset(names)
 
 
@@ -219,7 +219,9 @@ def _starts_new(cur: list[Clause], c: Clause) -> bool:
     if any(d.field for d in c.deadlines):
         return False
     lead = next((x.subject for x in cur if x.subject), frozenset())
-    if c.subject and c.subject != lead and c.cls != "role" and not c.cooperates:
+    generic = all(GENERIC_GROUP.fullmatch(name) for name in c.subject)
+    if c.subject and c.subject != lead and c.cls != "role" and not c.cooperates and not (
+            generic and not lead):
         return True
     mine, theirs = _category([c]), _category(cur)
     if not mine:

@@ -10,7 +10,7 @@ from engine.intake.dates import DateReader
 from engine.intake.people import PersonMatcher
 from engine.intake.registry import DraftDirective
 from engine.intake.roles import Roles
-from engine.intake.unit_names import UnitMatcher
+from engine.intake.unit_names import UnitMatcher, UnitMention
 from engine.workcal import WorkCalendar
 
 
@@ -26,7 +26,7 @@ class TaskContext:
     issued_at: datetime | None
     tz: ZoneInfo
     calendar: WorkCalendar
-    addressee: str | None
+    addressees: tuple[UnitMention, ...]
     limit: int
     warnings: list[str]
     inherited: Roles | None = None

@@ -9,7 +9,7 @@ from dataclasses import replace
 from engine.intake.clauses import Clause, actionable, classify
 from engine.intake.context import TaskContext
 from engine.intake.quantities import quantity_targets
-from engine.intake.roles import Roles, assign_roles, cell_units
+from engine.intake.roles import Roles, assign_roles, cell_units, merge_roles
 from engine.intake.segment import Span, cells
 from engine.intake.tasks import DraftTask, build_task, split_targets
 
@@ -30,10 +30,9 @@ def table_tasks(ctx: TaskContext, start: int, end: int, columns: dict[str, int]
             for d in c.deadlines:
                 d.field = True
             ch += [c] if c.deadlines else []
-    lead, unknown = cell_units(ctx.units, ctx.text, *row[columns["lead"]])
-    co, unknown_co = cell_units(ctx.units, ctx.text, *row[columns["co"]]) if "co" in columns \
-        else ([], [])
-    roles = Roles(lead, [c for c in co if c not in lead], unknown + unknown_co, True)
+    roles = cell_units(ctx.units, ctx.text, *row[columns["lead"]], "lead")
+    if "co" in columns:
+        roles = merge_roles(roles, cell_units(ctx.units, ctx.text, *row[columns["co"]], "co"))
     task = build_task(ctx, ch, None, None, roles)
     task.requirement = ctx.text[slice(*row[columns["task"]])]
     task.source_span = (start, end)
@@ -54,13 +53,9 @@ def record_tasks(ctx: TaskContext, lines: list[tuple[str, Span]]) -> list[DraftT
             ch += [c for c in classify(item, *span) if c.cls not in ("neg", "sup", "head")]
     if not actionable(ch):
         return []
-    roles = Roles([], [], [], True)
-    for label, span in lines:
-        if label in _RECORD_UNITS:
-            found = assign_roles(ctx.units, ctx.text, *span, addressee=ctx.addressee)
-            roles.lead += [c for c in found.lead if c not in roles.lead]
-            roles.co += [c for c in found.co if c not in roles.co]
-            roles.unknown += [n for n in found.unknown if n not in roles.unknown]
+    roles = merge_roles(Roles([], [], [], True), *(
+        assign_roles(ctx.units, ctx.text, *span, addressees=ctx.addressees)
+        for label, span in lines if label in _RECORD_UNITS))
     given = roles if roles.lead or roles.co or roles.unknown else None
     task = build_task(ctx, ch, None, None, given)
     task.requirement = "；".join(ctx.text[a:b] for label, (a, b) in lines if label in _RECORD_TASK)

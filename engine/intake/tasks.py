@@ -23,11 +23,23 @@ from datetime import datetime
 from engine.intake.clauses import ACTION, Clause, chunk, classify, plain_text
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
+from engine.intake.org_names import GENERIC_GROUP
 from engine.intake.quantities import quantity_targets
-from engine.intake.roles import Roles, assign_roles
+from engine.intake.roles import Roles, addressee_roles, assign_roles
 from engine.intake.segment import inline_items
 from engine.intake.timing import resolved_due, task_timing
 from engine.intake.unit_names import UnitMention
+
+
+@dataclass(frozen=True)
+class ProposedUnit:
+    """A unit the directory does not know, as the text names it: ``role`` lead or co, and the
+    span of the text that names it (the evidence the office checks)."""
+
+    name: str
+    role: str
+    start: int
+    end: int
 
 
 @dataclass
@@ -48,6 +60,8 @@ class DraftTask:
     source_span: tuple[int, int]
     confidence: float
     milestones: list[tuple[str, datetime]] = field(default_factory=list)
+    proposed: list[ProposedUnit] = field(default_factory=list)
+    owner: str | None = None
 
 
 _LEAD_IN = re.compile(r"(?:会议|具体)?(?:要求|强调|指出|明确|决定|议定|部署)[:：，,]?")
@@ -98,11 +112,13 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
     ch = _trim(ch, ctx.text)
     s, e = ch[0].start, ch[-1].end
     roles, borrowed = given or _roles(ctx, s, e, ch), False
+    if inherited is not None and _only_generic(roles):
+        roles = Roles([], [], [], False)  # "由多部门联合开展": the units the list introduced
     if not (roles.lead or roles.co or roles.unknown):
         if inherited is not None:
             roles, borrowed = inherited, True
-        elif ctx.addressee:
-            roles, borrowed = Roles([ctx.addressee], [], [], False), True
+        elif ctx.addressees:
+            roles, borrowed = addressee_roles(ctx.addressees), True
     due, milestones, recurrence, due_text, blur = task_timing(ctx, ch)
     if due is None and recurrence is None and intro_due is not None:
         due, due_text = resolved_due(intro_due), intro_due.text
@@ -112,7 +128,22 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
         ctx.directive.key, _title(ctx, ch), ctx.text[
             head if head is not None else _object_start(ctx.text, s):e].strip("，,。；; "),
         list(roles.lead), list(roles.co), list(roles.unknown), due_text, due, None, None,
-        recurrence, (s, e), round(min(0.95, max(0.05, confidence)), 2), milestones)
+        recurrence, (s, e), round(min(0.95, max(0.05, confidence)), 2), milestones,
+        proposals(roles, s))
+
+
+def proposals(roles: Roles, fallback: int) -> list[ProposedUnit]:
+    """The unknown units of ``roles`` with their evidence (the task's start when none)."""
+    out = []
+    for name in roles.unknown:
+        start, end, role = roles.evidence.get(name, (fallback, fallback, "lead"))
+        out.append(ProposedUnit(name, role, start, end))
+    return out
+
+
+def _only_generic(roles: Roles) -> bool:
+    return bool(roles.unknown) and not (roles.lead or roles.co) and all(
+        GENERIC_GROUP.fullmatch(name) for name in roles.unknown)
 
 
 def _object_start(text: str, s: int) -> int:
@@ -131,7 +162,7 @@ def _roles(ctx: TaskContext, s: int, e: int, ch: list[Clause]) -> Roles:
             at = ctx.text.find(name, c.start, c.end) if name not in ctx.units.codes else -1
             if at >= 0 and not ctx.units.find(ctx.text, at, at + len(name)):
                 unknown.append(UnitMention(at, at + len(name), name, ()))
-    roles = assign_roles(ctx.units, ctx.text, s, e, addressee=ctx.addressee,
+    roles = assign_roles(ctx.units, ctx.text, s, e, addressees=ctx.addressees,
                          extra=tuple(unknown))
     if roles.lead or roles.co or roles.unknown:
         return roles
@@ -142,7 +173,7 @@ def _roles(ctx: TaskContext, s: int, e: int, ch: list[Clause]) -> Roles:
             continue  # 请占明同志阅: a city leader is asked, not his office
         if code in ctx.units.codes and re.search(r"请[^，。；]{0,16}$", ctx.text[s:p.start]):
             asked.append(UnitMention(p.start, p.end, p.person.name, (code,) if code else ()))
-    return assign_roles(ctx.units, ctx.text, s, e, addressee=ctx.addressee, extra=tuple(asked))
+    return assign_roles(ctx.units, ctx.text, s, e, addressees=ctx.addressees, extra=tuple(asked))
 
 
 def _title(ctx: TaskContext, ch: list[Clause]) -> str:
@@ -173,5 +204,6 @@ def split_targets(ctx: TaskContext, ch: list[Clause], task: DraftTask) -> list[D
         out.append(DraftTask(
             task.directive_key, title[:30], clause, list(task.lead_units), list(task.co_units),
             list(task.unknown_units), task.due_text, task.due_at, amount, measure,
-            task.recurrence, (c.start, c.end), task.confidence, list(task.milestones)))
+            task.recurrence, (c.start, c.end), task.confidence, list(task.milestones),
+            list(task.proposed), task.owner))
     return out

@@ -138,7 +138,7 @@ def _intro_roles(run: Run, block: Block) -> Roles | None:
     if not run.text[block.start:block.end].endswith(("：", ":")):
         return None
     start, end = sentences(run.text, block.start, block.end)[-1]
-    roles = assign_roles(run.base.units, run.text, start, end, addressee=run.base.addressee)
+    roles = assign_roles(run.base.units, run.text, start, end, addressees=run.base.addressees)
     return roles if roles.lead or roles.co else None
 
 
