@@ -82,6 +82,8 @@ def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
 
     return {
         "doc_date": result.doc_date.isoformat() if result.doc_date else None,
+        "date_basis": {"source": result.date_basis[0], "date": result.date_basis[1].isoformat()}
+        if result.date_basis else None,
         "warnings": result.warnings,
         "directives": [
             {"key": d.key, "kind": d.kind, "title": d.title, "text": d.text,

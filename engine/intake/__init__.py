@@ -17,7 +17,7 @@ a whole (title, date, addressee, cut-off end) and returns the result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,9 @@ class IntakeResult:
     warnings: list[str]
     unit_names: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    date_basis: tuple[str, date] | None = None
+    """Where the date that completes undated days came from: ("成文日期", day), ("参照日期",
+    the --ref-date) …; None when there is none."""
 
 
 def analyse_document(text: str, *, directory: Directory, ref_date: date | None = None,
@@ -67,13 +70,15 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     at the end of the text yields no task. ``addressee`` (a unit code or name) is the unit
     meant by 你局/你单位; without it a "X：" line at the top naming a unit is used.
     """
-    text = normalise(text)
+    original, text = text, normalise(text)
     lines = blocks(text)
     warnings: list[str] = []
     if not lines:
         return IntakeResult(None, [], [], ["文档为空，未生成任何督办事项"])
-    doc_date = find_doc_date(text, lines)
+    own = find_doc_date(text, lines)
+    doc_date = own.day if own else None
     anchor = doc_date or ref_date
+    basis = (own.source, own.day) if own else (("参照日期", ref_date) if ref_date else None)
     if anchor is None:
         warnings.append("未识别到文档日期，也未提供参考日期：时限无法换算为具体日期")
     units, people, dates = UnitMatcher(directory), PersonMatcher(directory.people), DateReader(
@@ -89,9 +94,20 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     run = Run(text, finder, base, anchor, doc)
     tasks = walk(run, [b for b in lines if b is not title])
     directives = _renumber(_prune(finder.directives, run.doc, tasks), tasks)
+    _as_written(original, tasks)
     _warn_unknowns(directives, tasks, warnings)
     warnings.extend(calendar.warnings)
-    return IntakeResult(doc_date, directives, tasks, warnings, units.names, text)
+    return IntakeResult(doc_date, directives, tasks, warnings, units.names, text, basis)
+
+
+def _as_written(original: str, tasks: list[DraftTask]) -> None:
+    """Proposed units spelt as the document spells them (its own brackets and commas)."""
+    for task in tasks:
+        for k, p in enumerate(task.proposed):
+            written = original[p.start:p.end].replace(" ", "")
+            if p.end > p.start and normalise(written) == p.name and written != p.name:
+                task.proposed[k] = replace(p, name=written)
+                task.unknown_units = [written if n == p.name else n for n in task.unknown_units]
 
 
 def _prune(directives: list[DraftDirective], doc: DraftDirective | None,

@@ -82,6 +82,8 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
     state: str | None = None
     for k, (s0, e0) in enumerate(spans):
         state, asked = (None if state == "neg" else state), False
+        purpose = bool(_PURPOSE.match(text, s0, e0))
+        lead_in = text[e0 - 1] in "：:" and not _FIELD_LABEL.search(text, s0, e0)
         for s, e in clauses(text, s0, e0):
             if s >= ctx.limit:
                 break
@@ -92,21 +94,52 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
             cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state, asked)
             asked = asked or bool(_REQ_ANY.search(text, s, e))
             cls = "req" if cls == "act" and asked else cls
-            if _heads(text, (s, e), (s0, e0), k, len(spans)) and not subject:
+            if purpose:  # "为加强…，确保…，决定建立…制度": why and what the issuer decided
+                cls = "neg" if _DECIDED.search(text, s, e) else "neu"
+                purpose = not (_DECIDED.search(text, s, e) or _REQ_ANY.search(text, s, e))
+            if cls != "neg" and (_time_only(text, s, e, own) or _modifier(text, s, e)):
+                cls = "neu"
+            if (lead_in or _heads(text, (s, e), (s0, e0), k, len(spans), bool(own))) \
+                    and not subject:
                 cls = "head"
             out.append(Clause(s, e, k, cls, subject, own,
                               bool(subject) and bool(_CO_ONLY.match(text, s, e))))
     return out
 
 
-def _heads(text: str, clause: Span, sentence: Span, k: int, count: int) -> bool:
-    """"一是抓好要素保障。", "严格值班值守。" (first of several sentences) or "办理要求："."""
+_PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
+_DECIDED = re.compile(r"决定|现将|现就|特制定|特通知|研究确定|经研究")
+_TIME_WORDS = re.compile(r"[，。；：、\s（）()]|在|于|截至|截止|上午|下午|晚上|晚|清晨|凌晨|中午|从|自|起|至|到|"
+                         r"前|以前|之前|日|号|时|分|期间|当天|今天|今年|本月|-|—|~")
+
+
+def _time_only(text: str, s: int, e: int, own: list[Deadline]) -> bool:
+    """"近期，", "今天（12月20日）上午，", "2021年3月7日-3月10日": a time and nothing else."""
+    if not own:
+        return False
+    rest, pos = [], s
+    for d in own:
+        rest.append(text[pos:d.start])
+        pos = max(pos, d.end)
+    rest.append(text[pos:e])
+    return not _TIME_WORDS.sub("", "".join(rest)).strip("0123456789年月")
+
+
+def _modifier(text: str, s: int, e: int) -> bool:
+    """"整改时限在2020年底须完成的，": a clause that only qualifies the next one."""
+    return text[s:e].rstrip("，,；;。 ").endswith("的")
+
+
+def _heads(text: str, clause: Span, sentence: Span, k: int, count: int, dated: bool) -> bool:
+    """"一是抓好要素保障。", "严格值班值守。", "加快整改。" (a short first sentence of several) or
+    "办理要求："."""
     s, e = clause
     if text[e - 1] in "：:" and e - s <= 9:
         return True
     if clause != sentence:
         return False
-    short_first = k == 0 and count > 1 and e - s <= 10 and not _REQ_ANY.search(text, s, e)
+    short_first = k == 0 and count > 1 and not dated and (
+        (e - s <= 10 and not _REQ_ANY.search(text, s, e)) or e - s <= 7)
     return bool(_HEADING.match(text, s, e)) or short_first
 
 
@@ -146,7 +179,11 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     action = bool(ACTION.search(_GENERIC.sub("", plain)))
     if (_SUP.match(body) or (state == "sup" and not subject)) and not asks:
         return "sup", "sup"
+    if ctx.addressees and _ISSUER_WILL.match(body) and not subject & _addressed(ctx):
+        return "sup", "sup"  # "我办将对…汇总": what the issuer will do, not the addressees
     if _STAT.search(body) or _META.search(body) or (_CONSEQUENCE.search(body) and not asks):
+        return "neg", "neg"
+    if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body):
         return "neg", "neg"
     done = bool(_DONE.search(body))
     problem = bool(_PROBLEM.search(body)) and not (asks or asked) and not body.endswith(("后", "时"))
@@ -160,6 +197,26 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     if _EXH.search(body) or _GENERIC.search(plain):
         return "exh", None
     return ("act" if action else "neu"), None
+
+
+_REPORTED = re.compile(r"(?:进行|作|做|听取|汇报|提出|开展|召开|部署|安排|研究|交流|总结|说明|明确|确定|"
+                       r"组织|对接|成立|制定|细化)了")
+_STATEMENT = re.compile(r"(?<![要就也还正只])是(?!否|指)[^，。；]{2,40}的[^，。；]{0,10}$|"
+                        r"(?:内容|范围|对象|重点|原则)(?:主要)?(?:为|是|包括)")
+_ISSUER_WILL = re.compile(r"(?:[省市县区镇乡](?:委|政府|人民政府)|[市县区]委[市县区]政府|我们|我[局办委厅部]|"
+                          r"本[局办委厅部]|[省市县区]里|[市县]局)将(?:对|根据|把|进一步|继续|适时|定期|不定期|跟踪|组织|开展|"
+                          r"进行|加大|加强|视|按照|会同|联合|及时|以)")
+_YEAR = re.compile(r"(?<!\d)(\d{4})年(?!底|末|内|前|[1-9一二三四五六七八九十]+月)")
+
+
+def _past(ctx: TaskContext, body: str) -> bool:
+    """"我县2018年度完成…": a year before the document's own, named without a deadline."""
+    anchor = ctx.dates.anchor
+    return anchor is not None and any(int(y) < anchor.year for y in _YEAR.findall(body))
+
+
+def _addressed(ctx: TaskContext) -> set[str]:
+    return {c for a in ctx.addressees for c in (a.codes or (a.name,))}
 
 
 def plain_text(ctx: TaskContext, start: int, end: int) -> str:
@@ -190,20 +247,22 @@ def actionable(cl: list[Clause]) -> bool:
 
 
 def _category(cl: list[Clause]) -> set[str]:
-    return {d.category for c in cl for d in c.deadlines if d.resolved or d.category != "point"}
+    return {d.category for c in cl for d in c.deadlines}
 
 
-def chunk(items: list[Clause]) -> list[list[Clause]]:
+def chunk(items: list[Clause], text: str = "") -> list[list[Clause]]:
     """Group clauses into tasks (see the module docstring for where a task starts)."""
     chunks: list[list[Clause]] = []
     cur: list[Clause] = []
+    asks = _sentences_that_ask(items, text)
     for c in items:
         if c.cls in ("neg", "sup"):
             if cur and actionable(cur):
                 chunks.append(cur)
             cur = []  # a statement between two asks separates them; a lead-in before it goes
             continue
-        if cur and actionable(cur) and _starts_new(cur, c):
+        if cur and actionable(cur) and (_starts_new(cur, c) or (
+                c.sent != cur[-1].sent and c.sent in asks)):
             moved: list[Clause] = []
             while cur and cur[-1].sent == c.sent and cur[-1].cls != "req":
                 moved.insert(0, cur.pop())
@@ -213,6 +272,22 @@ def chunk(items: list[Clause]) -> list[list[Clause]]:
     if cur:
         chunks.append(cur)
     return [ch for ch in chunks if actionable(ch)]
+
+
+_GOES_ON = re.compile(r"(?:并且?|同时|确保|做到|切实|从而|以便|进而|特别是|尤其是|其中|对此|为此|"
+                      r"[^，。；]{0,20}的[，,]请)")
+
+
+def _sentences_that_ask(items: list[Clause], text: str) -> set[int]:
+    """Sentences that make a requirement of their own ("…；要以…为抓手，…；要建立台账…"): they
+    hold an ask, do not go on from the one before (并/同时/确保…) and name no unit that only
+    cooperates."""
+    by_sent: dict[int, list[Clause]] = {}
+    for c in items:
+        by_sent.setdefault(c.sent, []).append(c)
+    return {k for k, cl in by_sent.items()
+            if any(c.cls == "req" for c in cl) and not any(c.cooperates for c in cl)
+            and not (text and _GOES_ON.match(text, cl[0].start))}
 
 
 def _starts_new(cur: list[Clause], c: Clause) -> bool:

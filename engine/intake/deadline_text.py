@@ -34,7 +34,9 @@ _DAY_ONLY = re.compile(r"(?<![月\d年号日])(\d{1,2})[日号](?:前|之前|以
 _REPORT_VERB = re.compile(r"报送|上报|报告|上传|报")
 _HOURS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十半]{1,3})个?小时(?=报送|上报|报告|报|上传)")
 _PERIODIC = re.compile(r"每个?(?:季度|半年|年度?|两周|旬)(?:[^，。；]{0,10}?(?:前|底|末))?")
-_ANNUAL = re.compile(r"年度(?:完成|目标|任务)|全年(?:完成|目标|新增)")
+_ANNUAL = re.compile(r"全年(?:完成|目标|新增)|(?<![\d年])年度完成")
+_VAGUE = re.compile(r"尽快|尽早|及早|从速|近期|及时")
+_AS_OF = re.compile(r"截至|截止到|截止目前")
 _WINDOW_CONTEXT = re.compile(r"突发|事件|事故|信息|紧急|发生|接报|险情|火情|灾情")
 URGENT = re.compile(r"立即|立刻|即刻|马上|第一时间")
 _CUE_BEFORE = ("到", "至", "限", "截止", "截至")
@@ -65,6 +67,8 @@ def find_deadlines(ctx: TaskContext, start: int, end: int) -> list[Deadline]:
     for s, e, query in sorted(found, key=lambda x: (x[0], x[0] - x[1])):
         if (out and s < out[-1].end) or re.match(r"起(?!至)|开始|以来", text[e:e + 2]):
             continue
+        if _AS_OF.search(text, max(0, s - 3), s):
+            continue  # "截至8月5日": the moment a report speaks of, no deadline
         deadline = _resolve(ctx, s, e, query)
         if deadline is not None:
             out.append(deadline)
@@ -88,6 +92,8 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
     firm = introduced or query != written or written.endswith(ENDINGS)
     if rd.form in ("absolute", "iso", "period_end") and not firm:
         return None
+    if rd.blur and _VAGUE.fullmatch(written):  # "尽快": kept as written, the office dates it
+        return Deadline(s, e, written, "point", None, False)
     if rd.recurrence:
         return Deadline(s, e, written, "recurring", rd, firm or rd.recurrence.time is not None)
     around = text[max(0, s - 20):e + 4]

@@ -66,19 +66,30 @@ class Block:
     heading: bool
 
 
+_SOFT_BREAK = re.compile(r"(?<=\S)[ \t　]+(?=(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、](?!\d)|"
+                         r"[（(][一二三四五六七八九十]{1,3}[）)]))")
+_JUNK = " \t\u3000?"
+
+
 def blocks(text: str) -> list[Block]:
-    """The non-empty lines of ``text`` in order, stripped, with their enumeration markers."""
+    """The non-empty lines of ``text`` in order, stripped, with their enumeration markers.
+
+    A line a web copy ran together ("…如下： 一、重点督办事项 1.加快…") is split where a
+    section or item marker follows a space; stray "?" left by a broken encoding are ignored at
+    the start of a line."""
     out: list[Block] = []
     pos = 0
     for line in text.splitlines(keepends=True):
         start, end = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            out.append(_block(text, start, end))
+        cuts = [m.end() for m in _SOFT_BREAK.finditer(text, start, end)]
+        for a, b in zip([start, *cuts], [*cuts, end], strict=True):
+            while a < b and (text[a].isspace() or text[a] in _JUNK):
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                out.append(_block(text, a, b))
     return out
 
 

@@ -91,7 +91,7 @@ def extract_tasks(ctx: TaskContext, start: int, end: int) -> list[DraftTask]:
 def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
             intro_due: Deadline | None) -> list[DraftTask]:
     tasks: list[DraftTask] = []
-    for ch in chunk(classify(ctx, start, end)):
+    for ch in chunk(classify(ctx, start, end), ctx.text):
         tasks += split_targets(ctx, ch, build_task(ctx, ch, inherited, intro_due))
     return tasks
 

@@ -53,6 +53,7 @@ _NOUN_TAIL = re.compile(r"演练|安全|设施|宣传|知识|器材|通道|管�
 _PLACE_TAIL = re.compile(r"值班室|会议室|大楼|院内|门口|大厅|长(?!效|期)|局长|副局长|主任|副主任|书记|政委")
 _LIST_GAPS = frozenset({"、", "和", "及", "与", "以及"})
 _LEVEL_PREFIX = re.compile(r"(?<![\u4e00-\u9fa5])[县区镇乡省](?:政府|委)?$")
+_GROUP_TAIL = re.compile(r"(?:场|（[^）]{1,6}）)?(?:人民政府|政府)|场|（[^）]{1,6}）")
 _SUFFIX_TAIL = re.compile(r"(?:消防救援|消防|公安|住建|应急|政府)?(?:大队|中队|支队|分局|局|办)")
 
 
@@ -148,7 +149,10 @@ class UnitMatcher:
             if tail:  # "各县区大队" names other units than the districts themselves
                 return UnitMention(m.start(), tail.end(), surface + tail.group(), ()), True
             codes = self._kinds.get(GROUPS[surface], ())
-            return UnitMention(m.start(), m.end(), surface, codes, True), surface not in _BARE_GROUPS
+            more = _GROUP_TAIL.match(text, m.end(), end)
+            stop = more.end() if more else m.end()  # "各乡镇场", "各乡镇人民政府" as written
+            return UnitMention(m.start(), stop, text[m.start():stop], codes, True), \
+                surface not in _BARE_GROUPS
         code, strong = self._forms[surface]
         return UnitMention(m.start(), m.end(), surface, (code,)), strong
 
