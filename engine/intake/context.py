@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,9 @@ from engine.intake.registry import DraftDirective
 from engine.intake.roles import Roles
 from engine.intake.unit_names import UnitMatcher, UnitMention
 from engine.workcal import WorkCalendar
+
+if TYPE_CHECKING:
+    from engine.intake.clauses import Clause
 
 
 @dataclass
@@ -31,3 +35,5 @@ class TaskContext:
     warnings: list[str]
     inherited: Roles | None = None
     in_item: bool = False
+    doc_due: tuple[Clause, ...] = ()
+    """The document's own time limit, for the rows and records that state none."""

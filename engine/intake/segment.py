@@ -237,8 +237,33 @@ def sentence_at(text: str, block: Block, pos: int) -> Span:
 # -- tables and records ------------------------------------------------------------------
 
 _CELL_SEP = re.compile(r"[|｜\t]")
-_COLUMNS = [("lead", re.compile("牵头|责任单位|主办")), ("co", re.compile("配合|协办|参与")),
-            ("due", re.compile("时限|时间|期限")), ("task", re.compile("任务|内容|事项|措施|工作"))]
+_COLUMNS = [("no", re.compile("^(?:序号|编号)$")), ("owner", re.compile("领导|责任人")),
+            ("co", re.compile("配合|协办|参与|协同")),
+            ("lead", re.compile("牵头|责任单位|责任部门|主办|承办")),
+            ("due", re.compile("时限|时间|期限")), ("task", re.compile("任务|内容|事项|措施|工作|目标"))]
+
+
+def column_role(name: str) -> str | None:
+    """The role of a table column named ``name`` (spaces ignored): no, owner, co, lead, due,
+    task; None for any other column."""
+    name = re.sub(r"\s", "", name).strip("|｜")
+    if not 2 <= len(name) <= 12:
+        return None
+    return next((r for r, pattern in _COLUMNS if pattern.search(name)), None)
+
+
+def header_columns(names: list[str]) -> dict[str, int] | None:
+    """Column roles of a header ("序号｜工作任务｜牵头单位｜配合单位｜完成时限"); a second
+    责任单位 column after a 牵头 one holds the units that share the work. None unless the header
+    has at least three columns, a task and a lead column."""
+    columns: dict[str, int] = {}
+    for i, name in enumerate(names):
+        role = column_role(name)
+        if role == "lead" and "lead" in columns:
+            role = "co"
+        if role and role not in columns:
+            columns[role] = i
+    return columns if len(names) >= 3 and {"task", "lead"} <= columns.keys() else None
 
 
 def cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -254,18 +279,18 @@ def cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def table_columns(text: str, start: int, end: int) -> dict[str, int] | None:
     """Column roles of a table header row ("序号｜工作任务｜牵头单位｜配合单位｜完成时限")."""
-    found = cells(text, start, end)
-    columns: dict[str, int] = {}
-    for i, (a, b) in enumerate(found):
-        role = next((r for r, pattern in _COLUMNS if pattern.search(text, a, b)), None)
-        if role and role not in columns:
-            columns[role] = i
-    return columns if len(found) >= 3 and {"task", "lead"} <= columns.keys() else None
+    return header_columns([text[a:b] for a, b in cells(text, start, end)])
 
 
-_RECORD_LABEL = re.compile(r"(问题|存在问题|问题描述|整改目标|工作目标|整改措施|工作任务|任务内容|"
-                           r"主要任务|责任单位|牵头单位|配合单位|责任领导|整改时限|完成时限|时限要求)"
-                           r"\s*\d*\s*[：:]")
+RECORD_TASK = ("问题", "存在问题", "问题描述", "整改目标", "工作目标", "整改措施", "工作任务", "任务内容",
+               "主要任务", "检查范围", "检查内容", "督导范围", "工作内容", "具体措施")
+RECORD_UNITS = ("牵头责任单位", "协同责任单位", "主要责任单位", "协同配合单位", "责任单位", "牵头单位",
+                "配合单位", "协办单位", "责任部门", "牵头部门", "配合部门")
+RECORD_OWNER = ("牵头负责领导", "责任领导", "牵头领导", "分管领导", "分管县领导", "分管市领导", "分管区领导",
+                "包保领导", "消防安全责任人", "安全责任人", "责任人")
+RECORD_DUE = ("整改时限", "完成时限", "时限要求", "完成时间", "办结时限")
+_RECORD_LABEL = re.compile("(" + "|".join(sorted(RECORD_TASK + RECORD_UNITS + RECORD_OWNER + RECORD_DUE,
+                                                 key=len, reverse=True)) + r")\s*\d*\s*[：:；;]")
 
 
 def record_label(text: str, start: int, end: int) -> str | None:
