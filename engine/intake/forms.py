@@ -17,8 +17,15 @@ from engine.intake.clauses import Clause, actionable, classify
 from engine.intake.context import TaskContext
 from engine.intake.quantities import quantity_targets
 from engine.intake.roles import Roles, assign_roles, cell_units, merge_roles
-from engine.intake.segment import RECORD_DUE, RECORD_OWNER, RECORD_TASK, RECORD_UNITS, Block, \
-    Span, sentences
+from engine.intake.segment import (
+    RECORD_DUE,
+    RECORD_OWNER,
+    RECORD_TASK,
+    RECORD_UNITS,
+    Block,
+    Span,
+    sentences,
+)
 from engine.intake.tasks import DraftTask, build_task, split_targets
 
 _OWNER_SEP = re.compile(r"[、，,；;\s]+")
@@ -80,8 +87,9 @@ def _due_clauses(ctx: TaskContext, span: Span | None) -> list[Clause]:
 
 
 def _assigned(ch: list[Clause]) -> list[Clause]:
-    """A form's clauses as requirements: the form assigned them."""
-    return [replace(c, cls="req") if c.cls in ("act", "neu") else c for c in ch]
+    """A form's clauses as requirements: the form assigned them ("增长8%以上" is a target
+    there, not a statistic)."""
+    return [replace(c, cls="req") if c.cls in ("act", "neu", "neg") else c for c in ch]
 
 
 def _finish(ctx: TaskContext, ch: list[Clause], roles: Roles | None, span: Span,
@@ -111,7 +119,9 @@ def table_tasks(ctx: TaskContext, row: list[Span], columns: dict[str, int], span
     seen: set[str] = set()
     for s, e in sentences(text, *cell):
         written = text[s:e].strip("。；; ")
-        ch = [c for c in classify(item, s, e) if c.cls not in ("neg", "sup", "head")]
+        ch = [c for c in classify(item, s, e) if c.cls not in ("sup", "head")]
+        if not named:
+            ch = [c for c in ch if c.cls != "neg"]
         if written in seen or not ch or not (actionable(ch) or named):
             continue
         seen.add(written)
@@ -126,13 +136,14 @@ def record_tasks(ctx: TaskContext, lines: list[tuple[str, Span]]) -> list[DraftT
     limit fields; a record that names its units needs no verb ("检查范围：加油站、液化气站")."""
     item = replace(ctx, in_item=True)
     ch: list[Clause] = []
-    for label, span in lines:
-        if label in RECORD_TASK:
-            ch += [c for c in classify(item, *span) if c.cls not in ("neg", "sup", "head")]
     roles = merge_roles(Roles([], [], [], True), *(
         assign_roles(ctx.units, ctx.text, *span, addressees=ctx.addressees)
         for label, span in lines if label in RECORD_UNITS))
     named = bool(roles.lead or roles.co or roles.unknown)
+    for label, span in lines:
+        if label in RECORD_TASK:
+            ch += [c for c in classify(item, *span)
+                   if c.cls not in ("sup", "head") and (named or c.cls != "neg")]
     if not ch or not (actionable(ch) or named):
         return []
     owners = [owner_names(ctx.text[a:b].split("：", 1)[-1]) for label, (a, b) in lines

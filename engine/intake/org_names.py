@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 
 UNIT_SUFFIX = (r"(?:街道办事处|办事处|人民政府|政府|管委会|委员会|办公室|指挥部|中心|集团|公司|大队|支队|"
-               r"中队|分局|局|委|办|厅|部门和单位|单位和部门|部门|单位|科室|街道|乡镇场|乡镇|镇场|镇|乡|"
-               r"村|社区|居委会|卫生院|福利院|学校|医院|所|站|院|室)")
+               r"中队|分局|局|委|办|厅|部门和单位|单位和部门|部门|单位|科室|直属机构|机构|街道|乡镇场|乡镇|镇场|镇|乡|"
+               r"村|社区|居委会|卫生院|福利院|学校|医院|所|站|院|室|常委会|常委)")
 _BRACKET = r"(?:[（(][^）)]{1,12}[）)])"
 _UNIT = re.compile(rf"(?:[\u4e00-\u9fa5]|{_BRACKET})+?{UNIT_SUFFIX}{_BRACKET}?")
 _NOT_UNIT = re.compile(r"(?:场所|厕所|住所|研究所|诊所|车站|网站|站点|全院|学院|庭院|院落|院内|医院门|"
@@ -28,14 +28,16 @@ _VERBAL = re.compile(r"[要须了对把将并也就都再已被给让在]|会同
 _BARE = frozenset({"部门", "单位", "科室", "村", "镇", "乡", "街道", "社区", "乡镇", "中心", "办", "局"})
 _PIECE_SEP = re.compile(r"以及|[、和及与]")
 _LIST_SEP_COMMA = re.compile(r"以及|[、，和及与]")
+_KIND_ONLY = re.compile(r"街道办事处|街道|人民政府|政府|管委会|乡镇|镇|乡|村|社区|部门|单位|科室")
 _FILLER = re.compile(r"^(?:(?:会议|同时|并且|并|另外|此外|其中|尤其是|特别是|最后|首先|[一二三四五六七八九十]{1,2}是|"
-                     r"强调|要求|指出|明确|决定|议定|由|请)[，：]?)+")
+                     r"强调|要求|指出|明确|决定|议定|由|请|(?:\d{4}年)?\d{1,2}月(?:\d{1,2}[日号])?"
+                     r"(?:上旬|中旬|下旬|底|末)?(?:前|之前|以前)?|年底前|年内|下周|本周)[，：]?)+")
 _ROLE_NOUN = re.compile(r"(?:全体)?(?:班子成员|主要负责同志|主要负责人|负责同志|负责人|主要领导|分管领导|"
                         r"党政主要负责同志|一把手)")
 _SUBJECT_CUE = re.compile(r"要|须|需|应|务必|必须|负责|牵头|于\d|于[一二三四五六七八九十]|在\d|按照|立即|尽快|"
                           r"抓紧|及时|全力|认真|切实|进一步|主动|加快|做好|完成|组织|开展|落实|对|将|把|迅速|"
                           r"严格|积极|尽早|每[天日周月季年]|\d{1,2}月|填报|报送|上报|提交|制定|建立|推进|加强|加大|实施|启动|"
-                          r"督促|核查|整改|排查|清理|成立|加装|安装|召开|参加|会同|联合")
+                          r"督促|核查|整改|排查|清理|成立|加装|安装|召开|参加|会同|联合|按|下周|本周|近期|今年|年底|年内")
 _ASKING = re.compile(r"要求|责令|督促|请|提出|强调|指出")
 _MODAL = re.compile(r"要|须|需|应当|务必|必须")
 _STRONG = [
@@ -45,7 +47,8 @@ _STRONG = [
 ]
 _NOT_NAME = re.compile(r"要|须|应|将|对|把|在|的|了|同志|领导|积极|主动|认真|全力|共同|做好|进行|具体|分别|"
                        r"各自|密切|全面|统一|专门|主要")
-_AFTER_WORD = [("co", re.compile(r"会同|联合|协调|组织")), ("lead", re.compile(r"请|要求|责令"))]
+_AFTER_WORD = [("co", re.compile(r"会同|联合|协调|组织")), ("lead", re.compile(r"请|要求|责令|望|希望"))]
+_ASKED_SUFFIX = re.compile(r"[\u4e00-\u9fa5]{2,10}(?:场所|企业|商户|物业|经营户)")
 GENERIC_GROUP = re.compile(r"(?:各|相关|有关|上述|该|多|各有关|各相关)?(?:单位|部门|科室)")
 """A group word that names no unit of its own ("相关单位" after the units were named)."""
 
@@ -67,6 +70,8 @@ def looks_like_unit(name: str, *, bare: bool = False) -> bool:
         return False
     if _VERBAL.search(name) or ("的" in name and not name.endswith(("部门", "单位"))):
         return False
+    if name.startswith("各") and "、" in name:  # "各县、市、区政府": one group, written short
+        name = name.replace("、", "")
     return bool(_UNIT.fullmatch(name))
 
 
@@ -96,7 +101,9 @@ def split_list(text: str, start: int, end: int, *, commas: bool = False) -> list
             b -= 1
         if b <= a:
             continue
-        if spans and (b - a == 1 or short) and text[spans[-1][1]] == "、":
+        joined = spans and text[spans[-1][1]] == "、" and (
+            b - a == 1 or short or (_KIND_ONLY.fullmatch(text, a, b) and text[spans[-1][0]] == "各"))
+        if joined:  # "各县、市、区政府", "各乡镇人民政府、街道办事处": one group, written short
             spans[-1] = (spans[-1][0], b)
         else:
             spans.append((a, b))
@@ -180,7 +187,11 @@ def role_names(text: str, start: int, end: int) -> list[NamedUnit]:
                 found.setdefault(n.start, n)
     for role, pattern in _AFTER_WORD:
         for m in pattern.finditer(text, start, end):
-            names, _ = _leading_list(text, m.end(), _clause_end(text, m.end(), end))
+            stop = _clause_end(text, m.end(), end)
+            names, _ = _leading_list(text, m.end(), stop)
+            asked = _ASKED_SUFFIX.match(text, m.end(), stop) if role == "lead" else None
+            if not names and asked:  # "要求集中充电场所加装…": the one asked to act
+                names = [NamedUnit(asked.start(), asked.end(), asked.group(), None)]
             for n in names:
                 found.setdefault(n.start, NamedUnit(n.start, n.end, n.name, role))
     for m in _CLAUSE_START.finditer(text, start, end):

@@ -60,7 +60,14 @@ def assign_roles(matcher: UnitMatcher, text: str, start: int, end: int, *,
             entries[mention.start] = (mention, _context_role(text, mention))
     _add_named(matcher, text, start, end, known, entries)
     for m in ADDRESSED.finditer(text, start, end):
-        for k, addressee in enumerate(addressees):
+        if _recipient(text, m.start()):
+            continue
+        word = UnitMention(m.start(), m.end(), m.group(), ())
+        if m.group().startswith(("你", "贵")) or (addressees and all(a.codes for a in addressees)):
+            entries.pop(m.start(), None)
+        else:  # "各责任单位" as written, beside the addressees it stands for
+            entries[m.start()] = (word, _context_role(text, word))
+        for k, addressee in enumerate(addressees, start=1):
             mention = UnitMention(m.start(), m.end(), addressee.name, addressee.codes)
             entries[m.start() + k / 100] = (mention, _context_role(text, mention))  # type: ignore[index]
     for field_ in _FIELD.finditer(text, start, end):
@@ -105,6 +112,12 @@ def _add_named(matcher: UnitMatcher, text: str, start: int, end: int, known: lis
     for named in role_names(text, start, end):
         role = {"lead": "mark", "co": "co"}.get(named.role or "")
         inside = [m for m in known if named.start <= m.start < named.end]
+        if inside and not any(m.codes for m in inside) and all(
+                m.end - m.start < named.end - named.start for m in inside):
+            for m in inside:  # "各街道办事处" as written, not the group word inside it
+                entries.pop(m.start, None)
+            known = [m for m in known if m not in inside]
+            inside = []
         if inside:
             for m in inside:
                 if m.start in entries and role:

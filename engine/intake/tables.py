@@ -55,7 +55,8 @@ class VerticalRows:
             return "more"
         a, b = cell_span(text, block)
         if not self.cells:
-            if _NUMBER.fullmatch(text, a, b):
+            numbered = block.level == 3 and a == b  # "80 |": the number read as a list marker
+            if numbered or _NUMBER.fullmatch(text, a, b):
                 self.cells.append((a, b))
                 return "more"
             return "more" if block.level else "out"  # a section heading between rows

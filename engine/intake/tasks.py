@@ -91,9 +91,18 @@ def extract_tasks(ctx: TaskContext, start: int, end: int) -> list[DraftTask]:
 def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
             intro_due: Deadline | None) -> list[DraftTask]:
     tasks: list[DraftTask] = []
+    carried: Roles | None = None
     for ch in chunk(classify(ctx, start, end), ctx.text):
-        tasks += split_targets(ctx, ch, build_task(ctx, ch, inherited, intro_due))
+        task = build_task(ctx, ch, inherited, intro_due, carried=carried)
+        if any(c.subject for c in ch if c.cls in ("req", "act", "role")):
+            carried = _roles_of(task)  # the subject goes on until another one is named
+        tasks += split_targets(ctx, ch, task)
     return tasks
+
+
+def _roles_of(task: DraftTask) -> Roles:
+    return Roles(list(task.lead_units), list(task.co_units), list(task.unknown_units), True,
+                 {p.name: (p.start, p.end, p.role) for p in task.proposed})
 
 
 def _trim(ch: list[Clause], text: str) -> list[Clause]:
@@ -106,8 +115,13 @@ def _trim(ch: list[Clause], text: str) -> list[Clause]:
 
 
 def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
-               intro_due: Deadline | None, given: Roles | None = None) -> DraftTask:
-    """One draft task from a group of clauses (``given`` roles replace the ones in the text)."""
+               intro_due: Deadline | None, given: Roles | None = None, *,
+               carried: Roles | None = None) -> DraftTask:
+    """One draft task from a group of clauses (``given`` roles replace the ones in the text).
+
+    A task that names no unit takes, in this order, the subject of the requirement before it in
+    the same paragraph (``carried``: Chinese leaves a subject unsaid until another is named),
+    the units its list's introduction named (``inherited``), then the addressees."""
     head = ch[0].start if ch[0].cls == "head" else None  # the item's heading stays as context
     ch = _trim(ch, ctx.text)
     s, e = ch[0].start, ch[-1].end
@@ -115,7 +129,9 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
     if inherited is not None and _only_generic(roles):
         roles = Roles([], [], [], False)  # "由多部门联合开展": the units the list introduced
     if not (roles.lead or roles.co or roles.unknown):
-        if inherited is not None:
+        if carried is not None:
+            roles, borrowed = carried, True
+        elif inherited is not None:
             roles, borrowed = inherited, True
         elif ctx.addressees:
             roles, borrowed = addressee_roles(ctx.addressees), True

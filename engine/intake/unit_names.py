@@ -53,7 +53,7 @@ _NOUN_TAIL = re.compile(r"演练|安全|设施|宣传|知识|器材|通道|管�
 _PLACE_TAIL = re.compile(r"值班室|会议室|大楼|院内|门口|大厅|长(?!效|期)|局长|副局长|主任|副主任|书记|政委")
 _LIST_GAPS = frozenset({"、", "和", "及", "与", "以及"})
 _LEVEL_PREFIX = re.compile(r"(?<![\u4e00-\u9fa5])[县区镇乡省](?:政府|委)?$")
-_GROUP_TAIL = re.compile(r"(?:场|（[^）]{1,6}）)?(?:人民政府|政府)|场|（[^）]{1,6}）")
+_GROUP_TAIL = re.compile(r"(?:场|（[^）]{1,6}）)?(?:人民政府|政府)(?:（[^）]{1,6}）)?|场|（[^）]{1,6}）")
 _SUFFIX_TAIL = re.compile(r"(?:消防救援|消防|公安|住建|应急|政府)?(?:大队|中队|支队|分局|局|办)")
 
 
@@ -161,13 +161,14 @@ class UnitMatcher:
 
         With ``any_name`` (a 牵头单位：… field) any 2–20 character Chinese name qualifies.
         """
-        piece = piece.strip(" 　“”")
-        if piece in GENERIC or "同志" in piece or not 2 <= len(piece) <= 20:
+        lead = len(piece) - len(piece.lstrip(" 　“”"))
+        piece = piece.strip(" 　“”。；;，,：:")
+        if (piece in GENERIC and not any_name) or "同志" in piece or not 2 <= len(piece) <= 24:
             return None
-        if not re.fullmatch(r"[\u4e00-\u9fa5（）()0-9]+", piece):
+        if not re.fullmatch(r"[\u4e00-\u9fa5（）()0-9、]+", piece) or piece.startswith("、"):
             return None
         if any_name or piece.endswith(ORG_SUFFIXES):
-            return UnitMention(start, start + len(piece), piece, ())
+            return UnitMention(start + lead, start + lead + len(piece), piece, ())
         return None
 
 
