@@ -30,11 +30,16 @@ IMPOSSIBLE = "日期不存在"
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A recurrence rule: ``freq`` daily/weekly/monthly, ``day`` weekday or day of month."""
+    """A recurrence rule: ``freq`` daily/weekly/monthly/quarterly/halfyearly/yearly; ``day``
+    the weekday (weekly) or day of month (31: the month's last day); ``month`` the month of a
+    yearly rule, or the month within each quarter (1–3) or half year (1–6); ``days`` more days
+    of the month of a monthly rule ("每月15日和30日前")."""
 
     freq: str
     day: int | None
     time: time | None
+    month: int | None = None
+    days: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,13 +144,31 @@ def next_occurrence(rule: RuleSpec, after: datetime, tz: ZoneInfo) -> datetime:
         days = [local_day + timedelta(days=k) for k in range(9)
                 if (local_day + timedelta(days=k)).weekday() == rule.day]
     else:
-        firsts = [add_months(local_day.replace(day=1), k) for k in range(3)]
-        days = [f.replace(day=min(rule.day or 31, month_end(f.year, f.month).day)) for f in firsts]
+        days = sorted(_month_days(rule, local_day))
     for d in days:
         candidate = at_local(d, tod, tz)
         if candidate > after:
             return candidate
     raise ValueError(f"no occurrence of {rule} after {after}")  # unreachable for valid rules
+
+
+_MONTHS_APART = {"monthly": 1, "quarterly": 3, "halfyearly": 6, "yearly": 12}
+
+
+def _month_days(rule: RuleSpec, local_day: date) -> list[date]:
+    """The days of a monthly-or-longer rule from the start of ``local_day``'s period on, over
+    the next two periods (a day beyond a month's length falls on its last day)."""
+    step = _MONTHS_APART[rule.freq]
+    first = local_day.replace(day=1)
+    period_start = add_months(first, -((first.month - 1) % step))
+    if rule.freq == "yearly":
+        period_start = first.replace(month=1)
+    out = []
+    for k in range(3):
+        month = add_months(period_start, k * step + (rule.month or step) - 1)
+        for day in (rule.day or 31, *rule.days):
+            out.append(month.replace(day=min(day, month_end(month.year, month.month).day)))
+    return out
 
 
 def explicit_year(m: re.Match[str], ctx: Ctx) -> int | None:
@@ -186,6 +209,8 @@ def checked_month(s: str, ctx: Ctx) -> int:
 def time_of_day(m: re.Match[str], ctx: Ctx) -> time | None:
     """The clock time in a ``TIME`` group (下午3点 → 15:00, 24时 → 23:59:59), or None."""
     g = m.groupdict()
+    if g.get("ow"):  # "下班前": the end of the office's morning or day
+        return OFF_WORK_NOON if g["ow"].startswith("上午") else OFF_WORK
     if not g.get("hh"):
         return None
     hour = cn_int(g["hh"])
@@ -214,7 +239,11 @@ YEAR4 = r"(?:\d{4}|[〇零一二三四五六七八九]{4})"
 YEAR = rf"(?:(?P<yn>{YEAR4})年|(?P<yw>今|本|当|明|次|来|后)年)?"
 BEFORE = r"(?:之前|以前|前|为止|止)?"
 TIME = (rf"(?:(?P<ap>上午|早上|早晨|中午|下午|傍晚|晚上|凌晨)?(?P<hh>{NUM})(?:[点时]|:(?=\d))"
-        rf"(?:(?P<mm>{NUM})分?|(?P<half>半))?)?")
+        rf"(?:(?P<mm>{NUM})分?|(?P<half>半))?|(?P<ow>(?:上午|下午)?下班))?")
+OFF_WORK = time(17, 30)
+"""Local time read for "下班前" (the end of the office day)."""
+OFF_WORK_NOON = time(12, 0)
+"""Local time read for "上午下班前"."""
 WEEKDAY = "[一二三四五六日天1-7]"
 _TEN_DAYS = {"上旬": 10, "中旬": 20}
 

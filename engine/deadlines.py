@@ -39,17 +39,23 @@ _DAY_OFFSETS = {"今天": 0, "今日": 0, "当天": 0, "当日": 0, "明天": 1,
 
 @dataclass(frozen=True)
 class Recurrence:
-    """A periodic deadline: ``freq`` daily/weekly/monthly; ``day`` weekday 0–6 (weekly) or day
-    of month (monthly, clamped to the month's end); ``time`` local, None meaning end of day."""
+    """A periodic deadline: ``freq`` daily/weekly/monthly/quarterly/halfyearly/yearly; ``day``
+    weekday 0–6 (weekly; Sunday for "每周N次", the week being the period) or day of month
+    (clamped to the month's end); ``month`` the month of a yearly rule or the month within each
+    quarter or half year; ``days`` further days of a monthly rule; ``time`` local, None meaning
+    end of day."""
 
     freq: str
     day: int | None
     time: time | None
     text: str
+    month: int | None = None
+    days: tuple[int, ...] = ()
 
     def next_after(self, after: datetime, tz: ZoneInfo) -> datetime:
         """The next occurrence strictly after ``after`` (aware), as aware UTC."""
-        return f.next_occurrence(RuleSpec(self.freq, self.day, self.time), after, tz)
+        rule = RuleSpec(self.freq, self.day, self.time, self.month, self.days)
+        return f.next_occurrence(rule, after, tz)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,8 @@ def resolve_deadline(
     hit = chosen[0].resolve(ctx)
     recurrence = None
     if hit.rule is not None:
-        recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped)
+        recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped,
+                                hit.rule.month, hit.rule.days)
     return ResolvedDeadline(stripped, hit.due_at, hit.start_at, hit.form, hit.blur, recurrence)
 
 
@@ -207,22 +214,52 @@ def _resolve_half(unit: str, ctx: Ctx) -> Hit:
 
 # -- recurring: "每月5日前", "每天下午3点", "每日15时", "每周五" ---------------------------------
 
-_RECUR_MONTH = re.compile(rf"每个?月的?(?:(?P<d>{NUM})[日号]|(?P<end>底|末)){TIME}{_BEFORE}")
-_RECUR_WEEK = re.compile(rf"每个?(?:周|星期|礼拜)(?P<d>{WEEKDAY}){TIME}{_BEFORE}")
+_RECUR_MONTH = re.compile(
+    rf"每个?月的?(?:(?P<d>{NUM})[日号](?P<more>(?:[、和及与]{NUM}[日号]){{0,3}})|(?P<end>底|末))?"
+    rf"{TIME}{_BEFORE}")
+_RECUR_WEEK = re.compile(
+    rf"每个?(?:周|星期|礼拜)(?:(?P<times>{NUM})次|(?P<d>{WEEKDAY}))?{TIME}{_BEFORE}")
 _RECUR_DAY = re.compile(rf"每(?:天|日){TIME}{_BEFORE}")
+_RECUR_QUARTER = re.compile(
+    rf"每个?季度?(?:第(?P<qm>[一二三123])个月(?:的)?(?P<d>{NUM})[日号]|最后一个月(?:的)?(?P<ld>{NUM})[日号]"
+    rf"|(?P<end>末|底))?{_BEFORE}")
+_RECUR_HALF = re.compile(rf"每半年(?:末|底)?{_BEFORE}")
+_RECUR_YEAR = re.compile(
+    rf"每年度?的?(?:(?P<m>{NUM})月份?(?:(?P<d>{NUM})[日号]|(?P<mend>底|末))?|(?P<end>年?底|年?末))"
+    rf"{TIME}{_BEFORE}")
+_DAY_NUM = re.compile(NUM)
+
+
+def _month_day(s: str, ctx: Ctx) -> int:
+    day = f.cn_int(s)
+    if not 1 <= day <= 31:
+        raise ctx.fail(f.IMPOSSIBLE)
+    return day
 
 
 def _resolve_recurring(m: re.Match[str], ctx: Ctx) -> Hit:
-    text = m.group(0)
+    """"每天下午3点", "每周五上午下班前", "每周2次" (each week, by its Sunday), "每月5日前",
+    "每月15日和30日前", "每季度末", "每季度第一个月10日前", "每半年", "每年9月10日前"."""
+    text, g = m.group(0), m.groupdict()
+    when = f.time_of_day(m, ctx)
     if text.startswith(("每天", "每日")):
-        rule = RuleSpec("daily", None, f.time_of_day(m, ctx))
+        rule = RuleSpec("daily", None, when)
+    elif "季" in text[:4]:
+        day = _month_day(g["d"] or g["ld"], ctx) if (g["d"] or g["ld"]) else 31
+        month = f.cn_int(g["qm"]) if g["qm"] else 3
+        rule = RuleSpec("quarterly", day, None, month)
+    elif text.startswith("每半年"):
+        rule = RuleSpec("halfyearly", 31, None, 6)
+    elif text.startswith("每年"):
+        month = f.checked_month(g["m"], ctx) if g["m"] else 12
+        day = _month_day(g["d"], ctx) if g["d"] else 31
+        rule = RuleSpec("yearly", day, when, month)
     elif "月" in text[:3]:
-        day = 31 if m["end"] else f.cn_int(m["d"])
-        if not 1 <= day <= 31:
-            raise ctx.fail(f.IMPOSSIBLE)
-        rule = RuleSpec("monthly", day, f.time_of_day(m, ctx))
+        day = _month_day(g["d"], ctx) if g["d"] else 31
+        more = tuple(_month_day(x, ctx) for x in _DAY_NUM.findall(g["more"] or ""))
+        rule = RuleSpec("monthly", day, when, days=more)
     else:
-        rule = RuleSpec("weekly", f.weekday(m["d"]), f.time_of_day(m, ctx))
+        rule = RuleSpec("weekly", f.weekday(g["d"]) if g["d"] else 6, when)
     return Hit(f.next_occurrence(rule, ctx.issued_at, ctx.tz), "recurring", rule=rule)
 
 
@@ -292,6 +329,9 @@ _RULES: list[tuple[re.Pattern[str], Resolver, bool]] = [
     (_RECUR_MONTH, _resolve_recurring, False),
     (_RECUR_WEEK, _resolve_recurring, False),
     (_RECUR_DAY, _resolve_recurring, False),
+    (_RECUR_QUARTER, _resolve_recurring, False),
+    (_RECUR_HALF, _resolve_recurring, False),
+    (_RECUR_YEAR, _resolve_recurring, False),
     *((pattern, resolver, False) for pattern, resolver in f.POINT_RULES),
     (_RELATIVE, _resolve_relative, False),
     (_ON_WEEKDAY, _resolve_weekday, False),

@@ -82,7 +82,8 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
     state: str | None = None
     for k, (s0, e0) in enumerate(spans):
         state, asked = (None if state == "neg" else state), False
-        purpose = bool(_PURPOSE.match(text, s0, e0))
+        purpose = bool(_PURPOSE.match(text, s0, e0)) or bool(
+            _GROUNDS.match(text, s0, e0) and _DECIDED.search(text, s0, e0))
         lead_in = text[e0 - 1] in "：:" and not _FIELD_LABEL.search(text, s0, e0)
         for s, e in clauses(text, s0, e0):
             if s >= ctx.limit:
@@ -108,6 +109,8 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
 
 
 _PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
+_GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
+_CITED_ASK = re.compile(r"(?:按照|根据|依据|对照|遵照)[^，。；]{0,40}?要求|》要求")
 _DECIDED = re.compile(r"决定|现将|现就|特制定|特通知|研究确定|经研究")
 _TIME_WORDS = re.compile(r"[，。；：、\s（）()]|在|于|截至|截止|上午|下午|晚上|晚|清晨|凌晨|中午|从|自|起|至|到|"
                          r"前|以前|之前|日|号|时|分|期间|当天|今天|今年|本月|-|—|~")
@@ -174,7 +177,7 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     body = _FILLER.sub("", ctx.text[start:end]).strip("，,。；;：: ")
     if not body:
         return "neu", state
-    asks = bool(_REQ_ANY.search(body))
+    asks = bool(_REQ_ANY.search(_CITED_ASK.sub("", body)))
     plain = plain_text(ctx, start, end)
     action = bool(ACTION.search(_GENERIC.sub("", plain)))
     if (_SUP.match(body) or (state == "sup" and not subject)) and not asks:

@@ -36,6 +36,7 @@ _HOURS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十半]{1,3})个?�
 _PERIODIC = re.compile(r"每个?(?:季度|半年|年度?|两周|旬)(?:[^，。；]{0,10}?(?:前|底|末))?")
 _ANNUAL = re.compile(r"全年(?:完成|目标|新增)|(?<![\d年])年度完成")
 _VAGUE = re.compile(r"尽快|尽早|及早|从速|近期|及时")
+_BARE_DAY = re.compile(r"今天|今日|当天|当日|明天|明日|次日|后天")
 _AS_OF = re.compile(r"截至|截止到|截止目前")
 _WINDOW_CONTEXT = re.compile(r"突发|事件|事故|信息|紧急|发生|接报|险情|火情|灾情")
 URGENT = re.compile(r"立即|立刻|即刻|马上|第一时间")
@@ -92,6 +93,8 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
     firm = introduced or query != written or written.endswith(ENDINGS)
     if rd.form in ("absolute", "iso", "period_end") and not firm:
         return None
+    if rd.form == "relative" and _BARE_DAY.fullmatch(written) and not introduced:
+        return None  # "今天视察的区域": a day something happens, no deadline
     if rd.blur and _VAGUE.fullmatch(written):  # "尽快": kept as written, the office dates it
         return Deadline(s, e, written, "point", None, False)
     if rd.recurrence:

@@ -29,7 +29,7 @@ _LINE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (5, re.compile(f"([{_CIRCLED}])")),
 ]
 _INLINE_MARKERS: list[re.Pattern[str]] = [
-    re.compile(r"(?:^|(?<=[。；;：:，,\s]))([一二三四五六七八九十]{1,3})是"),
+    re.compile(r"(?:^|(?<=[。；;：:，,\s]))([一二三四五六七八九十]{1,3})(?:是|要(?!求))"),
     re.compile(r"(?:^|(?<=[。；;：:\s]))(\d{1,2})[.．、](?!\d)"),
     re.compile(r"(?:^|(?<=[。；;：:\s]))[（(]([一二三四五六七八九十]{1,3})[）)]"),
     re.compile(r"(?:^|(?<=[。；;：:，,\s]))[（(](\d{1,2})[）)]"),

@@ -25,9 +25,9 @@ from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
 from engine.intake.org_names import GENERIC_GROUP
 from engine.intake.quantities import quantity_targets
-from engine.intake.roles import Roles, addressee_roles, assign_roles
+from engine.intake.roles import Roles, addressee_roles, assign_roles, merge_roles
 from engine.intake.segment import inline_items
-from engine.intake.timing import resolved_due, task_timing
+from engine.intake.timing import recurrences, resolved_due, task_timing
 from engine.intake.unit_names import UnitMention
 
 
@@ -94,10 +94,20 @@ def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
     carried: Roles | None = None
     for ch in chunk(classify(ctx, start, end), ctx.text):
         task = build_task(ctx, ch, inherited, intro_due, carried=carried)
-        if any(c.subject for c in ch if c.cls in ("req", "act", "role")):
+        if any(c.subject for c in ch):
             carried = _roles_of(task)  # the subject goes on until another one is named
-        tasks += split_targets(ctx, ch, task)
+        for one in split_recurrences(ctx, ch, task):
+            tasks += split_targets(ctx, ch, one)
     return tasks
+
+
+def split_recurrences(ctx: TaskContext, ch: list[Clause], task: DraftTask) -> list[DraftTask]:
+    """One task per periodic duty when a requirement sets several ("每周五…、每月25日前…")."""
+    found = recurrences(ctx, ch)
+    if len(found) < 2:
+        return [task]
+    return [replace(task, title=f"{task.title[:20]}（{text}）", recurrence=text, due_text=text,
+                    due_at=first, milestones=[]) for text, first in found]
 
 
 def _roles_of(task: DraftTask) -> Roles:
@@ -126,8 +136,8 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
     ch = _trim(ch, ctx.text)
     s, e = ch[0].start, ch[-1].end
     roles, borrowed = given or _roles(ctx, s, e, ch), False
-    if inherited is not None and _only_generic(roles):
-        roles = Roles([], [], [], False)  # "由多部门联合开展": the units the list introduced
+    if inherited is not None and _only_generic(roles):  # "由多部门联合开展": the units the
+        roles, borrowed = merge_roles(inherited, roles), True  # list introduced, and the word
     if not (roles.lead or roles.co or roles.unknown):
         if carried is not None:
             roles, borrowed = carried, True

@@ -47,8 +47,20 @@ def resolved_due(d: Deadline) -> datetime:
     return d.resolved.due_at
 
 
+def recurrences(ctx: TaskContext, ch: list[Clause]) -> list[tuple[str, datetime | None]]:
+    """Each distinct periodic duty of a task (text, first occurrence): "每周五上午下班前、每月
+    25日前报送" is two duties, each its own task."""
+    s, e = ch[0].start, ch[-1].end
+    seen: dict[str, datetime | None] = {}
+    for d in (d for c in ch for d in c.deadlines if d.category == "recurring"):
+        if d.text not in seen:
+            seen[d.text] = _first_occurrence(ctx, d, s, e) if d.resolved else None
+    return list(seen.items())
+
+
 def _first_occurrence(ctx: TaskContext, d: Deadline, s: int, e: int) -> datetime | None:
-    """First occurrence of a periodic deadline, from "从3月3日开始" if the task says so."""
+    """First occurrence of a periodic deadline not before the directive is issued, from "从3月3日
+    开始" if the task says so (a start already passed does not make an occurrence passed)."""
     assert d.resolved is not None and d.resolved.recurrence is not None
     m = _START.search(ctx.text, s, e)
     if m is None or ctx.issued_at is None:
@@ -59,7 +71,8 @@ def _first_occurrence(ctx: TaskContext, d: Deadline, s: int, e: int) -> datetime
     except DeadlineParseError:
         return d.resolved.due_at
     start_day = begin.due_at.astimezone(ctx.tz).replace(hour=0, minute=0, second=0)
-    return d.resolved.recurrence.next_after(start_day - timedelta(seconds=1), ctx.tz)
+    after = max(start_day - timedelta(seconds=1), ctx.issued_at)
+    return d.resolved.recurrence.next_after(after, ctx.tz)
 
 
 def _label(ch: list[Clause], text: str, d: Deadline) -> str:

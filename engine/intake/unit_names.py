@@ -162,13 +162,14 @@ class UnitMatcher:
         With ``any_name`` (a 牵头单位：… field) any 2–20 character Chinese name qualifies.
         """
         lead = len(piece) - len(piece.lstrip(" 　“”"))
-        piece = piece.strip(" 　“”。；;，,：:")
+        written = piece.strip(" 　“”。；;，,：:")
+        piece = written.replace(" ", "")
         if (piece in GENERIC and not any_name) or "同志" in piece or not 2 <= len(piece) <= 24:
             return None
         if not re.fullmatch(r"[\u4e00-\u9fa5（）()0-9、]+", piece) or piece.startswith("、"):
             return None
         if any_name or piece.endswith(ORG_SUFFIXES):
-            return UnitMention(start + lead, start + lead + len(piece), piece, ())
+            return UnitMention(start + lead, start + lead + len(written), piece, ())
         return None
 
 
