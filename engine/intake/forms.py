@@ -94,6 +94,7 @@ def _assigned(ch: list[Clause]) -> list[Clause]:
 
 def _finish(ctx: TaskContext, ch: list[Clause], roles: Roles | None, span: Span,
             requirement: str, owner: str | None, due: list[Clause]) -> list[DraftTask]:
+    """The task(s) of a row or record: one per quantity target named in a clause of its own."""
     if not any(d for c in ch for d in c.deadlines) and not due and ctx.doc_due:
         due = list(ctx.doc_due)
     task = build_task(ctx, ch + due, None, None, roles)
@@ -130,10 +131,13 @@ def table_tasks(ctx: TaskContext, row: list[Span], columns: dict[str, int], span
     return tasks
 
 
-def record_tasks(ctx: TaskContext, lines: list[tuple[str, Span]]) -> list[DraftTask]:
+def record_tasks(ctx: TaskContext, lines: list[tuple[str, Span]], *, single: bool = True
+                 ) -> list[DraftTask]:
     """The one task of a record: its target and measures as the requirement (the first quantity
     is the target), its unit fields as roles (责任单位: the first leads), its owner and time
-    limit fields; a record that names its units needs no verb ("检查范围：加油站、液化气站")."""
+    limit fields; a record that names its units needs no verb ("检查范围：加油站、液化气站").
+    Without ``single`` (one item line with its units in brackets) each quantity target in a
+    clause of its own is a task of its own."""
     item = replace(ctx, in_item=True)
     ch: list[Clause] = []
     roles = merge_roles(Roles([], [], [], True), *(
@@ -153,7 +157,9 @@ def record_tasks(ctx: TaskContext, lines: list[tuple[str, Span]]) -> list[DraftT
     span = (lines[0][1][0], lines[-1][1][1])
     tasks = _finish(ctx, _assigned(ch), roles if named else None, span, requirement,
                     "、".join(filter(None, owners)) or None, due)
+    if not single:
+        return tasks
     targets = quantity_targets(ctx.text, ch)
-    if targets and len(tasks) == 1:
+    if targets and len(tasks) >= 1:  # a record's first target is its own (整改目标)
         tasks[0].quantity, tasks[0].measure = targets[0][1], targets[0][2]
     return tasks[:1]

@@ -23,6 +23,7 @@ from datetime import datetime
 from engine.intake.clauses import ACTION, Clause, chunk, classify, plain_text
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
+from engine.intake.exhortation import only_exhortation
 from engine.intake.org_names import GENERIC_GROUP
 from engine.intake.quantities import quantity_targets
 from engine.intake.roles import Roles, addressee_roles, assign_roles, merge_roles
@@ -96,6 +97,10 @@ def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
         task = build_task(ctx, ch, inherited, intro_due, carried=carried)
         if any(c.subject for c in ch):
             carried = _roles_of(task)  # the subject goes on until another one is named
+        actor = bool(task.lead_units or task.co_units or task.unknown_units)
+        if only_exhortation(ctx.text, ch, bool(quantity_targets(ctx.text, ch)),
+                            actor or ctx.in_item):
+            continue
         for one in split_recurrences(ctx, ch, task):
             tasks += split_targets(ctx, ch, one)
     return tasks

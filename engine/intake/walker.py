@@ -101,7 +101,7 @@ class _Walker:
         elif (field := _ITEM_FIELD.search(run.text, block.start, block.end)) and block.level:
             self.record = [("问题", (block.start, field.start())),
                            ("责任单位", (field.start(), block.end))]
-            self.flush()
+            self.flush(single=False)
         elif self.section != "problem":
             self._paragraph(block, line)
 
@@ -113,11 +113,11 @@ class _Walker:
         label = record_label(self.run.text, nxt.start, nxt.end)
         return label is not None and label not in RECORD_TASK
 
-    def flush(self) -> None:
+    def flush(self, *, single: bool = True) -> None:
         """Turn a finished 问题/整改措施/责任单位/整改时限 record into its task."""
         if self.record:
             ctx = _context(self.run, self.current, None, True)
-            self._add(record_tasks(ctx, self.record))
+            self._add(record_tasks(ctx, self.record, single=single))
             self.record = []
 
     def _add(self, found: list[DraftTask]) -> None:
