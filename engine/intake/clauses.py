@@ -186,7 +186,8 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
         return "sup", "sup"  # "我办将对…汇总": what the issuer will do, not the addressees
     if _STAT.search(body) or _META.search(body) or (_CONSEQUENCE.search(body) and not asks):
         return "neg", "neg"
-    if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body):
+    if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body) or (
+            _OURSELVES.match(body) and not asks):
         return "neg", "neg"
     done = bool(_DONE.search(body))
     problem = bool(_PROBLEM.search(body)) and not (asks or asked) and not body.endswith(("后", "时"))
@@ -209,6 +210,7 @@ _STATEMENT = re.compile(r"(?<![要就也还正只])是(?!否|指)[^，。；]{2,
 _ISSUER_WILL = re.compile(r"(?:[省市县区镇乡](?:委|政府|人民政府)|[市县区]委[市县区]政府|我们|我[局办委厅部]|"
                           r"本[局办委厅部]|[省市县区]里|[市县]局)将(?:对|根据|把|进一步|继续|适时|定期|不定期|跟踪|组织|开展|"
                           r"进行|加大|加强|视|按照|会同|联合|及时|以)")
+_OURSELVES = re.compile(r"我(?:省|市|县|区|镇|乡|局|办|委|们|单位|系统)")
 _YEAR = re.compile(r"(?<!\d)(\d{4})年(?!底|末|内|前|[1-9一二三四五六七八九十]+月)")
 
 

@@ -18,6 +18,23 @@ _TARGET_VERB = re.compile(r"完成|新建|建设|建成|改造|新增|达到|安
 _NOT_TARGET = re.compile(r"其中|共|累计|已|较|增长|比|超过|第")
 
 
+_SHARE_HEAD = re.compile(r"其中[，：]?")
+_SHARE = re.compile(r"([\u4e00-\u9fa5（）]{2,12}?)(\d+(?:\.\d+)?)\s*(万?(?:户|个|人|处|所|家|条|公里|亩|吨|座|"
+                    r"台|套|辆|项|栋|间))(?=[、，；。]|$)")
+
+
+def shares(text: str, start: int, end: int) -> list[tuple[int, int, str, float, str]]:
+    """A target shared out among units ("其中，太原市550户、大同市1300户…"): for each share its
+    span, the unit's name as written, the amount and the measure; empty unless the clause is
+    such a list of at least two shares."""
+    head = _SHARE_HEAD.match(text, start, end)
+    if head is None and not re.search(r"其中[，：]?\s*$", text[max(0, start - 4):start]):
+        return []
+    found = [(m.start(), m.end(), m.group(1), float(m.group(2)), m.group(3))
+             for m in _SHARE.finditer(text, head.end() if head else start, end)]
+    return found if len(found) >= 2 else []
+
+
 def quantity_targets(text: str, ch: list[Clause]) -> list[tuple[Clause, float, str, str]]:
     """Quantity targets (clause, amount, measure, verb) in requirement clauses."""
     found: list[tuple[Clause, float, str, str]] = []

@@ -25,7 +25,7 @@ from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
 from engine.intake.exhortation import only_exhortation
 from engine.intake.org_names import GENERIC_GROUP
-from engine.intake.quantities import quantity_targets
+from engine.intake.quantities import quantity_targets, shares
 from engine.intake.roles import Roles, addressee_roles, assign_roles, merge_roles
 from engine.intake.segment import inline_items
 from engine.intake.timing import recurrences, resolved_due, task_timing
@@ -220,8 +220,24 @@ def _title(ctx: TaskContext, ch: list[Clause]) -> str:
     return title[:30] or text[best.start:best.end].strip("，,。；;：: ")[:30]
 
 
+def _share(ctx: TaskContext, task: DraftTask, start: int, end: int, name: str, amount: float,
+           measure: str) -> DraftTask:
+    """The task of one unit's share of a target, with the parent's timing."""
+    code = ctx.units.resolve_name(name)
+    proposed = [] if code else [ProposedUnit(name, "lead", start, start + len(name))]
+    return DraftTask(task.directive_key, ctx.text[start:end], ctx.text[start:end],
+                     [code] if code else [], [], [] if code else [name], task.due_text,
+                     task.due_at, amount, measure, task.recurrence, (start, end),
+                     task.confidence, list(task.milestones), proposed)
+
+
 def split_targets(ctx: TaskContext, ch: list[Clause], task: DraftTask) -> list[DraftTask]:
-    """Attach the quantity target; several targets in separate clauses → one task each."""
+    """Attach the quantity target; several targets in separate clauses → one task each; a
+    target shared out among units ("其中，太原市550户…") → one task more per share."""
+    for k, c in enumerate(ch):
+        found = shares(ctx.text, c.start, c.end)
+        if found and k:
+            return split_targets(ctx, ch[:k], task) + [_share(ctx, task, *s) for s in found]
     targets = quantity_targets(ctx.text, ch)
     if not targets:
         return [task]
