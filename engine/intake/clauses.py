@@ -36,7 +36,7 @@ class Clause:
 
 
 _FILLER = re.compile(r"^(?:同时|并且|并|还要|另外|此外|其中|尤其是|特别是|[一二三四五六七八九十]{1,2}是)")
-_REQ_ANY = re.compile(r"要求|务必|必须|限期|(?<![主重需只])要(?![点素])|^请|(?<![提申邀])请[^阅]|应当|需|须|^由|确保|"
+_REQ_ANY = re.compile(r"要求|责令|务必|必须|限期|(?<![主重需只])要(?![点素])|^请|(?<![提申邀])请[^阅]|应当|需|须|^由|确保|"
                       r"抓紧|加快|立即|尽快|及时")
 _STAT = re.compile(r"同比|环比|增长|共计|累计|较去年|较上年|合计")
 _DONE = re.compile(r"已经?|均已|(?<![为除])了(?!解)|截至目前|截止目前")
@@ -57,7 +57,8 @@ ACTION = re.compile(
     r"衔接|保障|申报|推广|打造|创建|提升|优化|规范|管控|监管|防范|跟踪|回访|补齐|消除|关停|取缔|查处|"
     r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
     r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
-    r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|报")
+    r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|成立|组建|增设|组成|制作|出台|划分|认定|填报|加装|给出|"
+    r"拿出|上报|说明|检讨|纳入|启动|报")
 _TITLES = re.compile(r"《[^》]*》")
 _GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
                       r"办理情况|及时反馈")
@@ -80,8 +81,9 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
     spans = sentences(text, start, end)
     out: list[Clause] = []
     state: str | None = None
+    scope = bool(_ASK_SCOPE.match(text, start, end))  # "刘光辉要求，…。…。": all that follows
     for k, (s0, e0) in enumerate(spans):
-        state, asked = (None if state == "neg" else state), False
+        state, asked = (None if state == "neg" else state), scope
         purpose = bool(_PURPOSE.match(text, s0, e0)) or bool(
             _GROUNDS.match(text, s0, e0) and _DECIDED.search(text, s0, e0))
         lead_in = text[e0 - 1] in "：:" and not _FIELD_LABEL.search(text, s0, e0)
@@ -108,6 +110,7 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
     return out
 
 
+_ASK_SCOPE = re.compile(r"[^，。；：]{0,20}?(?:要求|强调|提出|部署)[，：]")
 _PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
 _GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
 _CITED_ASK = re.compile(r"(?:按照|根据|依据|对照|遵照)[^，。；]{0,40}?要求|》要求")

@@ -38,7 +38,8 @@ _ROLE_NOUN = re.compile(r"(?:全体)?(?:班子成员|主要负责同志|主要�
 _SUBJECT_CUE = re.compile(r"要|须|需|应|务必|必须|负责|牵头|于\d|于[一二三四五六七八九十]|在\d|按照|立即|尽快|"
                           r"抓紧|及时|全力|认真|切实|进一步|主动|加快|做好|完成|组织|开展|落实|对|将|把|迅速|"
                           r"严格|积极|尽早|每[天日周月季年]|\d{1,2}月|填报|报送|上报|提交|制定|建立|推进|加强|加大|实施|启动|"
-                          r"督促|核查|整改|排查|清理|成立|加装|安装|召开|参加|会同|联合|按|下周|本周|近期|今年|年底|年内")
+                          r"督促|核查|整改|排查|清理|成立|加装|安装|召开|参加|会同|联合|按|下周|本周|近期|今年|年底|年内|"
+                          r"[\d一二两三四五六七八九十]")
 _ASKING = re.compile(r"要求|责令|督促|请|提出|强调|指出")
 _MODAL = re.compile(r"要|须|需|应当|务必|必须")
 _STRONG = [
@@ -62,6 +63,9 @@ class NamedUnit:
     end: int
     name: str
     role: str | None
+    place: str = "role"
+    """Where the name stands: "role" (由X牵头, 会同X, X配合), "asked" (请X, 要求X) or
+    "subject" ("X要…")."""
 
 
 def looks_like_unit(name: str, *, bare: bool = False) -> bool:
@@ -194,8 +198,9 @@ def role_names(text: str, start: int, end: int) -> list[NamedUnit]:
             if not names and asked:  # "要求集中充电场所加装…": the one asked to act
                 names = [NamedUnit(asked.start(), asked.end(), asked.group(), None)]
             for n in names:
-                found.setdefault(n.start, NamedUnit(n.start, n.end, n.name, role))
+                place = "asked" if role == "lead" else "role"
+                found.setdefault(n.start, NamedUnit(n.start, n.end, n.name, role, place))
     for m in _CLAUSE_START.finditer(text, start, end):
         for n in subject_names(text, m.end(), end):
-            found.setdefault(n.start, n)
+            found.setdefault(n.start, NamedUnit(n.start, n.end, n.name, n.role, "subject"))
     return [found[k] for k in sorted(found)]

@@ -24,7 +24,7 @@ from engine.intake.clauses import ACTION, Clause, chunk, classify, plain_text
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
 from engine.intake.exhortation import only_exhortation
-from engine.intake.org_names import GENERIC_GROUP
+from engine.intake.org_names import GENERIC_GROUP, role_names
 from engine.intake.quantities import quantity_targets, shares
 from engine.intake.roles import Roles, addressee_roles, assign_roles, merge_roles
 from engine.intake.segment import inline_items
@@ -95,7 +95,8 @@ def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
     carried: Roles | None = None
     for ch in chunk(classify(ctx, start, end), ctx.text):
         task = build_task(ctx, ch, inherited, intro_due, carried=carried)
-        if any(c.subject for c in ch):
+        if any(c.subject for c in ch) or any(
+                n.place == "asked" for n in role_names(ctx.text, ch[0].start, ch[-1].end)):
             carried = _roles_of(task)  # the subject goes on until another one is named
         actor = bool(task.lead_units or task.co_units or task.unknown_units)
         if only_exhortation(ctx.text, ch, bool(quantity_targets(ctx.text, ch)),
