@@ -34,6 +34,7 @@ _DAY_ONLY = re.compile(r"(?<![月\d年号日])(\d{1,2})[日号](?:前|之前|以
 _REPORT_VERB = re.compile(r"报送|上报|报告|上传|报")
 _SPAN = re.compile(r"(?<![\d一二两三四五六七八九十第])(\d{1,3}|[一二两三四五六七八九十]{1,3})(个工作日|天|日|周|个月)"
                    r"(?:时间)?(?=给出|拿出|出结果|完成|办结|答复|反馈|明确|解决|整改|落实|报送|上报)")
+_STANDARD = re.compile(r"(?:实行|实现|压缩至|压缩到|控制在|缩短至|缩短到|提速至|不超过)\S{0,2}$")
 _HOURS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十半]{1,3})个?小时(?=报送|上报|报告|报|上传)")
 _PERIODIC = re.compile(r"每个?(?:季度|半年|年度?|两周|旬)(?:[^，。；]{0,10}?(?:前|底|末))?")
 _ANNUAL = re.compile(r"全年(?:完成|目标|新增)|(?<![\d年])年度完成")
@@ -68,7 +69,8 @@ def find_deadlines(ctx: TaskContext, start: int, end: int) -> list[Deadline]:
             found.append((m.start(), m.end(), f"{month}月{m.group()}"))
     found += [(m.start(), m.end(), m.group(1) + "小时内") for m in _HOURS.finditer(text, start, end)]
     found += [(m.start(), m.end(), f"{m.group(1)}{m.group(2)}内")
-              for m in _SPAN.finditer(text, start, end)]
+              for m in _SPAN.finditer(text, start, end)
+              if not _STANDARD.search(text, max(start, m.start() - 6), m.start())]
     found += [(m.start(), m.end(), "年底前") for m in _ANNUAL.finditer(text, start, end)]
     found += [(m.start(), m.end(), "") for m in _PERIODIC.finditer(text, start, end)]
     out: list[Deadline] = []

@@ -37,10 +37,15 @@ def _bare(text: str) -> str:
     return _ADVERBS.sub("", body)
 
 
+_RAISE = re.compile(r"(?:提升|提高|增强|加强|强化)[\u4e00-\u9fa5]{0,8}(?:水平|能力|质量|效率|效能|质效|满意度|意识|"
+                    r"素质|积极性|获得感|幸福感)")
+
+
 def is_exhortation(text: str) -> bool:
-    """Whether one clause only calls for effort ("强化时间观念", "保持整改定力")."""
+    """Whether one clause only calls for effort ("强化时间观念", "保持整改定力", "提升…水平")."""
     body = _bare(text)
-    return not body or bool(_EFFORT.fullmatch(body) or _SET_PHRASE.fullmatch(body))
+    return not body or bool(_EFFORT.fullmatch(body) or _SET_PHRASE.fullmatch(body)
+                            or _RAISE.fullmatch(body))
 
 
 _CONCRETE = re.compile(
