@@ -41,7 +41,7 @@ _REQ_ANY = re.compile(r"要求|责令|务必|必须|限期|(?<![主重需只])�
 _STAT = re.compile(r"同比|环比|增长|共计|累计|较去年|较上年|合计")
 _DONE = re.compile(r"已经?|均已|(?<![为除])了(?!解)|截至目前|截止目前")
 _NEG = re.compile(r"目前|召开|听取|汇报|带队|提到|询问|解读|会议认为|会议指出|会议同意|原则同意|主持|出席|"
-                  r"下发|印发|出台|转发|通报分析|相继|获悉|据统计|作出|进行圈阅|发现|接[^，。]{0,6}通知")
+                  r"下发|印发|转发|通报分析|相继|获悉|据统计|作出|进行圈阅|发现|接[^，。]{0,6}通知")
 _CONSEQUENCE = re.compile(r"予以通报|通报批评|追究[^，。；]{0,8}责任|严肃问责|将提请|记入[^，。；]{0,4}档案")
 _META = re.compile(r"现将|如下|现就|特此通知|特此通报")
 _PROBLEM = re.compile(r"未能|未按|未得到|不到位|不力|不完整|滞后|偏低|严重|存在|反映|引发|造成|"
@@ -58,7 +58,7 @@ ACTION = re.compile(
     r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
     r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
     r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|成立|组建|增设|组成|制作|出台|划分|认定|填报|加装|给出|"
-    r"拿出|上报|说明|检讨|纳入|启动|报")
+    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|报")
 _TITLES = re.compile(r"《[^》]*》")
 _GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
                       r"办理情况|及时反馈")
@@ -95,21 +95,24 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
             for d in own:
                 d.field = bool(_FIELD_LABEL.search(text, s0, s))
             cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state, asked)
-            asked = asked or bool(_REQ_ANY.search(text, s, e))
+            asked = asked or bool(_REQ_ANY.search(_CITED_ASK.sub("", text[s:e])))
             cls = "req" if cls == "act" and asked else cls
             if purpose:  # "为加强…，确保…，决定建立…制度": why and what the issuer decided
                 cls = "neg" if _DECIDED.search(text, s, e) else "neu"
-                purpose = not (_DECIDED.search(text, s, e) or _REQ_ANY.search(text, s, e))
+                purpose = not (_DECIDED.search(text, s, e) or _REQ_ANY.search(
+                    _CITED_ASK.sub("", text[s:e])))
             if cls != "neg" and (_time_only(text, s, e, own) or _modifier(text, s, e)):
                 cls = "neu"
             if (lead_in or _heads(text, (s, e), (s0, e0), k, len(spans), bool(own))) \
                     and not subject:
                 cls = "head"
+                scope = scope or bool(_DECIDING.search(text, s, e))  # "会议议定：" heads asks
             out.append(Clause(s, e, k, cls, subject, own,
                               bool(subject) and bool(_CO_ONLY.match(text, s, e))))
     return out
 
 
+_DECIDING = re.compile(r"(?:议定|要求|强调|决定|明确|部署)[：:]$")
 _ASK_SCOPE = re.compile(r"(?:(?!按|根据|依据|对照|遵照|批示)[^，。；：]){0,12}(?:要求|强调|提出|部署)[，：]")
 _PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
 _GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
@@ -192,10 +195,12 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body) or (
             _OURSELVES.match(body) and not asks):
         return "neg", "neg"
+    if state in ("neg", "sup") and not subject and not asks and not strong:
+        return state, state  # "我办将对…汇总，并上报有关领导": the statement goes on
     done = bool(_DONE.search(body))
     problem = bool(_PROBLEM.search(body)) and not (asks or asked) and not body.endswith(("后", "时"))
-    if (asks or ctx.in_item or strong) and (action or strong) and (asks or strong or not done) \
-            and not problem:
+    if (asks or ctx.in_item or strong) and (action or (strong and (asks or ctx.in_item))) and (
+            asks or strong or not done) and not problem:
         return ("role" if _role_only(ctx, start, end) else "req"), None
     if done or problem or (state == "neg" and not subject) or _NEG.search(body):
         return "neg", "neg"
@@ -207,7 +212,7 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
 
 
 _REPORTED = re.compile(r"(?:进行|作|做|听取|汇报|提出|开展|召开|部署|安排|研究|交流|总结|说明|明确|确定|"
-                       r"组织|对接|成立|制定|细化)了")
+                       r"组织|对接|成立|制定|细化|出台|印发|下发)了")
 _STATEMENT = re.compile(r"(?<![要就也还正只])是(?!否|指)[^，。；]{2,40}的[^，。；]{0,10}$|"
                         r"(?:内容|范围|对象|重点|原则)(?:主要)?(?:为|是|包括)")
 _ISSUER_WILL = re.compile(r"(?:[省市县区镇乡](?:委|政府|人民政府)|[市县区]委[市县区]政府|我们|我[局办委厅部]|"
