@@ -33,6 +33,7 @@ class Clause:
     subject: frozenset[str]
     deadlines: list[Deadline]
     cooperates: bool = False
+    opens: bool = False  # starts with 并/并于: a further duty joined to the one before
 
 
 _FILLER = re.compile(r"^(?:同时|并且|并|还要|另外|此外|其中|尤其是|特别是|[一二三四五六七八九十]{1,2}是)")
@@ -108,12 +109,14 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
                 cls = "head"
                 scope = scope or bool(_DECIDING.search(text, s, e))  # "会议议定：" heads asks
             out.append(Clause(s, e, k, cls, subject, own,
-                              bool(subject) and bool(_CO_ONLY.match(text, s, e))))
+                              bool(subject) and bool(_CO_ONLY.match(text, s, e)),
+                              text.startswith("并", s)))
     return out
 
 
 _DECIDING = re.compile(r"(?:议定|要求|强调|决定|明确|部署)[：:]$")
-_ASK_SCOPE = re.compile(r"(?:(?!按|根据|依据|对照|遵照|批示)[^，。；：]){0,12}(?:要求|强调|提出|部署)[，：]")
+_ASK_SCOPE = re.compile(r"(?:(?!按|根据|依据|对照|遵照|批示)[^，。；：]){0,12}(?:要求|强调|提出|部署)[，：]|"
+                        r"[^。；]{0,60}?，要求(?=[\u4e00-\u9fa5])")
 _PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
 _GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
 _CITED_ASK = re.compile(r"(?:按照?|根据|依据|对照|遵照)[^，。；]{0,40}?要求|》要求|为要求|“[^”]*”")
@@ -164,10 +167,13 @@ def _subject(ctx: TaskContext, start: int, end: int) -> frozenset[str]:
     names = {c for m in found for c in (m.codes or (m.name,))}
     if ctx.addressees and _YOU.match(ctx.text, head, end):
         names |= {c for a in ctx.addressees for c in (a.codes or (a.name,))}
+    named = subject_names(ctx.text, start, end)
+    if found and not any(m.codes for m in found) and named and named[0].end > found[0].end:
+        names, found = set(), []  # "各街道办事处" as written, not the group word inside it
     if not found:
-        for named in subject_names(ctx.text, start, end):
-            code = ctx.units.resolve_name(named.name)
-            names.add(code or named.name)
+        for one in named:
+            code = ctx.units.resolve_name(one.name)
+            names.add(code or one.name)
     return frozenset(names)
 
 
@@ -314,11 +320,22 @@ def _starts_new(cur: list[Clause], c: Clause) -> bool:
     mine, theirs = _category([c]), _category(cur)
     if not mine:
         return False
+    if "point" in mine and "point" in theirs and c.sent == cur[-1].sent and c.cls == "req" \
+            and _other_date(cur, c) and (c.opens or not lead):
+        return True  # "建设项目于10月底完工，安保工程于11月15日完工"; "…，并于2月26日前上报"
     if mine & {"recurring", "window"} and mine != theirs and (theirs or c.sent != _last_req(cur)):
         return True
     if "point" in mine and theirs & {"recurring", "window"}:
         return True
     return c.sent != _last_req(cur) and "point" in theirs and "point" in mine
+
+
+def _other_date(cur: list[Clause], c: Clause) -> bool:
+    """Whether ``c`` sets a date that differs from every date of ``cur``."""
+    def days(cl: list[Clause]) -> set[object]:
+        return {d.resolved.due_at if d.resolved else d.text for x in cl for d in x.deadlines
+                if d.category == "point" and (d.resolved or not d.strong)}
+    return bool(days([c])) and not days([c]) & days(cur)
 
 
 def _last_req(cur: list[Clause]) -> int:

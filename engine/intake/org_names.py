@@ -25,13 +25,14 @@ _NOT_UNIT = re.compile(r"(?:场所|厕所|住所|研究所|诊所|车站|网站|
                        r"政府工作|单位时间)$|^(?:本|该|此|我|其|全)")
 _VERBAL = re.compile(r"[要须了对把将并也就都再已被给让在]|^为|会同|联合|配合|牵头|负责|协助|协同|组织|开展|"
                      r"做好|完成|加强|推进|落实|进行|加大|加快|提高|提升|推动|促进|确保|实现|完善|建立|进一步|"
-                     r"根据|按照|通过")
+                     r"根据|按照|通过|责令|督促")
+_DESCRIBED = re.compile(r"(?:(?![要须，。；])[\u4e00-\u9fa5]){2,12}的(?:部门|单位)")
 _BARE = frozenset({"部门", "单位", "科室", "村", "镇", "乡", "街道", "社区", "乡镇", "中心", "办", "局"})
 _PIECE_SEP = re.compile(r"以及|[、和及与]")
 _LIST_SEP_COMMA = re.compile(r"以及|[、，和及与]")
 _KIND_ONLY = re.compile(r"街道办事处|街道|人民政府|政府|管委会|乡镇|镇|乡|村|社区|部门|单位|科室")
 _FILLER = re.compile(r"^(?:(?:会议|同时|并且|并|另外|此外|其中|尤其是|特别是|最后|首先|[一二三四五六七八九十]{1,2}是|"
-                     r"强调|要求|指出|明确|决定|议定|由|请|(?:\d{4}年)?\d{1,2}月(?:\d{1,2}[日号])?"
+                     r"强调|要求|指出|明确|决定|议定|由|请|责令|本通报中|通报中|(?:\d{4}年)?\d{1,2}月(?:\d{1,2}[日号])?"
                      r"(?:上旬|中旬|下旬|底|末)?(?:前|之前|以前)?|年底前|年内|下周|本周)[，：]?)+")
 _ROLE_NOUN = re.compile(r"(?:全体)?(?:班子成员|主要负责同志|主要负责人|负责同志|负责人|主要领导|分管领导|"
                         r"党政主要负责同志|一把手)")
@@ -73,7 +74,9 @@ def looks_like_unit(name: str, *, bare: bool = False) -> bool:
     (部门, 科室) only with ``bare`` (beside another name in a list)."""
     if not 2 <= len(name) <= 24 or (name in _BARE and not bare) or _NOT_UNIT.search(name):
         return False
-    if _VERBAL.search(name) or ("的" in name and not name.endswith(("部门", "单位"))):
+    if _DESCRIBED.fullmatch(name):  # "整改不彻底的部门": the units a description fits
+        return True
+    if _VERBAL.search(name) or "的" in name:
         return False
     if name.startswith("各") and "、" in name:  # "各县、市、区政府": one group, written short
         name = name.replace("、", "")
@@ -159,6 +162,7 @@ def _fits(text: str, start: int, end: int, limit: int, listed: bool) -> bool:
                                 or text[end] in "，。；：、（(")
 
 
+_SENTENCE_END = re.compile(r"[。；！？\n]")
 _CLAUSE_START = re.compile(r"(?:^|(?<=[，。；：\n]))")
 
 
@@ -170,15 +174,18 @@ def _clause_end(text: str, pos: int, end: int) -> int:
 def subject_names(text: str, start: int, end: int) -> list[NamedUnit]:
     """The units standing as the subject of the clause ``text[start:end]`` ("X、Y要…")."""
     head = start + len(text[start:end]) - len(_FILLER.sub("", text[start:end]))
-    end = _clause_end(text, head, end)
-    names, after = _leading_list(text, head, end)
+    sentence_end = _SENTENCE_END.search(text, head, end)
+    stop = _clause_end(text, head, end)
+    names, after = _leading_list(text, head, stop)
     if not names:
         return []
-    role = _ROLE_NOUN.match(text, after, end)
+    role = _ROLE_NOUN.match(text, after, stop)
     after = role.end() if role else after
-    if _ASKING.match(text, after, end):
+    if _ASKING.match(text, after, stop):
         return []  # "省建设厅要求各市建设局…": the one who asks is no subject
-    if _SUBJECT_CUE.match(text, after, end) or _MODAL.search(text, after, end):
+    if after >= stop:  # "市直相关部门、各乡镇，对以上各项工作，要主动认领": the ask comes later
+        stop = sentence_end.start() if sentence_end else end
+    if _SUBJECT_CUE.match(text, after, stop) or _MODAL.search(text, after, stop):
         return names
     return []
 

@@ -196,6 +196,8 @@ def cell_units(matcher: UnitMatcher, text: str, start: int, end: int, role: str)
     mentions = matcher.find(text, start, end)
     for a, b in _pieces(text, start, end):
         inside = [m for m in mentions if a <= m.start < b]
+        if inside and not any(m.codes for m in inside):
+            inside = []  # "各乡镇人民政府、街道办事处" with no town in the directory: as written
         if not inside:
             proposal = _proposal(matcher, text, a, b)
             if proposal and proposal.codes:
