@@ -13,7 +13,7 @@ Guarantees: every group has at least one requirement clause; nothing at or after
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import Deadline, find_deadlines
@@ -320,6 +320,11 @@ def _starts_new(cur: list[Clause], c: Clause) -> bool:
     mine, theirs = _category([c]), _category(cur)
     if not mine:
         return False
+    timed = [x for x in cur if x.sent == c.sent and x.cls == "neu" and x.deadlines][-1:]
+    if timed and cur[-1] is timed[0]:  # "并于2月26日前，将…上报": the time leads the duty
+        mine, c = _category([c, *timed]), replace(c, deadlines=timed[0].deadlines,
+                                                  opens=c.opens or timed[0].opens)
+        cur = cur[:-1]
     if "point" in mine and "point" in theirs and c.sent == cur[-1].sent and c.cls == "req" \
             and _other_date(cur, c) and (c.opens or not lead):
         return True  # "建设项目于10月底完工，安保工程于11月15日完工"; "…，并于2月26日前上报"
@@ -334,7 +339,8 @@ def _other_date(cur: list[Clause], c: Clause) -> bool:
     """Whether ``c`` sets a date that differs from every date of ``cur``."""
     def days(cl: list[Clause]) -> set[object]:
         return {d.resolved.due_at if d.resolved else d.text for x in cl for d in x.deadlines
-                if d.category == "point" and (d.resolved or not d.strong)}
+                if d.category == "point" and ((d.resolved and d.strong)
+                                              or (d.resolved is None and not d.strong))}
     return bool(days([c])) and not days([c]) & days(cur)
 
 

@@ -92,7 +92,9 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
         return Deadline(s, e, written, "recurring", None)
     introduced = text[max(0, s - 2):s].endswith(_CUE_BEFORE) or bool(_CUE_AFTER.match(text, e)) \
         or bool(_DEADLINE_LABEL.search(text, max(0, s - 8), s))
-    if ctx.issued_at is None:
+    if ctx.issued_at is None:  # no date to count from: the duty's rule, as written
+        if written.startswith("每"):
+            return Deadline(s, e, written, "recurring", None)
         return Deadline(s, e, written, "point", None) if introduced else None
     try:
         rd = resolve_deadline(query, issued_at=ctx.issued_at, tz=ctx.tz, calendar=ctx.calendar)
@@ -107,7 +109,7 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
     if rd.blur and _VAGUE.fullmatch(written):  # "尽快": kept as written, the office dates it
         return Deadline(s, e, written, "point", None, False)
     if rd.recurrence:
-        return Deadline(s, e, written, "recurring", rd, firm or rd.recurrence.time is not None)
+        return Deadline(s, e, written, "recurring", rd)  # a cadence is a duty of its own
     around = text[max(0, s - 20):e + 4]
     if rd.form == "hours" and not URGENT.search(written) and _WINDOW_CONTEXT.search(around):
         verb = _REPORT_VERB.match(text, e)
