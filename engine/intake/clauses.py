@@ -59,7 +59,7 @@ ACTION = re.compile(
     r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
     r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
     r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|成立|组建|增设|组成|制作|出台|划分|认定|填报|加装|给出|"
-    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|报")
+    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|带领|专项行动|报")
 _TITLES = re.compile(r"《[^》]*》")
 _GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
                       r"办理情况|及时反馈")
@@ -95,7 +95,9 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
             own = [d for d in deadlines if s <= d.start < e]
             for d in own:
                 d.field = bool(_FIELD_LABEL.search(text, s0, s))
-            cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state, asked)
+            periodic = any(d.category == "recurring" for d in own)
+            cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state,
+                                asked or periodic)
             asked = asked or bool(_REQ_ANY.search(_CITED_ASK.sub("", text[s:e])))
             cls = "req" if cls == "act" and asked else cls
             if purpose:  # "为加强…，确保…，决定建立…制度": why and what the issuer decided
@@ -318,13 +320,13 @@ def _starts_new(cur: list[Clause], c: Clause) -> bool:
             generic and not lead):
         return True
     mine, theirs = _category([c]), _category(cur)
-    if not mine:
-        return False
     timed = [x for x in cur if x.sent == c.sent and x.cls == "neu" and x.deadlines][-1:]
-    if timed and cur[-1] is timed[0]:  # "并于2月26日前，将…上报": the time leads the duty
-        mine, c = _category([c, *timed]), replace(c, deadlines=timed[0].deadlines,
-                                                  opens=c.opens or timed[0].opens)
+    if timed and cur[-1] is timed[0] and not mine:  # "并于2月26日前，将…上报": the time
+        mine, c = _category(timed), replace(c, deadlines=timed[0].deadlines,  # leads the duty
+                                            opens=c.opens or timed[0].opens)
         cur = cur[:-1]
+    if not mine or not cur:
+        return False
     if "point" in mine and "point" in theirs and c.sent == cur[-1].sent and c.cls == "req" \
             and _other_date(cur, c) and (c.opens or not lead):
         return True  # "建设项目于10月底完工，安保工程于11月15日完工"; "…，并于2月26日前上报"
