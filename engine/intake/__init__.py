@@ -26,6 +26,7 @@ from engine.intake.context import TaskContext
 from engine.intake.dates import DateReader, find_doc_date
 from engine.intake.directives import DirectiveFinder, DraftDirective, PersonMatcher
 from engine.intake.directory import Directory, DirectoryPerson, DirectoryUnit
+from engine.intake.fingerprint import fingerprint
 from engine.intake.normalise import normalise
 from engine.intake.segment import Block, blocks, is_complete, sentences
 from engine.intake.tasks import DraftTask
@@ -57,6 +58,8 @@ class IntakeResult:
     date_basis: tuple[str, date] | None = None
     """Where the date that completes undated days came from: ("成文日期", day), ("参照日期",
     the --ref-date) …; None when there is none."""
+    fingerprint: str = ""
+    """Of the normalised text: a document applied twice is known by it."""
 
 
 def analyse_document(text: str, *, directory: Directory, ref_date: date | None = None,
@@ -74,7 +77,8 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     lines = blocks(text)
     warnings: list[str] = []
     if not lines:
-        return IntakeResult(None, [], [], ["文档为空，未生成任何督办事项"])
+        return IntakeResult(None, [], [], ["文档为空，未生成任何督办事项"],
+                            fingerprint=fingerprint(original))
     own = find_doc_date(text, lines)
     doc_date = own.day if own else None
     anchor = doc_date or ref_date
@@ -97,7 +101,8 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     _as_written(original, tasks)
     _warn_unknowns(directives, tasks, warnings)
     warnings.extend(calendar.warnings)
-    return IntakeResult(doc_date, directives, tasks, warnings, units.names, text, basis)
+    return IntakeResult(doc_date, directives, tasks, warnings, units.names, text, basis,
+                        fingerprint(original))
 
 
 def _as_written(original: str, tasks: list[DraftTask]) -> None:

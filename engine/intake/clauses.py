@@ -308,7 +308,13 @@ def _sentences_that_ask(items: list[Clause], text: str) -> set[int]:
         by_sent.setdefault(c.sent, []).append(c)
     return {k for k, cl in by_sent.items()
             if any(c.cls == "req" for c in cl) and not any(c.cooperates for c in cl)
-            and not (text and _GOES_ON.match(text, cl[0].start))}
+            and not (text and (_GOES_ON.match(text, cl[0].start)
+                               or _HANDS_ON.fullmatch(text, cl[0].start, cl[-1].end)))}
+
+
+_HANDS_ON = re.compile(r"请[^，。；]{1,20}?(?:研究落实|抓好落实|认真落实|落实|研究办理|办理|阅处|研处|研究处理|"
+                       r"牵头落实|牵头办理)[。；]?")
+""""请市规划部门研究落实。": hands the requirement before it to a unit; no task of its own."""
 
 
 def _starts_new(cur: list[Clause], c: Clause) -> bool:

@@ -99,8 +99,8 @@ def _region(ctx: TaskContext, start: int, end: int, inherited: Roles | None,
                 n.place == "asked" for n in role_names(ctx.text, ch[0].start, ch[-1].end)):
             carried = _roles_of(task)  # the subject goes on until another one is named
         actor = bool(task.lead_units or task.co_units or task.unknown_units)
-        if only_exhortation(ctx.text, ch, bool(quantity_targets(ctx.text, ch)),
-                            actor or ctx.in_item):
+        listed = ctx.in_item or ctx.directive.kind in ("instruction", "followup")
+        if only_exhortation(ctx.text, ch, bool(quantity_targets(ctx.text, ch)), actor or listed):
             continue
         for one in split_recurrences(ctx, ch, task):
             tasks += split_targets(ctx, ch, one)
