@@ -100,6 +100,8 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     directives = _renumber(_prune(finder.directives, run.doc, tasks), tasks)
     _as_written(original, tasks)
     _warn_unknowns(directives, tasks, warnings)
+    warnings.extend(f"文中“{written}”与通讯录中的“{name}”姓氏不同，未作对应，请核实是否为同一人"
+                    for written, name in people.conflicts.items())
     warnings.extend(calendar.warnings)
     return IntakeResult(doc_date, directives, tasks, warnings, units.names, text, basis,
                         fingerprint(original))
