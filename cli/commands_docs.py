@@ -54,6 +54,7 @@ def export(
 def import_tasks(
     path: Annotated[Path, typer.Argument(help="任务清单（.xlsx），需有 任务内容/牵头单位/完成时限 列")],
     directive: Annotated[int, typer.Option("--directive", help="所属来源事项 ID")],
+    again: Annotated[bool, typer.Option("--again", help="同一任务清单已导入过，仍再次导入")] = False,
     as_: Annotated[str | None, typer.Option("--as", help="操作人（默认本机督查室）")] = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
@@ -65,7 +66,7 @@ def import_tasks(
     moment = parse_moment(now)
     with open_session() as session:
         tasks = import_task_list(session, path=path, directive_id=directive,
-                                 actor=actor(session, as_), now=moment)
+                                 actor=actor(session, as_), now=moment, again=again)
         rows = task_rows(session, tasks, moment)
     if json_out:
         emit_json(rows)

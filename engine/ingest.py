@@ -45,14 +45,16 @@ def directory_snapshot(session: Session) -> Directory:
 
 
 def analyse(session: Session, text: str, *, ref_date: date | None,
-            addressee: str | None = None) -> IntakeResult:
-    """Analyse ``text`` against the database's directory and calendar."""
-    from engine.intake import analyse_document
+            addressee: str | None = None, progress: Any = None) -> IntakeResult:
+    """Analyse ``text`` against the database's directory and calendar (refused beyond
+    :data:`engine.intake.MAX_DOCUMENT_CHARS`, before the directory is read)."""
+    from engine.intake import analyse_document, check_size
 
+    check_size(text)
     policy = get_policy(session)
     return analyse_document(text, directory=directory_snapshot(session), ref_date=ref_date,
                             addressee=addressee, tz=zone_for(policy),
-                            calendar=calendar_for(policy))
+                            calendar=calendar_for(policy), progress=progress)
 
 
 @dataclass

@@ -17,10 +17,12 @@ a whole (title, date, addressee, cut-off end) and returns the result.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from engine.errors import InvalidInput
 from engine.intake.addressees import find_addressees, given_addressee
 from engine.intake.context import TaskContext
 from engine.intake.dates import DateReader, find_doc_date
@@ -62,9 +64,25 @@ class IntakeResult:
     """Of the normalised text: a document applied twice is known by it."""
 
 
+MAX_DOCUMENT_CHARS = 200_000
+"""Characters one analysis accepts (a long 分工方案 is a few tens of thousands); a longer text
+is refused with its own message — split it and analyse the parts."""
+
+Progress = Callable[[int, int], None]
+"""Told (blocks read, blocks in all) as a long document is read."""
+
+
+def check_size(text: str) -> None:
+    """Refuse a text longer than :data:`MAX_DOCUMENT_CHARS` with a Chinese message."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise InvalidInput(f"文档过长：共{len(text)}字，超过{MAX_DOCUMENT_CHARS}字的上限；"
+                           "请按章节拆分后分别识别")
+
+
 def analyse_document(text: str, *, directory: Directory, ref_date: date | None = None,
                      addressee: str | None = None, tz: ZoneInfo = DEFAULT_TZ,
-                     calendar: WorkCalendar | None = None) -> IntakeResult:
+                     calendar: WorkCalendar | None = None,
+                     progress: Progress | None = None) -> IntakeResult:
     """Analyse one document against a directory snapshot.
 
     Guarantees: every task belongs to a returned directive; read-only directives (圈阅, 请X阅)
@@ -73,6 +91,7 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     at the end of the text yields no task. ``addressee`` (a unit code or name) is the unit
     meant by 你局/你单位; without it a "X：" line at the top naming a unit is used.
     """
+    check_size(text)
     original, text = text, normalise(text)
     lines = blocks(text)
     warnings: list[str] = []
@@ -96,7 +115,7 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
     title = lines[0] if _is_title(text, lines[0]) else None
     doc = finder.doc_level(title, lines[1:5]) if title else None
     run = Run(text, finder, base, anchor, doc)
-    tasks = walk(run, [b for b in lines if b is not title])
+    tasks = walk(run, [b for b in lines if b is not title], progress)
     directives = _renumber(_prune(finder.directives, run.doc, tasks), tasks)
     _as_written(original, tasks)
     _warn_unknowns(directives, tasks, warnings)

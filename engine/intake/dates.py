@@ -64,15 +64,16 @@ def find_doc_date(text: str, blocks: list[Block]) -> DocDate | None:
         return firm[0]
     for block in blocks:
         line = text[block.start:block.end].strip()
-        m = _STANDALONE.fullmatch(line)
-        found = _parse(m["date"]) if m and not _ISO_DATE.fullmatch(m["date"]) else None
+        alone = _STANDALONE.fullmatch(line)
+        found = _parse(alone["date"]) if alone and not _ISO_DATE.fullmatch(alone["date"]) \
+            else None
         if found:
             return DocDate(found, "落款日期" if block in blocks[len(blocks) // 2:] else "文首日期")
     if labelled:
         return min(labelled, key=lambda x: (x[0], x[1]))[2]
     for block in blocks[:6]:  # "2017-05-31 00:00:00 作者…": a page's publication stamp
-        m = _ISO_DATE.match(text, block.start, block.end)
-        found = _parse(m.group()) if m else None
+        stamp = _ISO_DATE.match(text, block.start, block.end)
+        found = _parse(stamp.group()) if stamp else None
         if found:
             return DocDate(found, "发布日期")
     return None

@@ -34,11 +34,11 @@ def task_timing(ctx: TaskContext, ch: list[Clause]) -> tuple[
         written = periodic.text if periodic else (dls[0].text if dls else None)
         return None, [], recurrence, written, False
     fields = [d for d in points if d.field]
-    written = [d for d in points if not d.field]
+    in_text = [d for d in points if not d.field]
     main = fields[-1] if fields else max(points, key=lambda d: resolved_due(d))
     due_text = main.text
-    if fields and written:  # the text's own date and the 完成时限 column: the earlier holds
-        own = max(written, key=lambda d: resolved_due(d))
+    if fields and in_text:  # the text's own date and the 完成时限 column: the earlier holds
+        own = max(in_text, key=lambda d: resolved_due(d))
         if resolved_due(own) < resolved_due(main):
             main, due_text = own, f"{own.text}（完成时限：{main.text}）"
         elif resolved_due(own) > resolved_due(main):

@@ -6,6 +6,7 @@ introduction, a table's header, the record being read, and whether the section s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import cast
@@ -42,14 +43,24 @@ class Run:
     doc: DraftDirective | None
 
 
-def walk(run: Run, body: list[Block]) -> list[DraftTask]:
-    """Attach each block to its directive and collect the tasks, in document order."""
+PROGRESS_EVERY = 200
+"""Blocks read between two progress reports."""
+
+
+def walk(run: Run, body: list[Block],
+         progress: Callable[[int, int], None] | None = None) -> list[DraftTask]:
+    """Attach each block to its directive and collect the tasks, in document order; tell
+    ``progress`` (blocks read, all blocks) as it goes."""
     due = document_due(_context(run, run.doc, None, True), body)
     run.base = replace(run.base, doc_due=due)
     walker = _Walker(run, body)
     for k, block in enumerate(body):
         walker.feed(block, k)
+        if progress and (k + 1) % PROGRESS_EVERY == 0:
+            progress(k + 1, len(body))
     walker.flush()
+    if progress:
+        progress(len(body), len(body))
     return walker.tasks
 
 
