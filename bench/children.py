@@ -27,7 +27,7 @@ def _session(url: str) -> Any:
     from sqlmodel import Session
 
     import models  # noqa: F401
-    from engine.db import make_engine
+    from engine.store.db import make_engine
 
     configure_mappers()
     engine = make_engine(url)
@@ -38,13 +38,13 @@ def _session(url: str) -> Any:
 
 def escalation(url: str, _arg: str) -> dict[str, Any]:
     """The engine's pass at NOW, then a second pass with nothing new to do."""
-    from engine.escalation import plan
+    from engine.escalation.run import run_pass
 
     with _session(url) as session:
         t0 = time.perf_counter()
-        first = plan(session=session, now=NOW)
+        first = run_pass(session=session, now=NOW)
         t1 = time.perf_counter()
-        second = plan(session=session, now=NOW)
+        second = run_pass(session=session, now=NOW)
         t2 = time.perf_counter()
     return {"seconds": t1 - t0, "second_seconds": t2 - t1, "queued": len(first),
             "second_queued": len(second)}
@@ -52,7 +52,7 @@ def escalation(url: str, _arg: str) -> dict[str, Any]:
 
 def summary(url: str, arg: str) -> dict[str, Any]:
     """``build_summary`` for the whole: one warm-up, then the best of ``arg`` runs."""
-    from engine.summary import build_summary
+    from engine.summary.build import build_summary
 
     with _session(url) as session:
         data = build_summary(session, now=NOW)
@@ -75,7 +75,7 @@ def fill_outbox(url: str, arg: str) -> dict[str, Any]:
     """Queue ``arg`` pending messages (not timed: the set-up of the dispatch benchmarks)."""
     from sqlmodel import select
 
-    from engine import outbox
+    from engine.outbox import queue as outbox
     from models import Person
 
     with _session(url) as session:
@@ -93,7 +93,7 @@ def fill_outbox(url: str, arg: str) -> dict[str, Any]:
 
 def dispatch(url: str, _arg: str) -> dict[str, Any]:
     """``dispatch_once`` to the in-memory notifier until the outbox has nothing due."""
-    from engine.dispatch import dispatch_once
+    from engine.outbox.dispatch import dispatch_once
     from notifiers.memory import MemoryNotifier
 
     notifier = MemoryNotifier()

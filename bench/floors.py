@@ -115,7 +115,7 @@ def escalation(url: str, path: str, batch: int = 500) -> float:
 
 def summary_params(now: datetime = NOW) -> dict[str, datetime]:
     from config.policy import Policy
-    from engine.lights import yellow_cutoff
+    from engine.calendar.lights import yellow_cutoff
 
     policy = Policy()
     return {"now": now, "cutoff": yellow_cutoff(now, policy), "since": now - timedelta(days=1),

@@ -14,7 +14,7 @@ requests, re-checks and a history of sent messages.
 task the exact next ladder / stale-progress / milestone moment after ``NOW`` — except for
 ``--due-fraction`` of the tasks, for which something is due at ``NOW`` (half had a lifecycle change
 since the last pass, half have a ladder step that fell due since then). The schema comes from
-``engine.schema.upgrade``; rows go in with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) with
+``engine.store.schema.upgrade``; rows go in with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) with
 the secondary indexes dropped during the load and rebuilt after it.
 """
 
@@ -148,7 +148,7 @@ class Writer:
 class Ladders:
     def __init__(self) -> None:
         from config.policy import Policy
-        from engine.ladder import ladder
+        from engine.escalation.ladder import ladder
 
         self.policy = Policy()
         self._ladder = ladder
@@ -543,8 +543,8 @@ COLUMNS = {
 
 
 def prepare_schema(url: str) -> None:
-    from engine.db import make_engine
-    from engine.schema import upgrade
+    from engine.store.db import make_engine
+    from engine.store.schema import upgrade
 
     if kind_of(url) == "sqlite":
         path = Path(sqlite_file(url))

@@ -78,7 +78,7 @@ def _ensure_indexes(url: str) -> None:
     from sqlmodel import SQLModel
 
     import models  # noqa: F401
-    from engine.db import make_engine
+    from engine.store.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:

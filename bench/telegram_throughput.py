@@ -37,7 +37,7 @@ def queue(engine: Any, count: int, now: datetime) -> None:
     """``count`` people with their own chat, one pending outbox row each."""
     from sqlmodel import Session
 
-    from engine import outbox
+    from engine.outbox import queue as outbox
     from models import Person
 
     with Session(engine) as session:
@@ -62,8 +62,8 @@ async def drain(engine: Any, base_url: str, batch: int) -> dict[str, Any]:
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from engine.db import session_scope
-    from engine.dispatch import dispatch_once
+    from engine.outbox.dispatch import dispatch_once
+    from engine.store.db import session_scope
     from models import OutboxMessage
     from notifiers.telegram import TelegramNotifier
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlmodel import SQLModel
 
     import models  # noqa: F401  (registers the tables)
-    from engine.db import make_engine
+    from engine.store.db import make_engine
     from tests.support.botapi_stub import BotApiStub
 
     with tempfile.TemporaryDirectory() as tmp, BotApiStub(token=TOKEN) as stub:

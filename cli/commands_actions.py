@@ -16,8 +16,8 @@ from cli.runtime import actor, done, emit_json, local_zone, open_session, parse_
 def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
          call: Callable[..., Any]) -> None:
     """Resolve the actor, call the service, print the task after the change."""
-    from engine.directory import find_task
-    from engine.views import task_rows
+    from engine.org.directory import find_task
+    from engine.read.tasks import task_rows
 
     moment = parse_moment(now)
     with open_session() as session:
@@ -33,7 +33,7 @@ def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
 @task_app.command("assign")
 def task_assign(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """交办事项（督查室）。"""
-    from engine.tasks import assign_task
+    from engine.tasks.creation import assign_task
 
     _run(task, as_, now, json_out, "已交办", assign_task)
 
@@ -41,7 +41,7 @@ def task_assign(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = F
 @task_app.command("ack")
 def task_ack(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """签收事项（责任单位）。"""
-    from engine.actions import acknowledge
+    from engine.tasks.actions import acknowledge
 
     _run(task, as_, now, json_out, "已签收", acknowledge)
 
@@ -55,7 +55,7 @@ def task_progress(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """反馈进展（责任单位）。"""
-    from engine.actions import report_progress
+    from engine.tasks.actions import report_progress
 
     def call(**kw: Any) -> Any:
         return report_progress(text=text, achieved=achieved, milestone=milestone, **kw)
@@ -71,7 +71,7 @@ def task_complete(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """申请办结（牵头单位，附证明材料）。"""
-    from engine.actions import request_completion
+    from engine.tasks.actions import request_completion
 
     def call(**kw: Any) -> Any:
         return request_completion(evidence=evidence, achieved=achieved, **kw)
@@ -87,7 +87,7 @@ def task_verify(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """审核销号（督查室）。"""
-    from engine.actions import verify_and_close
+    from engine.tasks.actions import verify_and_close
 
     def call(**kw: Any) -> Any:
         return verify_and_close(rating=rating, note=note, **kw)
@@ -102,7 +102,7 @@ def task_return(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """退回办结申请（督查室）。"""
-    from engine.actions import return_task
+    from engine.tasks.actions import return_task
 
     def call(**kw: Any) -> Any:
         return return_task(reason=reason, **kw)
@@ -117,7 +117,7 @@ def task_cancel(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """撤销事项（督查室）。"""
-    from engine.actions import cancel_task
+    from engine.tasks.actions import cancel_task
 
     def call(**kw: Any) -> Any:
         return cancel_task(reason=reason, **kw)
@@ -133,7 +133,7 @@ def task_extend(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """申请延期（牵头单位）。"""
-    from engine.extensions import request_extension
+    from engine.tasks.extensions import request_extension
 
     def call(**kw: Any) -> Any:
         return request_extension(new_due=to, reason=reason, **kw)
@@ -151,7 +151,7 @@ def task_recheck(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """回头看：记录结果（未通过则重新打开），或用 --schedule 安排时间。"""
-    from engine.rechecks import record_recheck, schedule_recheck
+    from engine.tasks.rechecks import record_recheck, schedule_recheck
 
     def call(**kw: Any) -> Any:
         if schedule is not None:
@@ -163,8 +163,8 @@ def task_recheck(
 
 def _decide(request_id: int, as_: str, now: str | None, json_out: bool, approve: bool,
             note: str) -> None:
-    from engine.extensions import decide_extension
     from engine.labels import EXTENSION_STATUS_LABELS
+    from engine.tasks.extensions import decide_extension
 
     moment = parse_moment(now)
     with open_session() as session:
@@ -206,7 +206,7 @@ def task_edit(
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """补充或修改待交办事项（督查室）：牵头/配合单位、完成时限、标题、分管领导。"""
-    from engine.drafts import edit_draft
+    from engine.tasks.drafts import edit_draft
 
     def call(**kw: Any) -> Any:
         return edit_draft(title=title, lead=lead, co=co, due=due, leader=leader, **kw)

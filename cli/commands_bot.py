@@ -20,10 +20,10 @@ BOT_LOG = "duban-bot.log"
 @person_app.command("invite")
 def person_invite(name: str, json_out: JsonOpt = False) -> None:
     """生成一次性 Telegram 绑定码（限期有效，只能使用一次；再次生成会作废旧码）。"""
-    from engine.binding import create_invite, invite_expires_at
-    from engine.directory import find_person
-    from engine.policy_store import get_policy, zone_for
-    from engine.timefmt import iso_local, local_text
+    from engine.calendar.timefmt import iso_local, local_text
+    from engine.org.binding import create_invite, invite_expires_at
+    from engine.org.directory import find_person
+    from engine.store.policy import get_policy, zone_for
 
     with open_session() as session:
         person = find_person(session, name)
@@ -86,9 +86,9 @@ async def _serve(token: str, base_url: str) -> None:
 
     from telegram.error import InvalidToken, TelegramError
 
-    from engine.db import make_engine
+    from bot.app import run_bot
     from engine.errors import DubanError
-    from notifiers.telegram_bot import run_bot
+    from engine.store.db import make_engine
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

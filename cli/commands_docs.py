@@ -60,8 +60,8 @@ def import_tasks(
     json_out: JsonOpt = False,
 ) -> None:
     """导入任务清单：逐行校验，全部通过才一次性创建待交办事项，否则一条也不创建。"""
+    from engine.read.tasks import task_rows
     from engine.reports.importer import import_task_list
-    from engine.views import task_rows
 
     moment = parse_moment(now)
     with open_session() as session:

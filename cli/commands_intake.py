@@ -109,8 +109,8 @@ def ingest(
     json_out: JsonOpt = False,
 ) -> None:
     """识别文件中的批示、跟批、会议议定事项、督查问题，生成待交办事项供督查室确认。"""
-    from engine.ingest import ApplyChoices, analyse, result_json
-    from engine.policy_store import get_policy, zone_for
+    from engine.intake.apply import ApplyChoices, analyse, result_json
+    from engine.store.policy import get_policy, zone_for
 
     text = read_document(source)
     choices = ApplyChoices(skip=parse_numbers(skip, "--skip"),
@@ -122,7 +122,7 @@ def ingest(
         result = _analyse_showing_progress(session, text, ref, addressee, analyse)
         data = result_json(result, zone_for(get_policy(session)))
         if apply:
-            from engine.ingest import apply_drafts
+            from engine.intake.apply import apply_drafts
 
             report = apply_drafts(session=session, result=result, actor=actor(session, as_),
                                   now=parse_moment(now), choices=choices)

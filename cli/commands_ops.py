@@ -20,12 +20,12 @@ app.add_typer(outbox_app, name="outbox")
 @app.command()
 def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
-    from engine.escalation import plan
-    from engine.planned import planned_json
+    from engine.escalation.planned import planned_json
+    from engine.escalation.run import run_pass
 
     moment = parse_moment(now)
     with open_session() as session:
-        created = plan(session=session, now=moment)
+        created = run_pass(session=session, now=moment)
     if json_out:
         emit_json(planned_json(created))
         return
@@ -47,8 +47,8 @@ def summary(
 ) -> None:
     """生成每日调度（全市及各分管领导范围），保存 Markdown 报告，可 --send 推送。"""
     from config.settings import get_settings
-    from engine.daily import run_daily_summary
-    from engine.summary_render import render_rich
+    from engine.summary.daily import run_daily_summary
+    from engine.summary.render import render_rich
 
     moment = parse_moment(now)
     with open_session() as session:
@@ -73,8 +73,8 @@ def dispatch(
     import asyncio
 
     from config.settings import get_settings
-    from engine.dispatch import dispatch_once, release_orphans
-    from engine.lease import this_holder
+    from engine.outbox.dispatch import dispatch_once, release_orphans
+    from engine.store.lease import this_holder
     from notifiers.registry import build_notifiers
 
     notifiers = build_notifiers(get_settings(), compact_console=True)
@@ -98,7 +98,7 @@ def outbox_list(
 ) -> None:
     """查看发件箱。"""
     from engine.errors import InvalidInput
-    from engine.outbox_views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
+    from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
 
     if status is not None and status not in OUTBOX_STATUS_LABELS:
         raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(OUTBOX_STATUS_LABELS)}")
@@ -125,8 +125,8 @@ def outbox_retry(
     json_out: JsonOpt = False,
 ) -> None:
     """把死信重新放回发件箱。"""
-    from engine.dispatch import requeue
     from engine.errors import InvalidInput
+    from engine.outbox.dispatch import requeue
 
     if not ids and not dead:
         raise InvalidInput("请指定死信 ID，或使用 --dead 重新投递全部死信")

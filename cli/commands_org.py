@@ -47,7 +47,7 @@ def init(
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
     from config.orgfile import load_org_file
-    from engine.schema import upgrade
+    from engine.store.schema import upgrade
 
     org = load_org_file(config) if config is not None else None
     engine = engine_for(database_url(), create_dirs=True)
@@ -57,7 +57,7 @@ def init(
         engine.dispose()
     counts: dict[str, int] = {}
     if org is not None:
-        from engine.org import load_org
+        from engine.org.setup import load_org
 
         with open_session() as session:
             counts = load_org(session=session, org=org, actor=None, now=parse_moment(None))
@@ -80,7 +80,7 @@ def unit_add(
 ) -> None:
     """登记一个单位。"""
     from config.orgfile import UnitSpec
-    from engine.org import add_unit
+    from engine.org.setup import add_unit
 
     spec = _spec(UnitSpec, code=code, name=name, parent=parent, kind=kind, short_names=short or [])
     with open_session() as session:
@@ -130,7 +130,7 @@ def person_add(
 ) -> None:
     """登记一名人员。"""
     from config.orgfile import PersonSpec
-    from engine.org import add_person
+    from engine.org.setup import add_person
 
     spec = _spec(PersonSpec, name=name, unit=unit, title=title, roles=role or [],
                  aliases=alias or [], supervises=supervises or [], top_leader=top,
@@ -147,8 +147,8 @@ def person_list(json_out: JsonOpt = False) -> None:
     """列出全部人员。"""
     from sqlmodel import select
 
-    from engine.directory import person_mentions
     from engine.labels import ROLE_LABELS
+    from engine.org.directory import person_mentions
     from models import Person, Unit
 
     with open_session(read_only=True) as session:

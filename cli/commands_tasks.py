@@ -38,8 +38,8 @@ def directive_add(
     json_out: JsonOpt = False,
 ) -> None:
     """登记来源事项（批示、跟批、会议、督查检查等）。"""
-    from engine.directives import create_directive
     from engine.errors import InvalidInput
+    from engine.tasks.directives import create_directive
     from models import DirectiveCreate
 
     if text is not None and text_file is not None:
@@ -79,8 +79,8 @@ def _directive_row(directive: Any, issuer: str | None) -> dict[str, Any]:
 @directive_app.command("show")
 def directive_show(directive_id: int, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """显示来源事项的批示链（跟批树）及其派生事项。"""
-    from engine.directives import lineage
-    from engine.views import task_rows
+    from engine.read.tasks import task_rows
+    from engine.tasks.directives import lineage
 
     moment = parse_moment(now)
     with open_session(read_only=True) as session:
@@ -95,7 +95,7 @@ def directive_show(directive_id: int, now: NowOpt = None, json_out: JsonOpt = Fa
 
 
 def _tree(session: Any, node: Any, now: Any, task_rows: Any) -> dict[str, Any]:
-    from engine.directory import person_name
+    from engine.org.directory import person_name
 
     row = _directive_row(node.directive, person_name(session, node.directive.issued_by_id) or None)
     row["tasks"] = task_rows(session, node.tasks, now)
@@ -124,9 +124,9 @@ def task_add(
     json_out: JsonOpt = False,
 ) -> None:
     """创建督办事项（草稿，可 --assign 直接交办）。"""
-    from engine.directory import find_task
-    from engine.tasks import assign_task, create_task
-    from engine.views import task_rows
+    from engine.org.directory import find_task
+    from engine.read.tasks import task_rows
+    from engine.tasks.creation import assign_task, create_task
     from models import TaskCreate
 
     moment = parse_moment(now)
@@ -162,7 +162,7 @@ def _milestones(values: list[str]) -> list[Any]:
 @task_app.command("show")
 def task_show(task: str, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """显示一个事项的详情、各单位签收与反馈、进展和延期记录。"""
-    from engine.details import task_detail
+    from engine.read.detail import task_detail
 
     moment = parse_moment(now)
     with open_session(read_only=True) as session:
@@ -187,7 +187,7 @@ def task_list(
     """列出事项，可按单位、红黄绿灯、状态、逾期筛选。"""
     from engine.errors import InvalidInput
     from engine.labels import STATUS_LABELS
-    from engine.views import LIGHTS, list_tasks
+    from engine.read.tasks import LIGHTS, list_tasks
 
     if light is not None and light not in LIGHTS:
         raise InvalidInput(f"--light 的值“{light}”无效，应为 red、yellow 或 green")

@@ -19,7 +19,7 @@ app.add_typer(audit_app, name="audit")
 @app.command()
 def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """各单位红黄绿灯看板。"""
-    from engine.views import board as build_board
+    from engine.read.tasks import board as build_board
 
     moment = parse_moment(now)
     with open_session(read_only=True) as session:
@@ -30,7 +30,7 @@ def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
 @audit_app.command("verify")
 def audit_verify(json_out: JsonOpt = False) -> None:
     """校验审计链：任何事件被改动、删除或插入都会被发现。"""
-    from engine.audit import verify_chain
+    from engine.tasks.audit import verify_chain
 
     with open_session(read_only=True) as session:
         count = verify_chain(session)

@@ -102,10 +102,10 @@ def open_session(*, read_only: bool = False) -> Iterator[Session]:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from engine.db import session_scope, sqlite_path
     from engine.errors import DubanError
-    from engine.policy_store import get_policy
-    from engine.schema import SCHEMA_REVISION
+    from engine.store.db import session_scope, sqlite_path
+    from engine.store.policy import get_policy
+    from engine.store.schema import SCHEMA_REVISION
 
     engine = engine_for(database_url())
     path = sqlite_path(database_url())
@@ -131,8 +131,8 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; a malformed address or an unknown driver is a refusal, not a crash."""
     from sqlalchemy.exc import ArgumentError
 
-    from engine.db import make_engine
     from engine.errors import InvalidInput
+    from engine.store.db import make_engine
 
     try:
         return make_engine(url, **kwargs)
@@ -158,7 +158,7 @@ def actor(session: Session, ref: str | None) -> Person | None:
     """The person named by ``--as`` (name or alias); ``None`` for the local operator."""
     if ref is None:
         return None
-    from engine.directory import find_person
+    from engine.org.directory import find_person
 
     return find_person(session, ref)
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from demo.city import OFFICE, TASKS, Act, DirectiveSpec, TaskSpec
-from engine.directory import find_person, find_task
+from engine.calendar.lights import due_of
 from engine.errors import DubanError
 from engine.labels import DIRECTIVE_KIND_LABELS
-from engine.lights import due_of
+from engine.org.directory import find_person, find_task
 from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, Person, TaskCreate
 
 VERB_LABELS = {"ack": "签收", "progress": "反馈进展", "complete": "申请办结", "verify": "审核销号",
@@ -21,7 +21,7 @@ VERB_LABELS = {"ack": "签收", "progress": "反馈进展", "complete": "申请�
 def register_directive(session: Session, spec: DirectiveSpec, codes: dict[str, str],
                        directive_ids: dict[str, int], at: datetime) -> list[str]:
     """Register a directive and create and assign its tasks; return lines to print."""
-    from engine.directives import create_directive
+    from engine.tasks.directives import create_directive
 
     office = find_person(session, OFFICE)
     issuer = find_person(session, spec.by) if spec.by else None
@@ -41,7 +41,7 @@ def register_directive(session: Session, spec: DirectiveSpec, codes: dict[str, s
 
 def _create_and_assign(session: Session, spec: TaskSpec, directive_id: int,
                        codes: dict[str, str], at: datetime) -> str:
-    from engine.tasks import assign_task, create_task
+    from engine.tasks.creation import assign_task, create_task
 
     office = find_person(session, OFFICE)
     data = TaskCreate(directive_id=directive_id, title=spec.title, lead_unit=spec.lead,
@@ -75,7 +75,7 @@ def _detail(act: Act) -> str:
 
 
 def _call(session: Session, act: Act, code: str, actor: Person, at: datetime) -> None:
-    from engine import actions, extensions, rechecks
+    from engine.tasks import actions, extensions, rechecks
 
     a = {k: str(v) for k, v in act.args.items() if k != "achieved"}
     achieved = float(str(act.args["achieved"])) if "achieved" in act.args else None

@@ -10,10 +10,10 @@ from demo.run import DemoRun
 
 def print_final(run: DemoRun, end: datetime) -> dict[str, Any]:
     from cli.render import print_board, print_task_table
-    from engine.audit import verify_chain
-    from engine.outbox_views import OUTBOX_STATUS_LABELS, outbox_stats
-    from engine.summary_render import render_rich
-    from engine.views import board, list_tasks
+    from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_stats
+    from engine.read.tasks import board, list_tasks
+    from engine.summary.render import render_rich
+    from engine.tasks.audit import verify_chain
 
     console, session = run.console, run.session
     console.rule("[bold]模拟结束[/]")

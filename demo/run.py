@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from demo import city
 from demo.actions import perform, register_directive
-from engine.db import make_engine
-from engine.planned import Planned
+from engine.escalation.planned import Planned
+from engine.store.db import make_engine
 from notifiers.memory import MemoryNotifier
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -73,7 +73,7 @@ class DemoRun:
         self.next_work: datetime | None = None
 
     def new_day(self, at: datetime) -> None:
-        from engine.policy_store import calendar_for, get_policy
+        from engine.store.policy import calendar_for, get_policy
 
         day = at.date().isoformat()
         if day == self.day:
@@ -89,12 +89,12 @@ class DemoRun:
         self.console.print(f"  [dim]{at:%H:%M}[/dim] {text}")
 
     def tick(self, at: datetime) -> None:
-        from engine.escalation import next_work_at, plan
+        from engine.escalation.run import next_work_at, run_pass
 
         # A real scheduler fires every 10 minutes; the simulation skips fires with nothing due.
         if self.next_work is not None and at < self.next_work:
             return
-        created = plan(session=self.session, now=at)
+        created = run_pass(session=self.session, now=at)
         self.next_work = next_work_at(self.session) or at + timedelta(days=365)
         for item in created:
             self.stats[f"{item.kind}:{item.level}"] += 1
@@ -123,7 +123,7 @@ class DemoRun:
         return f"{task.code} {task.title}" if task else ""
 
     def dispatch(self, at: datetime) -> None:
-        from engine.dispatch import dispatch_once
+        from engine.outbox.dispatch import dispatch_once
 
         while True:
             report = asyncio.run(dispatch_once(session=self.session, notifiers=[self.channel],
@@ -133,7 +133,7 @@ class DemoRun:
                 return
 
     def summary(self, at: datetime) -> None:
-        from engine.daily import run_daily_summary
+        from engine.summary.daily import run_daily_summary
 
         result = run_daily_summary(session=self.session, now=at, reports_dir=self.reports, send=True)
         lights = result.whole.lights
@@ -146,7 +146,7 @@ class DemoRun:
 
 def run_demo(*, directory: Path, days: int, json_out: bool) -> dict[str, Any]:
     """Run the demo in ``directory`` (recreated); return its figures."""
-    from engine.schema import upgrade
+    from engine.store.schema import upgrade
 
     if directory.exists():
         shutil.rmtree(directory)
@@ -171,7 +171,7 @@ def run_demo(*, directory: Path, days: int, json_out: bool) -> dict[str, Any]:
 
 def _load_city(session: Session, now: datetime) -> None:
     from config.orgfile import load_org_file
-    from engine.org import load_org
+    from engine.org.setup import load_org
 
     load_org(session=session, org=load_org_file(EXAMPLE_CONFIG), actor=None, now=now)
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config import defaults
-from engine.db import make_engine, normalise_url
-from engine.lease import acquire, release, renew, this_holder
+from engine.store.db import make_engine, normalise_url
+from engine.store.lease import acquire, release, renew, this_holder
 from flows.jobs import dispatch_job, job_session
 from flows.schedule import Job, jobs
 
@@ -56,7 +56,7 @@ def build_scheduler(options: ServeOptions, table: list[Job], timezone: str) -> A
 
 
 def _policy_jobs(database_url: str) -> tuple[list[Job], str]:
-    from engine.policy_store import get_policy
+    from engine.store.policy import get_policy
 
     with job_session(database_url) as session:
         policy = get_policy(session)
@@ -128,7 +128,7 @@ async def _bot(options: ServeOptions, stop: asyncio.Event) -> None:
     settings = get_settings()
     if not settings.telegram_token:
         return
-    from notifiers.telegram_bot import run_bot
+    from bot.app import run_bot
 
     await run_bot(engine=make_engine(options.database_url), token=settings.telegram_token,
                   base_url=settings.telegram_base_url, stop=stop)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from config.settings import get_settings
-from engine.db import make_engine, session_scope
+from engine.store.db import make_engine, session_scope
 
 
 @contextmanager
@@ -35,17 +35,17 @@ def _now(now: datetime | None) -> datetime:
 
 def escalate_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
     """One escalation pass (reminders, levels, stale nudges, milestones, occurrences)."""
-    from engine.escalation import plan
+    from engine.escalation.run import run_pass
 
     with job_session(database_url) as session:
-        created = plan(session=session, now=_now(now))
+        created = run_pass(session=session, now=_now(now))
     return {"created": len(created)}
 
 
 def dispatch_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Deliver due outbox rows through the configured channels until none is due."""
-    from engine.dispatch import dispatch_once, release_orphans
-    from engine.lease import this_holder
+    from engine.outbox.dispatch import dispatch_once, release_orphans
+    from engine.store.lease import this_holder
     from notifiers.registry import build_notifiers
 
     notifiers = build_notifiers(get_settings(), compact_console=True)
@@ -65,9 +65,9 @@ def dispatch_job(now: datetime | None = None, database_url: str | None = None) -
 def summary_job(now: datetime | None = None, database_url: str | None = None,
                 send: bool = True) -> dict[str, Any]:
     """The daily summary of ``now``'s local day, once per day whoever fires it."""
-    from engine.daily import is_summary_day, run_daily_summary
-    from engine.lease import claim_fire, release_fire
-    from engine.policy_store import get_policy, zone_for
+    from engine.store.lease import claim_fire, release_fire
+    from engine.store.policy import get_policy, zone_for
+    from engine.summary.daily import is_summary_day, run_daily_summary
 
     moment = _now(now)
     with job_session(database_url) as session:
@@ -90,7 +90,7 @@ def summary_job(now: datetime | None = None, database_url: str | None = None,
 
 def recheck_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Tell the office about 回头看 re-checks that fell due."""
-    from engine.periodic import notify_due_rechecks
+    from engine.escalation.scheduled_work import notify_due_rechecks
 
     with job_session(database_url) as session:
         created = notify_due_rechecks(session=session, now=_now(now))

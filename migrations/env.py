@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on the metadata)
-from engine.db import make_engine
+from engine.store.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

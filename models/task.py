@@ -68,7 +68,7 @@ class Task(TaskBase, table=True):
     series_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     occurrence: int = 1
     # A draft from document intake may lack a lead unit or a deadline until the office fills them
-    # in; assignment requires both (engine.tasks.assign_task).
+    # in; assignment requires both (engine.tasks.creation.assign_task).
     lead_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     owner_id: int | None = Field(default=None, foreign_key="person.id")
     leader_id: int | None = Field(default=None, foreign_key="person.id", index=True)

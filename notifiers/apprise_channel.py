@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from engine.errors import DeliveryError, RecipientUnreachable, TransientDeliveryError
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 
 log = logging.getLogger(__name__)
 

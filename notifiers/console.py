@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.panel import Panel
 
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 
 KIND_STYLES = {"escalation": "red", "reminder": "yellow", "summary": "cyan", "stale": "magenta"}
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from engine.errors import TransientDeliveryError
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 
 
 class FileNotifier:

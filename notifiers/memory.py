@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from engine.errors import RateLimited, RecipientUnreachable, TransientDeliveryError
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 
 
 class MemoryNotifier:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from config.settings import Settings
 from engine.errors import InvalidInput
-from notifiers.base import Notifier
+from engine.outbox.channel import Notifier
 
 KNOWN = ("telegram", "apprise", "console", "file")
 

@@ -51,7 +51,7 @@ from engine.errors import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 from notifiers.throttle import PaceLimits, Throttle
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"

@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers the tables)
-from engine.db import make_engine
+from engine.store.db import make_engine
 
 PG_BASE_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 PG_SCHEMA = f"duban_test_{os.getpid()}"

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from config.orgfile import PersonSpec, UnitSpec
-from engine.directives import create_directive
-from engine.ids import pk
-from engine.org import add_person, add_unit
-from engine.tasks import assign_task, create_task
+from engine.org.setup import add_person, add_unit
+from engine.store.ids import pk
+from engine.tasks.creation import assign_task, create_task
+from engine.tasks.directives import create_directive
 from models import Directive, DirectiveCreate, Person, Task, TaskCreate
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
-from engine.db import make_engine
-from engine.schema import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
+from engine.store.db import make_engine
+from engine.store.schema import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
 
 
 def _ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -74,12 +74,12 @@ def _head() -> str | None:
 
 def test_cli_knows_the_head_revision() -> None:
     """The CLI checks a database's revision without importing Alembic: keep it in step."""
-    from engine import schema
+    from engine.store import schema
 
     assert MIGRATIONS_DIR.is_dir()
     expected = getattr(schema, "SCHEMA_REVISION", None)
     if expected is None:
-        pytest.skip("engine.schema has no SCHEMA_REVISION")
+        pytest.skip("engine.store.schema has no SCHEMA_REVISION")
     assert expected == _head()
 
 

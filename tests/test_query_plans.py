@@ -19,10 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from engine.dispatch import claim
-from engine.escalation import plan
-from engine.summary import build_summary
-from engine.views import list_tasks
+from engine.escalation.run import run_pass
+from engine.outbox.dispatch import claim
+from engine.read.tasks import list_tasks
+from engine.summary.build import build_summary
 from tests.factories import at, make_city, make_task
 
 HOT_TABLES = ("task", "outbox")
@@ -94,7 +94,7 @@ def _world(session: Session) -> None:
 
 def _run_hot_paths(session: Session) -> None:
     now = at("2024-03-12", "15:00")
-    plan(session=session, now=now)
+    run_pass(session=session, now=now)
     list_tasks(session, now=now, unit="FIRE")
     build_summary(session, now=now + timedelta(hours=1))
     claim(session, now=now, limit=50, worker="plans")

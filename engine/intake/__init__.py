@@ -8,7 +8,7 @@ Pipeline: :mod:`.segment` reads lines, sentences, clauses, enumerations, table r
 fields, :mod:`.dates` the dates; :mod:`.directives` finds the leaders (:mod:`.people`) and the
 directives (批示, 跟批, 圈阅 in :mod:`.instructions`; meetings, inspections, 12345 reports,
 superior documents in :mod:`.announcements`); :mod:`.tasks` turns the requirement text of each
-directive into tasks with units (:mod:`.units`), deadlines (resolved by :mod:`engine.deadlines`)
+directive into tasks with units (:mod:`.units`), deadlines (resolved by :mod:`engine.calendar.deadlines`)
 and quantity targets. :mod:`.walker` walks the blocks and keeps the reading state (current
 directive, list introduction, table header, record, section); this module reads the document as
 a whole (title, date, addressee, cut-off end) and returns the result.
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from engine.calendar.workdays import WorkCalendar
 from engine.errors import InvalidInput
 from engine.intake.addressees import find_addressees, given_addressee
 from engine.intake.context import TaskContext
@@ -35,7 +36,6 @@ from engine.intake.tasks import DraftTask
 from engine.intake.unit_names import UnitMatcher
 from engine.intake.walker import ISSUE_TIME as ISSUE_TIME
 from engine.intake.walker import Run, placeholder, walk
-from engine.workcal import WorkCalendar
 
 __all__ = ["Directory", "DirectoryPerson", "DirectoryUnit", "DraftDirective", "DraftTask",
            "IntakeResult", "analyse_document"]

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from engine.calendar.workdays import WorkCalendar
 from engine.intake.dates import DateReader
 from engine.intake.people import PersonMatcher
 from engine.intake.registry import DraftDirective
 from engine.intake.roles import Roles
 from engine.intake.unit_names import UnitMatcher, UnitMention
-from engine.workcal import WorkCalendar
 
 if TYPE_CHECKING:
     from engine.intake.clauses import Clause

@@ -1,4 +1,4 @@
-"""Deadline expressions in requirement text, resolved by :mod:`engine.deadlines` against the
+"""Deadline expressions in requirement text, resolved by :mod:`engine.calendar.deadlines` against the
 directive's date.
 
 Guarantees: a due date comes only from a deadline expression in the text; a date that only says
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.deadlines import ResolvedDeadline, find_deadline_spans, resolve_deadline
+from engine.calendar.deadlines import ResolvedDeadline, find_deadline_spans, resolve_deadline
 from engine.errors import DeadlineParseError
 from engine.intake.context import TaskContext
 

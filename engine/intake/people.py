@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from engine.intake.directory import DirectoryPerson
 from engine.intake.segment import Block, bracket_spans, outside, sentence_at
-from engine.naming import given_name, title_forms
+from engine.org.naming import given_name, title_forms
 
 _TITLES = ("常务副市长", "副市长", "市长", "副书记", "书记", "副秘书长", "秘书长", "支队长", "政委", "副主席",
            "副局长", "局长", "副主任", "主任", "副区长", "区长", "副县长", "县长", "部长", "主席")

@@ -10,7 +10,7 @@ units, title, requirement text, timing (:mod:`.deadline_text`, :mod:`.timing`), 
 Guarantees: a task has at least one requirement clause with a concrete action or a deadline;
 nothing at or after ``TaskContext.limit`` (a cut-off last sentence) becomes a task; unit codes
 come only from the directory; due dates come only from deadline expressions in the task's own
-text (or its item's introduction), resolved by :mod:`engine.deadlines` against the directive's
+text (or its item's introduction), resolved by :mod:`engine.calendar.deadlines` against the directive's
 date.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from engine.deadlines import resolve_deadline
+from engine.calendar.deadlines import resolve_deadline
 from engine.errors import DeadlineParseError
 from engine.intake.clauses import Clause
 from engine.intake.context import TaskContext

@@ -29,11 +29,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from engine.calendar.lights import days_overdue, is_overdue
+from engine.calendar.timefmt import local_date_text
 from engine.errors import InvalidInput
 from engine.labels import DIRECTIVE_KIND_LABELS
-from engine.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
-from engine.lights import days_overdue, is_overdue
-from engine.policy_store import get_policy, zone_for
 from engine.reports.bulletin_docx import (
     Block,
     BulletinData,
@@ -43,7 +42,8 @@ from engine.reports.bulletin_docx import (
     render_markdown,
     write_docx,
 )
-from engine.timefmt import local_date_text
+from engine.store.policy import get_policy, zone_for
+from engine.tasks.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
 from models import Directive, Person, Task, TaskUnit, Unit
 
 __all__ = ["BulletinData", "Period", "build_bulletin", "parse_period", "render_markdown",

@@ -24,14 +24,14 @@ from typing import Any, NoReturn
 
 from sqlmodel import Session
 
-from engine.directory import find_directive, find_person, find_unit
+from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
-from engine.ingest_records import record_applied, refuse_if_applied
-from engine.permissions import require_office
-from engine.policy_store import get_policy, zone_for
-from engine.service import service
-from engine.tasks import create_task_unchecked, resolve_due
-from engine.timefmt import local_date_text
+from engine.intake.records import record_applied, refuse_if_applied
+from engine.org.directory import find_directive, find_person, find_unit
+from engine.org.permissions import require_office
+from engine.store.policy import get_policy, zone_for
+from engine.store.service import service
+from engine.tasks.creation import create_task_in_transaction, resolve_due
 from models import Directive, Person, Task, TaskCreate, Unit
 
 COLUMN_LABELS: dict[str, str] = {
@@ -346,7 +346,7 @@ def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Per
     tasks: list[Task] = []
     for number, data in specs:
         try:
-            tasks.append(create_task_unchecked(session=session, data=data, actor=actor, now=now))
+            tasks.append(create_task_in_transaction(session=session, data=data, actor=actor, now=now))
         except DubanError as exc:
             raise InvalidInput(f"第{number}行：{exc}") from exc
     record_applied(session, kind="xlsx", fingerprint=fingerprint, source=source, actor=actor,

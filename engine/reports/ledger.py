@@ -32,12 +32,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.policy import Policy
-from engine.directory import find_unit
+from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
+from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
 from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS
-from engine.lights import days_overdue, light_at, yellow_cutoff
-from engine.policy_store import get_policy, zone_for
-from engine.timefmt import local_text
+from engine.org.directory import find_unit
+from engine.store.policy import get_policy, zone_for
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
 
 HEADERS = ("序号", "编号", "来源", "任务内容", "牵头单位", "配合单位", "责任人", "分管领导",

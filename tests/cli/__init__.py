@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from engine.db import make_engine
+from engine.store.db import make_engine
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

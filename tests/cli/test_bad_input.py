@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from engine.actions import acknowledge, report_progress, request_completion, verify_and_close
-from engine.db import make_engine
-from engine.extensions import decide_extension, request_extension
+from engine.store.db import make_engine
+from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
+from engine.tasks.extensions import decide_extension, request_extension
 from models import MilestoneCreate
 from tests.cli import assert_refused, drop_everything, dump, invoke
 from tests.factories import ISSUED, make_city, make_task

@@ -34,8 +34,8 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from cli.main import run
-from engine import outbox
-from engine.db import make_engine
+from engine.outbox import queue as outbox
+from engine.store.db import make_engine
 from models import Lease, OutboxMessage, Person
 from tests.conftest import PG_BASE_URL
 from tests.factories import make_city
@@ -82,7 +82,7 @@ for line in sys.stdin:
     else:
         break
 """
-PRELOAD = ["engine.dispatch", "engine.escalation", "engine.daily", "flows.jobs", "flows.embedded",
+PRELOAD = ["engine.outbox.dispatch", "engine.escalation.run", "engine.summary.daily", "flows.jobs", "flows.embedded",
            "notifiers.registry", "notifiers.file_channel", "apscheduler.schedulers.asyncio",
            "apscheduler.jobstores.sqlalchemy", "apscheduler.triggers.cron",
            "apscheduler.executors.asyncio"]

@@ -16,9 +16,9 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from config.settings import reset_settings
-from engine.actions import acknowledge, request_completion, verify_and_close
-from engine.db import make_engine
-from engine.schema import upgrade
+from engine.store.db import make_engine
+from engine.store.schema import upgrade
+from engine.tasks.actions import acknowledge, request_completion, verify_and_close
 from models import OutboxMessage, Recheck
 from tests.factories import at, make_city, make_task
 

@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from engine.db import make_engine, normalise_url
-from engine.schema import upgrade
+from engine.store.db import make_engine, normalise_url
+from engine.store.schema import upgrade
 from models import OutboxMessage
 from tests.conftest import PG_BASE_URL, REQUIRE_PG
 from tests.factories import make_city, make_task

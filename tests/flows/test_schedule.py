@@ -23,9 +23,9 @@ from sqlmodel import Session, select
 from cli.main import run
 from config import defaults
 from config.policy import Policy, SummaryPolicy
-from engine.db import make_engine
 from engine.errors import AlreadyRunning
-from engine.policy_store import save_policy
+from engine.store.db import make_engine
+from engine.store.policy import save_policy
 from flows.embedded import JOBSTORE_TABLE, ServeOptions, _policy_jobs, build_scheduler, serve
 from flows.schedule import JOBS, jobs
 from models import Lease

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from notifiers.base import Outgoing
+from engine.outbox.channel import Outgoing
 from tests.support.botapi_stub import BotApiStub
 
 
@@ -71,7 +71,7 @@ class BotSession:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> BotSession:
-        from notifiers.telegram_bot import run_bot
+        from bot.app import run_bot
 
         self._task = asyncio.create_task(run_bot(
             engine=self.engine, token=self.stub.token, base_url=self.stub.base_url,

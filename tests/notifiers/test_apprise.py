@@ -27,8 +27,8 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.wecombot import NotifyWeComBot
 from sqlmodel import Session, select
 
-from engine.dispatch import dispatch_once
 from engine.errors import RecipientUnreachable, TransientDeliveryError
+from engine.outbox.dispatch import dispatch_once
 from models import OutboxMessage
 from notifiers.apprise_channel import AppriseNotifier
 from tests.factories import ISSUED, make_city, make_task

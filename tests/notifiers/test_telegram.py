@@ -14,17 +14,17 @@ import telegram.error as tg_error
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from engine.binding import create_invite
-from engine.dispatch import dispatch_once
 from engine.errors import (
     DeliveryError,
     RateLimited,
     RecipientUnreachable,
     TransientDeliveryError,
 )
-from engine.outbox import enqueue
+from engine.org.binding import create_invite
+from engine.outbox.channel import Outgoing
+from engine.outbox.dispatch import dispatch_once
+from engine.outbox.queue import enqueue
 from models import OutboxMessage, Person
-from notifiers.base import Outgoing
 from notifiers.telegram import MessageRejected, TelegramNotifier, translate
 from notifiers.throttle import PaceLimits, Throttle
 from tests.factories import ISSUED, make_city, make_task

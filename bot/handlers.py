@@ -1,0 +1,304 @@
+"""What the Telegram bot does for each command: synchronous actions on the engine services.
+
+Guarantees:
+
+- the actor of every action is the person bound to the chat; a chat bound to nobody can only
+  ask for help and ``/bind`` (an unbound chat never reaches a service, where ``actor=None``
+  would mean the system itself);
+- every action goes through the same engine services and permission checks as the CLI, in its
+  own session: a refused action (``DubanError``) is rolled back, logged and answered with its
+  Chinese message; any other error is rolled back, logged with its traceback and answered with
+  a generic Chinese apology — no traceback ever reaches a chat;
+- actions never await: the session is closed before the reply goes out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from engine.errors import DubanError, InvalidInput, PermissionDenied
+from engine.labels import EXTENSION_STATUS_LABELS
+from engine.org import binding
+from engine.org.directory import find_task
+from engine.org.permissions import is_office, require_action, unit_role_on
+from engine.org.setup import leader_scope_unit_ids
+from engine.outbox.messages import LIGHT_EMOJI, buttons_for
+from engine.read.detail import task_detail
+from engine.read.tasks import list_tasks
+from engine.summary.build import build_summary
+from engine.summary.render import render_html
+from engine.tasks.actions import acknowledge, report_progress, request_completion, return_task
+from engine.tasks.actions import verify_and_close as verify
+from engine.tasks.extensions import decide_extension, request_extension
+from engine.tasks.lifecycle import ACTIVE_STATUSES
+from models import Person, Unit
+
+log = logging.getLogger("notifiers.bot")
+
+LIST_LIMIT = 30
+"""Tasks listed by /tasks in one message (Telegram caps a message at 4096 characters)."""
+
+HELP = """督办机器人可用命令：
+/bind 绑定码 — 绑定本人身份（绑定码向督查室索取）
+/tasks — 本单位在办事项及红黄绿灯
+/task 编号 — 查看事项详情
+/ack 编号 — 签收
+/progress 编号 进展情况 — 反馈进展
+/done 编号 证明材料说明 — 申请办结
+/extend 编号 新时限 理由 — 申请延期（例：/extend DB-2024-0001 4月30日前 需协调资金）
+督查室：/approve 申请号、/reject 申请号 理由、/verify 编号 [优秀|良好|合格|不合格]、/return 编号 理由
+领导：/summary — 分管范围每日调度汇总
+提醒消息下方的“签收 / 反馈进展 / 申请延期”按钮也可直接使用。"""
+UNBOUND = "本聊天尚未绑定督办身份，暂不能办理。请向督查室索取一次性绑定码，然后发送：/bind 绑定码"
+APOLOGY = "抱歉，系统处理时出现异常，本次操作未生效。请稍后重试，或联系督查室。"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers; ``pending`` asks the chat's next text message for an action."""
+
+    text: str
+    html: bool = False
+    buttons: tuple[tuple[str, str], ...] = ()
+    toast: str | None = None
+    pending: tuple[str, str] | None = None
+
+
+Action = Callable[[Session, Person | None, str, datetime, int], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    action: Action
+    bound: bool = True
+
+
+def bound_person(session: Session, chat_id: int) -> Person | None:
+    """The active person bound to ``chat_id``, if any."""
+    person = session.exec(select(Person).where(Person.telegram_chat_id == chat_id)).first()
+    return person if person is not None and person.active else None
+
+
+def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: datetime) -> Reply:
+    """Run one command for ``chat_id`` in its own session; never raises."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            person = bound_person(session, chat_id)
+            if command.bound and person is None:
+                log.warning("refused /%s from unbound chat %s", command.name, chat_id)
+                return Reply(UNBOUND, toast="尚未绑定身份")
+            return command.action(session, person, rest.strip(), now, chat_id)
+        except DubanError as exc:
+            session.rollback()
+            log.warning("refused /%s from chat %s: %s", command.name, chat_id, exc)
+            return Reply(f"未办理：{exc}", toast=str(exc)[:190])
+        except Exception:  # noqa: BLE001 - the boundary: log it, answer with an apology
+            session.rollback()
+            log.exception("error in /%s from chat %s", command.name, chat_id)
+            return Reply(APOLOGY, toast="系统异常，操作未生效")
+
+
+def _me(person: Person | None) -> Person:
+    if person is None:  # guarded by Command.bound; never let a chat act as the system
+        raise PermissionDenied(UNBOUND)
+    return person
+
+
+def _args(rest: str, count: int, usage: str) -> list[str]:
+    """``rest`` split into exactly ``count`` parts, the last one taking the remainder."""
+    parts = rest.split(None, count - 1) if rest else []
+    if len(parts) < count:
+        raise InvalidInput(f"格式不对。用法：{usage}")
+    return parts
+
+
+def _start(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    if person is None:
+        return Reply(f"您好！这里是督办机器人。\n{UNBOUND}\n\n{HELP}")
+    return Reply(f"您好，{person.name}{person.title}！\n\n{HELP}")
+
+
+def _help(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    return Reply(HELP)
+
+
+def _bind(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    code = _args(rest, 1, "/bind 绑定码")[0]
+    bound = binding.bind_chat(session=session, code=code, chat_id=chat, now=now)
+    log.info("chat %s bound to person %s", chat, bound.id)
+    return Reply(f"绑定成功：{bound.name}{bound.title}。今后督办通知将发送到此聊天，"
+                 "发送 /tasks 查看本单位在办事项。")
+
+
+def _visible_rows(session: Session, me: Person, now: datetime) -> list[dict[str, Any]]:
+    """Open tasks of the person's unit; for the office all; for a leader their scope."""
+    if me.unit_id is not None:
+        unit = session.get(Unit, me.unit_id)
+        rows = list_tasks(session, now=now, unit=unit.code) if unit else []
+    else:
+        rows = list_tasks(session, now=now)
+        if not is_office(me):
+            if "leader" not in me.roles:
+                raise PermissionDenied("您未隶属任何单位，没有可查看的事项")
+            names = {u.name for u in session.exec(select(Unit)).all()
+                     if u.id in set(leader_scope_unit_ids(session, me))}
+            rows = [r for r in rows if r["lead_unit"] in names or r["leader"] == me.name]
+    return [r for r in rows if r["status"] in ACTIVE_STATUSES]
+
+
+def _tasks(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    rows = _visible_rows(session, _me(person), now)
+    if not rows:
+        return Reply("目前没有在办的督办事项。")
+    lines = [f"<b>在办督办事项（{len(rows)} 项）</b>"]
+    for r in rows[:LIST_LIMIT]:
+        late = f"，逾期{r['days_overdue']}天" if r["overdue"] else ""
+        lines.append(f"{LIGHT_EMOJI.get(r['light'], '⚪')} <code>{escape(r['code'])}</code> "
+                     f"{escape(r['title'])}（{escape(r['due_text'] or (r['due_at'] or '')[:10])}，"
+                     f"{r['status_label']}{late}）")
+    if len(rows) > LIST_LIMIT:
+        lines.append(f"<i>另有 {len(rows) - LIST_LIMIT} 项未列出</i>")
+    lines.append("发送 /task 编号 查看详情")
+    return Reply("\n".join(lines), html=True)
+
+
+def _task(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    me = _me(person)
+    task = find_task(session, _args(rest, 1, "/task 编号")[0])
+    role = unit_role_on(session, me, task)
+    if role is None and not (is_office(me) or "leader" in me.roles):
+        raise PermissionDenied(f"事项 {task.code} 不属于您所在单位，无权查看")
+    d = task_detail(session, task.code, now=now)
+    lines = [f"<b>{escape(d['code'])} {escape(d['title'])}</b>",
+             f"状态：{d['status_label']}　{LIGHT_EMOJI.get(d['light'], '⚪')} {d['light_label']}",
+             f"完成时限：{escape(d['due_text'] or '')}（{(d['due_at'] or '')[:16].replace('T', ' ')}）",
+             f"牵头单位：{escape(d['lead_unit'])}"]
+    if d["co_units"]:
+        lines.append(f"配合单位：{escape('、'.join(d['co_units']))}")
+    if d["requirement"]:
+        lines.append(f"要求：{escape(d['requirement'])}")
+    lines += [f"{escape(u['unit'] or '')}：{'已签收' if u['acknowledged_at'] else '未签收'}"
+              + (f"，最新进展：{escape(u['last_feedback'])}" if u["last_feedback"] else "")
+              for u in d["units"]]
+    lines += [f"延期申请 {e['id']}（{EXTENSION_STATUS_LABELS.get(e['status'], e['status'])}）："
+              f"{escape(e['requested_due_text'] or '')}，"
+              f"理由：{escape(e['reason'] or '')}" for e in d["extensions"]]
+    open_for_unit = role is not None and task.status in ACTIVE_STATUSES
+    buttons = tuple((b["text"], b["data"]) for b in buttons_for(task)) if open_for_unit else ()
+    return Reply("\n".join(lines), html=True, buttons=buttons)
+
+
+def _ack(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    task = acknowledge(session=session, task=_args(rest, 1, "/ack 编号")[0], actor=_me(person),
+                       now=now)
+    return Reply(f"已签收：{task.code} {task.title}。请按时限办理，并用 /progress {task.code} "
+                 "进展情况 反馈进展。", toast="已签收")
+
+
+def _progress(session: Session, person: Person | None, rest: str, now: datetime,
+              chat: int) -> Reply:
+    code, text = _args(rest, 2, "/progress 编号 进展情况")
+    report_progress(session=session, task=code, actor=_me(person), text=text, now=now)
+    return Reply(f"已记录 {code.upper()} 的进展：{text}", toast="进展已记录")
+
+
+def _done(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+    code, evidence = _args(rest, 2, "/done 编号 证明材料说明")
+    task = request_completion(session=session, task=code, actor=_me(person), evidence=evidence,
+                              now=now)
+    return Reply(f"已提交 {task.code} 的办结申请，等待督查室审核销号。", toast="已申请办结")
+
+
+def _extend(session: Session, person: Person | None, rest: str, now: datetime,
+            chat: int) -> Reply:
+    code, due, reason = _args(rest, 3, "/extend 编号 新时限 理由")
+    req = request_extension(session=session, task=code, actor=_me(person), new_due=due,
+                            reason=reason, now=now)
+    return Reply(f"已提交延期申请（申请号 {req.id}），申请新时限：{req.requested_due_text}，"
+                 "等待督查室审批。", toast="已申请延期")
+
+
+def _request_id(text: str, usage: str) -> int:
+    if not text.isdigit():
+        raise InvalidInput(f"申请号应为数字。用法：{usage}")
+    return int(text)
+
+
+def _approve(session: Session, person: Person | None, rest: str, now: datetime,
+             chat: int) -> Reply:
+    first = _args(rest, 1, "/approve 申请号")[0].split(None, 1)
+    req = decide_extension(session=session, request_id=_request_id(first[0], "/approve 申请号"),
+                           actor=_me(person), approve=True, now=now,
+                           note=first[1] if len(first) > 1 else "")
+    return Reply(f"已批准延期申请 {req.id}，新时限：{req.requested_due_text}。")
+
+
+def _reject(session: Session, person: Person | None, rest: str, now: datetime,
+            chat: int) -> Reply:
+    number, reason = _args(rest, 2, "/reject 申请号 理由")
+    req = decide_extension(session=session, request_id=_request_id(number, "/reject 申请号 理由"),
+                           actor=_me(person), approve=False, now=now, note=reason)
+    return Reply(f"已驳回延期申请 {req.id}。")
+
+
+def _verify(session: Session, person: Person | None, rest: str, now: datetime,
+            chat: int) -> Reply:
+    parts = _args(rest, 1, "/verify 编号 [评价]")[0].split(None, 2)
+    rating = parts[1] if len(parts) > 1 else "合格"
+    task = verify(session=session, task=parts[0], actor=_me(person), rating=rating, now=now,
+                  note=parts[2] if len(parts) > 2 else "")
+    return Reply(f"已审核销号：{task.code} {task.title}（评价：{rating}）。")
+
+
+def _return(session: Session, person: Person | None, rest: str, now: datetime,
+            chat: int) -> Reply:
+    code, reason = _args(rest, 2, "/return 编号 理由")
+    task = return_task(session=session, task=code, actor=_me(person), reason=reason, now=now)
+    return Reply(f"已退回 {task.code}，理由：{reason}。")
+
+
+def _summary(session: Session, person: Person | None, rest: str, now: datetime,
+             chat: int) -> Reply:
+    me = _me(person)
+    if is_office(me) or me.top_leader:
+        data = build_summary(session, now=now)
+    elif "leader" in me.roles:
+        data = build_summary(session, now=now, leader=me)
+    else:
+        raise PermissionDenied("只有领导和督查室可以查看调度汇总")
+    return Reply(render_html(data), html=True)
+
+
+def _ask(kind: str, prompt: str) -> Action:
+    """A button that asks the chat for the text of ``kind`` after checking the permission."""
+    def action(session: Session, person: Person | None, rest: str, now: datetime,
+               chat: int) -> Reply:
+        task = find_task(session, _args(rest, 1, "编号")[0])
+        require_action(session, _me(person), task, kind)
+        return Reply(prompt.format(code=task.code), toast="请回复文字", pending=(kind, task.code))
+    return action
+
+
+COMMANDS = {c.name: c for c in (
+    Command("start", _start, bound=False), Command("help", _help, bound=False),
+    Command("bind", _bind, bound=False), Command("tasks", _tasks), Command("task", _task),
+    Command("ack", _ack), Command("progress", _progress), Command("done", _done),
+    Command("extend", _extend), Command("approve", _approve), Command("reject", _reject),
+    Command("verify", _verify), Command("return", _return), Command("summary", _summary),
+)}
+BUTTONS = {
+    "ack": COMMANDS["ack"],
+    "progress": Command("progress", _ask("report_progress", "请直接回复事项 {code} 的进展情况（一条文字消息）。")),
+    "extend": Command("extend", _ask("request_extension", "请回复事项 {code} 申请的新时限和理由，"
+                                     "例如：4月30日前 需协调资金")),
+}
+PENDING = {"report_progress": COMMANDS["progress"], "request_extension": COMMANDS["extend"]}

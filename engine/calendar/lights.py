@@ -1,0 +1,71 @@
+"""红黄绿灯 and overdue, derived from ``now``, the deadline and the policy (never stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from config.policy import Policy
+from engine.store.policy import calendar_for, zone_for
+from engine.tasks.lifecycle import OPEN_STATUSES
+from models import Task
+
+
+def due_of(task: Task) -> datetime:
+    """The deadline of a task that has one (every task once assigned; drafts may not)."""
+    if task.due_at is None:
+        raise ValueError(f"task {task.code} has no deadline")
+    return task.due_at
+
+
+def is_overdue(task: Task, now: datetime) -> bool:
+    """Due passed and not closed or cancelled (a draft without a deadline is never overdue)."""
+    return task.status in OPEN_STATUSES and task.due_at is not None and now > task.due_at
+
+
+def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
+    """Calendar days overdue in local dates (0 when not overdue)."""
+    if not is_overdue(task, now) or task.due_at is None:
+        return 0
+    tz = zone_for(policy)
+    return max(1, (now.astimezone(tz).date() - task.due_at.astimezone(tz).date()).days)
+
+
+def workdays_overdue(task: Task, now: datetime, policy: Policy) -> int:
+    """Working days elapsed after the due day (0 on the due day itself or when not overdue)."""
+    if not is_overdue(task, now) or task.due_at is None:
+        return 0
+    tz = zone_for(policy)
+    cal = calendar_for(policy)
+    return cal.workdays_between(task.due_at.astimezone(tz).date(), now.astimezone(tz).date())
+
+
+def yellow_cutoff(now: datetime, policy: Policy) -> datetime:
+    """Tasks due at or before this moment (and not yet overdue) are yellow.
+
+    The end of the day before the working day that would put more than
+    ``warning_window_workdays`` working days between today and the due day: the same rule as
+    :func:`light`, in a form a SQL query can use.
+    """
+    tz = zone_for(policy)
+    today = now.astimezone(tz).date()
+    beyond = calendar_for(policy).add_workdays(today, policy.warning_window_workdays + 1)
+    return datetime.combine(beyond - timedelta(days=1), time.max, tzinfo=tz)
+
+
+def light(task: Task, now: datetime, policy: Policy) -> str | None:
+    """``red`` overdue; ``yellow`` due within the warning window or escalated; else ``green``.
+
+    Closed and cancelled tasks, and drafts without a deadline, have no light (``None``).
+    """
+    return light_at(task, now, yellow_cutoff(now, policy))
+
+
+def light_at(task: Task, now: datetime, cutoff: datetime) -> str | None:
+    """:func:`light` given ``cutoff = yellow_cutoff(now, policy)``, for lists computed at once."""
+    if task.status not in OPEN_STATUSES or task.due_at is None:
+        return None
+    if now > task.due_at:
+        return "red"
+    if task.escalation_level >= 1 or task.due_at <= cutoff:
+        return "yellow"
+    return "green"

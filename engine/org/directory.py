@@ -1,0 +1,87 @@
+"""Looking up units and people the way documents and users name them.
+
+Leaders are written as given name + title ("炳森书记", "占明副市长") or full name + title
+("邢鹏市长"); :func:`person_mentions` derives those forms so the directory resolves them without
+each one being typed in as an alias.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from engine.errors import AmbiguousReference, NotFound
+from engine.org.naming import title_forms
+from models import Directive, Person, Task, Unit
+
+
+def person_mentions(person: Person) -> set[str]:
+    """Every form under which ``person`` may be named: name, aliases, name or given name + title
+    or + 同志 (:mod:`engine.org.naming`, the rule document intake uses too)."""
+    return {person.name, *person.aliases, *title_forms(person.name, [person.title, "同志"])}
+
+
+def find_unit(session: Session, ref: str) -> Unit:
+    """The unit whose code, name or short name is ``ref``; raises :class:`NotFound`."""
+    ref = ref.strip()
+    unit = session.exec(select(Unit).where(Unit.code == ref)).first()
+    if unit is None:
+        unit = session.exec(select(Unit).where(Unit.name == ref)).first()
+    if unit is None:
+        matches = [
+            u for u in session.exec(select(Unit)).all() if ref in u.short_names
+        ]
+        if len(matches) > 1:
+            names = "、".join(u.name for u in matches)
+            raise AmbiguousReference(f"简称“{ref}”对应多个单位：{names}，请使用单位代码")
+        unit = matches[0] if matches else None
+    if unit is None:
+        raise NotFound(f"未找到单位“{ref}”，可用 duban unit list 查看已登记的单位")
+    return unit
+
+
+def find_person(session: Session, ref: str) -> Person:
+    """The active person named ``ref`` by name, alias or title form; raises on none or several."""
+    ref = ref.strip()
+    people = session.exec(select(Person).where(Person.active == True)).all()  # noqa: E712
+    exact = [p for p in people if p.name == ref]
+    matches = exact or [p for p in people if ref in person_mentions(p)]
+    if not matches:
+        raise NotFound(f"未找到人员“{ref}”，可用 duban person list 查看已登记的人员")
+    if len(matches) > 1:
+        who = "、".join(f"{p.name}（{p.title}）" for p in matches)
+        raise AmbiguousReference(f"“{ref}”对应多人：{who}，请写全名")
+    return matches[0]
+
+
+def find_task(session: Session, ref: str | int) -> Task:
+    """The task with code ``ref`` (e.g. DB-2024-0031) or numeric id; raises :class:`NotFound`."""
+    text = str(ref).strip()
+    task = session.exec(select(Task).where(Task.code == text.upper())).first()
+    if task is None and text.isdigit():
+        task = session.get(Task, int(text))
+    if task is None:
+        raise NotFound(f"未找到督办事项“{text}”")
+    return task
+
+
+def find_directive(session: Session, ref: str | int) -> Directive:
+    """The directive with id ``ref``; raises :class:`NotFound`."""
+    text = str(ref).strip()
+    directive = session.get(Directive, int(text)) if text.isdigit() else None
+    if directive is None:
+        raise NotFound(f"未找到来源事项“{text}”")
+    return directive
+
+
+def unit_name(session: Session, unit_id: int | None) -> str:
+    if unit_id is None:
+        return ""
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit is not None else ""
+
+
+def person_name(session: Session, person_id: int | None) -> str:
+    if person_id is None:
+        return ""
+    person = session.get(Person, person_id)
+    return person.name if person is not None else ""

@@ -1,0 +1,131 @@
+"""Units and people: added one at a time from the CLI, or loaded in bulk from the org file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from config.orgfile import ROLES, UNIT_KINDS, OrgFile, PersonSpec, UnitSpec
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.org.directory import find_unit
+from engine.store.ids import pk
+from engine.store.policy import save_policy
+from engine.store.service import service
+from engine.tasks import audit
+from models import LeaderScope, Person, Unit
+
+
+def _check_unit(session: Session, spec: UnitSpec) -> Unit | None:
+    existing = session.exec(select(Unit).where(Unit.name == spec.name)).first()
+    if existing is not None and existing.code != spec.code:
+        raise Conflict(f"单位名称“{spec.name}”已被代码 {existing.code} 使用")
+    return find_unit(session, spec.parent) if spec.parent else None
+
+
+@service
+def add_unit(*, session: Session, spec: UnitSpec, actor: Person | None, now: datetime) -> Unit:
+    """Register a unit; refused if the code or the name is taken or the parent is unknown."""
+    if session.exec(select(Unit).where(Unit.code == spec.code)).first() is not None:
+        raise Conflict(f"单位代码 {spec.code} 已存在")
+    parent = _check_unit(session, spec)
+    unit = Unit(code=spec.code, name=spec.name, kind=spec.kind, short_names=list(spec.short_names),
+                parent_id=parent.id if parent else None)
+    session.add(unit)
+    session.flush()
+    audit.record(session, actor=actor, entity="unit", entity_id=unit.id, action="create", now=now,
+                 after=spec.model_dump())
+    return unit
+
+
+def _check_person(session: Session, spec: PersonSpec) -> tuple[Unit | None, list[Unit]]:
+    for role in spec.roles:
+        if role not in ROLES:
+            raise InvalidInput(f"角色“{role}”无效，应为：{'、'.join(ROLES)}")
+    unit = find_unit(session, spec.unit) if spec.unit else None
+    if unit is None and set(spec.roles) & {"unit_head", "unit_contact"}:
+        raise InvalidInput("单位负责人或联络员必须指定所属单位（--unit）")
+    if spec.telegram_chat is not None:
+        taken = session.exec(
+            select(Person).where(Person.telegram_chat_id == spec.telegram_chat)
+        ).first()
+        if taken is not None and taken.name != spec.name:
+            raise Conflict(f"Telegram 会话 {spec.telegram_chat} 已绑定给 {taken.name}")
+    return unit, [find_unit(session, code) for code in spec.supervises]
+
+
+def _apply_person(session: Session, person: Person, spec: PersonSpec, unit: Unit | None,
+                  scope: list[Unit]) -> None:
+    person.title, person.roles, person.aliases = spec.title, list(spec.roles), list(spec.aliases)
+    person.unit_id = unit.id if unit else None
+    person.email, person.top_leader = spec.email, spec.top_leader
+    person.telegram_chat_id = spec.telegram_chat
+    person.channels = list(spec.channels)
+    session.add(person)
+    session.flush()
+    session.execute(delete(LeaderScope).where(col(LeaderScope.person_id) == pk(person)))
+    for supervised in scope:
+        session.add(LeaderScope(person_id=pk(person), unit_id=pk(supervised)))
+
+
+@service
+def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now: datetime) -> Person:
+    """Register a person; refused if someone of the same name is already in the same unit."""
+    unit, scope = _check_person(session, spec)
+    clash = session.exec(
+        select(Person).where(Person.name == spec.name, Person.unit_id == (unit.id if unit else None))
+    ).first()
+    if clash is not None:
+        raise Conflict(f"{unit.name if unit else ''}已有人员“{spec.name}”")
+    person = Person(name=spec.name)
+    _apply_person(session, person, spec, unit, scope)
+    audit.record(session, actor=actor, entity="person", entity_id=person.id, action="create",
+                 now=now, after=spec.model_dump())
+    return person
+
+
+@service
+def load_org(*, session: Session, org: OrgFile, actor: Person | None, now: datetime) -> dict[str, int]:
+    """Create or update every unit and person of the file and store its policy.
+
+    Units are matched by code, people by name (and unit); nothing is deleted. Returns counts.
+    """
+    counts = {"units_added": 0, "units_updated": 0, "people_added": 0, "people_updated": 0}
+    for spec in org.units:
+        unit = session.exec(select(Unit).where(Unit.code == spec.code)).first()
+        counts["units_updated" if unit else "units_added"] += 1
+        unit = unit or Unit(code=spec.code, name=spec.name)
+        unit.name, unit.kind, unit.short_names = spec.name, spec.kind, list(spec.short_names)
+        session.add(unit)
+        session.flush()
+    for spec in org.units:
+        if spec.parent:
+            unit = find_unit(session, spec.code)
+            unit.parent_id = find_unit(session, spec.parent).id
+    for pspec in org.people:
+        unit, scope = _check_person(session, pspec)
+        person = session.exec(select(Person).where(Person.name == pspec.name)).first()
+        counts["people_updated" if person else "people_added"] += 1
+        _apply_person(session, person or Person(name=pspec.name), pspec, unit, scope)
+    save_policy(session, policy=org.policy, now=now)
+    audit.record(session, actor=actor, entity="org", entity_id=None, action="load", now=now,
+                 after=counts)
+    return counts
+
+
+def leader_scope_unit_ids(session: Session, person: Person) -> list[int]:
+    """The unit ids a leader supervises (empty for none)."""
+    rows = session.exec(select(LeaderScope.unit_id).where(LeaderScope.person_id == person.id)).all()
+    return list(rows)
+
+
+def require_unit_kind(kind: str) -> None:
+    if kind not in UNIT_KINDS:
+        raise InvalidInput(f"单位类型“{kind}”无效，应为：{'、'.join(UNIT_KINDS)}")
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"未找到单位 {unit_id}")
+    return unit

@@ -1,0 +1,118 @@
+"""申请延期: the lead unit asks, the office approves or rejects.
+
+The task keeps its original deadline beside the extended one (statistics need both), the number
+of approved extensions is capped by policy, and an approval bumps the deadline version so the
+escalation ladder starts again for the new deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from engine.calendar.lights import due_of
+from engine.errors import InvalidInput, NotFound, PolicyViolation
+from engine.org.directory import find_task
+from engine.org.permissions import require_action
+from engine.outbox import notify
+from engine.store.ids import pk
+from engine.store.policy import get_policy
+from engine.store.service import service
+from engine.tasks import audit, lifecycle
+from engine.tasks.creation import resolve_due
+from models import ExtensionRequest, Person, Task
+
+
+def _approved_count(session: Session, task: Task) -> int:
+    return task.extension_count
+
+
+@service
+def request_extension(
+    *, session: Session, task: str | int, actor: Person | None, new_due: str, reason: str,
+    now: datetime,
+) -> ExtensionRequest:
+    """File a request; refused if one is pending, the cap is reached or the date is not later."""
+    row = find_task(session, task)
+    require_action(session, actor, row, "request_extension")
+    lifecycle.target_status(row.status, "request_extension")  # the status refuses first
+    if not reason.strip():
+        raise InvalidInput("申请延期须说明理由")
+    policy = get_policy(session)
+    if _approved_count(session, row) >= policy.extension_cap:
+        raise PolicyViolation(f"事项 {row.code} 已延期 {row.extension_count} 次，达到上限 {policy.extension_cap} 次")
+    pending = session.exec(
+        select(func.count()).select_from(ExtensionRequest).where(
+            ExtensionRequest.task_id == row.id, ExtensionRequest.status == "pending"
+        )
+    ).one()
+    if pending:
+        raise PolicyViolation(f"事项 {row.code} 已有待审批的延期申请")
+    resolved = resolve_due(session, text=new_due, issued_at=now)
+    if resolved.due_at <= due_of(row):
+        raise InvalidInput(f"申请的新时限“{new_due}”不晚于现有时限，无需延期")
+    lifecycle.transition(session, task=row, action="request_extension", actor=actor, now=now,
+                         detail={"new_due_at": resolved.due_at, "reason": reason})
+    request = ExtensionRequest(
+        task_id=pk(row), requested_by_id=actor.id if actor else None,
+        requested_due_text=resolved.text, requested_due_at=resolved.due_at,
+        previous_due_at=due_of(row), reason=reason, created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    notify.extension_requested(session, task=row, now=now, seq=request.id or 0)
+    return request
+
+
+def _request_and_task(session: Session, request_id: int) -> tuple[ExtensionRequest, Task]:
+    request = session.get(ExtensionRequest, request_id)
+    if request is None:
+        raise NotFound(f"未找到延期申请 {request_id}")
+    task = session.get(Task, request.task_id)
+    assert task is not None
+    return request, task
+
+
+@service
+def decide_extension(
+    *, session: Session, request_id: int, actor: Person | None, approve: bool, now: datetime,
+    note: str = "",
+) -> ExtensionRequest:
+    """Approve (the deadline moves, the ladder restarts) or reject a pending request."""
+    request, task = _request_and_task(session, request_id)
+    require_action(session, actor, task, "decide_extension")
+    lifecycle.target_status(task.status, "decide_extension")  # the status refuses first
+    if request.status != "pending":
+        raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
+    policy = get_policy(session)
+    if approve and task.extension_count >= policy.extension_cap:
+        raise PolicyViolation(f"事项 {task.code} 已达延期上限 {policy.extension_cap} 次")
+    lifecycle.transition(session, task=task, action="decide_extension", actor=actor, now=now,
+                         detail={"request": request.id, "approved": approve, "note": note})
+    request.status = "approved" if approve else "rejected"
+    request.decided_by_id = actor.id if actor else None
+    request.decided_at, request.decision_note = now, note or None
+    session.add(request)
+    if approve:
+        before = {"due_at": task.due_at, "due_text": task.due_text, "level": task.escalation_level}
+        task.due_at, task.due_text = request.requested_due_at, request.requested_due_text
+        task.extension_count += 1
+        task.deadline_version += 1
+        task.escalation_level, task.escalated_at = 0, None
+        audit.record(session, actor=actor, entity="task", entity_id=task.id, action="extend",
+                     now=now, before=before,
+                     after={"due_at": task.due_at, "due_text": task.due_text, "level": 0})
+    notify.extension_decided(session, task=task, approved=approve, now=now, seq=request.id or 0)
+    return request
+
+
+def withdraw_pending(session: Session, *, task: Task, now: datetime) -> int:
+    """Close the task's undecided requests (the task ended): they can no longer be decided."""
+    rows = session.exec(select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")).all()
+    for request in rows:
+        request.status, request.decided_at = "withdrawn", now
+        request.decision_note = "事项已结束，申请自动撤回"
+        session.add(request)
+    return len(rows)
