@@ -129,48 +129,6 @@ def end_of_day(d: date, tz: ZoneInfo) -> datetime:
     return at_local(d, DAY_END, tz)
 
 
-def next_occurrence(rule: RuleSpec, after: datetime, tz: ZoneInfo) -> datetime:
-    """The first occurrence of ``rule`` strictly after ``after`` (aware), as aware UTC.
-
-    A rule without a time falls at the end of the day; a monthly day beyond the month's length
-    falls on its last day.
-    """
-    local_day = after.astimezone(tz).date()
-    tod = rule.time or DAY_END
-    days: list[date]
-    if rule.freq == "daily":
-        days = [local_day + timedelta(days=k) for k in range(3)]
-    elif rule.freq == "weekly":
-        days = [local_day + timedelta(days=k) for k in range(9)
-                if (local_day + timedelta(days=k)).weekday() == rule.day]
-    else:
-        days = sorted(_month_days(rule, local_day))
-    for d in days:
-        candidate = at_local(d, tod, tz)
-        if candidate > after:
-            return candidate
-    raise ValueError(f"no occurrence of {rule} after {after}")  # unreachable for valid rules
-
-
-_MONTHS_APART = {"monthly": 1, "quarterly": 3, "halfyearly": 6, "yearly": 12}
-
-
-def _month_days(rule: RuleSpec, local_day: date) -> list[date]:
-    """The days of a monthly-or-longer rule from the start of ``local_day``'s period on, over
-    the next two periods (a day beyond a month's length falls on its last day)."""
-    step = _MONTHS_APART[rule.freq]
-    first = local_day.replace(day=1)
-    period_start = add_months(first, -((first.month - 1) % step))
-    if rule.freq == "yearly":
-        period_start = first.replace(month=1)
-    out = []
-    for k in range(3):
-        month = add_months(period_start, k * step + (rule.month or step) - 1)
-        for day in (rule.day or 31, *rule.days):
-            out.append(month.replace(day=min(day, month_end(month.year, month.month).day)))
-    return out
-
-
 def explicit_year(m: re.Match[str], ctx: Ctx) -> int | None:
     """The year written in a ``YEAR`` prefix (2024年 / 今年 / 明年 …), or None."""
     groups = m.groupdict()

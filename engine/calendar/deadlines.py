@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from engine.calendar import deadline_forms as f
 from engine.calendar.deadline_forms import Ctx, Hit, Resolver, RuleSpec
+from engine.calendar.recurring import RECURRING_RULES, next_occurrence, resolve_recurring
 from engine.calendar.workdays import WorkCalendar
 
 __all__ = ["Recurrence", "ResolvedDeadline", "find_deadline_spans", "resolve_deadline"]
@@ -55,7 +56,7 @@ class Recurrence:
     def next_after(self, after: datetime, tz: ZoneInfo) -> datetime:
         """The next occurrence strictly after ``after`` (aware), as aware UTC."""
         rule = RuleSpec(self.freq, self.day, self.time, self.month, self.days)
-        return f.next_occurrence(rule, after, tz)
+        return next_occurrence(rule, after, tz)
 
 
 @dataclass(frozen=True)
@@ -212,57 +213,6 @@ def _resolve_half(unit: str, ctx: Ctx) -> Hit:
     raise ctx.fail("无法确定“半”的时长")
 
 
-# -- recurring: "每月5日前", "每天下午3点", "每日15时", "每周五" ---------------------------------
-
-_RECUR_MONTH = re.compile(
-    rf"每个?月的?(?:(?P<d>{NUM})[日号](?P<more>(?:[、和及与]{NUM}[日号]){{0,3}})|(?P<end>底|末))?"
-    rf"{TIME}{_BEFORE}")
-_RECUR_WEEK = re.compile(
-    rf"每个?(?:周|星期|礼拜)(?:(?P<times>{NUM})次|(?P<d>{WEEKDAY}))?{TIME}{_BEFORE}")
-_RECUR_DAY = re.compile(rf"每(?:天|日){TIME}{_BEFORE}")
-_RECUR_QUARTER = re.compile(
-    rf"每个?季度?(?:第(?P<qm>[一二三123])个月(?:的)?(?P<d>{NUM})[日号]|最后一个月(?:的)?(?P<ld>{NUM})[日号]"
-    rf"|(?P<end>末|底))?{_BEFORE}")
-_RECUR_HALF = re.compile(rf"每半年(?:末|底)?{_BEFORE}")
-_RECUR_YEAR = re.compile(
-    rf"每年度?的?(?:(?P<m>{NUM})月份?(?:(?P<d>{NUM})[日号]|(?P<mend>底|末))?|(?P<end>年?底|年?末))"
-    rf"{TIME}{_BEFORE}")
-_DAY_NUM = re.compile(NUM)
-
-
-def _month_day(s: str, ctx: Ctx) -> int:
-    day = f.cn_int(s)
-    if not 1 <= day <= 31:
-        raise ctx.fail(f.IMPOSSIBLE)
-    return day
-
-
-def _resolve_recurring(m: re.Match[str], ctx: Ctx) -> Hit:
-    """"每天下午3点", "每周五上午下班前", "每周2次" (each week, by its Sunday), "每月5日前",
-    "每月15日和30日前", "每季度末", "每季度第一个月10日前", "每半年", "每年9月10日前"."""
-    text, g = m.group(0), m.groupdict()
-    when = f.time_of_day(m, ctx)
-    if text.startswith(("每天", "每日")):
-        rule = RuleSpec("daily", None, when)
-    elif "季" in text[:4]:
-        day = _month_day(g["d"] or g["ld"], ctx) if (g["d"] or g["ld"]) else 31
-        month = f.cn_int(g["qm"]) if g["qm"] else 3
-        rule = RuleSpec("quarterly", day, None, month)
-    elif text.startswith("每半年"):
-        rule = RuleSpec("halfyearly", 31, None, 6)
-    elif text.startswith("每年"):
-        month = f.checked_month(g["m"], ctx) if g["m"] else 12
-        day = _month_day(g["d"], ctx) if g["d"] else 31
-        rule = RuleSpec("yearly", day, when, month)
-    elif "月" in text[:3]:
-        day = _month_day(g["d"], ctx) if g["d"] else 31
-        more = tuple(_month_day(x, ctx) for x in _DAY_NUM.findall(g["more"] or ""))
-        rule = RuleSpec("monthly", day, when, days=more)
-    else:
-        rule = RuleSpec("weekly", f.weekday(g["d"]) if g["d"] else 6, when)
-    return Hit(f.next_occurrence(rule, ctx.issued_at, ctx.tz), "recurring", rule=rule)
-
-
 # -- weekdays, today/tomorrow, urgency words, ISO --------------------------------------------
 
 _ON_WEEKDAY = re.compile(
@@ -326,12 +276,7 @@ def _resolve_iso(m: re.Match[str], ctx: Ctx) -> Hit:
 
 _RULES: list[tuple[re.Pattern[str], Resolver, bool]] = [
     (_ISO, _resolve_iso, False),
-    (_RECUR_MONTH, _resolve_recurring, False),
-    (_RECUR_WEEK, _resolve_recurring, False),
-    (_RECUR_DAY, _resolve_recurring, False),
-    (_RECUR_QUARTER, _resolve_recurring, False),
-    (_RECUR_HALF, _resolve_recurring, False),
-    (_RECUR_YEAR, _resolve_recurring, False),
+    *((pattern, resolve_recurring, False) for pattern in RECURRING_RULES),
     *((pattern, resolver, False) for pattern, resolver in f.POINT_RULES),
     (_RELATIVE, _resolve_relative, False),
     (_ON_WEEKDAY, _resolve_weekday, False),

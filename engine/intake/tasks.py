@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from engine.intake.clauses import ACTION, Clause, chunk, classify, plain_text
+from engine.intake.clauses import ACTION, Clause, classify, plain_text
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import ENDINGS, Deadline, find_deadlines
 from engine.intake.exhortation import only_exhortation
+from engine.intake.grouping import chunk
 from engine.intake.org_names import GENERIC_GROUP, role_names
 from engine.intake.quantities import quantity_targets, shares
 from engine.intake.roles import Roles, addressee_roles, assign_roles, merge_roles
