@@ -31,7 +31,7 @@ from engine.intake.directives import DirectiveFinder, DraftDirective, PersonMatc
 from engine.intake.directory import Directory, DirectoryPerson, DirectoryUnit
 from engine.intake.fingerprint import fingerprint
 from engine.intake.normalise import normalise
-from engine.intake.segment import Block, blocks, is_complete, sentences
+from engine.intake.segment import Block, blocks, is_complete, record_label, sentences
 from engine.intake.tasks import DraftTask
 from engine.intake.unit_names import UnitMatcher
 from engine.intake.walker import ISSUE_TIME as ISSUE_TIME
@@ -160,7 +160,8 @@ def _renumber(directives: list[DraftDirective], tasks: list[DraftTask]) -> list[
 
 def _is_title(text: str, block: Block) -> bool:
     line = text[block.start:block.end]
-    return block.level == 0 and len(line) <= 60 and not any(ch in line for ch in "。；，")
+    return block.level == 0 and len(line) <= 60 and not any(ch in line for ch in "。；，|｜\t") \
+        and record_label(text, block.start, block.end) is None
 
 
 def _limit(text: str, lines: list[Block], warnings: list[str]) -> int:

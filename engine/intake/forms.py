@@ -26,7 +26,7 @@ from engine.intake.segment import (
     Span,
     sentences,
 )
-from engine.intake.tasks import DraftTask, build_task, split_targets
+from engine.intake.tasks import DraftTask, build_task, split_targets, task_title
 
 _OWNER_SEP = re.compile(r"[、，,；;\s]+")
 _NOT_NAME = re.compile(r"[^\u4e00-\u9fa5·]")
@@ -98,6 +98,7 @@ def _finish(ctx: TaskContext, ch: list[Clause], roles: Roles | None, span: Span,
     if not any(d for c in ch for d in c.deadlines) and not due and ctx.doc_due:
         due = list(ctx.doc_due)
     task = build_task(ctx, ch + due, None, None, roles)
+    task.title = task_title(ctx, ch)  # the row's own words, not its time limit
     task.requirement, task.source_span, task.owner = requirement, span, owner
     return split_targets(ctx, ch, task)
 

@@ -98,7 +98,7 @@ def _other_date(cur: list[Clause], c: Clause) -> bool:
         return {d.resolved.due_at if d.resolved else d.text for x in cl for d in x.deadlines
                 if d.category == "point" and ((d.resolved and d.strong)
                                               or (d.resolved is None and not d.strong))}
-    return bool(days([c])) and not days([c]) & days(cur)
+    return bool(days([c])) and bool(days(cur)) and not days([c]) & days(cur)
 
 
 def _last_req(cur: list[Clause]) -> int:

@@ -67,7 +67,8 @@ class Block:
 
 
 _SOFT_BREAK = re.compile(r"(?<=\S)[ \t　]+(?=(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、](?!\d)|"
-                         r"[（(][一二三四五六七八九十]{1,3}[）)]))")
+                         r"[（(][一二三四五六七八九十]{1,3}[）)]))|"
+                         r"(?<=[。；])(?=[一二三四五六七八九十]{1,3}、)")
 _JUNK = " \t\u3000?"
 
 
@@ -167,6 +168,8 @@ def is_complete(text: str, end: int) -> bool:
     line = tail[tail.rfind("\n") + 1:].strip()
     if re.match(r"[^：:，,]{1,8}[：:][^，,]*$", line):
         return True  # a one-line field ("整改时限：2025年6月30日") is whole without a full stop
+    if re.search(r"[（(][^（(）)]{1,12}[：:；;][^（(）)]*[）)]\s*$", text[:end]):
+        return True  # "…。（责任单位：城管局）": a closing field in brackets
     return tail[-1] in _SENT_END or line.count("|") + line.count("｜") + line.count("\t") >= 2
 
 

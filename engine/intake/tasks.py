@@ -158,7 +158,7 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
     confidence = 0.55 + (0.05 if borrowed else 0.2) * bool(roles.lead) - 0.15 * (not roles.lead)
     confidence += 0.1 * (due is not None) - 0.1 * blur - 0.1 * bool(roles.unknown)
     return DraftTask(
-        ctx.directive.key, _title(ctx, ch), ctx.text[
+        ctx.directive.key, task_title(ctx, ch), ctx.text[
             head if head is not None else _object_start(ctx.text, s):e].strip("，,。；; "),
         list(roles.lead), list(roles.co), list(roles.unknown), due_text, due, None, None,
         recurrence, (s, e), round(min(0.95, max(0.05, confidence)), 2), milestones,
@@ -209,7 +209,7 @@ def _roles(ctx: TaskContext, s: int, e: int, ch: list[Clause]) -> Roles:
     return assign_roles(ctx.units, ctx.text, s, e, addressees=ctx.addressees, extra=tuple(asked))
 
 
-def _title(ctx: TaskContext, ch: list[Clause]) -> str:
+def task_title(ctx: TaskContext, ch: list[Clause]) -> str:
     """The clause with the action (a requirement before a bare statement), without modal
     lead-ins or a leading deadline, at most 30 characters."""
     text = ctx.text
