@@ -26,7 +26,7 @@ from engine.calendar.workdays import WorkCalendar
 from engine.errors import InvalidInput
 from engine.intake.addressees import find_addressees, given_addressee
 from engine.intake.context import TaskContext
-from engine.intake.dates import DateReader, find_doc_date
+from engine.intake.dates import DateReader, find_doc_date, opening_date
 from engine.intake.directives import DirectiveFinder, DraftDirective, PersonMatcher
 from engine.intake.directory import Directory, DirectoryPerson, DirectoryUnit
 from engine.intake.fingerprint import fingerprint
@@ -100,8 +100,10 @@ def analyse_document(text: str, *, directory: Directory, ref_date: date | None =
                             fingerprint=fingerprint(original))
     own = find_doc_date(text, lines)
     doc_date = own.day if own else None
-    anchor = doc_date or ref_date
-    basis = (own.source, own.day) if own else (("参照日期", ref_date) if ref_date else None)
+    opening = None if own or ref_date else opening_date(text, lines)
+    anchor = doc_date or ref_date or (opening.day if opening else None)
+    basis = (own.source, own.day) if own else (("参照日期", ref_date) if ref_date else (
+        (opening.source, opening.day) if opening else None))
     if anchor is None:
         warnings.append("未识别到文档日期，也未提供参考日期：时限无法换算为具体日期")
     units, people, dates = UnitMatcher(directory), PersonMatcher(directory.people), DateReader(

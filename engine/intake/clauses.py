@@ -60,7 +60,8 @@ ACTION = re.compile(
     r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
     r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
     r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|成立|组建|增设|组成|制作|出台|划分|认定|填报|加装|给出|"
-    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|带领|专项行动|报")
+    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|带领|专项行动|负责|管理|运营|"
+    r"维护|管护|报")
 _TITLES = re.compile(r"《[^》]*》")
 _GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
                       r"办理情况|及时反馈")
@@ -120,6 +121,7 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
 _DECIDING = re.compile(r"(?:议定|要求|强调|决定|明确|部署)[：:]$")
 _ASK_SCOPE = re.compile(r"(?:(?!按|根据|依据|对照|遵照|批示)[^，。；：]){0,12}(?:要求|强调|提出|部署)[，：]|"
                         r"[^。；]{0,60}?，要求(?=[\u4e00-\u9fa5])")
+_TOPIC = re.compile(r"关于[^，。；：]{2,24}[。：]?")
 _PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
 _GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
 _CITED_ASK = re.compile(r"(?:按照?|根据|依据|对照|遵照)[^，。；]{0,40}?要求|》要求|为要求|“[^”]*”")
@@ -141,16 +143,18 @@ def _time_only(text: str, s: int, e: int, own: list[Deadline]) -> bool:
 
 
 def _modifier(text: str, s: int, e: int) -> bool:
-    """"整改时限在2020年底须完成的，": a clause that only qualifies the next one."""
-    return text[s:e].rstrip("，,；;。 ").endswith("的")
+    """"整改时限在2020年底须完成的，", "项目建成后，": a clause that only qualifies the next one."""
+    body = text[s:e].rstrip(" ")
+    return body.rstrip("，,；;。").endswith("的") or (
+        body.endswith(("，", ",")) and body[:-1].endswith(("后", "时", "前提下", "之际", "期间")))
 
 
 def _heads(text: str, clause: Span, sentence: Span, k: int, count: int, dated: bool) -> bool:
     """"一是抓好要素保障。", "严格值班值守。", "加快整改。" (a short first sentence of several) or
     "办理要求："."""
     s, e = clause
-    if text[e - 1] in "：:" and e - s <= 9:
-        return True
+    if (text[e - 1] in "：:" and e - s <= 9) or _TOPIC.fullmatch(text, s, e):
+        return True  # "办理要求：", "关于城区供水管网改造。"
     if clause != sentence:
         return False
     short_first = k == 0 and count > 1 and not dated and (
@@ -204,6 +208,8 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body) or (
             _OURSELVES.match(body) and not asks):
         return "neg", "neg"
+    if _ADOPTED.match(body) and not asks:  # "会议原则同意…方案": what follows carries it out
+        return "neu", None
     if state in ("neg", "sup") and not subject and not asks and not strong:
         return state, state  # "我办将对…汇总，并上报有关领导": the statement goes on
     done = bool(_DONE.search(body))
@@ -227,6 +233,7 @@ _STATEMENT = re.compile(r"(?<![要就也还正只])是(?!否|指)[^，。；]{2,
 _ISSUER_WILL = re.compile(r"(?:[省市县区镇乡](?:委|政府|人民政府)|[市县区]委[市县区]政府|我们|我[局办委厅部]|"
                           r"本[局办委厅部]|[省市县区]里|[市县]局)(?:研究)?(?:决定|将(?:对|根据|把|进一步|继续|适时|定期|不定期|跟踪|组织|开展|"
                           r"进行|加大|加强|视|按照|会同|联合|及时|以))")
+_ADOPTED = re.compile(r"(?:会议)?(?:原则)?(?:同意|审议通过|原则通过|批准)")
 _OURSELVES = re.compile(r"我(?:省|市|县|区|镇|乡|局|办|委|们|单位|系统)")
 _YEAR = re.compile(r"(?<!\d)(\d{4})年(?!底|末|内|前|[1-9一二三四五六七八九十]+月)")
 

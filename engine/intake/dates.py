@@ -79,6 +79,17 @@ def find_doc_date(text: str, blocks: list[Block]) -> DocDate | None:
     return None
 
 
+def opening_date(text: str, blocks: list[Block]) -> DocDate | None:
+    """The full date a text opens with ("2024年6月18日，县长…主持召开…"), to complete the year of
+    other dates when the document states no date of its own and none is given."""
+    for block in blocks[:4]:
+        opening = _DATE.match(text, block.start, block.end)
+        day = _parse(opening.group()) if opening else None
+        if day:
+            return DocDate(day, "文首日期")
+    return None
+
+
 def _date_at(line: str, pos: int) -> date | None:
     for pattern in (_ISO_DATE, _DATE):
         m = pattern.match(line, pos)

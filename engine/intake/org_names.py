@@ -20,6 +20,9 @@ UNIT_SUFFIX = (r"(?:街道办事处|办事处|人民政府|政府|管委会|委�
                r"中队|分局|局|委|办|厅|部门和单位|单位和部门|部门|单位|科室|直属机构|街道|乡镇场|乡镇|镇场|镇|乡|"
                r"村|社区|居委会|卫生院|福利院|学校|医院|所|站|院|室|常委会|常委)")
 _BRACKET = r"(?:[（(][^）)]{1,12}[）)])"
+_SUFFIXES = frozenset(UNIT_SUFFIX[3:-1].split("|"))
+_SUFFIX_LENGTHS = sorted({len(x) for x in _SUFFIXES})
+_BRACKET_AT = re.compile(_BRACKET)
 _UNIT = re.compile(rf"(?:[\u4e00-\u9fa5]|{_BRACKET})+?{UNIT_SUFFIX}{_BRACKET}?")
 _NOT_UNIT = re.compile(r"(?:场所|厕所|住所|研究所|诊所|车站|网站|站点|全院|学院|庭院|院落|院内|医院门|"
                        r"政府工作|单位时间)$|^(?:本|该|此|我|其|全)")
@@ -142,8 +145,8 @@ def _leading_list(text: str, start: int, end: int) -> tuple[list[NamedUnit], int
     pos = start
     while pos < end:
         stop = min(end, pos + 24)
-        best = next((k for k in range(stop, pos + 1, -1) if _fits(text, pos, k, end, bool(out))),
-                    None)
+        ends = sorted(_suffix_ends(text, pos + 1, stop), reverse=True)
+        best = next((k for k in ends if _fits(text, pos, k, end, bool(out))), None)
         if best is None:
             break
         out.append(NamedUnit(pos, best, text[pos:best], None))
@@ -152,6 +155,19 @@ def _leading_list(text: str, start: int, end: int) -> tuple[list[NamedUnit], int
             return out, best
         pos = sep.end()
     return out, pos
+
+
+def _suffix_ends(text: str, start: int, stop: int) -> set[int]:
+    """Every place in ``text[start:stop]`` where a unit's name could end (after a suffix, and
+    after a bracketed note that follows one)."""
+    ends: set[int] = set()
+    for i in range(start, stop):
+        for n in _SUFFIX_LENGTHS:
+            if i + n <= stop and text[i:i + n] in _SUFFIXES:
+                ends.add(i + n)
+                note = _BRACKET_AT.match(text, i + n, stop)
+                ends |= {note.end()} if note else set()
+    return ends
 
 
 def _fits(text: str, start: int, end: int, limit: int, listed: bool) -> bool:

@@ -69,7 +69,8 @@ class DraftTask:
 _LEAD_IN = re.compile(r"(?:会议|具体)?(?:要求|强调|指出|明确|决定|议定|部署)[:：，,]?")
 _ADOPTED = re.compile(r"同意|审议通过|原则通过")
 _CITY_LEADERS = ("市长", "书记", "秘书长", "主席")
-_TITLE_STRIP = re.compile(r"^(?:要求|要(?![素点])|请|务必|必须|需要|应当|同时|并且|并|还要|另外|此外|"
+_ROLE_VERBS = re.compile(r"负责|牵头|配合|协助|会同")
+_TITLE_STRIP = re.compile(r"^(?:要求|要(?![素点])|请|务必|必须|需要|应当|同时|并且|并|还要|另外|此外|你单位于|你局于|"
                           r"[一二三四五六七八九十]{1,2}是|认真|切实|进一步)+")
 
 
@@ -214,8 +215,8 @@ def task_title(ctx: TaskContext, ch: list[Clause]) -> str:
     lead-ins or a leading deadline, at most 30 characters."""
     text = ctx.text
     ranked = [c for cls in ("req", "act") for c in ch if c.cls == cls]
-    best = next((c for c in ranked if ACTION.search(plain_text(ctx, c.start, c.end))),
-                ranked[0] if ranked else ch[0])
+    best = next((c for c in ranked if ACTION.search(
+        _ROLE_VERBS.sub("", plain_text(ctx, c.start, c.end)))), ranked[0] if ranked else ch[0])
     start = max([best.start, *(d.end for d in best.deadlines
                                if d.start - best.start <= 1 and d.text.endswith(ENDINGS))])
     title = _TITLE_STRIP.sub("", text[start:best.end].strip("，,。；;：: "))
