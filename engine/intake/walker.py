@@ -13,9 +13,17 @@ from typing import cast
 
 from engine.intake.context import TaskContext
 from engine.intake.directives import DirectiveFinder, DraftDirective
-from engine.intake.forms import document_due, record_tasks, table_tasks
+from engine.intake.forms import document_due, owner_names, record_tasks, table_tasks
 from engine.intake.roles import Roles, assign_roles
-from engine.intake.segment import RECORD_TASK, Block, cells, record_label, sentences, table_columns
+from engine.intake.segment import (
+    RECORD_OWNER,
+    RECORD_TASK,
+    Block,
+    cells,
+    record_label,
+    sentences,
+    table_columns,
+)
 from engine.intake.tables import VerticalRows, vertical_header
 from engine.intake.tasks import DraftTask, extract_tasks
 
@@ -126,10 +134,21 @@ class _Walker:
 
     def flush(self, *, single: bool = True) -> None:
         """Turn a finished 问题/整改措施/责任单位/整改时限 record into its task."""
-        if self.record:
+        if self.record and all(label in RECORD_OWNER for label, _ in self.record):
+            self._owner_line()
+        elif self.record:
             ctx = _context(self.run, self.current, None, True)
             self._add(record_tasks(ctx, self.record, single=single))
-            self.record = []
+        self.record = []
+
+    def _owner_line(self) -> None:
+        """"消防安全责任人：王建国" on its own: the person answers for the tasks before it that
+        name none."""
+        text = self.run.text
+        names = [owner_names(text[a:b].split("：", 1)[-1]) for _, (a, b) in self.record]
+        owner = "、".join(filter(None, names))
+        for task in self.tasks:
+            task.owner = task.owner or owner or None
 
     def _add(self, found: list[DraftTask]) -> None:
         self.tasks += _adopt(self.run, self.current, self.body, found)
