@@ -34,19 +34,22 @@ _NOT_NAME = re.compile(r"[^\u4e00-\u9fa5·]")
 
 def owner_names(text: str) -> str | None:
     """People named in an owner cell or field, cleaned of what a web copy left in them
-    ("胡小波 ?杨 ?剑" → "胡小波、杨剑"); None when none is left."""
+    ("胡小波 ?杨 ?剑" → "胡小波、杨剑", "高 ?志 ?远" → "高志远"); None when none is left."""
     tokens = [_NOT_NAME.sub("", t) for t in _OWNER_SEP.split(text)]
     names: list[str] = []
-    single = ""
-    for token in filter(None, tokens):
-        if len(token) == 1:  # a name the copy broke at a space ("杨 剑")
-            single += token
-            if len(single) >= 2:
-                names.append(single)
-                single = ""
+    run = ""  # single characters: a name the copy broke at its spaces
+    for token in [*filter(None, tokens), ""]:
+        if len(token) == 1:
+            run += token
             continue
-        names.append(token)
-    names += [single] if single else []
+        while len(run) > 3:  # "陈 明 李 华": two names of two
+            names.append(run[:2])
+            run = run[2:]
+        if len(run) == 1:  # "陆 明俞 悦": where the names part cannot be told; keep it whole
+            return "".join(tokens) or None
+        names += [run] if run else []
+        run = ""
+        names += [token] if token else []
     return "、".join(names) or None
 
 

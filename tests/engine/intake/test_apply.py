@@ -220,3 +220,17 @@ def test_first_occurrences_do_not_depend_on_the_clock() -> None:
     assert [t.due_at for t in first.tasks] == [t.due_at for t in second.tasks]
     assert first.tasks[0].due_at is not None
     assert first.tasks[0].due_at.astimezone(TZ).time() == time(15, 0)
+
+
+def test_an_owner_in_the_directory_is_stored_and_one_outside_it_is_listed(
+        session: Session) -> None:
+    city = make_city(session)
+    text = ("关于整改的通知\n（2024年3月4日）\n\n1. 完成高层住宅消防设施排查。\n责任领导：李占明\n责任单位：消防支队\n"
+            "整改时限：2024年3月31日\n2. 完成老旧小区燃气管道排查。\n责任领导：刘占明\n责任单位：住建局\n"
+            "整改时限：2024年4月30日\n")
+    report = apply_drafts(session=session, result=analyse(session, text, ref_date=None),
+                          actor=city.office, now=at("2024-03-04", "10:00"))
+    first, second = (session.exec(select(Task).where(Task.code == code)).one()
+                     for code in report.tasks)
+    assert first.owner_id == city.vice_mayor.id and second.owner_id is None
+    assert any("责任人（文中为：刘占明，不在通讯录中）" in line for line in report.incomplete)

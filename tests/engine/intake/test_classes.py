@@ -202,3 +202,13 @@ def test_a_sentence_cut_off_is_no_task() -> None:
 def test_vague_deadlines_stay_as_written_for_the_office() -> None:
     task, = run("请县林业局尽快完成林区防火通道清理。").tasks
     assert task.due_at is None and task.due_text == "尽快"
+
+
+def test_owners_who_are_persons() -> None:
+    notice = ("隐患整改通知书\n\n恒达物流有限公司：\n请你单位于2024年5月31日前完成仓库消防喷淋系统整改。\n"
+              "消防安全责任人：林秋生\n县消防救援大队\n2024年4月2日\n")
+    task, = run(notice, ref=None).tasks
+    assert task.owner == "林秋生" and task.unknown_units == ["恒达物流有限公司"]
+    record = "（一）第一督导组\n责任领导：高 ?志 ?远\n责任单位：镇安监办、派出所\n检查范围：加油站、液化气站。\n"
+    task, = run(record).tasks
+    assert task.owner == "高志远" and task.unknown_units == ["镇安监办", "派出所"]
