@@ -69,6 +69,7 @@ class DraftTask:
 _LEAD_IN = re.compile(r"(?:会议|具体)?(?:要求|强调|指出|明确|决定|议定|部署)[:：，,]?")
 _ADOPTED = re.compile(r"同意|审议通过|原则通过")
 _CITY_LEADERS = ("市长", "书记", "秘书长", "主席")
+_ADOPTED_HEAD = re.compile(r"^(?:会议)?(?:原则)?(?:同意|审议通过|原则通过)")
 _ROLE_VERBS = re.compile(r"负责|牵头|配合|协助|会同")
 _TITLE_STRIP = re.compile(r"^(?:要求|要(?![素点])|请|务必|必须|需要|应当|同时|并且|并|还要|另外|此外|你单位于|你局于|"
                           r"[一二三四五六七八九十]{1,2}是|认真|切实|进一步)+")
@@ -158,9 +159,13 @@ def build_task(ctx: TaskContext, ch: list[Clause], inherited: Roles | None,
         due, due_text = resolved_due(intro_due), intro_due.text
     confidence = 0.55 + (0.05 if borrowed else 0.2) * bool(roles.lead) - 0.15 * (not roles.lead)
     confidence += 0.1 * (due is not None) - 0.1 * blur - 0.1 * bool(roles.unknown)
+    requirement = ctx.text[head if head is not None else _object_start(ctx.text, s):e].strip(
+        "，,。；; ")
+    title = task_title(ctx, ch)
+    if len(title) < 4:  # "年底前完成": the work is named where the sentence adopted it
+        title = _ADOPTED_HEAD.sub("", requirement)[:30] or title
     return DraftTask(
-        ctx.directive.key, task_title(ctx, ch), ctx.text[
-            head if head is not None else _object_start(ctx.text, s):e].strip("，,。；; "),
+        ctx.directive.key, title, requirement,
         list(roles.lead), list(roles.co), list(roles.unknown), due_text, due, None, None,
         recurrence, (s, e), round(min(0.95, max(0.05, confidence)), 2), milestones,
         proposals(roles, s))
