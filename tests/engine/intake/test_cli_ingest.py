@@ -3,13 +3,12 @@ unit names and proposals, applying once, dropping or fixing a refused item, the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.cli import Result, assert_refused, db_url, invoke  # noqa: F401  (fixture)
+from tests.cli import assert_refused, db_url  # noqa: F401  (fixture)
+from tests.cli.test_cli import Duban as Cli
 
 NOTICE = """关于近期安全生产工作的通知
 （2024年3月4日）
@@ -19,21 +18,6 @@ NOTICE = """关于近期安全生产工作的通知
 二、由市应急管理局牵头，城投集团配合，3月20日前完成燃气管道复查。
 三、请你局从3月3日开始每天下午3点报送安全生产情况。
 """
-
-
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str], url: str) -> None:
-        self.capsys, self.url = capsys, url
-
-    def __call__(self, *args: str) -> Result:
-        result = invoke(self.capsys, self.url, *args)
-        assert "Traceback" not in result.out + result.err
-        return result
-
-    def json(self, *args: str) -> Any:
-        result = self(*args, "--json")
-        assert result.code == 0, result.err
-        return json.loads(result.out)
 
 
 @pytest.fixture
