@@ -172,7 +172,7 @@ def test_recurrences_are_duties_with_their_next_occurrence() -> None:
     for text, expected in cases.items():
         tasks = run(text).tasks
         assert [t.recurrence for t in tasks] == expected, text
-        assert all(t.due_at is not None and due(t) >= date(2024, 3, 4) for t in tasks), text
+        assert all((due(t) or date.min) >= date(2024, 3, 4) for t in tasks), text
     quarter, = run("各部门要于每季度末报送工作进展。").tasks
     assert due(quarter) == date(2024, 3, 31)
 
