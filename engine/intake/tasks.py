@@ -224,7 +224,7 @@ def task_title(ctx: TaskContext, ch: list[Clause]) -> str:
         _ROLE_VERBS.sub("", plain_text(ctx, c.start, c.end)))), ranked[0] if ranked else ch[0])
     start = max([best.start, *(d.end for d in best.deadlines
                                if d.start - best.start <= 1 and d.text.endswith(ENDINGS))])
-    title = _TITLE_STRIP.sub("", text[start:best.end].strip("，,。；;：: "))
+    title = _TITLE_STRIP.sub("", text[start:best.end].strip("，,。；;：: \n\t　"))
     return title[:30] or text[best.start:best.end].strip("，,。；;：: ")[:30]
 
 
