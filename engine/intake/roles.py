@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.intake.org_names import GENERIC_GROUP, role_names, split_list
+from engine.intake.segment import FIELD_LABELS
 from engine.intake.unit_names import UnitMatcher, UnitMention
 
 
@@ -31,7 +32,7 @@ class Roles:
 
 
 _FIELD = re.compile(r"((?:主要|牵头|协同|配合|协同配合)?(?:责任|牵头|主办|配合|协办|参与|承办)(?:单位|部门))"
-                    r"\s*[：；]\s*((?:[^；。\n|｜（）]|（[^）]{0,12}）)+)")
+                    rf"\s*[：；]\s*((?:(?!(?:{FIELD_LABELS})\s*[：；])(?:[^；。\n|｜（）]|（[^）]{{0,12}}）))+)")
 ADDRESSED = re.compile(r"你局|你单位|你区|你县|你委|你办|你中心|你镇|你公司|贵单位|你们|各事涉部门|各责任单位|"
                        r"各有关单位|各相关单位")
 _LEAD_AFTER = re.compile(r"牵头|负责|主办")

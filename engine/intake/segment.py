@@ -296,6 +296,30 @@ _RECORD_LABEL = re.compile("(" + "|".join(sorted(RECORD_TASK + RECORD_UNITS + RE
                                                  key=len, reverse=True)) + r")\s*\d*\s*[：:；;]")
 
 
+FIELD_LABELS = "|".join(sorted(RECORD_UNITS + RECORD_OWNER + RECORD_DUE, key=len, reverse=True))
+INLINE_FIELD = re.compile(rf"(?:(?<=[，。；、\s（(])|^)({FIELD_LABELS})\s*[：；]")
+"""A unit, owner or time-limit field inside a line ("…项目。牵头单位：县住建局，责任领导：…")."""
+
+
+def inline_fields(text: str, start: int, end: int) -> list[tuple[str, Span]]:
+    """The record a line holds when fields follow its text: ("问题", the text before them),
+    each field with its value (up to the next field), and ("问题", any text after the last
+    field's sentence); empty when the line holds no field after some text."""
+    found = [m for m in INLINE_FIELD.finditer(text, start, end) if m.start() > start]
+    if not found:
+        return []
+    first = found[0].start() - (text[found[0].start() - 1] in "（(")
+    out: list[tuple[str, Span]] = [("问题", (start, first))]
+    for k, m in enumerate(found):
+        stop = found[k + 1].start() if k + 1 < len(found) else end
+        full = text.find("。", m.end(), stop)
+        value_end = full + 1 if full >= 0 and k + 1 == len(found) else stop
+        out.append((m.group(1), (m.start(), value_end)))
+        if value_end < stop:
+            out.append(("问题", (value_end, stop)))
+    return out
+
+
 def record_label(text: str, start: int, end: int) -> str | None:
     """The field label a line starts with, if it is one of a task record's fields."""
     m = _RECORD_LABEL.match(text, start, end)

@@ -20,6 +20,7 @@ from engine.intake.segment import (
     RECORD_TASK,
     Block,
     cells,
+    inline_fields,
     record_label,
     sentences,
     table_columns,
@@ -36,7 +37,6 @@ _TASK_SECTION = re.compile(r"任务|措施|要求|事项|分工")
 _GOAL_SECTION = re.compile(r"(?:工作目标|总体目标|主要目标|目标任务|总体要求|指导思想|基本原则|工作成效|主要成效|"
                            r"主要做法|基本情况|总体情况|工作开展情况|工作进展情况|背景)")
 _PROBLEM_SECTION = re.compile(r"(?:存在的?(?:主要)?问题|主要问题|督查发现的?问题|发现的?问题|问题清单)")
-_ITEM_FIELD = re.compile(r"[（(](?:牵头|主要|协同)?(?:责任|牵头)(?:单位|部门)\s*[：；]")
 
 
 @dataclass
@@ -117,9 +117,8 @@ class _Walker:
             return
         elif len(_CELLS.findall(line)) >= 2:
             self._table_row(block)
-        elif (field := _ITEM_FIELD.search(run.text, block.start, block.end)) and block.level:
-            self.record = [("问题", (block.start, field.start())),
-                           ("责任单位", (field.start(), block.end))]
+        elif block.level and (fields := inline_fields(run.text, block.start, block.end)):
+            self.record = fields
             self.flush(single=False)
         elif self.section != "problem":
             self._paragraph(block, line)

@@ -212,3 +212,15 @@ def test_owners_who_are_persons() -> None:
     record = "（一）第一督导组\n责任领导：高 ?志 ?远\n责任单位：镇安监办、派出所\n检查范围：加油站、液化气站。\n"
     task, = run(record).tasks
     assert task.owner == "高志远" and task.unknown_units == ["镇安监办", "派出所"]
+
+
+def test_a_status_report_quoting_decided_items() -> None:
+    text = ("关于常务会议确定事项落实情况的督查通报\n\n各乡镇人民政府，县政府各部门：\n"
+            "截至9月30日，共确定事项30项，已办结22项，推进滞后2项。现将推进滞后事项通报如下：\n"
+            "1.城东农贸市场改造。牵头单位：县商务局，责任领导：孙立群。会议确定8月底前完成主体施工，目前仅完成60%。\n"
+            "2.乡镇污水管网建设。牵头单位：县住建局，配合单位：各乡镇人民政府。会议确定9月20日前完成招标，目前尚未挂网。\n"
+            "县政府督查室\n2024年10月8日\n")
+    tasks = run(text, ref=None).tasks
+    assert [(t.title, units(t), due(t), t.owner) for t in tasks] == [
+        ("城东农贸市场改造", {"县商务局"}, date(2024, 8, 31), "孙立群"),
+        ("乡镇污水管网建设", {"县住建局", "各乡镇人民政府"}, date(2024, 9, 20), None)]
