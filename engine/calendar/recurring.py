@@ -80,7 +80,21 @@ _RECUR_HALF = re.compile(rf"每半年(?:末|底)?{BEFORE}")
 _RECUR_YEAR = re.compile(
     rf"每年度?的?(?:(?P<m>{NUM})月份?(?:(?P<d>{NUM})[日号]|(?P<mend>底|末))?|(?P<end>年?底|年?末))"
     rf"{TIME}{BEFORE}")
+_RECUR_AFTER = re.compile(
+    rf"每个?(?P<p>季度|季|月|半年|年度?)(?:结束|末|底)?后(?P<n>{NUM})(?:日|天)(?:之内|以内|内)?")
 _DAY_NUM = re.compile(NUM)
+_PERIOD_FREQ = {"季度": "quarterly", "季": "quarterly", "月": "monthly", "半年": "halfyearly",
+                "年": "yearly", "年度": "yearly"}
+
+
+def _after_period(m: re.Match[str], ctx: Ctx) -> RuleSpec:
+    """"每季度结束后10日内" → the 10th of each period's first month (the period just ended
+    being the one reported on)."""
+    days = f.cn_int(m["n"])
+    if not 1 <= days <= 28:
+        raise ctx.fail("期满后的天数应在1到28之间")
+    freq = _PERIOD_FREQ[m["p"]]
+    return RuleSpec(freq, days, None, None if freq == "monthly" else 1)
 
 
 def _month_day(s: str, ctx: Ctx) -> int:
@@ -92,10 +106,13 @@ def _month_day(s: str, ctx: Ctx) -> int:
 
 def resolve_recurring(m: re.Match[str], ctx: Ctx) -> Hit:
     """"每天下午3点", "每周五上午下班前", "每周2次" (each week, by its Sunday), "每月5日前",
-    "每月15日和30日前", "每季度末", "每季度第一个月10日前", "每半年", "每年9月10日前"."""
+    "每月15日和30日前", "每季度末", "每季度第一个月10日前", "每半年", "每年9月10日前",
+    "每季度结束后10日内"."""
     text, g = m.group(0), m.groupdict()
-    when = f.time_of_day(m, ctx)
-    if text.startswith(("每天", "每日")):
+    when = f.time_of_day(m, ctx) if "hh" in g else None
+    if "p" in g:
+        rule = _after_period(m, ctx)
+    elif text.startswith(("每天", "每日")):
         rule = RuleSpec("daily", None, when)
     elif "季" in text[:4]:
         day = _month_day(g["d"] or g["ld"], ctx) if (g["d"] or g["ld"]) else 31
@@ -116,5 +133,6 @@ def resolve_recurring(m: re.Match[str], ctx: Ctx) -> Hit:
     return Hit(next_occurrence(rule, ctx.issued_at, ctx.tz), "recurring", rule=rule)
 
 
-RECURRING_RULES = [_RECUR_MONTH, _RECUR_WEEK, _RECUR_DAY, _RECUR_QUARTER, _RECUR_HALF, _RECUR_YEAR]
+RECURRING_RULES = [_RECUR_MONTH, _RECUR_WEEK, _RECUR_DAY, _RECUR_QUARTER, _RECUR_HALF, _RECUR_YEAR,
+                   _RECUR_AFTER]
 """Every periodic form, in order of precedence for matches of equal extent."""

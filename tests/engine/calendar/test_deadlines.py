@@ -334,6 +334,8 @@ def test_engine_modules_never_read_the_clock() -> None:
         ("每月15日和30日前", local(2024, 3, 15), local(2024, 3, 30)),
         ("每周2次", local(2024, 3, 10), local(2024, 3, 17)),
         ("每周五上午下班前", local(2024, 3, 8, 12, 0, 0), local(2024, 3, 15, 12, 0, 0)),
+        ("每季度结束后10日内", local(2024, 4, 10), local(2024, 7, 10)),
+        ("每月结束后5日内", local(2024, 3, 5), local(2024, 4, 5)),
     ],
 )
 def test_recurrences_documents_write(text: str, due: datetime, following: datetime) -> None:
