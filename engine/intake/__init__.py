@@ -1,17 +1,23 @@
 """Document intake: bulletins, minutes, notices and instructions → draft directives and tasks.
 
 Pure text analysis. :func:`analyse_document` reads nothing but its arguments (the text and a
-directory snapshot) and returns dataclasses: no database, no clock, no network. Another layer
-stores the drafts; the office confirms them.
+directory snapshot) and returns dataclasses: no database, no clock, no network. :mod:`.apply`
+stores the drafts (and :mod:`.records` remembers what was applied); the office confirms them.
 
-Pipeline: :mod:`.segment` reads lines, sentences, clauses, enumerations, table rows and record
-fields, :mod:`.dates` the dates; :mod:`.directives` finds the leaders (:mod:`.people`) and the
-directives (批示, 跟批, 圈阅 in :mod:`.instructions`; meetings, inspections, 12345 reports,
-superior documents in :mod:`.announcements`); :mod:`.tasks` turns the requirement text of each
-directive into tasks with units (:mod:`.units`), deadlines (resolved by :mod:`engine.calendar.deadlines`)
-and quantity targets. :mod:`.walker` walks the blocks and keeps the reading state (current
-directive, list introduction, table header, record, section); this module reads the document as
-a whole (title, date, addressee, cut-off end) and returns the result.
+Pipeline: :mod:`.normalise` gives web copies their Chinese punctuation; :mod:`.segment` reads
+lines, sentences, clauses, enumerations, table rows and record fields (:mod:`.tables` tables
+flattened one cell per line), :mod:`.dates` the dates and the document's own date;
+:mod:`.addressees` the units it is addressed to; :mod:`.directives` finds the leaders
+(:mod:`.people`) and the directives (批示, 跟批, 圈阅 in :mod:`.instructions`; meetings,
+inspections, 12345 reports, superior documents in :mod:`.announcements`); :mod:`.clauses` classes
+the clauses of each directive's requirement text and :mod:`.grouping` groups them into tasks,
+:mod:`.exhortation` setting aside calls for effort; :mod:`.tasks` gives each task its units
+(:mod:`.unit_names` against the directory with :mod:`.unit_forms`, :mod:`.org_names` for units
+it does not know, :mod:`.roles`), deadlines (:mod:`.deadline_text`, :mod:`.timing`, resolved by
+:mod:`engine.calendar.deadlines`) and quantity targets (:mod:`.quantities`); :mod:`.forms` reads
+table rows and records. :mod:`.walker` walks the blocks and keeps the reading state (current
+directive, list introduction, table, record, section); this module reads the document as a
+whole (title, date, addressee, cut-off end, size) and returns the result.
 """
 
 from __future__ import annotations
