@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import hashlib
 import itertools
 import json
 import random
@@ -38,6 +37,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import NOW, ensure_pg_database, kind_of, raw_connect, sqlite_file, sqlite_text
+from engine.tasks.audit import event_digest
+
+WRITTEN_AT = datetime.now(UTC)
+"""The real time of the generation: every generated audit event's ``recorded_at``."""
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000
@@ -502,14 +505,16 @@ class TaskGen:
             at = s.at.astimezone(UTC)
             before, after = {"status": "in_progress"}, {"status": "in_progress", "level": s.level,
                                                         "from_level": prev_level}
-            payload = {"prev": self.prev_hash, "at": at.isoformat(), "actor": "system",
-                       "actor_id": None, "entity": "task", "entity_id": tid, "action": "escalate",
-                       "before": before, "after": after}
-            digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
-                                               separators=(",", ":")).encode()).hexdigest()
-            out["audit_event"].append((self.bump("audit_event"), self.w.dt(at), "system", None, "task",
-                                       tid, "escalate", json.dumps(before), json.dumps(after),
-                                       self.prev_hash, digest))
+            event = {"id": self.bump("audit_event"), "at": at, "recorded_at": WRITTEN_AT,
+                     "actor": "系统", "actor_id": None, "channel": "scheduler", "client": None,
+                     "on_behalf_unit_id": None, "entity": "task", "entity_id": tid,
+                     "action": "escalate", "before": before, "after": after,
+                     "prev_hash": self.prev_hash}
+            digest = event_digest(event)
+            out["audit_event"].append((event["id"], self.w.dt(at), self.w.dt(WRITTEN_AT), "系统",
+                                       None, "scheduler", "task", tid, "escalate",
+                                       json.dumps(before), json.dumps(after), self.prev_hash,
+                                       digest))
             self.prev_hash = digest
             self.last_event_at = at
             prev_level = s.level
@@ -529,8 +534,8 @@ COLUMNS = {
     "progress_report": ("id", "task_id", "unit_id", "person_id", "kind", "text", "achieved",
                         "milestone_id", "at"),
     "milestone": ("id", "task_id", "seq", "title", "due_text", "due_at", "done_at"),
-    "audit_event": ("id", "at", "actor", "actor_id", "entity", "entity_id", "action", "before",
-                    "after", "prev_hash", "hash"),
+    "audit_event": ("id", "at", "recorded_at", "actor", "actor_id", "channel", "entity",
+                    "entity_id", "action", "before", "after", "prev_hash", "hash"),
     "outbox": ("id", "dedupe_key", "kind", "task_id", "level", "recipient_id", "subject", "body",
                "body_html", "actions", "status", "attempts", "next_attempt_at", "created_at",
                "claimed_at", "claimed_by", "sent_at", "channel", "last_error"),
@@ -576,8 +581,11 @@ def generate(url: str, n: int, seed: int, due_fraction: float, log: Callable[[st
             log(f"  {written:,} tasks ({time.perf_counter() - t0:.0f} s)")
     dt = w.dt
     w.insert("counter", ("name", "value"), [(f"task:{y}", v) for y, v in gen.codes.items()])
+    # A simulation database: the benchmarks run the engine at bench.common.NOW.
     w.insert("setting", ("key", "value", "updated_at"),
-             [("audit_head", json.dumps({"hash": gen.prev_hash}), dt(gen.last_event_at))])
+             [("audit_head", json.dumps({"hash": gen.prev_hash}), dt(gen.last_event_at)),
+              ("simulation", json.dumps({"simulation": True, "since": WRITTEN_AT.isoformat()}),
+               dt(WRITTEN_AT))])
     w.insert("summary_run", ("id", "local_date", "built_at", "path"),
              [(1, (TODAY - timedelta(days=1)).isoformat(), dt(NOW - timedelta(days=1)), None)])
     t_rows = time.perf_counter() - t0

@@ -9,9 +9,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
-from cli.runtime import actor, console, done, emit_json, err_console, open_session, parse_moment
+from cli.options import JsonOpt, NowOpt, OperatorOpt
+from cli.runtime import (
+    actor,
+    console,
+    done,
+    emit_json,
+    err_console,
+    moment,
+    open_session,
+    parse_moment,
+)
 
 LONG_TEXT = 20_000
 """Characters from which the analysis shows its progress (on standard error)."""
@@ -104,7 +113,7 @@ def ingest(
     only: Annotated[list[str] | None, typer.Option("--only", help="只登记这些序号的事项（可重复）")] = None,
     due: Annotated[list[str] | None, typer.Option("--due", help="改正某项时限：序号=时限，如 3=3月31日前（可重复）")] = None,
     again: Annotated[bool, typer.Option("--again", help="同一文档已登记过，仍再次登记")] = False,
-    as_: Annotated[str | None, typer.Option("--as", help="登记人（默认本机督查室）")] = None,
+    as_: OperatorOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -118,14 +127,16 @@ def ingest(
                            due=parse_due(due), again=again,
                            source="标准输入" if source == "-" else Path(source).name)
     ref = parse_moment(ref_date, what="--ref-date").astimezone(_tz()).date() if ref_date else None
+    parse_moment(now)
     with open_session() as session:
-        result = _analyse_showing_progress(session, text, ref, addressee, analyse)
+        who, when = actor(session, as_), moment(session, now, writes=apply)
+        result = _analyse_showing_progress(session, who, text, ref, addressee, analyse)
         data = result_json(result, zone_for(get_policy(session)))
         if apply:
             from engine.intake.apply import apply_drafts
 
-            report = apply_drafts(session=session, result=result, actor=actor(session, as_),
-                                  now=parse_moment(now), choices=choices)
+            report = apply_drafts(session=session, result=result, actor=who, now=when,
+                                  choices=choices)
             data["applied"] = report.as_dict()
     if json_out:
         emit_json(data)
@@ -140,11 +151,11 @@ def ingest(
             console.print(f"  [yellow]需补充[/]：{line}")
 
 
-def _analyse_showing_progress(session: Any, text: str, ref: Any, addressee: str | None,
-                              analyse: Any) -> Any:
+def _analyse_showing_progress(session: Any, who: Any, text: str, ref: Any,
+                              addressee: str | None, analyse: Any) -> Any:
     """The analysis, with a progress bar on standard error for a long text."""
     if len(text) < LONG_TEXT:
-        return analyse(session, text, ref_date=ref, addressee=addressee)
+        return analyse(session=session, actor=who, text=text, ref_date=ref, addressee=addressee)
     from rich.progress import BarColumn, Progress, TextColumn
 
     with Progress(TextColumn("正在识别文档"), BarColumn(), TextColumn("{task.completed}/{task.total} 段"),
@@ -154,7 +165,8 @@ def _analyse_showing_progress(session: Any, text: str, ref: Any, addressee: str 
         def step(done_blocks: int, total: int) -> None:
             bar.update(job, completed=done_blocks, total=total)
 
-        return analyse(session, text, ref_date=ref, addressee=addressee, progress=step)
+        return analyse(session=session, actor=who, text=text, ref_date=ref, addressee=addressee,
+                       progress=step)
 
 
 def _tz() -> Any:
@@ -170,9 +182,9 @@ def _units(t: dict[str, Any], key: str, role: str) -> str:
 
 
 def _print_review(text: str, data: dict[str, Any]) -> None:
-    from engine.labels import DIRECTIVE_KIND_LABELS
+    from engine.values import DirectiveKind
 
-    kinds = {**DIRECTIVE_KIND_LABELS, "read": "阅示"}
+    kinds = {**{k.value: k.label for k in DirectiveKind}, "read": "阅示"}
     table = Table("序号", "类型", "领导", "日期", "上级", "标题", title="识别到的来源事项")
     for d in data["directives"]:
         table.add_row(d["key"], kinds.get(d["kind"], d["kind"]) + ("（阅）" if d["read_only"] else ""),

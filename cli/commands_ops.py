@@ -9,29 +9,30 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
-from cli.runtime import console, done, emit_json, open_session, parse_moment
+from cli.options import AdminOpt, JsonOpt, NowOpt, OperatorOpt
+from cli.runtime import actor, console, done, emit_json, moment, open_session, parse_moment
 
 outbox_app = typer.Typer(help="通知发件箱", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
-def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def tick(as_: OperatorOpt = None, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
     from engine.escalation.planned import planned_json
     from engine.escalation.run import run_pass
+    from engine.values import OutboxKind
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
-        created = run_pass(session=session, now=moment)
+        created = run_pass(session=session, actor=actor(session, as_),
+                           now=moment(session, now, writes=True))
     if json_out:
         emit_json(planned_json(created))
         return
     table = Table("类型", "事项ID", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
-    labels = {"reminder": "到期提醒", "escalation": "升级督办", "stale": "进展滞后",
-              "milestone": "阶段节点", "recheck": "回头看", "occurrence": "周期任务"}
+    labels = {k.value: k.label for k in OutboxKind} | {"occurrence": "周期任务"}
     for p in created[:200]:
         table.add_row(labels.get(p.kind, p.kind), str(p.task_id or ""), str(p.level or ""),
                       p.recipient)
@@ -43,23 +44,32 @@ def summary(
     now: NowOpt = None,
     send: Annotated[bool, typer.Option("--send", help="通过发件箱推送给领导和督查室")] = False,
     reports: Annotated[Path | None, typer.Option("--reports", help="报告目录")] = None,
+    as_: OperatorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """生成每日调度（全市及各分管领导范围），保存 Markdown 报告，可 --send 推送。"""
     from config.settings import get_settings
+    from engine.store.mode import is_simulation
     from engine.summary.daily import run_daily_summary
-    from engine.summary.render import render_rich
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
-        result = run_daily_summary(session=session, now=moment, send=send,
+        # Without --send it only reads; at a moment other than now on a production database it
+        # is a preview, not remembered as that day's summary.
+        when = moment(session, now, writes=send)
+        record = now is None or is_simulation(session)
+        result = run_daily_summary(session=session, actor=actor(session, as_), now=when,
+                                   send=send, record=record,
                                    reports_dir=reports or get_settings().reports_dir)
+    assert result.whole is not None
     if json_out:
         emit_json({"date": result.local_date, "path": result.path, "queued": result.queued,
-                   "whole": result.whole.as_dict(),
-                   "leaders": {k: v.as_dict() for k, v in result.scoped.items()}})
+                   "whole": result.whole.to_json(),
+                   "leaders": {k: v.to_json() for k, v in result.scoped.items()}})
         return
-    console.print(render_rich(result.whole))
+    from cli.render import summary_table
+
+    console.print(summary_table(result.whole))
     done(f"调度报告已保存：{result.path}" + (f"；已排队推送 {result.queued} 条" if send else ""))
 
 
@@ -78,7 +88,9 @@ def dispatch(
     from notifiers.registry import build_notifiers
 
     notifiers = build_notifiers(get_settings(), compact_console=True)
+    parse_moment(now)
     with open_session() as session:
+        moment(session, now, writes=True)  # sending is a change: --now on a simulation only
         # Rows claimed by a dispatcher that was killed would otherwise wait for CLAIM_LEASE.
         release_orphans(session)
         clock = (lambda: parse_moment(now)) if now else (lambda: parse_moment(None))
@@ -94,26 +106,35 @@ def dispatch(
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|dead|cancelled")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 100,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """查看发件箱。"""
     from engine.errors import InvalidInput
-    from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
+    from engine.outbox.views import outbox_rows, outbox_stats
+    from engine.values import OutboxKind, OutboxStatus
 
-    if status is not None and status not in OUTBOX_STATUS_LABELS:
-        raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(OUTBOX_STATUS_LABELS)}")
+    wanted = OutboxStatus.parse(status) if status is not None else None
+    if status is not None and wanted is None:
+        raise InvalidInput(f"--status 的值“{status}”无效，应为：{OutboxStatus.choices()}")
     with open_session(read_only=True) as session:
-        rows = outbox_rows(session, status=status, limit=limit)
-        stats = outbox_stats(session)
+        who = actor(session, as_)
+        rows = outbox_rows(session=session, actor=who, status=wanted, limit=limit)
+        stats = outbox_stats(session=session, actor=who)
     if json_out:
-        emit_json({"stats": stats, "messages": rows})
+        emit_json({"stats": stats, "messages": [r.to_json() for r in rows]})
         return
+    from rich.markup import escape
+
+    from cli.render import minute
+
     table = Table("ID", "类型", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
-                  title="发件箱：" + "，".join(f"{OUTBOX_STATUS_LABELS[k]} {v}" for k, v in stats.items()))
+                  title="发件箱：" + "，".join(f"{OutboxStatus(k).label} {v}" for k, v in stats.items()))
     for r in rows:
-        table.add_row(str(r["id"]), r["kind"], str(r["level"] or ""), r["recipient"],
-                      OUTBOX_STATUS_LABELS[r["status"]], str(r["attempts"]),
-                      (r["next_attempt_at"] or "")[:16], r["channel"] or "", r["last_error"] or "")
+        kind = r.kind.label if isinstance(r.kind, OutboxKind) else r.kind
+        table.add_row(str(r.id), kind, str(r.level or ""), escape(r.recipient), r.status.label,
+                      str(r.attempts), minute(r.next_attempt_at), r.channel or "",
+                      escape(r.last_error or ""))
     console.print(table)
 
 
@@ -121,6 +142,7 @@ def outbox_list(
 def outbox_retry(
     ids: Annotated[list[int] | None, typer.Argument(help="死信 ID")] = None,
     dead: Annotated[bool, typer.Option("--dead", help="重新投递全部死信")] = False,
+    as_: AdminOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -130,8 +152,10 @@ def outbox_retry(
 
     if not ids and not dead:
         raise InvalidInput("请指定死信 ID，或使用 --dead 重新投递全部死信")
+    parse_moment(now)
     with open_session() as session:
-        count = requeue(session, ids=ids or None, now=parse_moment(now))
+        count = requeue(session=session, actor=actor(session, as_), ids=ids or None,
+                        now=moment(session, now, writes=True))
     emit_json({"requeued": count}) if json_out else done(f"已重新排队 {count} 条")
 
 

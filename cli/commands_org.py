@@ -10,14 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.main import app
+from cli.options import AdminOpt, JsonOpt
 from cli.runtime import (
+    actor,
     console,
     database_url,
     done,
     emit_json,
     engine_for,
     open_session,
-    parse_moment,
 )
 
 unit_app = typer.Typer(help="单位管理", no_args_is_help=True)
@@ -25,7 +26,6 @@ person_app = typer.Typer(help="人员管理", no_args_is_help=True)
 app.add_typer(unit_app, name="unit")
 app.add_typer(person_app, name="person")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
 def _spec(model: Any, **values: Any) -> Any:
@@ -43,6 +43,10 @@ def _spec(model: Any, **values: Any) -> Any:
 @app.command()
 def init(
     config: Annotated[Path | None, typer.Option("--config", help="组织与规则配置文件（YAML）")] = None,
+    simulation: Annotated[bool, typer.Option(
+        "--simulation", help="标记为模拟数据库（演示、测试、培训）：只有模拟数据库接受 --now 指定时间；"
+        "只能用于新建的空数据库")] = False,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
@@ -56,15 +60,24 @@ def init(
     finally:
         engine.dispose()
     counts: dict[str, int] = {}
-    if org is not None:
-        from engine.org.setup import load_org
+    with open_session() as session:
+        who = actor(session, as_)
+        if simulation:
+            from engine.org.setup import mark_simulation
 
-        with open_session() as session:
-            counts = load_org(session=session, org=org, actor=None, now=parse_moment(None))
+            mark_simulation(session=session, actor=who)
+        if org is not None:
+            from engine.org.setup import load_org
+
+            counts = load_org(session=session, org=org, actor=who, now=_wall(who))
+        from engine.store.mode import is_simulation
+
+        simulated = is_simulation(session)
     if json_out:
-        emit_json({"database": database_url(), "revision": revision, **counts})
+        emit_json({"database": database_url(), "revision": revision, "simulation": simulated,
+                   **counts})
         return
-    done(f"数据库已就绪（版本 {revision}）：{escape(database_url())}")
+    done(f"数据库已就绪（版本 {revision}{'，模拟数据库' if simulated else ''}）：{escape(database_url())}")
     if counts:
         done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
              "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))
@@ -76,6 +89,7 @@ def unit_add(
     parent: Annotated[str | None, typer.Option("--parent", help="上级单位代码")] = None,
     kind: Annotated[str, typer.Option("--kind", help="department|district|town|company")] = "department",
     short: Annotated[list[str] | None, typer.Option("--short", help="简称，可重复")] = None,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """登记一个单位。"""
@@ -84,7 +98,8 @@ def unit_add(
 
     spec = _spec(UnitSpec, code=code, name=name, parent=parent, kind=kind, short_names=short or [])
     with open_session() as session:
-        unit = add_unit(session=session, spec=spec, actor=None, now=parse_moment(None))
+        who = actor(session, as_)
+        unit = add_unit(session=session, spec=spec, actor=who, now=_wall(who))
         row = {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
                "parent": parent, "short_names": unit.short_names}
     emit_json(row) if json_out else done(escape(f"已登记单位 {unit.code} {unit.name}"))
@@ -95,7 +110,7 @@ def unit_list(json_out: JsonOpt = False) -> None:
     """列出全部单位。"""
     from sqlmodel import select
 
-    from engine.labels import UNIT_KIND_LABELS
+    from engine.values import UnitKind
     from models import Unit
 
     with open_session(read_only=True) as session:
@@ -110,7 +125,7 @@ def unit_list(json_out: JsonOpt = False) -> None:
     table = Table("代码", "名称", "类型", "上级", "简称", title=f"单位（{len(rows)}）")
     for r in rows:
         table.add_row(*(escape(cell) for cell in (
-            r["code"], r["name"], UNIT_KIND_LABELS.get(r["kind"], r["kind"]), r["parent"] or "",
+            r["code"], r["name"], _label(UnitKind, r["kind"]), r["parent"] or "",
             "、".join(r["short_names"]))))
     console.print(table)
 
@@ -126,6 +141,7 @@ def person_add(
     top: Annotated[bool, typer.Option("--top", help="主要领导（接收通报）")] = False,
     telegram_chat: Annotated[int | None, typer.Option("--telegram-chat", help="Telegram 会话 ID")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """登记一名人员。"""
@@ -136,7 +152,8 @@ def person_add(
                  aliases=alias or [], supervises=supervises or [], top_leader=top,
                  telegram_chat=telegram_chat, email=email)
     with open_session() as session:
-        person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None))
+        who = actor(session, as_)
+        person = add_person(session=session, spec=spec, actor=who, now=_wall(who))
         row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
                "roles": person.roles, "aliases": person.aliases}
     emit_json(row) if json_out else done(escape(f"已登记人员 {person.name}（{person.title or '无职务'}）"))
@@ -145,15 +162,15 @@ def person_add(
 @person_app.command("list")
 def person_list(json_out: JsonOpt = False) -> None:
     """列出全部人员。"""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
-    from engine.labels import ROLE_LABELS
     from engine.org.directory import person_mentions
+    from engine.values import Role
     from models import Person, Unit
 
     with open_session(read_only=True) as session:
         units = {u.id: u.name for u in session.exec(select(Unit)).all()}
-        people = session.exec(select(Person).order_by(Person.id)).all()  # type: ignore[arg-type]
+        people = session.exec(select(Person).order_by(col(Person.id))).all()
         rows: list[dict[str, Any]] = [
             {"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
              "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
@@ -165,6 +182,16 @@ def person_list(json_out: JsonOpt = False) -> None:
     table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", title=f"人员（{len(rows)}）")
     for r in rows:
         table.add_row(*(escape(cell) for cell in (
-            r["name"], r["title"], r["unit"] or "", "、".join(ROLE_LABELS.get(x, x) for x in r["roles"]),
+            r["name"], r["title"], r["unit"] or "", "、".join(_label(Role, x) for x in r["roles"]),
             "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")))
     console.print(table)
+
+
+def _wall(who: Any) -> Any:
+    """Organisation changes happen now: the wall clock the actor was made with."""
+    return who.clock()
+
+
+def _label(enum: Any, code: str) -> str:
+    member = enum.parse(code)
+    return member.label if member is not None else code

@@ -7,33 +7,37 @@ from typing import Annotated
 
 import typer
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
+from cli.options import JsonOpt, NowOpt, OperatorOpt, ReaderOpt
 from cli.render import print_board
-from cli.runtime import done, emit_json, open_session, parse_moment
+from cli.runtime import actor, done, emit_json, moment, open_session, parse_moment
 
 audit_app = typer.Typer(help="审计", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
 @app.command()
-def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def board(as_: ReaderOpt = None, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """各单位红黄绿灯看板。"""
     from engine.read.tasks import board as build_board
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session(read_only=True) as session:
-        rows = build_board(session, now=moment)
-    emit_json(rows) if json_out else print_board(rows, title="督办看板（按牵头单位）")
+        rows = build_board(session=session, actor=actor(session, as_),
+                           now=moment(session, now, writes=False))
+    if json_out:
+        emit_json([r.to_json() for r in rows])
+    else:
+        print_board(rows, title="督办看板（按牵头单位）")
 
 
 @audit_app.command("verify")
-def audit_verify(json_out: JsonOpt = False) -> None:
+def audit_verify(as_: OperatorOpt = None, json_out: JsonOpt = False) -> None:
     """校验审计链：任何事件被改动、删除或插入都会被发现。"""
     from engine.tasks.audit import verify_chain
 
     with open_session(read_only=True) as session:
-        count = verify_chain(session)
+        count = verify_chain(session=session, actor=actor(session, as_))
     emit_json({"ok": True, "events": count}) if json_out else done(f"审计链完整：共 {count} 条事件")
 
 

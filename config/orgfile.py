@@ -8,8 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.errors import ConfigError
 from config.policy import Policy
-from engine.errors import ConfigError
 
 ROLES = ("admin", "office", "leader", "unit_head", "unit_contact")
 UNIT_KINDS = ("department", "district", "town", "company")

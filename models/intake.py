@@ -23,6 +23,7 @@ class IntakeRecord(Model, table=True):
     source: str = Field(default="", sa_type=String(256))
     applied_at: datetime = Field(sa_type=UTCDateTime)
     actor_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_name: str = Field(default="", sa_type=String(64))
     directive_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     task_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import Conflict
+from engine.org.actors import Actor
 from engine.store.policy import get_policy, zone_for
-from models import IntakeRecord, Person
+from models import IntakeRecord
 
 KINDS = {"document": "该文档", "xlsx": "该任务清单"}
 
@@ -30,7 +31,6 @@ def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: b
         .order_by(col(IntakeRecord.id))).first()
     if earlier is None:
         return
-    who = session.get(Person, earlier.actor_id) if earlier.actor_id else None
     when = local_date_text(earlier.applied_at, zone_for(get_policy(session)))
     made = []
     if earlier.directive_ids:
@@ -39,17 +39,18 @@ def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: b
         codes = earlier.task_codes
         made.append(f"督办事项 {'、'.join(codes[:5])}{'等' if len(codes) > 5 else ''}"
                     f"共{len(codes)}项")
-    raise Conflict(f"{KINDS[kind]}已于{when}{'由' + who.name if who else ''}登记过"
+    by = f"由{earlier.actor_name}" if earlier.actor_name else ""
+    raise Conflict(f"{KINDS[kind]}已于{when}{by}登记过"
                    f"（{'，'.join(made) or '未创建事项'}），未重复登记；如确需再次登记，请加 {hint}")
 
 
 def record_applied(session: Session, *, kind: str, fingerprint: str, source: str,
-                   actor: Person | None, now: datetime, directive_ids: list[int],
+                   actor: Actor, now: datetime, directive_ids: list[int],
                    task_codes: list[str]) -> IntakeRecord:
-    """Remember one application (in the caller's transaction)."""
+    """Remember one application (in the caller's transaction), with who applied it."""
     row = IntakeRecord(kind=kind, fingerprint=fingerprint, source=source[:256], applied_at=now,
-                       actor_id=actor.id if actor else None, directive_ids=directive_ids,
-                       task_codes=task_codes)
+                       actor_id=actor.person_id, actor_name=actor.name[:64],
+                       directive_ids=directive_ids, task_codes=task_codes)
     session.add(row)
     session.flush()
     return row

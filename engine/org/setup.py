@@ -6,10 +6,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from config.orgfile import ROLES, UNIT_KINDS, OrgFile, PersonSpec, UnitSpec
-from engine.errors import Conflict, InvalidInput, NotFound
+from config.orgfile import ROLES, OrgFile, PersonSpec, UnitSpec
+from engine.errors import Conflict, InvalidInput
+from engine.org.actors import Actor
 from engine.org.directory import find_unit
+from engine.org.permissions import require_office
 from engine.store.ids import pk
+from engine.store.mode import set_simulation
 from engine.store.policy import save_policy
 from engine.store.service import service
 from engine.tasks import audit
@@ -24,8 +27,22 @@ def _check_unit(session: Session, spec: UnitSpec) -> Unit | None:
 
 
 @service
-def add_unit(*, session: Session, spec: UnitSpec, actor: Person | None, now: datetime) -> Unit:
+def mark_simulation(*, session: Session, actor: Actor) -> bool:
+    """Mark a new, empty database as a simulation (``duban init --simulation``): the only kind
+    that accepts a moved clock (:mod:`engine.store.mode`). The mark is the first audit event.
+    Returns ``False`` when the database already was one."""
+    require_office(actor, "建立模拟数据库")
+    if not set_simulation(session, wall_clock=actor.clock()):
+        return False
+    audit.record(session, actor=actor, entity="database", entity_id=None,
+                 action="mark_simulation", now=actor.clock(), after={"simulation": True})
+    return True
+
+
+@service
+def add_unit(*, session: Session, spec: UnitSpec, actor: Actor, now: datetime) -> Unit:
     """Register a unit; refused if the code or the name is taken or the parent is unknown."""
+    require_office(actor, "登记单位")
     if session.exec(select(Unit).where(Unit.code == spec.code)).first() is not None:
         raise Conflict(f"单位代码 {spec.code} 已存在")
     parent = _check_unit(session, spec)
@@ -69,8 +86,9 @@ def _apply_person(session: Session, person: Person, spec: PersonSpec, unit: Unit
 
 
 @service
-def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now: datetime) -> Person:
+def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetime) -> Person:
     """Register a person; refused if someone of the same name is already in the same unit."""
+    require_office(actor, "登记人员")
     unit, scope = _check_person(session, spec)
     clash = session.exec(
         select(Person).where(Person.name == spec.name, Person.unit_id == (unit.id if unit else None))
@@ -85,11 +103,12 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now:
 
 
 @service
-def load_org(*, session: Session, org: OrgFile, actor: Person | None, now: datetime) -> dict[str, int]:
+def load_org(*, session: Session, org: OrgFile, actor: Actor, now: datetime) -> dict[str, int]:
     """Create or update every unit and person of the file and store its policy.
 
     Units are matched by code, people by name (and unit); nothing is deleted. Returns counts.
     """
+    require_office(actor, "载入组织与规则配置")
     counts = {"units_added": 0, "units_updated": 0, "people_added": 0, "people_updated": 0}
     for spec in org.units:
         unit = session.exec(select(Unit).where(Unit.code == spec.code)).first()
@@ -111,21 +130,3 @@ def load_org(*, session: Session, org: OrgFile, actor: Person | None, now: datet
     audit.record(session, actor=actor, entity="org", entity_id=None, action="load", now=now,
                  after=counts)
     return counts
-
-
-def leader_scope_unit_ids(session: Session, person: Person) -> list[int]:
-    """The unit ids a leader supervises (empty for none)."""
-    rows = session.exec(select(LeaderScope.unit_id).where(LeaderScope.person_id == person.id)).all()
-    return list(rows)
-
-
-def require_unit_kind(kind: str) -> None:
-    if kind not in UNIT_KINDS:
-        raise InvalidInput(f"单位类型“{kind}”无效，应为：{'、'.join(UNIT_KINDS)}")
-
-
-def get_unit(session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(f"未找到单位 {unit_id}")
-    return unit

@@ -31,8 +31,9 @@ from sqlmodel import Session, col, select
 
 from engine.calendar.lights import days_overdue, is_overdue
 from engine.calendar.timefmt import local_date_text
-from engine.errors import InvalidInput
-from engine.labels import DIRECTIVE_KIND_LABELS
+from engine.errors import InvalidInput, PermissionDenied
+from engine.org.actors import Actor
+from engine.org.visibility import sees_all_tasks
 from engine.reports.bulletin_docx import (
     Block,
     BulletinData,
@@ -44,6 +45,7 @@ from engine.reports.bulletin_docx import (
 )
 from engine.store.policy import get_policy, zone_for
 from engine.tasks.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
+from engine.values import DirectiveKind
 from models import Directive, Person, Task, TaskUnit, Unit
 
 __all__ = ["BulletinData", "Period", "build_bulletin", "parse_period", "render_markdown",
@@ -100,9 +102,12 @@ class _Context:
     co_units: dict[int, list[int]] = field(default_factory=dict)
 
 
-def build_bulletin(session: Session, *, period: str, now: datetime) -> BulletinData:
+def build_bulletin(*, session: Session, actor: Actor, period: str, now: datetime) -> BulletinData:
     """The bulletin of ``period`` ("2024-03") as at ``now``. Reads only; its counts follow the
-    definitions of the module docstring."""
+    definitions of the module docstring. It names every unit's overdue items: only readers who
+    see every task (the office, top leaders) may build it."""
+    if not sees_all_tasks(session, actor):
+        raise PermissionDenied("只有督查室可以生成情况通报")
     policy = get_policy(session)
     span = parse_period(period, zone_for(policy))
     ctx = _Context(now=now, tz=zone_for(policy), year=span.year, policy=policy)
@@ -140,13 +145,13 @@ def _stats(session: Session, in_period: list[Any], now: datetime,
     """One aggregate query over the period's tasks: the partition 已办结 / 办理中 / 逾期."""
     late = (col(Task.status).in_(OPEN_STATUSES)) & (col(Task.due_at) < now)
     total, done, overdue = session.exec(
-        select(func.count(), func.sum(case((Task.status == "closed", 1), else_=0)),  # type: ignore[arg-type]
+        select(func.count(), func.sum(case((col(Task.status) == "closed", 1), else_=0)),
                func.sum(case((late, 1), else_=0)))
         .where(col(Task.status).in_(COUNTED),
                col(Task.directive_id).in_(select(Directive.id).where(*in_period)))).one()
     total, done, overdue = int(total), int(done or 0), int(overdue or 0)
     kinds = [d.kind for d in directives]
-    return Stats(directives={k: kinds.count(k) for k in DIRECTIVE_KIND_LABELS if k in kinds},
+    return Stats(directives={k.value: kinds.count(k) for k in DirectiveKind if k in kinds},
                  total=total, closed=done, in_progress=total - done - overdue, overdue=overdue)
 
 
@@ -327,7 +332,7 @@ def _overdue_blocks(ctx: _Context, table: Table,
 def _summary(ctx: _Context, span: Period, stats: Stats) -> str:
     """The statistics paragraph: directives by kind, then the partition of the period's tasks."""
     label = f"{span.year}年{span.month}月"
-    kinds = "、".join(f"{DIRECTIVE_KIND_LABELS[k]}{n}{'次' if k in ('meeting', 'inspection') else '件'}"
+    kinds = "、".join(f"{DirectiveKind(k).label}{n}{'次' if k in ('meeting', 'inspection') else '件'}"
                       for k, n in stats.directives.items())
     issued = f"共登记来源事项{sum(stats.directives.values())}件" + (f"（{kinds}）" if kinds else "")
     if not stats.total:

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
 from engine.intake.records import record_applied, refuse_if_applied
+from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
 from engine.store.policy import get_policy, zone_for
@@ -309,7 +310,7 @@ def validate_rows(
     return specs
 
 
-def import_task_list(session: Session, *, path: Path, directive_id: int, actor: Person | None,
+def import_task_list(*, session: Session, path: Path, directive_id: int, actor: Actor,
                      now: datetime, again: bool = False) -> list[Task]:
     """Create one draft task per row of the task list at ``path`` under ``directive_id``.
 
@@ -334,7 +335,7 @@ def table_fingerprint(table: TaskTable) -> str:
 
 
 @service
-def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Person | None,
+def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Actor,
             now: datetime, again: bool = False, source: str = "") -> list[Task]:
     require_office(actor, "导入任务清单")
     fingerprint = table_fingerprint(table)

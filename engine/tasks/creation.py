@@ -9,17 +9,18 @@ from sqlmodel import Session, select
 
 from engine.calendar.deadlines import ResolvedDeadline, resolve_deadline
 from engine.errors import InvalidInput, PolicyViolation
-from engine.org.directory import find_directive, find_person, find_task, find_unit
+from engine.org.actors import Actor
+from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_action, require_office
+from engine.org.visibility import find_visible_task
 from engine.outbox import notify
 from engine.store.codes import next_task_code
 from engine.store.ids import pk
 from engine.store.policy import calendar_for, get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
+from engine.values import Priority, TaskStatus, UnitRole
 from models import Directive, Milestone, Person, Task, TaskCreate, TaskUnit, Unit
-
-PRIORITIES = ("urgent", "high", "normal")
 
 
 def resolve_due(session: Session, *, text: str, issued_at: datetime) -> ResolvedDeadline:
@@ -53,17 +54,20 @@ def _check_people(session: Session, data: TaskCreate) -> tuple[Person | None, Pe
     return owner, leader
 
 
-def _check_basics(data: TaskCreate, directive: Directive) -> None:
+def _check_basics(data: TaskCreate, directive: Directive) -> Priority:
+    """Check the plain values; return the priority (given as code or label)."""
     if not data.title.strip():
         raise InvalidInput("事项标题不能为空")
-    if data.priority not in PRIORITIES:
-        raise InvalidInput(f"紧急程度“{data.priority}”无效，应为 urgent（特急）、high（加急）或 normal（普通）")
+    priority = Priority.parse(data.priority)
+    if priority is None:
+        raise InvalidInput(f"紧急程度“{data.priority}”无效，应为：{Priority.choices()}")
     if data.target is not None and data.target <= 0:
         raise InvalidInput("目标量必须大于 0")
     if data.cadence_days is not None and data.cadence_days < 1:
         raise InvalidInput("进展报送周期必须至少为 1 天")
     if directive.read_only:
         raise PolicyViolation("阅示类批示只需阅知，不生成督办事项")
+    return priority
 
 
 def _resolve_checked(session: Session, text: str, directive: Directive) -> ResolvedDeadline:
@@ -74,18 +78,23 @@ def _resolve_checked(session: Session, text: str, directive: Directive) -> Resol
 
 
 @service
-def create_task(*, session: Session, data: TaskCreate, actor: Person | None, now: datetime) -> Task:
-    """Register a draft task under a directive (or under a parent task for decomposition).
+def create_task(*, session: Session, data: TaskCreate, actor: Actor, now: datetime,
+                assign: bool = False) -> Task:
+    """Register a draft task under a directive (or under a parent task for decomposition), and
+    with ``assign`` send it to its units at once (交办).
 
     Guarantees: every reference is resolved and every value checked before anything is written;
     the deadline text is kept beside its resolution, which is also the original deadline; the
-    task is committed, or on any error nothing is.
+    task — and its assignment — are committed together, or on any error nothing is.
     """
-    return create_task_in_transaction(session=session, data=data, actor=actor, now=now)
+    task = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
+    if assign:
+        _assign(session, actor, task, now)
+    return task
 
 
 def create_task_in_transaction(
-    *, session: Session, data: TaskCreate, actor: Person | None, now: datetime
+    *, session: Session, data: TaskCreate, actor: Actor, now: datetime
 ) -> Task:
     """The body of :func:`create_task` without the commit (the service wrapper is what commits).
 
@@ -94,8 +103,9 @@ def create_task_in_transaction(
     """
     require_office(actor, "创建督办事项")
     directive = find_directive(session, data.directive_id)
-    _check_basics(data, directive)
-    parent = find_task(session, data.parent_id) if data.parent_id is not None else None
+    priority = _check_basics(data, directive)
+    parent = (find_visible_task(session, actor, data.parent_id)
+              if data.parent_id is not None else None)
     lead, co = check_units(session, data.lead_unit, data.co_units)
     owner, leader = _check_people(session, data)
     due = _resolve_checked(session, data.due, directive) if data.due else None
@@ -106,13 +116,14 @@ def create_task_in_transaction(
     tz = zone_for(get_policy(session))
     task = Task(
         **data.model_dump(include=set(_BASE_FIELDS)),
+        priority=priority.value,
         code=next_task_code(session, year=directive.issued_at.astimezone(tz).year),
         directive_id=pk(directive),
         parent_id=parent.id if parent else None,
         lead_unit_id=lead.id if lead else None,
         owner_id=owner.id if owner else None,
         leader_id=leader.id if leader else (parent.leader_id if parent else None),
-        status="draft",
+        status=TaskStatus.DRAFT.value,
         due_at=due.due_at if due else None,
         due_text=due.text if due else "",
         original_due_at=due.due_at if due else None,
@@ -131,7 +142,7 @@ def create_task_in_transaction(
     return task
 
 
-_BASE_FIELDS = ("title", "requirement", "priority", "target", "measure", "cadence_days")
+_BASE_FIELDS = ("title", "requirement", "target", "measure", "cadence_days")
 
 
 def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, co: list[Unit],
@@ -149,19 +160,23 @@ def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -
     session.flush()
     task.lead_unit_id = lead.id if lead else None
     if lead is not None:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(lead), role="lead"))
+        session.add(TaskUnit(task_id=pk(task), unit_id=pk(lead), role=UnitRole.LEAD.value))
     for unit in co:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(unit), role="co"))
+        session.add(TaskUnit(task_id=pk(task), unit_id=pk(unit), role=UnitRole.CO.value))
 
 
 @service
-def assign_task(*, session: Session, task: str | int, actor: Person | None, now: datetime) -> Task:
+def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetime) -> Task:
     """交办: the office sends the task to its units, who are notified through the outbox."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
+    _assign(session, actor, row, now)
+    return row
+
+
+def _assign(session: Session, actor: Actor, row: Task, now: datetime) -> None:
     require_action(session, actor, row, "assign")
-    if row.status == "draft" and (row.lead_unit_id is None or row.due_at is None):
+    if row.status == TaskStatus.DRAFT and (row.lead_unit_id is None or row.due_at is None):
         raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")
     lifecycle.transition(session, task=row, action="assign", actor=actor, now=now)
     row.assigned_at = now
     notify.task_assigned(session, task=row, now=now)
-    return row

@@ -9,22 +9,24 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PolicyViolation
-from engine.org.directory import find_directive, find_person, find_task
+from engine.org.actors import Actor
+from engine.org.directory import find_directive, find_person
 from engine.org.permissions import require_action
+from engine.org.visibility import find_visible_task
 from engine.store.service import service
 from engine.tasks import lifecycle
 from engine.tasks.creation import check_units, resolve_due, set_units
-from models import Person, Task, TaskUnit, Unit
+from models import Task, TaskUnit, Unit
 
 
 @service
 def edit_draft(
-    *, session: Session, task: str | int, actor: Person | None, now: datetime,
+    *, session: Session, task: str | int, actor: Actor, now: datetime,
     title: str | None = None, lead: str | None = None, co: list[str] | None = None,
     due: str | None = None, leader: str | None = None,
 ) -> Task:
     """Change the given fields of a draft; everything is checked before anything changes."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "edit")
     if row.status != "draft":
         raise PolicyViolation(f"事项 {row.code} 已交办，不能直接修改；调整时限请走延期审批")

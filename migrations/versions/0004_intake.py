@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=256), nullable=False),
     sa.Column('applied_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_name', sa.String(length=64), nullable=False),
     sa.Column('directive_ids', sa.JSON(), nullable=False),
     sa.Column('task_codes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['person.id'], ),

@@ -115,18 +115,22 @@ def fresh_session(labels: dict[str, Any], setting: str) -> tuple[Session, Any]:
     from config.orgfile import PersonSpec, UnitSpec
     from engine.org.setup import add_person, add_unit
     from engine.store.db import make_engine
+    from engine.store.mode import set_simulation
+    from tests.factories import act, operator
 
     engine = make_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
     session = Session(engine, expire_on_commit=False)
+    set_simulation(session, wall_clock=datetime.now(TZ))  # the documents' own dates are "now"
+    session.commit()
     moment = datetime(2000, 1, 1, tzinfo=TZ)
     if setting == "known":
         for code, name, kind, _ in directory_units(labels):
             add_unit(session=session, spec=UnitSpec(code=code, name=name, kind=kind),  # type: ignore[arg-type]
-                     actor=None, now=moment)
+                     actor=operator(), now=moment)
     office = add_person(session=session, spec=PersonSpec(name="督查员", roles=["office"]),
-                        actor=None, now=moment)
-    return session, office
+                        actor=operator(), now=moment)
+    return session, act(office)
 
 
 # -- running one document ------------------------------------------------------------------------
@@ -149,7 +153,7 @@ def ingest(doc: Doc, setting: str) -> Run:
     ref = date.fromisoformat(doc.labels["ref_date"]) if doc.labels["ref_date"] else None
     session, office = fresh_session(doc.labels, setting)
     try:
-        result = analyse(session, doc.body, ref_date=ref)
+        result = analyse(session=session, actor=office, text=doc.body, ref_date=ref)
         data = result_json(result, zone_for(get_policy(session)))
         day = result.doc_date or ref or date(2024, 6, 1)
         now = datetime.combine(day, time(18, 0), tzinfo=TZ)

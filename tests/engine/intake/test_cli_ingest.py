@@ -23,7 +23,7 @@ NOTICE = """关于近期安全生产工作的通知
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path) -> Cli:  # noqa: F811
     run = Cli(capsys, db_url)
-    assert run("init").code == 0
+    assert run("init", "--simulation").code == 0
     assert run("unit", "add", "EMERG", "市应急管理局", "--short", "应急局").code == 0
     assert run("person", "add", "赵督查", "--title", "督查室主任", "--role", "office").code == 0
     (tmp_path / "notice.txt").write_text(NOTICE, encoding="utf-8")

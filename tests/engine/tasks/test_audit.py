@@ -4,27 +4,27 @@ event row is found and named — by the engine and by ``duban audit verify``."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import AuditChainBroken
 from engine.tasks.actions import acknowledge, report_progress
-from engine.tasks.audit import GENESIS_HASH, record, verify_chain
-from models import AuditEvent
-from tests.factories import ISSUED, make_city, make_task
+from engine.tasks.audit import GENESIS_HASH, HASHED_FIELDS, record, verify_chain
+from models import AuditEvent, Setting
+from tests.factories import ISSUED, act, make_city, make_task, operator
 
 T0 = ISSUED + timedelta(hours=1)
 
 
 def _events(session: Session) -> list[AuditEvent]:
     """All events, id order; the read transaction is ended so raw SQL can write next."""
-    events = list(session.exec(select(AuditEvent).order_by(AuditEvent.id)).all())  # type: ignore[arg-type]
+    events = list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
     session.commit()
     return events
 
@@ -32,16 +32,16 @@ def _events(session: Session) -> list[AuditEvent]:
 def _walk(session: Session) -> list[AuditEvent]:
     city = make_city(session)
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
-    report_progress(session=session, task=task.code, actor=city.fire_contact, text="进展",
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
+    report_progress(session=session, task=task.code, actor=act(city.fire_contact), text="进展",
                     achieved=3.5, now=T0)
     return _events(session)
 
 
 def test_chain_verifies_links_and_continues(session: Session) -> None:
-    assert verify_chain(session) == 0
+    assert verify_chain(session=session, actor=operator()) == 0
     events = _walk(session)
-    assert verify_chain(session) == len(events) > 10
+    assert verify_chain(session=session, actor=operator()) == len(events) > 10
     assert events[0].prev_hash == GENESIS_HASH
     for prev, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == prev.hash
@@ -51,16 +51,21 @@ def test_chain_verifies_links_and_continues(session: Session) -> None:
     progress = [e for e in events if e.action == "report_progress"]
     assert progress and progress[0].after and progress[0].after["achieved"] == 3.5
     # Appending after a verification continues the same chain, in small batches too.
-    record(session, actor=None, entity="task", entity_id=1, action="note", now=T0,
+    record(session, actor=operator(), entity="task", entity_id=1, action="note", now=T0,
            after={"x": 1, "文本": "中文"})
     session.commit()
     session.expire_all()
-    assert verify_chain(session, batch=3) == len(events) + 1
+    assert verify_chain(session=session, actor=operator(), batch=3) == len(events) + 1
 
 
 # Column → an SQL expression giving a different value of the right type on both backends.
 EDITS = {
     "at": {"sqlite": "datetime(at, '+1 second')", "postgresql": "at + interval '1 second'"},
+    "recorded_at": {"sqlite": "datetime(recorded_at, '-1 day')",
+                    "postgresql": "recorded_at - interval '1 day'"},
+    "channel": "'web'",
+    "client": "'10.0.0.9'",
+    "on_behalf_unit_id": "(SELECT min(id) FROM unit)",
     "actor": "'冒名'",
     "actor_id": "COALESCE(actor_id, 0) + 100",
     "entity": "'unit'",
@@ -74,8 +79,10 @@ EDITS = {
 
 
 def test_every_column_is_covered() -> None:
+    """Every stored column of an event is tampered with below, and is in the hash."""
     columns = {c.name for c in AuditEvent.__table__.columns}  # type: ignore[attr-defined]
     assert columns - {"id"} == set(EDITS)
+    assert set(HASHED_FIELDS) == columns - {"hash"}
 
 
 def _sql(engine: Engine, statement: str, **params: object) -> int:
@@ -119,7 +126,7 @@ def _put_back(engine: Engine, rows: list[dict[str, Any]]) -> None:
 def _broken_at(session: Session) -> AuditChainBroken:
     session.expire_all()
     with pytest.raises(AuditChainBroken) as info:
-        verify_chain(session)
+        verify_chain(session=session, actor=operator())
     session.rollback()
     assert "审计链校验失败" in str(info.value)
     assert f"第 {info.value.event_id} 号事件" in str(info.value)
@@ -128,7 +135,7 @@ def _broken_at(session: Session) -> AuditChainBroken:
 
 def _intact(session: Session, count: int) -> None:
     session.expire_all()
-    assert verify_chain(session) == count
+    assert verify_chain(session=session, actor=operator()) == count
     session.commit()
 
 
@@ -174,9 +181,42 @@ def test_tampering_is_found_and_named(engine: Engine, session: Session) -> None:
     _sql(engine, "UPDATE audit_event SET id = :id WHERE id = 100000", id=middle)
     _intact(session, count)
 
-    # Renumbering the newest event further keeps order and content: still a valid chain.
+    # Renumbering even the newest event is found: its number is part of its hash.
     _sql(engine, "UPDATE audit_event SET id = 100000 WHERE id = :id", id=last)
+    assert _broken_at(session).event_id == 100000
+    _sql(engine, "UPDATE audit_event SET id = :id WHERE id = 100000", id=last)
     _intact(session, count)
+
+    # An event made to look as if written before revision 0002 (no wall clock, so the old
+    # hash form) is found too once newer events exist.
+    _sql(engine, "UPDATE audit_event SET recorded_at = NULL WHERE id = :id", id=middle)
+    assert _broken_at(session).event_id == middle
+    _put_back(engine, [by_id[middle]])
+    _intact(session, count)
+
+
+def test_events_from_before_revision_0002_keep_their_hash(engine: Engine,
+                                                          session: Session) -> None:
+    """A chain begun before the new columns (no wall clock, channel …) still verifies, and the
+    events written since continue it."""
+    import hashlib
+
+    before, after = {"status": "assigned"}, {"status": "assigned", "level": 1}
+    payload = {"prev": GENESIS_HASH, "at": T0.astimezone(UTC).isoformat(), "actor": "system",
+               "actor_id": None, "entity": "task", "entity_id": 7, "action": "escalate",
+               "before": before, "after": after}
+    old_hash = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode()).hexdigest()
+    session.add(AuditEvent(id=1, at=T0, actor="system", entity="task", entity_id=7,
+                           action="escalate", before=before, after=after,
+                           prev_hash=GENESIS_HASH, hash=old_hash))
+    session.add(Setting(key="audit_head", value={"hash": old_hash}, updated_at=T0))
+    session.commit()
+    _intact(session, 1)
+    record(session, actor=operator(), entity="task", entity_id=7, action="note", now=T0)
+    session.commit()
+    _intact(session, 2)
+    assert _events(session)[1].prev_hash == old_hash
 
 
 def test_cli_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str],
