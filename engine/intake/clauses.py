@@ -131,7 +131,7 @@ _TIME_WORDS = re.compile(r"[，。；：、\s（）()]|在|于|截至|截止|上
 
 
 def _time_only(text: str, s: int, e: int, own: list[Deadline]) -> bool:
-    """"近期，", "今天（12月20日）上午，", "2021年3月7日-3月10日": a time and nothing else."""
+    """"近期，", "今天（12月20日）上午，", "2023年5月8日-5月12日": a time and nothing else."""
     if not own:
         return False
     rest, pos = [], s

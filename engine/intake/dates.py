@@ -71,7 +71,7 @@ def find_doc_date(text: str, blocks: list[Block]) -> DocDate | None:
             return DocDate(found, "落款日期" if block in blocks[len(blocks) // 2:] else "文首日期")
     if labelled:
         return min(labelled, key=lambda x: (x[0], x[1]))[2]
-    for block in blocks[:6]:  # "2017-05-31 00:00:00 作者…": a page's publication stamp
+    for block in blocks[:6]:  # "2023-06-12 00:00:00 作者…": a page's publication stamp
         stamp = _ISO_DATE.match(text, block.start, block.end)
         found = _parse(stamp.group()) if stamp else None
         if found:
