@@ -3,6 +3,7 @@
 from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
 from models.files import Attachment, FileBlob, FileChunk
+from models.intake import IntakeRecord
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
 from models.outbox import OutboxMessage
@@ -19,8 +20,8 @@ from models.task import (
 
 __all__ = [
     "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
-    "ExtensionRequest", "FileBlob", "FileChunk", "JobFire", "LeaderScope", "Lease", "Milestone",
-    "MilestoneCreate", "OutboxMessage",
+    "ExtensionRequest", "FileBlob", "FileChunk", "IntakeRecord", "JobFire", "LeaderScope", "Lease",
+    "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]
