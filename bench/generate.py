@@ -7,7 +7,8 @@
 head and a contact each, 200 leaders (5 top leaders; the others supervise units), an office,
 directives with 跟批 chains, and ``--tasks`` tasks spread over statuses, priorities and deadlines
 (overdue, near, far; some extended), each with its lead and 0–3 cooperating units, progress
-reports, milestones, escalation levels with their audit events (a valid hash chain), extension
+reports, milestones, escalation levels with their audit events (a valid chain signed with the audit
+key — DUBAN_AUDIT_KEY or the key file — like the engine's), extension
 requests, re-checks and a history of sent messages.
 
 ``next_check_at`` is what the engine itself would hold at :data:`bench.common.NOW`: for every
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import hashlib
 import itertools
 import json
 import random
@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import NOW, ensure_pg_database, kind_of, raw_connect, sqlite_file, sqlite_text
+from engine.tasks.audit import digest
+from engine.tasks.audit_key import audit_key, key_id
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000
@@ -301,6 +303,7 @@ class TaskGen:
         self.ids = {"task_unit": 0, "progress_report": 0, "milestone": 0, "audit_event": 0,
                     "outbox": 0, "extension_request": 0, "recheck": 0}
         self.prev_hash = "0" * 64
+        self.key = audit_key()
         self.last_event_at = NOW
         self.counts: dict[str, int] = {}
         self.due_count = 0
@@ -502,15 +505,15 @@ class TaskGen:
             at = s.at.astimezone(UTC)
             before, after = {"status": "in_progress"}, {"status": "in_progress", "level": s.level,
                                                         "from_level": prev_level}
-            payload = {"prev": self.prev_hash, "at": at.isoformat(), "actor": "system",
-                       "actor_id": None, "entity": "task", "entity_id": tid, "action": "escalate",
-                       "before": before, "after": after}
-            digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
-                                               separators=(",", ":")).encode()).hexdigest()
-            out["audit_event"].append((self.bump("audit_event"), self.w.dt(at), "system", None, "task",
+            seq = self.bump("audit_event")
+            values = {"seq": seq, "at": at, "actor": "system", "actor_id": None,
+                      "entity": "task", "entity_id": tid, "action": "escalate", "before": before,
+                      "after": after, "prev_hash": self.prev_hash}
+            signed = digest(values, self.key)  # the engine's own keyed hash: a valid chain
+            out["audit_event"].append((seq, seq, self.w.dt(at), "system", None, "task",
                                        tid, "escalate", json.dumps(before), json.dumps(after),
-                                       self.prev_hash, digest))
-            self.prev_hash = digest
+                                       self.prev_hash, signed))
+            self.prev_hash = signed
             self.last_event_at = at
             prev_level = s.level
 
@@ -529,7 +532,7 @@ COLUMNS = {
     "progress_report": ("id", "task_id", "unit_id", "person_id", "kind", "text", "achieved",
                         "milestone_id", "at"),
     "milestone": ("id", "task_id", "seq", "title", "due_text", "due_at", "done_at"),
-    "audit_event": ("id", "at", "actor", "actor_id", "entity", "entity_id", "action", "before",
+    "audit_event": ("id", "seq", "at", "actor", "actor_id", "entity", "entity_id", "action", "before",
                     "after", "prev_hash", "hash"),
     "outbox": ("id", "dedupe_key", "kind", "task_id", "level", "recipient_id", "subject", "body",
                "body_html", "actions", "status", "attempts", "next_attempt_at", "created_at",
@@ -577,7 +580,8 @@ def generate(url: str, n: int, seed: int, due_fraction: float, log: Callable[[st
     dt = w.dt
     w.insert("counter", ("name", "value"), [(f"task:{y}", v) for y, v in gen.codes.items()])
     w.insert("setting", ("key", "value", "updated_at"),
-             [("audit_head", json.dumps({"hash": gen.prev_hash}), dt(gen.last_event_at))])
+             [("audit_head", json.dumps({"seq": gen.ids["audit_event"], "hash": gen.prev_hash,
+                                         "key_id": key_id(gen.key)}), dt(gen.last_event_at))])
     w.insert("summary_run", ("id", "local_date", "built_at", "path"),
              [(1, (TODAY - timedelta(days=1)).isoformat(), dt(NOW - timedelta(days=1)), None)])
     t_rows = time.perf_counter() - t0

@@ -97,7 +97,8 @@ def report(
     if json_out:
         emit_json({"path": str(out), "title": data.title, "total": stats.total,
                    "closed": stats.closed, "in_progress": stats.in_progress,
-                   "overdue": stats.overdue, "overdue_units": dict(data.overdue_units)})
+                   "overdue": stats.overdue, "overdue_units": dict(data.overdue_units),
+                   "anchor": data.anchor})
         return
     done(f"已生成《{data.title}》：{out}（事项 {stats.total} 项，已办结 {stats.closed} 项，"
          f"逾期 {stats.overdue} 项）")

@@ -47,12 +47,14 @@ def init(
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
     from config.orgfile import load_org_file
-    from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
+    from engine.tasks.audit_seal import upgrade_and_seal
 
     org = load_org_file(config) if config is not None else None
+    key_file = ensure_key_file()
     engine = engine_for(database_url(), create_dirs=True)
     try:
-        revision = upgrade(engine)
+        revision = upgrade_and_seal(engine, now=parse_moment(None))
     finally:
         engine.dispose()
     counts: dict[str, int] = {}
@@ -62,9 +64,13 @@ def init(
         with open_session() as session:
             counts = load_org(session=session, org=org, actor=None, now=parse_moment(None))
     if json_out:
-        emit_json({"database": database_url(), "revision": revision, **counts})
+        emit_json({"database": database_url(), "revision": revision, **counts,
+                   "audit_key_file": str(key_file) if key_file else None})
         return
     done(f"数据库已就绪（版本 {revision}）：{escape(database_url())}")
+    if key_file is not None:
+        done(escape(f"已生成审计密钥文件 {key_file}（仅属主可读写）：请妥善备份，"
+                    "丢失后将无法校验审计记录"))
     if counts:
         done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
              "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))

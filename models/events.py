@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit events."""
+"""Append-only audit events, chained by a keyed hash (HMAC) in ``seq`` order."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ class AuditEvent(Model, table=True):
     # The 15:00 summary's "escalated since the last summary" list.
     __table_args__ = (Index("ix_audit_action_at", "action", "at"),)
     id: int | None = Field(default=None, primary_key=True)
+    # Position in the chain: 1, 2, 3 … without gaps (ids may have gaps on PostgreSQL). Published
+    # anchors name an event by it ("SEQ:HASH").
+    seq: int = Field(unique=True)
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(sa_type=String(64))
     actor_id: int | None = None

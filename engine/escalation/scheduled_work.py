@@ -31,6 +31,8 @@ def create_due_occurrences(*, session: Session, now: datetime) -> list[Planned]:
         select(Task).where(col(Task.recurrence_text).is_not(None), Task.successor_created == False,  # noqa: E712
                            col(Task.due_at) <= now, Task.status != "cancelled", Task.status != "draft")
         .order_by(col(Task.id))
+        # A concurrent pass holds these until it commits their successors: skip, never repeat.
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ).all()
     created: list[Planned] = []
     for task in due:
@@ -72,6 +74,7 @@ def notify_due_rechecks(*, session: Session, now: datetime) -> list[Planned]:
     rows = session.exec(
         select(Recheck).where(col(Recheck.done_at).is_(None), col(Recheck.notified_at).is_(None),
                               col(Recheck.due_at) <= now)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ).all()
     if not rows:
         return []

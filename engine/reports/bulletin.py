@@ -43,6 +43,7 @@ from engine.reports.bulletin_docx import (
     write_docx,
 )
 from engine.store.policy import get_policy, zone_for
+from engine.tasks.audit import anchor_text
 from engine.tasks.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES
 from models import Directive, Person, Task, TaskUnit, Unit
 
@@ -125,7 +126,7 @@ def build_bulletin(session: Session, *, period: str, now: datetime) -> BulletinD
     return BulletinData(
         title=f"{span.year}年{span.month}月份督办工作情况通报",
         date_line=f"（{local_date_text(now, ctx.tz)}）", summary=_summary(ctx, span, stats),
-        stats=stats, sections=sections, overdue_units=units)
+        stats=stats, sections=sections, overdue_units=units, anchor=anchor_text(session))
 
 
 def _tasks(session: Session, where: list[Any], limit: int | None = None) -> list[Task]:

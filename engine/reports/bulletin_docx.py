@@ -71,6 +71,9 @@ class BulletinData:
     sections: list[Section]
     overdue_units: list[tuple[str, int]]
     """(unit name, overdue tasks) in the order section 五 names them."""
+    anchor: str = ""
+    """The audit chain's anchor ("审计锚点：SEQ:HASH") printed at the end: published outside the
+    database, it lets anyone check later that the records behind the bulletin were not rewritten."""
 
 
 def ordinal(n: int) -> str:
@@ -105,6 +108,8 @@ def render_markdown(data: BulletinData) -> str:
             if block.table is not None and block.table.rows:
                 lines += [_md_row(block.table.headers), "|" + "---|" * len(block.table.headers)]
                 lines += [_md_row(r) for r in block.table.rows] + [""]
+    if data.anchor:
+        lines += [f"`{data.anchor}`", ""]
     return "\n".join(lines)
 
 
@@ -131,6 +136,8 @@ def write_docx(data: BulletinData, path: Path) -> None:
                 document.add_paragraph(paragraph)
             if block.table is not None and block.table.rows:
                 _table(document, block.table)
+    if data.anchor:
+        document.add_paragraph(data.anchor, style="Anchor")
     document.core_properties.title = data.title
     document.core_properties.language = "zh-CN"
     path = Path(path)
@@ -170,6 +177,11 @@ def _setup(document: Any) -> None:
     date_line.base_style = normal
     date_line.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     date_line.paragraph_format.first_line_indent = Pt(0)
+    anchor = styles.add_style("Anchor", WD_STYLE_TYPE.PARAGRAPH)
+    anchor.base_style = normal
+    anchor.font.size = Pt(9)
+    anchor.paragraph_format.first_line_indent = Pt(0)
+    anchor.paragraph_format.space_before = Pt(24)
     for name, font in (("Heading 1", HEADING_FONT), ("Heading 2", SUBHEADING_FONT)):
         heading = styles[name]
         _font(heading, font, 16, bold=False)

@@ -22,6 +22,7 @@ from engine.org.setup import leader_scope_unit_ids
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
 from engine.tasks import lifecycle
+from engine.tasks.audit import anchor_text
 from models import AuditEvent, ExtensionRequest, Person, SummaryRun, Task, Unit
 
 LIST_LIMIT = 50
@@ -43,10 +44,12 @@ class SummaryData:
     lights: dict[str, int]
     by_unit: list[dict[str, Any]]
     sections: list[Section] = field(default_factory=list)
+    anchor: str = ""
+    """The audit chain's anchor when built ("审计锚点：SEQ:HASH"), published with every summary."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "built_at": self.built_at, "since": self.since,
-                "lights": self.lights, "by_unit": self.by_unit,
+                "lights": self.lights, "by_unit": self.by_unit, "anchor": self.anchor,
                 "sections": [{"title": s.title, "total": s.total, "rows": s.rows}
                              for s in self.sections if s.total]}
 
@@ -73,6 +76,7 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
         built_at=local_text(now, tz), since=local_text(since, tz),
         lights=_light_counts(session, scope, now, cutoff),
         by_unit=_unit_counts(session, scope, now, cutoff),
+        anchor=anchor_text(session),
     )
     data.sections = [
         _section(session, "逾期事项（按逾期天数）", scope, now,

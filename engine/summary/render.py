@@ -52,6 +52,7 @@ def render_rich(data: SummaryData) -> RenderableType:
             table.add_row(r["code"], r["title"], r["lead_unit"], r["due_text"] or r["due_at"][:10],
                           str(r["days_overdue"] or ""), r.get("leader") or "", r["status_label"])
         parts.append(table)
+    parts.append(Text(data.anchor, style="dim"))
     return Group(*parts)
 
 
@@ -68,6 +69,7 @@ def render_html(data: SummaryData) -> str:
         lines += [f"• {escape(_row_text(r))}" for r in section.rows[:TELEGRAM_ROWS]]
         if section.total > TELEGRAM_ROWS:
             lines.append(f"<i>另有 {section.total - TELEGRAM_ROWS} 项，详见调度报告</i>")
+    lines.append(f"\n<code>{escape(data.anchor)}</code>")
     return "\n".join(lines)
 
 
@@ -98,6 +100,7 @@ def render_markdown(data: SummaryData) -> str:
         if section.total > len(section.rows):
             lines.append(f"\n另有 {section.total - len(section.rows)} 项未列出。")
         lines.append("")
+    lines += [f"`{data.anchor}`", ""]
     return "\n".join(lines)
 
 

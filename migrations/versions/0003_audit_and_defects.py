@@ -1,4 +1,7 @@
-"""Reserved: keyed audit chain and defect fixes (issue 10 §2–4, §6).
+"""Keyed audit chain: every event gets its gap-free sequence number ``seq`` (issue 10 §2).
+
+Existing events are numbered in id order; ``duban init`` then re-signs an old unkeyed chain with
+the audit key (engine.tasks.audit_seal), which needs the key and so cannot happen here.
 
 Revision ID: 0003
 Revises: 0002
@@ -6,9 +9,9 @@ Create Date: 2026-12-03
 """
 from typing import Sequence, Union
 
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
 import models.types  # noqa: F401
 
@@ -19,8 +22,19 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
+    # UPDATE … FROM with a window function: PostgreSQL, and SQLite since 3.33.
+    op.execute(
+        "UPDATE audit_event SET seq = numbered.n FROM "
+        "(SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_event) AS numbered "
+        "WHERE audit_event.id = numbered.id")
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
+        batch_op.create_unique_constraint('uq_audit_event_seq', ['seq'])
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_audit_event_seq', type_='unique')
+        batch_op.drop_column('seq')
