@@ -30,12 +30,20 @@ def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
         done(escape(f"{verb}：{row['code']} {row['title']}（状态：{row['status_label']}）"))
 
 
+PastDueOpt = Annotated[bool, typer.Option(
+    "--allow-past-due", help="完成时限已过仍交办（交办即逾期，须明确确认）")]
+
+
 @task_app.command("assign")
-def task_assign(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def task_assign(task: str, as_: AsOpt, allow_past_due: PastDueOpt = False, now: NowOpt = None,
+                json_out: JsonOpt = False) -> None:
     """交办事项（督查室）。"""
     from engine.tasks.creation import assign_task
 
-    _run(task, as_, now, json_out, "已交办", assign_task)
+    def call(**kw: Any) -> Any:
+        return assign_task(allow_past_due=allow_past_due, **kw)
+
+    _run(task, as_, now, json_out, "已交办", call)
 
 
 @task_app.command("ack")

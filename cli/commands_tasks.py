@@ -110,7 +110,7 @@ def task_add(
     lead: Annotated[str, typer.Option("--lead", help="牵头单位代码或名称")],
     due: Annotated[str, typer.Option("--due", help="完成时限，如 3月31日前、3个工作日内")],
     co: Annotated[list[str] | None, typer.Option("--co", help="配合单位，可重复")] = None,
-    priority: Annotated[str, typer.Option("--priority", help="urgent|high|normal")] = "normal",
+    priority: Annotated[str, typer.Option("--priority", help="特急|加急|普通（或 urgent|high|normal）")] = "普通",
     target: Annotated[float | None, typer.Option("--target", help="目标量")] = None,
     measure: Annotated[str | None, typer.Option("--measure", help="计量单位，如 个")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="责任人")] = None,
@@ -119,6 +119,8 @@ def task_add(
     parent: Annotated[str | None, typer.Option("--parent", help="上级事项编号（分解）")] = None,
     milestone: Annotated[list[str] | None, typer.Option("--milestone", help="阶段节点 标题=时限，可重复")] = None,
     assign: Annotated[bool, typer.Option("--assign", help="创建后立即交办")] = False,
+    allow_past_due: Annotated[bool, typer.Option(
+        "--allow-past-due", help="完成时限已过仍交办（须明确确认）")] = False,
     as_: Annotated[str | None, typer.Option("--as", help="操作人（默认本机督查室）")] = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
@@ -126,7 +128,7 @@ def task_add(
     """创建督办事项（草稿，可 --assign 直接交办）。"""
     from engine.org.directory import find_task
     from engine.read.tasks import task_rows
-    from engine.tasks.creation import assign_task, create_task
+    from engine.tasks.creation import create_and_assign, create_task
     from models import TaskCreate
 
     moment = parse_moment(now)
@@ -138,12 +140,15 @@ def task_add(
                           owner=owner, leader=leader, requirement=requirement, parent_id=parent_id,
                           milestones=_milestones(milestone or []))
         who = actor(session, as_)
-        task = create_task(session=session, data=data, actor=who, now=moment)
         if assign:
-            task = assign_task(session=session, task=task.code, actor=who, now=moment)
+            task = create_and_assign(session=session, data=data, actor=who, now=moment,
+                                     allow_past_due=allow_past_due)
+        else:
+            task = create_task(session=session, data=data, actor=who, now=moment)
         row = task_rows(session, [task], moment)[0]
+    when = (row["due_at"] or "")[:16].replace("T", " ")
     emit_json(row) if json_out else done(escape(
-        f"已创建事项 {row['code']}：{row['title']}（时限：{row['due_text']} → {row['due_at']}）"))
+        f"已创建事项 {row['code']}：{row['title']}（完成时限：{row['due_text']}，即 {when}）"))
 
 
 def _milestones(values: list[str]) -> list[Any]:

@@ -45,6 +45,18 @@ def print_task_table(rows: list[dict[str, Any]], *, title: str) -> None:
     console.print(table)
 
 
+def _when(iso: str | None) -> str:
+    """"2024-03-31 23:59" from an ISO moment ("" for none)."""
+    return (iso or "")[:16].replace("T", " ")
+
+
+def _due_line(text: str, iso: str | None) -> str:
+    """"3月31日前（2024-03-31 23:59）", or "未定" for a draft without a deadline."""
+    if not iso:
+        return f"{text}（未定）" if text else "未定"
+    return f"{text}（{_when(iso)}）" if text else _when(iso)
+
+
 def print_task(detail: dict[str, Any]) -> None:
     d = detail
     console.print(f"[bold]{escape(d['code'])}[/bold] {escape(d['title'])}  "
@@ -52,8 +64,10 @@ def print_task(detail: dict[str, Any]) -> None:
     lines = [
         ("优先级", d["priority_label"]), ("牵头单位", d["lead_unit"]),
         ("配合单位", "、".join(d["co_units"])), ("责任人", d["owner"] or ""),
-        ("分管领导", d["leader"] or ""), ("完成时限", f"{d['due_text']} → {d['due_at']}"),
-        ("原定时限", f"{d['original_due_text']} → {d['original_due_at']}"),
+        ("分管领导", d["leader"] or ""), ("完成时限", _due_line(d["due_text"], d["due_at"])),
+        ("时限起算", f"{_when(d['due_base_at'])}（{d['due_base']}）" if d.get("due_base") else ""),
+        ("原定时限", _due_line(d["original_due_text"], d["original_due_at"])
+         if d.get("extension_count") else ""),
         ("督办级别", d["escalation_label"]), ("完成量", _amount(d)), ("具体要求", d["requirement"]),
     ]
     for key, value in lines:

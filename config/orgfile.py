@@ -46,6 +46,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _one_line(value: Any) -> Any:
+    """Names, titles and aliases are one line without control or bidi characters."""
+    from engine.inputs import UNSAFE_LINE, describe_char
+
+    for text in value if isinstance(value, list) else [value]:
+        found = UNSAFE_LINE.search(text) if isinstance(text, str) else None
+        if found is not None:
+            raise ValueError(f"第 {found.start() + 1} 个字符是{describe_char(found.group())}，不能使用")
+    return value
+
+
 class UnitSpec(_Strict):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str = Field(min_length=1, max_length=128)
@@ -53,10 +64,12 @@ class UnitSpec(_Strict):
     parent: str | None = None
     short_names: list[str] = []
 
+    _text = field_validator("name", "short_names")(classmethod(lambda cls, v: _one_line(v)))
+
 
 class PersonSpec(_Strict):
     name: str = Field(min_length=1, max_length=64)
-    title: str = ""
+    title: str = Field(default="", max_length=64)
     unit: str | None = None
     roles: list[Literal["admin", "office", "leader", "unit_head", "unit_contact"]] = Field(
         min_length=1
@@ -64,9 +77,13 @@ class PersonSpec(_Strict):
     aliases: list[str] = []
     supervises: list[str] = []
     top_leader: bool = False
-    telegram_chat: int | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # Telegram chat ids are 52-bit at most; the column holds 64 bits.
+    telegram_chat: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+    email: str | None = Field(default=None, max_length=256,
+                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     channels: list[str] = []
+
+    _text = field_validator("name", "title", "aliases")(classmethod(lambda cls, v: _one_line(v)))
 
     @field_validator("channels")
     @classmethod

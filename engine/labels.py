@@ -58,3 +58,33 @@ EXTENSION_STATUS_LABELS: dict[str, str] = {
     "rejected": "已驳回",
     "withdrawn": "已撤回",
 }
+
+# -- added for issue 10 (one block, to merge with the typed enums) ----------------------------
+
+OUTBOX_KIND_LABELS: dict[str, str] = {
+    "assigned": "交办通知",
+    "reminder": "到期提醒",
+    "escalation": "升级督办",
+    "stale": "进展滞后提醒",
+    "milestone": "阶段节点提醒",
+    "recheck": "回头看提醒",
+    "occurrence": "周期任务",
+    "returned": "退回通知",
+    "closed": "销号通知",
+    "reopened": "重新打开通知",
+    "review": "办结待审核",
+    "extension_request": "延期申请待审批",
+    "extension_decision": "延期审批结果",
+    "edited": "事项变更通知",
+    "summary": "每日调度",
+}
+"""Chinese names of the kinds of outbox message (and of the escalation pass's planned work)."""
+
+DUE_BASE_LABELS: dict[str, str] = {
+    "directive": "来源事项下达时间",
+    "entered": "督查室录入时间",
+    "extension": "延期申请提交时间",
+    "recheck": "回头看时间",
+    "recurrence": "上一周期时限",
+}
+"""What a task's current deadline counts from (a relative deadline such as "3个工作日内")."""

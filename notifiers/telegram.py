@@ -51,6 +51,7 @@ from engine.errors import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
+from engine.inputs import printable
 from engine.outbox.channel import Outgoing
 from notifiers.throttle import PaceLimits, Throttle
 
@@ -119,14 +120,15 @@ def _utf16_len(text: str) -> int:
 
 
 def message_html(message: Outgoing) -> str:
-    """The HTML to send: the row's HTML, or its escaped text; cut to Telegram's limit."""
-    html = message.html or escape(message.text)
+    """The HTML to send: the row's HTML, or its escaped text; cut to Telegram's limit. Control
+    and bidi characters an older row may hold are shown as visible stand-ins."""
+    html = printable(message.html or escape(message.text))
     plain = unescape(re.sub(r"<[^>]+>", "", html))
     if _utf16_len(plain) <= MAX_TEXT:
         return html
     note = "\n…（内容过长，已截断，详见调度报告或 duban 命令行）"
     keep, used = [], _utf16_len(note)
-    for char in message.text:
+    for char in printable(message.text):
         used += _utf16_len(char)
         if used > MAX_TEXT:
             break

@@ -46,7 +46,8 @@ def create_due_occurrences(*, session: Session, now: datetime) -> list[Planned]:
 def _next_occurrence(session: Session, task: Task, now: datetime) -> Task:
     policy = get_policy(session)
     tz = zone_for(policy)
-    resolved = resolve_deadline(task.recurrence_text or "", issued_at=max(due_of(task), now), tz=tz,
+    base_at = max(due_of(task), now)
+    resolved = resolve_deadline(task.recurrence_text or "", issued_at=base_at, tz=tz,
                                 calendar=calendar_for(policy))
     task.series_id = task.series_id or task.id
     task.successor_created = True
@@ -55,6 +56,7 @@ def _next_occurrence(session: Session, task: Task, now: datetime) -> Task:
                      series_id=task.series_id, occurrence=task.occurrence + 1, status="assigned",
                      due_at=resolved.due_at, due_text=task.due_text,
                      original_due_at=resolved.due_at, original_due_text=task.due_text,
+                     due_base="recurrence", due_base_at=base_at,
                      assigned_at=now, created_at=now, updated_at=now, next_check_at=now)
     session.add_all([task, successor])
     session.flush()

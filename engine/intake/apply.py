@@ -144,7 +144,8 @@ def _store_task(session: Session, task: Any, directive_id: int, actor: Person | 
     from engine.tasks.creation import create_task_in_transaction
 
     data = TaskCreate(
-        directive_id=directive_id, title=task.title[:256], requirement=task.requirement,
+        directive_id=directive_id, due_counts_from="directive",
+        title=task.title[:256], requirement=task.requirement,
         lead_unit=task.lead_units[0] if task.lead_units else None,
         co_units=[*task.lead_units[1:], *task.co_units],
         due=task.due_at.astimezone(tz).isoformat() if task.due_at else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from engine.errors import AmbiguousReference, NotFound
+from engine.inputs import fits_db_int
 from engine.org.naming import title_forms
 from models import Directive, Person, Task, Unit
 
@@ -57,7 +58,7 @@ def find_task(session: Session, ref: str | int) -> Task:
     """The task with code ``ref`` (e.g. DB-2024-0031) or numeric id; raises :class:`NotFound`."""
     text = str(ref).strip()
     task = session.exec(select(Task).where(Task.code == text.upper())).first()
-    if task is None and text.isdigit():
+    if task is None and text.isdigit() and fits_db_int(int(text)):
         task = session.get(Task, int(text))
     if task is None:
         raise NotFound(f"未找到督办事项“{text}”")
@@ -67,7 +68,8 @@ def find_task(session: Session, ref: str | int) -> Task:
 def find_directive(session: Session, ref: str | int) -> Directive:
     """The directive with id ``ref``; raises :class:`NotFound`."""
     text = str(ref).strip()
-    directive = session.get(Directive, int(text)) if text.isdigit() else None
+    directive = (session.get(Directive, int(text))
+                 if text.isdigit() and fits_db_int(int(text)) else None)
     if directive is None:
         raise NotFound(f"未找到来源事项“{text}”")
     return directive

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from engine.calendar.timefmt import iso_local
+from engine.labels import DUE_BASE_LABELS
 from engine.org.directory import find_task
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
@@ -22,6 +23,8 @@ def task_detail(session: Session, ref: str | int, *, now: datetime) -> dict[str,
     units = {u.id: u.name for u in session.exec(select(Unit)).all()}
     people = {p.id: p.name for p in session.exec(select(Person)).all()}
     row["requirement"] = task.requirement
+    row["due_base"] = DUE_BASE_LABELS.get(task.due_base or "", None)
+    row["due_base_at"] = iso_local(task.due_base_at, tz)
     row["units"] = [
         {"unit": units.get(link.unit_id), "role": link.role,
          "acknowledged_at": iso_local(link.acknowledged_at, tz),

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.inputs import one_line, printable
+
 TITLE_FONT, TITLE_FALLBACK = "方正小标宋简体", "黑体"
 BODY_FONT, HEADING_FONT, SUBHEADING_FONT = "仿宋_GB2312", "黑体", "楷体_GB2312"
 LATIN_FONT = "Times New Roman"
@@ -96,15 +98,19 @@ def headings(section: Section) -> list[str]:
 
 
 def render_markdown(data: BulletinData) -> str:
-    """Title (#), date line, statistics paragraph, sections (##), sub-parts (###), the table."""
-    lines = [f"# {data.title}", "", data.date_line, "", data.summary, ""]
+    """Title (#), date line, statistics paragraph, sections (##), sub-parts (###), the table.
+
+    Text from the database goes through :func:`engine.inputs.printable` (headings and cells also
+    through :func:`engine.inputs.one_line`): no stored character can break the file.
+    """
+    lines = [f"# {one_line(data.title)}", "", data.date_line, "", printable(data.summary), ""]
     for section in data.sections:
         lines += [f"## {section.title}", ""]
         for block, heading in zip(section.blocks, headings(section), strict=True):
             if heading:
-                lines += [f"### {heading}", ""]
+                lines += [f"### {one_line(heading)}", ""]
             for paragraph in block.paragraphs:
-                lines += [paragraph, ""]
+                lines += [printable(paragraph), ""]
             if block.table is not None and block.table.rows:
                 lines += [_md_row(block.table.headers), "|" + "---|" * len(block.table.headers)]
                 lines += [_md_row(r) for r in block.table.rows] + [""]
@@ -114,7 +120,7 @@ def render_markdown(data: BulletinData) -> str:
 
 
 def _md_row(cells: tuple[str, ...]) -> str:
-    return "| " + " | ".join(c.replace("|", "｜").replace("\n", " ") for c in cells) + " |"
+    return "| " + " | ".join(one_line(c).replace("|", "｜") for c in cells) + " |"
 
 
 def write_docx(data: BulletinData, path: Path) -> None:
@@ -124,21 +130,22 @@ def write_docx(data: BulletinData, path: Path) -> None:
 
     document = Document()
     _setup(document)
-    document.add_paragraph(data.title, style="Title")
+    # Word's XML cannot hold control characters: every text goes in through printable().
+    document.add_paragraph(one_line(data.title), style="Title")
     document.add_paragraph(data.date_line, style="Date Line")
-    document.add_paragraph(data.summary)
+    document.add_paragraph(printable(data.summary))
     for section in data.sections:
         document.add_heading(section.title, level=1)
         for block, heading in zip(section.blocks, headings(section), strict=True):
             if heading:
-                document.add_heading(heading, level=2)
+                document.add_heading(one_line(heading), level=2)
             for paragraph in block.paragraphs:
-                document.add_paragraph(paragraph)
+                document.add_paragraph(printable(paragraph))
             if block.table is not None and block.table.rows:
                 _table(document, block.table)
     if data.anchor:
         document.add_paragraph(data.anchor, style="Anchor")
-    document.core_properties.title = data.title
+    document.core_properties.title = one_line(data.title)
     document.core_properties.language = "zh-CN"
     path = Path(path)
     handle, temp = tempfile.mkstemp(suffix=".docx", prefix=".bulletin-", dir=path.parent)
@@ -251,7 +258,7 @@ def _table(document: Any, table: Table) -> None:
     header.append(OxmlElement("w:tblHeader"))
     for values in table.rows:
         for cell, text in zip(grid.add_row().cells, values, strict=True):
-            cell.paragraphs[0].add_run(text)
+            cell.paragraphs[0].add_run(one_line(text))
     for row in grid.rows:
         for cell in row.cells:
             fmt = cell.paragraphs[0].paragraph_format

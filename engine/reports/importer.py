@@ -14,6 +14,7 @@ in one transaction, committed together or rolled back together.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
+from engine.inputs import check_quantity
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
 from engine.store.policy import get_policy, zone_for
@@ -155,7 +157,8 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # Every column read here is one line: a line break typed inside a cell (Alt+Enter) joins.
+    return re.sub(r"\s*[\r\n]+\s*", "", str(value)).strip()
 
 
 @dataclass
@@ -246,9 +249,9 @@ def _check_target(ctx: _Context, value: Any, clean: dict[str, Any]) -> float | N
         number = float(text.replace(",", ""))
     except ValueError:
         raise InvalidInput(f"“{text}”不是数字") from None
-    if number <= 0:
-        raise InvalidInput("必须大于 0")
-    return number
+    if not math.isfinite(number):
+        raise InvalidInput(f"“{text}”不是有效的数字")
+    return check_quantity(number, "目标量", positive=True)
 
 
 def _check_measure(ctx: _Context, value: Any, clean: dict[str, Any]) -> str | None:
@@ -284,7 +287,7 @@ def _check_row(
 def _task_create(directive_id: int, clean: dict[str, Any]) -> TaskCreate:
     title = clean["title"]
     short = title if len(title) <= 256 else title[:255] + "…"
-    return TaskCreate(directive_id=directive_id, title=short,
+    return TaskCreate(directive_id=directive_id, title=short, due_counts_from="directive",
                       requirement=title if short != title else "", lead_unit=clean["lead"],
                       co_units=clean["co"], due=clean["due"], owner=clean["owner"],
                       leader=clean["leader"], target=clean["target"], measure=clean["measure"])

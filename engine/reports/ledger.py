@@ -35,6 +35,7 @@ from config.policy import Policy
 from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
+from engine.inputs import printable
 from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS
 from engine.org.directory import find_unit
 from engine.store.policy import get_policy, zone_for
@@ -244,7 +245,13 @@ _NUMBER_COLUMNS = {HEADERS.index("序号"), HEADERS.index("逾期天数")}
 
 
 def _cell(sheet: Any, value: Any, style: Any) -> Any:
+    # Excel's XML cannot hold control characters (openpyxl raises): show them as stand-ins. A
+    # leading "=" would make a typed title a formula: such text is kept as text.
+    if isinstance(value, str):
+        value = printable(value)
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
     # A ready style array, shared: far cheaper than setting each attribute, and safe because a
     # write-only cell is serialised once and never restyled.
     cell._style = style

@@ -3,6 +3,8 @@ queue it to leaders and the office through the outbox, and remember when it was 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,21 +42,33 @@ def run_daily_summary(*, session: Session, now: datetime, reports_dir: Path,
     """Build, save and (with ``send``) queue the summary of ``now``'s local day.
 
     Queueing is idempotent per day and recipient; a second run the same day rebuilds the report
-    and queues nothing twice.
+    and queues nothing twice. All or nothing: when the database refuses the run (read-only, a
+    lost connection) no report file is written either.
     """
     local_date = now.astimezone(zone_for(get_policy(session))).date().isoformat()
     result = DailyResult(local_date=local_date, whole=build_summary(session, now=now))
     for leader in leaders_with_scope(session):
         result.scoped[leader.name] = build_summary(session, now=now, leader=leader)
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"summary-{local_date}.md"
-    path.write_text(render_markdown(result.whole) + "".join(
-        "\n\n" + render_markdown(d) for d in result.scoped.values()), encoding="utf-8")
     result.path = str(path)
     if send:
         result.queued = _queue(session, result, now)
     _remember(session, local_date, now, result.path)
-    session.commit()
+    # The database first (a read-only one refuses here, before any file exists), then the file
+    # through a temporary one that becomes the report only once the rows are committed.
+    session.flush()
+    text = render_markdown(result.whole) + "".join(
+        "\n\n" + render_markdown(d) for d in result.scoped.values())
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(suffix=".md", prefix=".summary-", dir=reports_dir)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        session.commit()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return result
 
 

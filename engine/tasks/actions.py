@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, func, select
 
 from engine.errors import InvalidInput, PolicyViolation
+from engine.inputs import check_quantity, check_text
 from engine.labels import RATING_LABELS
 from engine.org.directory import find_task
 from engine.org.permissions import require_action
@@ -62,10 +63,8 @@ def report_progress(
     """反馈进展: text, optionally the achieved quantity and a milestone reached."""
     row = find_task(session, task)
     role = require_action(session, actor, row, "report_progress")
-    if not text.strip():
-        raise InvalidInput("进展内容不能为空")
-    if achieved is not None and achieved < 0:
-        raise InvalidInput("完成量不能为负数")
+    text = check_text(text, "进展内容", required=True)
+    achieved = check_quantity(achieved, "完成量")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
     lifecycle.target_status(row.status, "report_progress")
     stone = _milestone(session, row, milestone) if milestone is not None else None
@@ -112,6 +111,8 @@ def request_completion(
     require_action(session, actor, row, "request_completion")
     if not evidence.strip():
         raise InvalidInput("申请办结须说明证明材料")
+    evidence = check_text(evidence, "证明材料说明", required=True)
+    achieved = check_quantity(achieved, "完成量")
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
                          detail={"evidence": evidence, "achieved": achieved})
     session.add(ProgressReport(task_id=pk(row), unit_id=row.lead_unit_id,
@@ -133,6 +134,7 @@ def verify_and_close(
     row = find_task(session, task)
     require_action(session, actor, row, "verify")
     rating = _rating(rating)
+    note = check_text(note, "审核意见")
     lifecycle.transition(session, task=row, action="verify", actor=actor, now=now,
                          detail={"rating": rating, "note": note})
     row.rating, row.closed_at = rating, now
@@ -160,6 +162,7 @@ def return_task(
     """退回: the completion request is refused with a reason; the unit goes on working."""
     row = find_task(session, task)
     require_action(session, actor, row, "return")
+    reason = check_text(reason, "退回理由")
     if not reason.strip():
         raise InvalidInput("退回须写明理由")
     lifecycle.transition(session, task=row, action="return", actor=actor, now=now,
@@ -175,6 +178,7 @@ def cancel_task(
     """撤销 (office only) from any open state; pending reminders are cancelled too."""
     row = find_task(session, task)
     require_action(session, actor, row, "cancel")
+    reason = check_text(reason, "撤销理由")
     if not reason.strip():
         raise InvalidInput("撤销须写明理由")
     lifecycle.transition(session, task=row, action="cancel", actor=actor, now=now,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from engine.errors import InvalidInput
+from engine.inputs import check_line, check_text
 from engine.labels import DIRECTIVE_KIND_LABELS
 from engine.org.directory import find_directive
 from engine.org.permissions import require_directive_author
@@ -22,8 +23,10 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
     if data.kind not in KINDS:
         names = "、".join(f"{k}（{v}）" for k, v in DIRECTIVE_KIND_LABELS.items())
         raise InvalidInput(f"来源类型“{data.kind}”无效，应为：{names}")
-    if not data.title.strip():
-        raise InvalidInput("来源事项标题不能为空")
+    data.title = check_line(data.title, "来源事项标题", max_length=256, required=True)
+    data.text = check_text(data.text, "来源事项原文")
+    if data.doc_number is not None:
+        data.doc_number = check_line(data.doc_number, "文号", max_length=64) or None
     if data.issued_at.tzinfo is None:
         raise InvalidInput("下达时间须带时区")
     if data.issued_at > now:

@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PolicyViolation
+from engine.inputs import check_line
 from engine.org.directory import find_directive, find_person, find_task
 from engine.org.permissions import require_action
 from engine.store.service import service
 from engine.tasks import lifecycle
-from engine.tasks.creation import check_units, resolve_due, set_units
+from engine.tasks.creation import TITLE_MAX, check_units, resolve_checked, set_units
 from models import Person, Task, TaskUnit, Unit
 
 
@@ -28,20 +29,20 @@ def edit_draft(
     require_action(session, actor, row, "edit")
     if row.status != "draft":
         raise PolicyViolation(f"事项 {row.code} 已交办，不能直接修改；调整时限请走延期审批")
-    if title is not None and not title.strip():
-        raise InvalidInput("事项标题不能为空")
+    if title is not None:
+        title = check_line(title, "事项标题", max_length=TITLE_MAX, required=True)
     changes: dict[str, object] = {}
     if lead is not None or co is not None:
         _change_units(session, row, lead, co, changes)
     if due is not None:
-        _change_due(session, row, due, changes)
+        _change_due(session, row, due, changes, now)
     if leader is not None:
         person = find_person(session, leader)
         if "leader" not in person.roles:
             raise InvalidInput(f"{person.name} 不是领导，不能作为分管领导")
         row.leader_id, changes["leader"] = person.id, person.name
     if title is not None:
-        row.title, changes["title"] = title.strip(), title.strip()
+        row.title, changes["title"] = title, title
     if not changes:
         raise InvalidInput("没有要修改的内容（可用 --lead、--co、--due、--title、--leader）")
     lifecycle.transition(session, task=row, action="edit", actor=actor, now=now, detail=changes)
@@ -62,11 +63,12 @@ def _change_units(session: Session, row: Task, lead: str | None, co: list[str] |
     changes["co_units"] = [u.code for u in new_co]
 
 
-def _change_due(session: Session, row: Task, text: str, changes: dict[str, object]) -> None:
+def _change_due(session: Session, row: Task, text: str, changes: dict[str, object],
+                now: datetime) -> None:
+    # Typed by the office now: a relative deadline counts from this moment.
     directive = find_directive(session, row.directive_id)
-    resolved = resolve_due(session, text=text, issued_at=directive.issued_at)
-    if resolved.due_at <= directive.issued_at:
-        raise InvalidInput(f"完成时限“{text}”早于下达时间，请检查")
+    resolved = resolve_checked(session, text, directive, now)
     row.due_at = row.original_due_at = resolved.due_at
     row.due_text = row.original_due_text = resolved.text
+    row.due_base, row.due_base_at = "entered", now
     changes["due_at"], changes["due_text"] = resolved.due_at, resolved.text

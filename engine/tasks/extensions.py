@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 
 from engine.calendar.lights import due_of
 from engine.errors import InvalidInput, NotFound, PolicyViolation
+from engine.inputs import check_line, check_text, fits_db_int
 from engine.org.directory import find_task
 from engine.org.permissions import require_action
 from engine.outbox import notify
@@ -37,6 +38,8 @@ def request_extension(
     row = find_task(session, task)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
+    reason = check_text(reason, "延期理由")
+    new_due = check_line(new_due, "申请的新时限", max_length=64, required=True)
     if not reason.strip():
         raise InvalidInput("申请延期须说明理由")
     policy = get_policy(session)
@@ -66,7 +69,7 @@ def request_extension(
 
 
 def _request_and_task(session: Session, request_id: int) -> tuple[ExtensionRequest, Task]:
-    request = session.get(ExtensionRequest, request_id)
+    request = session.get(ExtensionRequest, request_id) if fits_db_int(request_id) else None
     if request is None:
         raise NotFound(f"未找到延期申请 {request_id}")
     task = session.get(Task, request.task_id)
@@ -82,6 +85,7 @@ def decide_extension(
     """Approve (the deadline moves, the ladder restarts) or reject a pending request."""
     request, task = _request_and_task(session, request_id)
     require_action(session, actor, task, "decide_extension")
+    note = check_text(note, "审批意见")
     lifecycle.target_status(task.status, "decide_extension")  # the status refuses first
     if request.status != "pending":
         raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
@@ -97,6 +101,7 @@ def decide_extension(
     if approve:
         before = {"due_at": task.due_at, "due_text": task.due_text, "level": task.escalation_level}
         task.due_at, task.due_text = request.requested_due_at, request.requested_due_text
+        task.due_base, task.due_base_at = "extension", request.created_at
         task.extension_count += 1
         task.deadline_version += 1
         task.escalation_level, task.escalated_at = 0, None

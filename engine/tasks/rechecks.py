@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from engine.errors import InvalidInput, InvalidTransition
+from engine.inputs import check_line, check_text
 from engine.org.directory import find_task
 from engine.org.permissions import require_action
 from engine.outbox import notify
@@ -25,6 +26,7 @@ def schedule_recheck(
     row = find_task(session, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
+    when = check_line(when, "回头看时间", max_length=64, required=True)
     resolved = resolve_due(session, text=when, issued_at=now)
     recheck = Recheck(task_id=pk(row), due_at=resolved.due_at, created_at=now)
     session.add(recheck)
@@ -61,6 +63,9 @@ def record_recheck(
     row = find_task(session, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
+    note = check_text(note, "回头看情况")
+    if new_due is not None:
+        new_due = check_line(new_due, "整改时限", max_length=64) or None
     if not passed and not note.strip():
         raise InvalidInput("回头看发现问题时须写明问题")
     if passed and new_due:
@@ -89,5 +94,6 @@ def record_recheck(
 def _set_rectification_due(session: Session, task: Task, text: str, now: datetime) -> None:
     resolved = resolve_due(session, text=text, issued_at=now)
     task.due_at, task.due_text = resolved.due_at, resolved.text
+    task.due_base, task.due_base_at = "recheck", now
     task.deadline_version += 1
     task.escalation_level, task.escalated_at = 0, None

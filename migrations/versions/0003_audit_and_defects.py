@@ -1,4 +1,5 @@
-"""Keyed audit chain: every event gets its gap-free sequence number ``seq`` (issue 10 §2).
+"""Keyed audit chain: every event gets its gap-free sequence number ``seq`` (issue 10 §2);
+tasks record what their deadline counts from (``due_base``, ``due_base_at``; §3).
 
 Existing events are numbered in id order; ``duban init`` then re-signs an old unkeyed chain with
 the audit key (engine.tasks.audit_seal), which needs the key and so cannot happen here.
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-import models.types  # noqa: F401
+import models.types
 
 revision: str = '0003'
 down_revision: Union[str, None] = '0002'
@@ -32,9 +33,19 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint('uq_audit_event_seq', ['seq'])
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('due_base', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('due_base_at', models.types.UTCDateTime(timezone=True),
+                                      nullable=True))
+    # Until now every deadline was resolved against the directive's date.
+    op.execute("UPDATE task SET due_base = 'directive', due_base_at = (SELECT issued_at FROM "
+               "directive WHERE directive.id = task.directive_id) WHERE due_at IS NOT NULL")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_column('due_base_at')
+        batch_op.drop_column('due_base')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_constraint('uq_audit_event_seq', type_='unique')
         batch_op.drop_column('seq')

@@ -56,7 +56,7 @@ def test_two_passes_at_once_write_each_escalation_once(pg_engine: Engine) -> Non
     assert not any(t.is_alive() for t in threads) and errors == []
     with Session(pg_engine) as session:
         levels = Counter(
-            (entity_id, after["level"]) for entity_id, after in session.exec(
+            (entity_id, (after or {})["level"]) for entity_id, after in session.exec(
                 select(AuditEvent.entity_id, AuditEvent.after)
                 .where(AuditEvent.action == "escalate")).all())
         twice = {k: n for k, n in levels.items() if n > 1}
