@@ -28,8 +28,8 @@ with engine.connect() as conn:
                 f"SELECT task_id, unit_id FROM task_unit WHERE task_id IN ({marks}) AND role = 'co' "
                 "ORDER BY id"), {f"i{k}": v for k, v in enumerate(chunk)}):
             co.setdefault(task_id, []).append(uid)
-    units: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM unit")).all())
-    people: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM person")).all())
+    units: dict[int, str] = {i: n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
+    people: dict[int, str] = {i: n for i, n in conn.execute(text("SELECT id, name FROM person"))}
 for row in rows:
     row["lead_unit"] = units.get(row["lead_unit_id"], "")
     row["co_units"] = [units.get(u, "") for u in co.get(row["id"], [])]

@@ -17,12 +17,12 @@ from cli.runtime import actor, console, done, emit_json, open_session, parse_mom
 def read_document(source: str) -> str:
     """Plain UTF-8 text, a .docx file, or ``-`` for standard input."""
     from engine.errors import InvalidInput
+    from engine.inputs import check_input_file
 
     if source == "-":
         return sys.stdin.read()
     path = Path(source)
-    if not path.is_file():
-        raise InvalidInput(f"文件 {source} 不存在")
+    check_input_file(path)
     if path.suffix.lower() == ".docx":
         try:
             import docx

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.commands_tasks import JsonOpt, NowOpt
@@ -22,19 +23,23 @@ def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
     from engine.escalation.planned import planned_json
     from engine.escalation.run import run_pass
+    from engine.labels import ESCALATION_LABELS, OUTBOX_KIND_LABELS
+    from engine.read.tasks import task_codes
 
     moment = parse_moment(now)
     with open_session() as session:
         created = run_pass(session=session, now=moment)
+        codes = task_codes(session, [p.task_id for p in created[:200]])
     if json_out:
         emit_json(planned_json(created))
         return
-    table = Table("类型", "事项ID", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
-    labels = {"reminder": "到期提醒", "escalation": "升级督办", "stale": "进展滞后",
-              "milestone": "阶段节点", "recheck": "回头看", "occurrence": "周期任务"}
+    table = Table("类型", "事项编号", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
     for p in created[:200]:
-        table.add_row(labels.get(p.kind, p.kind), str(p.task_id or ""), str(p.level or ""),
-                      p.recipient)
+        table.add_row(OUTBOX_KIND_LABELS.get(p.kind, p.kind), codes.get(p.task_id or 0, ""),
+                      ESCALATION_LABELS.get(p.level, "") if p.kind == "escalation" else "",
+                      escape(p.recipient))
+    if len(created) > 200:
+        table.caption = f"只列出前 200 条，共 {len(created)} 条（duban outbox list 查看全部）"
     console.print(table)
 
 
@@ -92,28 +97,34 @@ def dispatch(
 
 @outbox_app.command("list")
 def outbox_list(
-    status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|dead|cancelled")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="待发送|发送中|已发送|死信|已取消（或英文）")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 100,
     json_out: JsonOpt = False,
 ) -> None:
     """查看发件箱。"""
     from engine.errors import InvalidInput
+    from engine.labels import OUTBOX_KIND_LABELS
     from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
 
+    by_label = {label: key for key, label in OUTBOX_STATUS_LABELS.items()}
+    status = by_label.get(status.strip(), status.strip()) if status is not None else None
     if status is not None and status not in OUTBOX_STATUS_LABELS:
-        raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(OUTBOX_STATUS_LABELS)}")
+        names = "、".join(f"{v}（{k}）" for k, v in OUTBOX_STATUS_LABELS.items())
+        raise InvalidInput(f"--status 的值无效，应为：{names}")
     with open_session(read_only=True) as session:
         rows = outbox_rows(session, status=status, limit=limit)
         stats = outbox_stats(session)
     if json_out:
         emit_json({"stats": stats, "messages": rows})
         return
-    table = Table("ID", "类型", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
+    table = Table("ID", "类型", "事项编号", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
                   title="发件箱：" + "，".join(f"{OUTBOX_STATUS_LABELS[k]} {v}" for k, v in stats.items()))
     for r in rows:
-        table.add_row(str(r["id"]), r["kind"], str(r["level"] or ""), r["recipient"],
+        table.add_row(str(r["id"]), OUTBOX_KIND_LABELS.get(r["kind"], r["kind"]),
+                      r["task_code"] or "", str(r["level"] or ""), escape(r["recipient"]),
                       OUTBOX_STATUS_LABELS[r["status"]], str(r["attempts"]),
-                      (r["next_attempt_at"] or "")[:16], r["channel"] or "", r["last_error"] or "")
+                      (r["next_attempt_at"] or "")[:16].replace("T", " "), r["channel"] or "",
+                      escape(r["last_error"] or ""))
     console.print(table)
 
 

@@ -57,7 +57,7 @@ def init(
         revision = upgrade_and_seal(engine, now=parse_moment(None))
     finally:
         engine.dispose()
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
     if org is not None:
         from engine.org.setup import load_org
 
@@ -74,6 +74,9 @@ def init(
     if counts:
         done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
              "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))
+        changed = counts["policy_changed"]
+        done("规则：已更新 " + "、".join(changed) + "；文件未提及的设置保持不变" if changed
+             else "规则：文件未改动任何设置，原有规则保持不变")
 
 
 @unit_app.command("add")
@@ -132,6 +135,8 @@ def person_add(
     top: Annotated[bool, typer.Option("--top", help="主要领导（接收通报）")] = False,
     telegram_chat: Annotated[int | None, typer.Option("--telegram-chat", help="Telegram 会话 ID")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
+    allow_same_name: Annotated[bool, typer.Option(
+        "--allow-same-name", help="已有同名人员时仍登记（此后须用 姓名@单位代码 指明）")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """登记一名人员。"""
@@ -142,7 +147,8 @@ def person_add(
                  aliases=alias or [], supervises=supervises or [], top_leader=top,
                  telegram_chat=telegram_chat, email=email)
     with open_session() as session:
-        person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None))
+        person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None),
+                            allow_same_name=allow_same_name)
         row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
                "roles": person.roles, "aliases": person.aliases}
     emit_json(row) if json_out else done(escape(f"已登记人员 {person.name}（{person.title or '无职务'}）"))

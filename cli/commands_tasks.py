@@ -60,7 +60,9 @@ def directive_add(
 
 def _read_text(path: Path) -> str:
     from engine.errors import InvalidInput
+    from engine.inputs import check_input_file
 
+    check_input_file(path, "文本文件")
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -183,21 +185,23 @@ def task_show(task: str, now: NowOpt = None, json_out: JsonOpt = False) -> None:
 @task_app.command("list")
 def task_list(
     unit: Annotated[str | None, typer.Option("--unit", help="单位（牵头或配合）")] = None,
-    light: Annotated[str | None, typer.Option("--light", help="red|yellow|green")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="状态")] = None,
+    light: Annotated[str | None, typer.Option("--light", help="红灯|黄灯|绿灯（或 red|yellow|green）")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="办理状态，如 办理中（或 in_progress）")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期")] = False,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """列出事项，可按单位、红黄绿灯、状态、逾期筛选。"""
     from engine.errors import InvalidInput
-    from engine.labels import STATUS_LABELS
+    from engine.labels import LIGHT_LABELS, status_key
     from engine.read.tasks import LIGHTS, list_tasks
 
+    by_label = {label: key for key, label in LIGHT_LABELS.items()} | {"红": "red", "黄": "yellow",
+                                                                      "绿": "green"}
+    light = by_label.get(light.strip(), light.strip()) if light is not None else None
     if light is not None and light not in LIGHTS:
-        raise InvalidInput(f"--light 的值“{light}”无效，应为 red、yellow 或 green")
-    if status is not None and status not in STATUS_LABELS:
-        raise InvalidInput(f"--status 的值“{status}”无效，应为：{'、'.join(STATUS_LABELS)}")
+        raise InvalidInput("--light 的值无效，应为 红灯、黄灯、绿灯（或 red、yellow、green）")
+    status = status_key(status, option="--status 的值") if status is not None else None
     moment = parse_moment(now)
     with open_session(read_only=True) as session:
         rows = list_tasks(session, now=moment, unit=unit, light_filter=light, status=status,

@@ -68,7 +68,9 @@ def print_task(detail: dict[str, Any]) -> None:
         ("时限起算", f"{_when(d['due_base_at'])}（{d['due_base']}）" if d.get("due_base") else ""),
         ("原定时限", _due_line(d["original_due_text"], d["original_due_at"])
          if d.get("extension_count") else ""),
-        ("督办级别", d["escalation_label"]), ("完成量", _amount(d)), ("具体要求", d["requirement"]),
+        ("督办级别", d["escalation_label"] if d["escalation_level"] else ""),
+        ("完成量", _amount(d)), ("具体要求", d["requirement"]),
+        ("销号评价", d.get("rating_label") or ""),
     ]
     for key, value in lines:
         if value:
@@ -85,12 +87,18 @@ def print_task(detail: dict[str, Any]) -> None:
                            (m["done_at"] or "")[:10])
         console.print(stones)
     for r in d["reports"]:
-        kind = "申请办结" if r["kind"] == "completion" else "进展"
-        line = f"  [{(r['at'] or '')[:16]}] {r['unit'] or ''} {kind}：{r['text']}"
+        kind = "申请办结" if r["kind"] == "completion" else "反馈进展"
+        # Who wrote it: the unit, and the person when the office recorded it for the unit.
+        who = r["unit"] or r["by"] or "本机操作员"
+        line = f"  [{_when(r['at'])}] {who} {kind}：{r['text']}"
         console.print(escape(line))
+    for back in d.get("returns", []):
+        console.print(escape(f"  [{_when(back['at'])}] {back['by']} 退回办结申请，理由：{back['reason']}"))
     for e in d["extensions"]:
-        console.print(escape(f"  延期申请 #{e['id']}（{e['status']}）：至 "
-                             f"{e['requested_due_text']}，{e['reason']}"))
+        decided = f"（{e['decided_by']}：{e['decision_note']}）" if e.get("decision_note") else ""
+        console.print(escape(f"  延期申请 #{e['id']}（{e['status_label']}）：申请延至 "
+                             f"{e['requested_due_text']}（{_when(e['requested_due_at'])}），"
+                             f"理由：{e['reason']}{decided}"))
 
 
 def print_lineage(node: dict[str, Any], focus: int) -> None:

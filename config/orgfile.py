@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,17 +96,24 @@ class PersonSpec(_Strict):
 
 
 class OrgFile(_Strict):
-    """The whole file: org directory plus policy."""
+    """The whole file: org directory plus policy.
+
+    ``policy`` is ``None`` when the file has no ``policy`` section: the stored policy is then
+    kept as it is; a partial section changes only the settings it names
+    (:func:`config.policy.merge_policy`).
+    """
 
     units: list[UnitSpec] = []
     people: list[PersonSpec] = []
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy | None = None
 
     @model_validator(mode="after")
     def _references(self) -> OrgFile:
         codes = [u.code for u in self.units]
         _no_duplicates(codes, "units", "code")
         _no_duplicates([u.name for u in self.units], "units", "name")
+        # People are matched by name when the file is loaded again: one entry per name.
+        _no_duplicates([p.name for p in self.people], "people", "name")
         known = set(codes)
         for i, unit in enumerate(self.units):
             if unit.parent is not None and unit.parent not in known:
@@ -126,11 +134,12 @@ class _RefError(ValueError):
 
 
 def _no_duplicates(values: list[str], section: str, field: str) -> None:
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i, value in enumerate(values):
         if value in seen:
-            raise _RefError(f"{section}[{i}].{field}", value, "重复")
-        seen.add(value)
+            raise _RefError(f"{section}[{i}].{field}", value,
+                            f"与 {section}[{seen[value]}] 重复（每项只能写一次）")
+        seen[value] = i
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -166,19 +175,59 @@ def translate_validation_error(exc: ValidationError, file: str) -> ConfigError:
     return ConfigError(file, _field_path(tuple(err["loc"])), err.get("input"), reason)
 
 
-def load_org_file(path: Path) -> OrgFile:
-    """Read and validate the org/policy YAML file at ``path``."""
+def _read(path: Path) -> str:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(name, "（文件）", name, "文件不存在") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, "（文件）", name, f"无法读取：{exc.__class__.__name__}") from None
+    except IsADirectoryError:
+        raise ConfigError(name, "（文件）", name, "这是一个目录，不是配置文件") from None
+    except PermissionError:
+        raise ConfigError(name, "（文件）", name, "没有读取权限") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, "（文件）", name,
+                          f"不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法解码），"
+                          "请另存为 UTF-8 后重试") from None
+    except OSError as exc:
+        raise ConfigError(name, "（文件）", name, f"无法读取（{exc.strerror}）") from None
+
+
+def load_org_file(path: Path) -> OrgFile:
+    """Read and validate the org/policy YAML file at ``path``; an error names the line."""
+    name = str(path)
+    text = _read(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark is not None else "（未知位置）"
         raise ConfigError(name, where, "", "YAML 语法错误") from None
-    return parse_org_data(data, file=name)
+    try:
+        return parse_org_data(data, file=name)
+    except ConfigError as exc:
+        line = _line_of(text, exc.field)
+        if line is None:
+            raise
+        raise ConfigError(name, exc.field, exc.value, str(exc).rpartition("无效：")[2],
+                          line=line) from None
+
+
+def _line_of(text: str, field: str) -> int | None:
+    """The 1-based line of ``field`` ("people[3].name") in the YAML ``text`` (``None``: unknown)."""
+    parts = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", field)]
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            return None
+    return int(node.start_mark.line) + 1 if node is not None else None

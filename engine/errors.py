@@ -52,14 +52,21 @@ class DeadlineParseError(InvalidInput):
 
 
 COMMAND_LINE = "命令行参数"
+WHOLE_FILE = "（文件）"
 
 
 class ConfigError(InvalidInput):
     """The org/policy configuration is invalid; names the file, the field and the bad value."""
 
-    def __init__(self, file: str, field: str, value: object, reason: str) -> None:
-        where = f"参数 {field}" if file == COMMAND_LINE else f"配置文件 {file} 中字段 {field}"
-        super().__init__(f"{where} 的值 {value!r} 无效：{reason}")
+    def __init__(self, file: str, field: str, value: object, reason: str,
+                 line: int | None = None) -> None:
+        at = f"第 {line} 行" if line is not None else ""
+        where = f"参数 {field}" if file == COMMAND_LINE else f"配置文件 {file} {at}中字段 {field}"
+        if field == WHOLE_FILE:
+            super().__init__(f"配置文件 {file} 无法读取：{reason}")
+        else:
+            super().__init__(f"{where} 的值 {value!r} 无效：{reason}")
+        self.line = line
         self.file = file
         self.field = field
         self.value = value

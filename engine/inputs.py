@@ -18,7 +18,9 @@ Two sides of one rule:
 from __future__ import annotations
 
 import math
+import os
 import re
+from pathlib import Path
 
 from engine.errors import InvalidInput
 
@@ -121,3 +123,13 @@ def printable(value: str) -> str:
 def one_line(value: str) -> str:
     """:func:`printable`, with line breaks and tabs as spaces (table cells, subjects)."""
     return re.sub(r"[\t\n]+", " ", printable(value.replace("\r", "\n")))
+
+
+def check_input_file(path: Path, what: str = "文件") -> None:
+    """A file to read exists, is a file (not a folder) and may be read; else a Chinese refusal."""
+    if path.is_dir():
+        raise InvalidInput(f"{path} 是一个目录，不是{what}，请指定文件名")
+    if not path.exists():
+        raise InvalidInput(f"{what} {path} 不存在")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"没有读取{what} {path} 的权限")

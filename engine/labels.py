@@ -88,3 +88,17 @@ DUE_BASE_LABELS: dict[str, str] = {
     "recurrence": "上一周期时限",
 }
 """What a task's current deadline counts from (a relative deadline such as "3个工作日内")."""
+
+
+def status_key(value: str, *, option: str = "办理状态") -> str:
+    """A task status from its English key or its Chinese label ("办理中" or "in_progress").
+
+    Raises :class:`engine.errors.InvalidInput` listing both forms."""
+    by_label = {label: key for key, label in STATUS_LABELS.items()}
+    key = by_label.get(value.strip(), value.strip())
+    if key not in STATUS_LABELS:
+        from engine.errors import InvalidInput
+
+        names = "、".join(f"{label}（{k}）" for k, label in STATUS_LABELS.items())
+        raise InvalidInput(f"{option}“{value}”无效，应为：{names}")
+    return key

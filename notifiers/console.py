@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.segment import Segment
 from rich.text import Text
@@ -52,8 +53,11 @@ class ConsoleNotifier:
     async def send(self, message: Outgoing) -> str | None:
         style = KIND_STYLES.get(message.kind, "white")
         if self.compact:
-            first = message.text.splitlines()[0] if message.text else message.subject
-            self.console.print(f"  [{style}]→ {message.recipient_name}[/]：{first}")
+            # The whole message, indented under its recipient (not just its first line).
+            self.console.print(f"  [{style}]→ {escape(message.recipient_name)}[/]："
+                               f"{escape(message.subject)}")
+            for line in (message.text or "").splitlines():
+                self.console.print(f"      {escape(line)}")
         else:
             self.console.print(Panel(message.text, title=f"致 {message.recipient_name}",
                                      border_style=style, expand=False))

@@ -121,6 +121,7 @@ def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: P
     kind = "instruction" if draft.kind == "read" else draft.kind
     data = DirectiveCreate(kind=kind, title=draft.title[:256], text=draft.text,
                            read_only=draft.read_only, issued_at=issued_at,
+                           undated=draft.issued_at is None and doc_date is None,
                            issued_by_id=issuer.id if issuer else None,
                            parent_id=ids.get(draft.parent_key or ""))
     if kind == "followup" and data.parent_id is None:

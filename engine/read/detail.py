@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.calendar.timefmt import iso_local
-from engine.labels import DUE_BASE_LABELS
+from engine.labels import DUE_BASE_LABELS, EXTENSION_STATUS_LABELS, RATING_LABELS
 from engine.org.directory import find_task
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
-from models import ExtensionRequest, Milestone, Person, ProgressReport, Recheck, TaskUnit, Unit
+from models import (
+    AuditEvent,
+    ExtensionRequest,
+    Milestone,
+    Person,
+    ProgressReport,
+    Recheck,
+    TaskUnit,
+    Unit,
+)
 
 
 def task_detail(session: Session, ref: str | int, *, now: datetime) -> dict[str, Any]:
@@ -46,11 +55,21 @@ def task_detail(session: Session, ref: str | int, *, now: datetime) -> dict[str,
                               .order_by(ProgressReport.at)).all()  # type: ignore[arg-type]
     ]
     row["extensions"] = [
-        {"id": e.id, "status": e.status, "requested_due_text": e.requested_due_text,
+        {"id": e.id, "status": e.status,
+         "status_label": EXTENSION_STATUS_LABELS.get(e.status, e.status),
+         "requested_due_text": e.requested_due_text,
          "requested_due_at": iso_local(e.requested_due_at, tz), "reason": e.reason,
-         "decided_by": people.get(e.decided_by_id or 0)}
+         "decided_by": people.get(e.decided_by_id or 0), "decision_note": e.decision_note}
         for e in session.exec(select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
                               .order_by(ExtensionRequest.id)).all()  # type: ignore[arg-type]
+    ]
+    row["rating_label"] = RATING_LABELS.get(task.rating or "", None)
+    row["returns"] = [
+        {"at": iso_local(at, tz), "by": actor, "reason": (after or {}).get("reason", "")}
+        for at, actor, after in session.exec(
+            select(AuditEvent.at, AuditEvent.actor, AuditEvent.after).where(
+                AuditEvent.entity == "task", AuditEvent.entity_id == task.id,
+                AuditEvent.action == "return").order_by(col(AuditEvent.seq))).all()
     ]
     row["rechecks"] = [
         {"due_at": iso_local(r.due_at, tz), "done_at": iso_local(r.done_at, tz),

@@ -14,12 +14,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from config.policy import Policy
-from engine.calendar.lights import days_overdue, is_overdue, light_at, yellow_cutoff
+from engine.calendar.lights import LIT_STATUSES, days_overdue, is_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import iso_local
 from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from engine.org.directory import find_unit
+from engine.org.leaders import leader_id_of, scope_leaders
 from engine.store.policy import get_policy, zone_for
-from engine.tasks.lifecycle import OPEN_STATUSES
 from models import Person, Task, TaskUnit, Unit
 
 LIGHTS = ("red", "yellow", "green")
@@ -57,23 +57,36 @@ def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]
     return co
 
 
+def task_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """``{task id: code}`` for ``ids`` (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Task.id, Task.code).where(col(Task.id).in_(wanted))).all()
+    return {i: c for i, c in rows if i is not None}
+
+
 def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[dict[str, Any]]:
     """Each task as a JSON-ready dict (ISO datetimes with the local offset, Chinese labels)."""
     if not tasks:
         return []
     policy = get_policy(session)
-    people = _person_names(session, [t.owner_id for t in tasks] + [t.leader_id for t in tasks])
+    scopes = scope_leaders(session)
+    leaders = {t.id: leader_id_of(t, scopes) for t in tasks}
+    people = _person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
     units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None} | {u for us in co.values() for u in us})
     # The same rule as engine.calendar.lights.light, with the warning-window boundary computed once
     # instead of counting working days per row.
     cutoff = yellow_cutoff(now, policy)
     tz = zone_for(policy)
-    return [_row(t, now, policy, tz, cutoff, units, people, co.get(t.id or 0, [])) for t in tasks]
+    return [_row(t, now, policy, tz, cutoff, units, people, co.get(t.id or 0, []),
+                 leaders[t.id]) for t in tasks]
 
 
 def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
-         units: dict[int, str], people: dict[int, str], co: list[int]) -> dict[str, Any]:
+         units: dict[int, str], people: dict[int, str], co: list[int],
+         leader_id: int | None) -> dict[str, Any]:
     colour = light_at(task, now, cutoff)
     return {
         "id": task.id,
@@ -95,7 +108,7 @@ def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
         "lead_unit": units.get(task.lead_unit_id or 0, ""),
         "co_units": [units.get(u, "") for u in co],
         "owner": people.get(task.owner_id or 0),
-        "leader": people.get(task.leader_id or 0),
+        "leader": people.get(leader_id or 0),
         "escalation_level": task.escalation_level,
         "escalation_label": ESCALATION_LABELS[task.escalation_level],
         "target": task.target,
@@ -121,7 +134,7 @@ def list_tasks(
     if status is not None:
         query = query.where(Task.status == status)
     if overdue:
-        query = query.where(col(Task.status).in_(OPEN_STATUSES), col(Task.due_at) < now)
+        query = query.where(col(Task.status).in_(LIT_STATUSES), col(Task.due_at) < now)
     query = query.order_by(col(Task.due_at).nulls_last(), col(Task.id))
     tasks = list(session.exec(query).all())
     if light_filter is not None:

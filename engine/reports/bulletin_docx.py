@@ -28,13 +28,16 @@ LATIN_FONT = "Times New Roman"
 @dataclass
 class Stats:
     """Counts of the period's tasks and its directives by kind (definitions: the docstring of
-    :mod:`engine.reports.bulletin`); ``closed + in_progress + overdue == total``."""
+    :mod:`engine.reports.bulletin`); ``closed + in_progress + overdue == total``, and
+    ``overdue + carried_overdue`` is section 五's total."""
 
     directives: dict[str, int]
     total: int
     closed: int
     in_progress: int
     overdue: int
+    carried_overdue: int = 0
+    """Tasks of earlier periods overdue at the same moment (section 五 counts both)."""
 
     @property
     def rate(self) -> float | None:

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
-from engine.inputs import check_quantity
+from engine.inputs import check_input_file, check_quantity
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
 from engine.store.policy import get_policy, zone_for
@@ -84,8 +84,7 @@ class TaskTable:
 
 def read_task_table(path: Path) -> TaskTable:
     """Read the first sheet with a recognisable header; raise :class:`InvalidInput` otherwise."""
-    if not path.is_file():
-        raise InvalidInput(f"文件 {path} 不存在")
+    check_input_file(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InvalidInput(f"文件 {path} 不是 Excel 工作簿（应为 .xlsx 文件）")
     from openpyxl import load_workbook

@@ -36,8 +36,9 @@ from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
 from engine.inputs import printable
-from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS
+from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS, status_key
 from engine.org.directory import find_unit
+from engine.org.leaders import leader_id_of, scope_leaders
 from engine.store.policy import get_policy, zone_for
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
 
@@ -91,12 +92,7 @@ def export_ledger(session: Session, *, path: Path, now: datetime, unit: str | No
 def _filters(session: Session, unit: str | None, status: str | None) -> list[Any]:
     where: list[Any] = []
     if status is not None:
-        by_label = {label: key for key, label in STATUS_LABELS.items()}
-        key = by_label.get(status.strip(), status.strip())
-        if key not in STATUS_LABELS:
-            names = "、".join(f"{k}（{v}）" for k, v in STATUS_LABELS.items())
-            raise InvalidInput(f"办理状态“{status}”无效，应为：{names}")
-        where.append(Task.status == key)
+        where.append(Task.status == status_key(status))
     if unit is not None:
         unit_id = find_unit(session, unit).id
         where.append(col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id)))
@@ -120,12 +116,15 @@ class _Batch:
     co_units: dict[int, list[int]]
     people: dict[int, str]
     progress: dict[int, str]
+    leaders: dict[int, int | None]
 
 
 def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
     ids = [t.id for t in tasks if t.id is not None]
     directive_ids = {t.directive_id for t in tasks}
-    person_ids = {i for t in tasks for i in (t.owner_id, t.leader_id) if i is not None}
+    scopes = scope_leaders(session)
+    leaders = {t.id or 0: leader_id_of(t, scopes) for t in tasks}
+    person_ids = {i for t in tasks for i in (t.owner_id, leaders[t.id or 0]) if i is not None}
     co: dict[int, list[int]] = defaultdict(list)
     for link in session.exec(select(TaskUnit).where(col(TaskUnit.task_id).in_(ids),
                                                     TaskUnit.role == "co").order_by(col(TaskUnit.id))):
@@ -144,6 +143,7 @@ def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
         people={p.id: p.name for p in session.exec(
             select(Person).where(col(Person.id).in_(person_ids))) if p.id is not None},
         progress=progress,
+        leaders=leaders,
     )
 
 
@@ -184,7 +184,8 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
     return [
         number, task.code, source, task.title, units.get(task.lead_unit_id or 0, ""),
         "、".join(units.get(u, "") for u in batch.co_units.get(task.id or 0, [])),
-        batch.people.get(task.owner_id or 0, ""), batch.people.get(task.leader_id or 0, ""),
+        batch.people.get(task.owner_id or 0, ""),
+        batch.people.get(batch.leaders.get(task.id or 0) or 0, ""),
         _due_text(task.due_text, task.due_at, tz), original, STATUS_LABELS[task.status],
         batch.progress.get(task.id or 0, ""), LIGHT_LABELS.get(colour or "", "—"),
         overdue or None, _amount(task),

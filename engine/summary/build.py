@@ -54,13 +54,17 @@ class SummaryData:
                              for s in self.sections if s.total]}
 
 
-def last_summary_at(session: Session, now: datetime) -> datetime:
-    """When the previous summary was built (a day ago if none was)."""
-    row = session.exec(
+def previous_summary_at(session: Session, now: datetime) -> datetime | None:
+    """When the previous summary was built (``None``: this is the first)."""
+    return session.exec(
         select(SummaryRun.built_at).where(col(SummaryRun.built_at) < now)
         .order_by(col(SummaryRun.built_at).desc()).limit(1)
     ).first()
-    return row if row is not None else now - timedelta(days=1)
+
+
+def since_text(since: datetime | None, tz: Any) -> str:
+    """"上次调度 2024-03-04 15:00", or what a first summary covers instead."""
+    return f"上次调度 {local_text(since, tz)}" if since is not None else "首次调度，新增、办结按近24小时统计"
 
 
 def build_summary(session: Session, *, now: datetime, leader: Person | None = None) -> SummaryData:
@@ -69,11 +73,12 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
     policy = get_policy(session)
     tz = zone_for(policy)
     scope = _scope_filter(session, leader)
-    since = last_summary_at(session, now)
+    previous = previous_summary_at(session, now)
+    since = previous if previous is not None else now - timedelta(days=1)
     cutoff = yellow_cutoff(now, policy)
     data = SummaryData(
         scope=f"{leader.name}{leader.title}分管范围" if leader else "全市",
-        built_at=local_text(now, tz), since=local_text(since, tz),
+        built_at=local_text(now, tz), since=since_text(previous, tz),
         lights=_light_counts(session, scope, now, cutoff),
         by_unit=_unit_counts(session, scope, now, cutoff),
         anchor=anchor_text(session),

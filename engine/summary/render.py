@@ -51,7 +51,7 @@ def _visible(data: SummaryData) -> list[Section]:
 def render_rich(data: SummaryData) -> RenderableType:
     parts: list[RenderableType] = [
         Text(_title(data), style="bold"),
-        Text(f"截至 {data.built_at}（上次调度 {data.since}）"),
+        Text(f"截至 {data.built_at}（{data.since}）"),
         Text.assemble(("红灯 ", "bold red"), str(data.lights["red"]), ("  黄灯 ", "yellow"),
                       str(data.lights["yellow"]), ("  绿灯 ", "green"), str(data.lights["green"])),
     ]
@@ -99,7 +99,7 @@ def render_text(data: SummaryData) -> str:
 
 
 def render_markdown(data: SummaryData) -> str:
-    lines = [f"# {_title(data)}", "", f"截至 {data.built_at}（上次调度 {data.since}）", "",
+    lines = [f"# {_title(data)}", "", f"截至 {data.built_at}（{data.since}）", "",
              f"- 红灯：{data.lights['red']}", f"- 黄灯：{data.lights['yellow']}",
              f"- 绿灯：{data.lights['green']}", ""]
     if data.by_unit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from engine.errors import InvalidInput, PolicyViolation
 from engine.inputs import check_quantity, check_text
@@ -19,7 +19,7 @@ from engine.store.policy import get_policy
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.extensions import withdraw_pending
-from models import AuditEvent, Milestone, Person, ProgressReport, Recheck, Task, TaskUnit
+from models import Milestone, Person, ProgressReport, Recheck, Task, TaskUnit
 
 
 def _link(session: Session, task: Task, actor: Person | None, role: str | None) -> TaskUnit | None:
@@ -115,13 +115,16 @@ def request_completion(
     achieved = check_quantity(achieved, "完成量")
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
                          detail={"evidence": evidence, "achieved": achieved})
-    session.add(ProgressReport(task_id=pk(row), unit_id=row.lead_unit_id,
+    # The unit is the writer's own unit on the task; the office asking on a unit's behalf is
+    # recorded as itself, never as the unit.
+    link = _link(session, row, actor, "lead")
+    session.add(ProgressReport(task_id=pk(row), unit_id=link.unit_id if link else None,
                                person_id=actor.id if actor else None, kind="completion",
                                text=evidence, achieved=achieved, at=now))
     if achieved is not None:
         row.achieved = achieved
     row.last_progress_at = now
-    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row))
+    notify.completion_requested(session, task=row, now=now, seq=notify.event_seq(session, row))
     return row
 
 
@@ -167,7 +170,7 @@ def return_task(
         raise InvalidInput("退回须写明理由")
     lifecycle.transition(session, task=row, action="return", actor=actor, now=now,
                          detail={"reason": reason})
-    notify.task_returned(session, task=row, reason=reason, now=now, seq=_event_seq(session, row))
+    notify.task_returned(session, task=row, reason=reason, now=now, seq=notify.event_seq(session, row))
     return row
 
 
@@ -186,13 +189,3 @@ def cancel_task(
     outbox.cancel_pending_for_task(session, task_id=pk(row), now=now)
     withdraw_pending(session, task=row, now=now)
     return row
-
-
-def _event_seq(session: Session, task: Task) -> int:
-    """A number unique per event on the task, to key its one-off notifications."""
-    count = session.exec(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.entity == "task", AuditEvent.entity_id == task.id
-        )
-    ).one()
-    return int(count)

@@ -185,15 +185,20 @@ def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, c
 
 
 def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -> None:
-    """Replace the task's unit links with ``lead`` (牵头) and ``co`` (配合)."""
+    """Make the task's units ``lead`` (牵头) and ``co`` (配合): a unit that stays keeps its row
+    (its 签收 and feedback) with its new role; one taken off loses it; a new one gets a new row."""
+    wanted = {pk(u): "co" for u in co} | ({pk(lead): "lead"} if lead is not None else {})
     for link in session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all():
-        session.delete(link)
+        role = wanted.pop(link.unit_id, None)
+        if role is None:
+            session.delete(link)
+        elif role != link.role:
+            link.role = role
+            session.add(link)
     session.flush()
     task.lead_unit_id = lead.id if lead else None
-    if lead is not None:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(lead), role="lead"))
-    for unit in co:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(unit), role="co"))
+    for unit_id, role in wanted.items():
+        session.add(TaskUnit(task_id=pk(task), unit_id=unit_id, role=role))
 
 
 @service

@@ -12,13 +12,14 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from engine.calendar.lights import due_of
+from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, NotFound, PolicyViolation
 from engine.inputs import check_line, check_text, fits_db_int
 from engine.org.directory import find_task
 from engine.org.permissions import require_action
 from engine.outbox import notify
 from engine.store.ids import pk
-from engine.store.policy import get_policy
+from engine.store.policy import get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.creation import resolve_due
@@ -64,7 +65,9 @@ def request_extension(
     )
     session.add(request)
     session.flush()
-    notify.extension_requested(session, task=row, now=now, seq=request.id or 0)
+    when = local_text(resolved.due_at, zone_for(policy))
+    notify.extension_requested(session, task=row, now=now, seq=request.id or 0,
+                               requested=f"{resolved.text}（{when}）", reason=reason)
     return request
 
 

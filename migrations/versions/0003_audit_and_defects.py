@@ -1,5 +1,6 @@
 """Keyed audit chain: every event gets its gap-free sequence number ``seq`` (issue 10 §2);
-tasks record what their deadline counts from (``due_base``, ``due_base_at``; §3).
+tasks record what their deadline counts from (``due_base``, ``due_base_at``; §3); directives
+whose source gave no date are marked ``undated`` (§6).
 
 Existing events are numbered in id order; ``duban init`` then re-signs an old unkeyed chain with
 the audit key (engine.tasks.audit_seal), which needs the key and so cannot happen here.
@@ -37,12 +38,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('due_base', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('due_base_at', models.types.UTCDateTime(timezone=True),
                                       nullable=True))
+    with op.batch_alter_table('directive', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('undated', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
     # Until now every deadline was resolved against the directive's date.
     op.execute("UPDATE task SET due_base = 'directive', due_base_at = (SELECT issued_at FROM "
                "directive WHERE directive.id = task.directive_id) WHERE due_at IS NOT NULL")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('directive', schema=None) as batch_op:
+        batch_op.drop_column('undated')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_column('due_base_at')
         batch_op.drop_column('due_base')

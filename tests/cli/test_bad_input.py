@@ -58,7 +58,7 @@ REFUSED: list[tuple[str, list[str], str]] = [
     ("directive-two-texts", [*D, "--kind", "instruction", "--text", "a", "--text-file",
                              "{dir}/t.txt", *N], "二选一"),
     ("directive-missing-text-file", [*D, "--kind", "instruction", "--text-file",
-                                     "{dir}/missing.txt", *N], "无法读取"),
+                                     "{dir}/missing.txt", *N], "不存在"),
     ("directive-leader-instruction", [*D, "--kind", "instruction", "--as", "占明副市长", *N],
      "跟批"),
     ("directive-unit-followup", [*D, "--kind", "followup", "--parent", "1", "--as", "张联络",

@@ -102,7 +102,7 @@ def test_whole_summary_on_the_eve_of_the_holiday(session: Session, tmp_path: Pat
     s = _spring(session, tmp_path)
     data = build_summary(session, now=EVE)
     assert data.scope == "全市"
-    assert data.built_at.startswith("2024-02-09 15:00") and data.since.startswith("2024-02-08 15:00")
+    assert data.built_at.startswith("2024-02-09 15:00") and data.since.startswith("上次调度 2024-02-08 15:00")
     assert data.lights == {"red": 2, "yellow": 2, "green": 3}  # open: a b | e c | d x f
     assert _sections(data) == {
         "逾期事项": [s.a.code, s.b.code],  # most days overdue first
@@ -160,7 +160,7 @@ def test_summary_on_the_makeup_sunday(session: Session, tmp_path: Path) -> None:
     assert sorted(sections["今日升级督办"]) == sorted([s.a.code, s.b.code])
     assert sections["今日升级督办"][0] == s.a.code  # highest level first
     assert "本期新增" not in sections and "本期办结" not in sections
-    assert data.since.startswith("2024-02-09 15:00")
+    assert data.since.startswith("上次调度 2024-02-09 15:00")
     markdown = render_markdown(data)
     assert "## 本期新增" not in markdown and "## 今日升级督办（2）" in markdown
     # Rebuilding the eve's summary afterwards shows the eve as it was, not later events.

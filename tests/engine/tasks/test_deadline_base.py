@@ -15,7 +15,7 @@ from engine.errors import InvalidInput, PolicyViolation
 from engine.read.detail import task_detail
 from engine.reports.importer import import_task_list
 from engine.tasks.creation import assign_task, create_task
-from engine.tasks.drafts import edit_draft
+from engine.tasks.editing import edit_task
 from models import TaskCreate
 from tests.factories import TZ, make_city
 
@@ -35,11 +35,11 @@ def test_a_relative_deadline_typed_by_the_office_counts_from_entry(session: Sess
     detail = task_detail(session, task.code, now=ENTERED)
     assert detail["due_base"] == "督查室录入时间"
     assert detail["due_base_at"].startswith("2024-03-10T10:00")
-    edit_draft(session=session, task=task.code, actor=city.office, due="1个工作日内",
+    edit_task(session=session, task=task.code, actor=city.office, due="1个工作日内",
                now=datetime(2024, 3, 14, 9, 0, tzinfo=TZ))
     assert task.due_at == _end_of(15)
     with pytest.raises(InvalidInput, match="不能为空"):
-        edit_draft(session=session, task=task.code, actor=city.office, due=" ", now=ENTERED)
+        edit_task(session=session, task=task.code, actor=city.office, due=" ", now=ENTERED)
 
 
 def test_a_deadline_from_a_document_counts_from_the_directive(session: Session,
