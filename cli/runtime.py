@@ -6,6 +6,7 @@ Imports of the engine happen inside functions so that ``duban --help`` stays fas
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -212,8 +213,22 @@ def actor(session: Session, ref: str | None) -> Person | None:
     return find_person(session, ref)
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with non-finite floats as ``null``: an older row may hold ``inf`` or ``nan``,
+    which JSON cannot (Python would print the invalid ``Infinity``)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Valid JSON on stdout (never ``NaN``/``Infinity``), Chinese kept as is."""
+    sys.stdout.write(json.dumps(_finite(data), ensure_ascii=False, indent=2, default=str,
+                                allow_nan=False) + "\n")
 
 
 def done(message: str) -> None:

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
-from engine.inputs import check_input_file, check_quantity
+from engine.inputs import check_input_file, check_line, check_quantity
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
 from engine.store.policy import get_policy, zone_for
@@ -261,7 +261,8 @@ def _check_measure(ctx: _Context, value: Any, clean: dict[str, Any]) -> str | No
 
 
 _CHECKS: dict[str, Callable[[_Context, Any, dict[str, Any]], Any]] = {
-    "title": lambda ctx, v, clean: _required(v), "lead": _check_lead, "co": _check_co,
+    "title": lambda ctx, v, clean: check_line(_required(v), "内容"), "lead": _check_lead,
+    "co": _check_co,
     "due": _check_due, "owner": _check_person,
     "leader": lambda ctx, v, clean: _check_person(ctx, v, clean, leader=True),
     "target": _check_target, "measure": _check_measure,

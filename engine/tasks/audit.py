@@ -23,6 +23,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -41,9 +42,14 @@ _HEAD_KEY = "audit_head"
 _HEAD_ROW = "duban.audit.head_row"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """Values as they are stored in an event's before/after and signed (datetimes as ISO text,
     aware ones in UTC)."""
+    if type(value) in _PLAIN:  # the common case first: verification calls this per value
+        return value
     if isinstance(value, datetime):
         return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
     if isinstance(value, date):
@@ -55,10 +61,12 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def signed_column_names() -> list[str]:
-    """Every column of ``audit_event`` the HMAC covers, in table order."""
+@cache
+def signed_column_names() -> tuple[str, ...]:
+    """Every column of ``audit_event`` the HMAC covers, in table order (read from the table's
+    metadata once per process)."""
     table = AuditEvent.__table__  # type: ignore[attr-defined]
-    return [c.name for c in table.columns if c.name not in UNSIGNED_COLUMNS]
+    return tuple(c.name for c in table.columns if c.name not in UNSIGNED_COLUMNS)
 
 
 def digest(values: Mapping[str, Any], key: bytes) -> str:

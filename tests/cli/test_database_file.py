@@ -66,3 +66,29 @@ def test_summary_writes_no_report_when_the_database_refuses_the_write(tmp_path: 
                           send=True)
     read_only.dispose()
     assert not reports.exists() or list(reports.iterdir()) == []
+
+
+def test_json_output_stays_valid_with_an_infinite_amount_stored_earlier(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from sqlalchemy import text
+
+    from engine.store.db import make_engine
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path}/duban.db"
+    assert invoke(capsys, url, "init").code == 0
+    assert invoke(capsys, url, "unit", "add", "FIRE", "消防").code == 0
+    assert invoke(capsys, url, "directive", "add", "--kind", "instruction", "--title", "批示",
+                  "--now", "2024-03-04T10:00").code == 0
+    assert invoke(capsys, url, "task", "add", "--directive", "1", "--title", "事项", "--lead",
+                  "FIRE", "--due", "3月31日前", "--target", "10", "--now",
+                  "2024-03-04T10:00").code == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:  # what the old code let `--achieved inf` store
+        conn.execute(text("UPDATE task SET achieved = 9e999"))
+    engine.dispose()
+    result = invoke(capsys, url, "task", "list", "--json")
+    assert result.code == 0 and "Infinity" not in result.out
+    assert json.loads(result.out)[0]["achieved"] is None
