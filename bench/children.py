@@ -13,6 +13,7 @@ import json
 import resource
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,14 @@ def _session(url: str) -> Any:
 def escalation(url: str, _arg: str) -> dict[str, Any]:
     """The engine's pass at NOW, then a second pass with nothing new to do."""
     from engine.escalation.run import run_pass
+    from engine.org.actors import SYSTEM
 
     with _session(url) as session:
+        system = SYSTEM.at(datetime.now(UTC))
         t0 = time.perf_counter()
-        first = run_pass(session=session, now=NOW)
+        first = run_pass(session=session, actor=system, now=NOW)
         t1 = time.perf_counter()
-        second = run_pass(session=session, now=NOW)
+        second = run_pass(session=session, actor=system, now=NOW)
         t2 = time.perf_counter()
     return {"seconds": t1 - t0, "second_seconds": t2 - t1, "queued": len(first),
             "second_queued": len(second)}
@@ -73,13 +76,13 @@ def floor_summary(url: str, arg: str) -> dict[str, Any]:
 
 def fill_outbox(url: str, arg: str) -> dict[str, Any]:
     """Queue ``arg`` pending messages (not timed: the set-up of the dispatch benchmarks)."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from engine.outbox import queue as outbox
     from models import Person
 
     with _session(url) as session:
-        people = list(session.exec(select(Person).order_by(Person.id).limit(500)).all())  # type: ignore[arg-type]
+        people = list(session.exec(select(Person).order_by(col(Person.id)).limit(500)).all())
         rows = [outbox.message_values(
             dedupe_key=f"bench:{i}", kind="reminder", recipient=people[i % len(people)],
             subject=f"【还有3个工作日到期】DB-2025-{i:06d}", body="【还有3个工作日到期】\n事项：……\n请：按时限办结",

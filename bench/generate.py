@@ -41,6 +41,9 @@ from bench.common import NOW, ensure_pg_database, kind_of, raw_connect, sqlite_f
 from engine.tasks.audit import digest
 from engine.tasks.audit_key import audit_key, key_id
 
+WRITTEN_AT = datetime.now(UTC)
+"""The real time of the generation: every generated audit event's ``recorded_at``."""
+
 TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000
 BULK_TABLES = ("directive", "task", "task_unit", "progress_report", "milestone", "audit_event",
@@ -505,14 +508,16 @@ class TaskGen:
             at = s.at.astimezone(UTC)
             before, after = {"status": "in_progress"}, {"status": "in_progress", "level": s.level,
                                                         "from_level": prev_level}
-            seq = self.bump("audit_event")
-            values = {"seq": seq, "at": at, "actor": "system", "actor_id": None,
-                      "entity": "task", "entity_id": tid, "action": "escalate", "before": before,
-                      "after": after, "prev_hash": self.prev_hash}
-            signed = digest(values, self.key)  # the engine's own keyed hash: a valid chain
-            out["audit_event"].append((seq, seq, self.w.dt(at), "system", None, "task",
-                                       tid, "escalate", json.dumps(before), json.dumps(after),
-                                       self.prev_hash, signed))
+            event = {"id": self.bump("audit_event"), "at": at, "recorded_at": WRITTEN_AT,
+                     "actor": "系统", "actor_id": None, "channel": "scheduler", "client": None,
+                     "on_behalf_unit_id": None, "entity": "task", "entity_id": tid,
+                     "action": "escalate", "before": before, "after": after,
+                     "prev_hash": self.prev_hash}
+            signed = digest(event, self.key)  # the engine's own keyed hash: a valid chain
+            out["audit_event"].append((event["id"], self.w.dt(at), self.w.dt(WRITTEN_AT), "系统",
+                                       None, "scheduler", "task", tid, "escalate",
+                                       json.dumps(before), json.dumps(after), self.prev_hash,
+                                       signed))
             self.prev_hash = signed
             self.last_event_at = at
             prev_level = s.level
@@ -532,8 +537,8 @@ COLUMNS = {
     "progress_report": ("id", "task_id", "unit_id", "person_id", "kind", "text", "achieved",
                         "milestone_id", "at"),
     "milestone": ("id", "task_id", "seq", "title", "due_text", "due_at", "done_at"),
-    "audit_event": ("id", "seq", "at", "actor", "actor_id", "entity", "entity_id", "action", "before",
-                    "after", "prev_hash", "hash"),
+    "audit_event": ("id", "at", "recorded_at", "actor", "actor_id", "channel", "entity",
+                    "entity_id", "action", "before", "after", "prev_hash", "hash"),
     "outbox": ("id", "dedupe_key", "kind", "task_id", "level", "recipient_id", "subject", "body",
                "body_html", "actions", "status", "attempts", "next_attempt_at", "created_at",
                "claimed_at", "claimed_by", "sent_at", "channel", "last_error"),
@@ -548,6 +553,9 @@ COLUMNS = {
 def prepare_schema(url: str) -> None:
     from engine.store.db import make_engine
     from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
+
+    ensure_key_file()  # the generated chain is signed with this machine's key, as `init` makes it
 
     if kind_of(url) == "sqlite":
         path = Path(sqlite_file(url))
@@ -579,9 +587,12 @@ def generate(url: str, n: int, seed: int, due_fraction: float, log: Callable[[st
             log(f"  {written:,} tasks ({time.perf_counter() - t0:.0f} s)")
     dt = w.dt
     w.insert("counter", ("name", "value"), [(f"task:{y}", v) for y, v in gen.codes.items()])
+    # A simulation database: the benchmarks run the engine at bench.common.NOW.
     w.insert("setting", ("key", "value", "updated_at"),
              [("audit_head", json.dumps({"seq": gen.ids["audit_event"], "hash": gen.prev_hash,
-                                         "key_id": key_id(gen.key)}), dt(gen.last_event_at))])
+                                         "key_id": key_id(gen.key)}), dt(gen.last_event_at)),
+              ("simulation", json.dumps({"simulation": True, "since": WRITTEN_AT.isoformat()}),
+               dt(WRITTEN_AT))])
     w.insert("summary_run", ("id", "local_date", "built_at", "path"),
              [(1, (TODAY - timedelta(days=1)).isoformat(), dt(NOW - timedelta(days=1)), None)])
     t_rows = time.perf_counter() - t0

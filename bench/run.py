@@ -4,7 +4,8 @@
     python bench/run.py --sizes 100k,1m --db-kind sqlite --json
 
 Databases are generated on first use (``bench/generate.py``) into ``bench/out/db-<size>.sqlite``
-and the PostgreSQL databases ``duban_bench_<size>`` on 127.0.0.1, and put back to their generated
+and the PostgreSQL databases ``duban_bench_<size>`` on 127.0.0.1 (prefix from
+``DUBAN_BENCH_PG_PREFIX``), and put back to their generated
 state (``bench/state.py``) before and after every measurement that writes.
 
 Each figure is the best of ``--repeat`` runs; its baseline is the database's own floor for the
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -43,10 +45,15 @@ task list "at 1M tasks", the summary "over 100k open tasks" (its ``n`` counts op
 Smaller runs are reported as figures only. Targets not listed hold at every size."""
 
 
+PG_PREFIX = os.environ.get("DUBAN_BENCH_PG_PREFIX", "duban_bench_")
+"""Name prefix of the PostgreSQL benchmark databases: several checkouts sharing one server each
+set their own, so that one's generated data never meets another's schema."""
+
+
 def db_url(kind: str, label: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{OUT / f'db-{label}.sqlite'}"
-    return f"postgresql://127.0.0.1:5432/duban_bench_{label}"
+    return f"postgresql://127.0.0.1:5432/{PG_PREFIX}{label}"
 
 
 def _exists(url: str) -> bool:

@@ -2,9 +2,10 @@
 
 Guarantees:
 
-- the actor of every action is the person bound to the chat; a chat bound to nobody can only
-  ask for help and ``/bind`` (an unbound chat never reaches a service, where ``actor=None``
-  would mean the system itself);
+- the actor of every action is the person bound to the chat, acting through the bot; a chat
+  bound to nobody can only ask for help and ``/bind``;
+- what a chat may see — its task list, a task's detail, the summary — is what the engine's read
+  services return for that person (a task outside it is "not found", as a missing one);
 - every action goes through the same engine services and permission checks as the CLI, in its
   own session: a refused action (``DubanError``) is rolled back, logged and answered with its
   Chinese message; any other error is rolled back, logged with its traceback and answered with
@@ -17,29 +18,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.errors import DubanError, InvalidInput, PermissionDenied
-from engine.labels import EXTENSION_STATUS_LABELS
 from engine.org import binding
-from engine.org.directory import find_task
-from engine.org.permissions import is_office, require_action, unit_role_on
-from engine.org.setup import leader_scope_unit_ids
+from engine.org.actors import Actor
+from engine.org.directory import unit_code
+from engine.org.permissions import require_action
+from engine.org.visibility import find_visible_task
 from engine.outbox.messages import LIGHT_EMOJI, buttons_for
 from engine.read.detail import task_detail
-from engine.read.tasks import list_tasks
-from engine.summary.build import build_summary
+from engine.read.filters import TaskFilters
+from engine.read.tasks import visible_tasks
+from engine.summary.build import summary_for
 from engine.summary.render import render_html
 from engine.tasks.actions import acknowledge, report_progress, request_completion, return_task
 from engine.tasks.actions import verify_and_close as verify
 from engine.tasks.extensions import decide_extension, request_extension
-from engine.tasks.lifecycle import ACTIVE_STATUSES
-from models import Person, Unit
+from engine.values import ACTIVE_STATUSES, Channel
+from models import Person
 
 log = logging.getLogger("notifiers.bot")
 
@@ -72,7 +73,9 @@ class Reply:
     pending: tuple[str, str] | None = None
 
 
-Action = Callable[[Session, Person | None, str, datetime, int], Reply]
+Action = Callable[[Session, Actor | None, str, datetime, int], Reply]
+"""An action: the session, the chat's person acting through the bot (``None``: unbound), the
+text after the command, the moment, the chat id."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ def bound_person(session: Session, chat_id: int) -> Person | None:
     return person if person is not None and person.active else None
 
 
+def wall_clock() -> datetime:
+    """The real time of an update (recorded on every audit event beside ``now``)."""
+    return datetime.now(UTC)
+
+
 def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: datetime) -> Reply:
     """Run one command for ``chat_id`` in its own session; never raises."""
     with Session(engine, expire_on_commit=False) as session:
@@ -96,7 +104,9 @@ def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: d
             if command.bound and person is None:
                 log.warning("refused /%s from unbound chat %s", command.name, chat_id)
                 return Reply(UNBOUND, toast="尚未绑定身份")
-            return command.action(session, person, rest.strip(), now, chat_id)
+            who = (Actor.of(person, Channel.BOT, wall_clock=wall_clock())
+                   if person is not None else None)
+            return command.action(session, who, rest.strip(), now, chat_id)
         except DubanError as exc:
             session.rollback()
             log.warning("refused /%s from chat %s: %s", command.name, chat_id, exc)
@@ -107,8 +117,8 @@ def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: d
             return Reply(APOLOGY, toast="系统异常，操作未生效")
 
 
-def _me(person: Person | None) -> Person:
-    if person is None:  # guarded by Command.bound; never let a chat act as the system
+def _me(person: Actor | None) -> Actor:
+    if person is None:  # guarded by Command.bound
         raise PermissionDenied(UNBOUND)
     return person
 
@@ -121,104 +131,93 @@ def _args(rest: str, count: int, usage: str) -> list[str]:
     return parts
 
 
-def _start(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
-    if person is None:
+def _start(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
+    if person is None or person.person is None:
         return Reply(f"您好！这里是督办机器人。\n{UNBOUND}\n\n{HELP}")
-    return Reply(f"您好，{person.name}{person.title}！\n\n{HELP}")
+    return Reply(f"您好，{person.name}{person.person.title}！\n\n{HELP}")
 
 
-def _help(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+def _help(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
     return Reply(HELP)
 
 
-def _bind(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+def _bind(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
     code = _args(rest, 1, "/bind 绑定码")[0]
-    bound = binding.bind_chat(session=session, code=code, chat_id=chat, now=now)
+    bound = binding.bind_chat(session=session, code=code, chat_id=chat, now=now,
+                              wall_clock=wall_clock())
     log.info("chat %s bound to person %s", chat, bound.id)
     return Reply(f"绑定成功：{bound.name}{bound.title}。今后督办通知将发送到此聊天，"
                  "发送 /tasks 查看本单位在办事项。")
 
 
-def _visible_rows(session: Session, me: Person, now: datetime) -> list[dict[str, Any]]:
-    """Open tasks of the person's unit; for the office all; for a leader their scope."""
-    if me.unit_id is not None:
-        unit = session.get(Unit, me.unit_id)
-        rows = list_tasks(session, now=now, unit=unit.code) if unit else []
-    else:
-        rows = list_tasks(session, now=now)
-        if not is_office(me):
-            if "leader" not in me.roles:
-                raise PermissionDenied("您未隶属任何单位，没有可查看的事项")
-            names = {u.name for u in session.exec(select(Unit)).all()
-                     if u.id in set(leader_scope_unit_ids(session, me))}
-            rows = [r for r in rows if r["lead_unit"] in names or r["leader"] == me.name]
-    return [r for r in rows if r["status"] in ACTIVE_STATUSES]
-
-
-def _tasks(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
-    rows = _visible_rows(session, _me(person), now)
+def _tasks(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
+    filters = TaskFilters(statuses=ACTIVE_STATUSES)
+    page = visible_tasks(session=session, actor=_me(person), now=now, filters=filters)
+    rows = page.items
     if not rows:
         return Reply("目前没有在办的督办事项。")
     lines = [f"<b>在办督办事项（{len(rows)} 项）</b>"]
     for r in rows[:LIST_LIMIT]:
-        late = f"，逾期{r['days_overdue']}天" if r["overdue"] else ""
-        lines.append(f"{LIGHT_EMOJI.get(r['light'], '⚪')} <code>{escape(r['code'])}</code> "
-                     f"{escape(r['title'])}（{escape(r['due_text'] or (r['due_at'] or '')[:10])}，"
-                     f"{r['status_label']}{late}）")
+        late = f"，逾期{r.days_overdue}天" if r.overdue else ""
+        due = r.due_text or (f"{r.due_at:%Y-%m-%d}" if r.due_at else "")
+        lines.append(f"{LIGHT_EMOJI.get(r.light, '⚪')} <code>{escape(r.code)}</code> "
+                     f"{escape(r.title)}（{escape(due)}，{r.status.label}{late}）")
     if len(rows) > LIST_LIMIT:
         lines.append(f"<i>另有 {len(rows) - LIST_LIMIT} 项未列出</i>")
     lines.append("发送 /task 编号 查看详情")
     return Reply("\n".join(lines), html=True)
 
 
-def _task(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+def _task(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
     me = _me(person)
-    task = find_task(session, _args(rest, 1, "/task 编号")[0])
-    role = unit_role_on(session, me, task)
-    if role is None and not (is_office(me) or "leader" in me.roles):
-        raise PermissionDenied(f"事项 {task.code} 不属于您所在单位，无权查看")
-    d = task_detail(session, task.code, now=now)
-    lines = [f"<b>{escape(d['code'])} {escape(d['title'])}</b>",
-             f"状态：{d['status_label']}　{LIGHT_EMOJI.get(d['light'], '⚪')} {d['light_label']}",
-             f"完成时限：{escape(d['due_text'] or '')}（{(d['due_at'] or '')[:16].replace('T', ' ')}）",
-             f"牵头单位：{escape(d['lead_unit'])}"]
-    if d["co_units"]:
-        lines.append(f"配合单位：{escape('、'.join(d['co_units']))}")
-    if d["requirement"]:
-        lines.append(f"要求：{escape(d['requirement'])}")
-    lines += [f"{escape(u['unit'] or '')}：{'已签收' if u['acknowledged_at'] else '未签收'}"
-              + (f"，最新进展：{escape(u['last_feedback'])}" if u["last_feedback"] else "")
-              for u in d["units"]]
-    lines += [f"延期申请 {e['id']}（{EXTENSION_STATUS_LABELS.get(e['status'], e['status'])}）："
-              f"{escape(e['requested_due_text'] or '')}，"
-              f"理由：{escape(e['reason'] or '')}" for e in d["extensions"]]
-    open_for_unit = role is not None and task.status in ACTIVE_STATUSES
-    buttons = tuple((b["text"], b["data"]) for b in buttons_for(task)) if open_for_unit else ()
+    d = task_detail(session=session, actor=me, code=_args(rest, 1, "/task 编号")[0], now=now)
+    t = d.task
+    due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else ""
+    lines = [f"<b>{escape(t.code)} {escape(t.title)}</b>",
+             f"状态：{t.status.label}　{LIGHT_EMOJI.get(t.light, '⚪')} "
+             f"{t.light.label if t.light else '—'}",
+             f"完成时限：{escape(t.due_text or '')}（{due}）",
+             f"牵头单位：{escape(t.lead_unit)}"]
+    if t.co_units:
+        lines.append(f"配合单位：{escape('、'.join(t.co_units))}")
+    if d.requirement:
+        lines.append(f"要求：{escape(d.requirement)}")
+    lines += [f"{escape(u.unit)}：{'已签收' if u.acknowledged_at else '未签收'}"
+              + ("（督查室代签收）" if u.acknowledged_on_behalf else "")
+              + (f"，最新进展：{escape(u.last_feedback)}" if u.last_feedback else "")
+              for u in d.units]
+    lines += [f"延期申请 {e.id}（{e.status.label}）：{escape(e.requested_due_text)}，"
+              f"理由：{escape(e.reason)}" for e in d.extensions]
+    # The 签收 / 反馈 / 延期 buttons only for the chat's own unit, while the task is open.
+    mine = me.unit_id is not None and unit_code(session, me.unit_id) in {u.unit_code
+                                                                         for u in d.units}
+    buttons = tuple((b["text"], b["data"]) for b in buttons_for(
+        find_visible_task(session, me, t.code))) if mine and t.status in ACTIVE_STATUSES else ()
     return Reply("\n".join(lines), html=True, buttons=buttons)
 
 
-def _ack(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+def _ack(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
     task = acknowledge(session=session, task=_args(rest, 1, "/ack 编号")[0], actor=_me(person),
                        now=now)
     return Reply(f"已签收：{task.code} {task.title}。请按时限办理，并用 /progress {task.code} "
                  "进展情况 反馈进展。", toast="已签收")
 
 
-def _progress(session: Session, person: Person | None, rest: str, now: datetime,
+def _progress(session: Session, person: Actor | None, rest: str, now: datetime,
               chat: int) -> Reply:
     code, text = _args(rest, 2, "/progress 编号 进展情况")
     report_progress(session=session, task=code, actor=_me(person), text=text, now=now)
     return Reply(f"已记录 {code.upper()} 的进展：{text}", toast="进展已记录")
 
 
-def _done(session: Session, person: Person | None, rest: str, now: datetime, chat: int) -> Reply:
+def _done(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
     code, evidence = _args(rest, 2, "/done 编号 证明材料说明")
     task = request_completion(session=session, task=code, actor=_me(person), evidence=evidence,
                               now=now)
     return Reply(f"已提交 {task.code} 的办结申请，等待督查室审核销号。", toast="已申请办结")
 
 
-def _extend(session: Session, person: Person | None, rest: str, now: datetime,
+def _extend(session: Session, person: Actor | None, rest: str, now: datetime,
             chat: int) -> Reply:
     code, due, reason = _args(rest, 3, "/extend 编号 新时限 理由")
     req = request_extension(session=session, task=code, actor=_me(person), new_due=due,
@@ -233,7 +232,7 @@ def _request_id(text: str, usage: str) -> int:
     return int(text)
 
 
-def _approve(session: Session, person: Person | None, rest: str, now: datetime,
+def _approve(session: Session, person: Actor | None, rest: str, now: datetime,
              chat: int) -> Reply:
     first = _args(rest, 1, "/approve 申请号")[0].split(None, 1)
     req = decide_extension(session=session, request_id=_request_id(first[0], "/approve 申请号"),
@@ -242,7 +241,7 @@ def _approve(session: Session, person: Person | None, rest: str, now: datetime,
     return Reply(f"已批准延期申请 {req.id}，新时限：{req.requested_due_text}。")
 
 
-def _reject(session: Session, person: Person | None, rest: str, now: datetime,
+def _reject(session: Session, person: Actor | None, rest: str, now: datetime,
             chat: int) -> Reply:
     number, reason = _args(rest, 2, "/reject 申请号 理由")
     req = decide_extension(session=session, request_id=_request_id(number, "/reject 申请号 理由"),
@@ -250,7 +249,7 @@ def _reject(session: Session, person: Person | None, rest: str, now: datetime,
     return Reply(f"已驳回延期申请 {req.id}。")
 
 
-def _verify(session: Session, person: Person | None, rest: str, now: datetime,
+def _verify(session: Session, person: Actor | None, rest: str, now: datetime,
             chat: int) -> Reply:
     parts = _args(rest, 1, "/verify 编号 [评价]")[0].split(None, 2)
     rating = parts[1] if len(parts) > 1 else "合格"
@@ -259,30 +258,24 @@ def _verify(session: Session, person: Person | None, rest: str, now: datetime,
     return Reply(f"已审核销号：{task.code} {task.title}（评价：{rating}）。")
 
 
-def _return(session: Session, person: Person | None, rest: str, now: datetime,
+def _return(session: Session, person: Actor | None, rest: str, now: datetime,
             chat: int) -> Reply:
     code, reason = _args(rest, 2, "/return 编号 理由")
     task = return_task(session=session, task=code, actor=_me(person), reason=reason, now=now)
     return Reply(f"已退回 {task.code}，理由：{reason}。")
 
 
-def _summary(session: Session, person: Person | None, rest: str, now: datetime,
+def _summary(session: Session, person: Actor | None, rest: str, now: datetime,
              chat: int) -> Reply:
-    me = _me(person)
-    if is_office(me) or me.top_leader:
-        data = build_summary(session, now=now)
-    elif "leader" in me.roles:
-        data = build_summary(session, now=now, leader=me)
-    else:
-        raise PermissionDenied("只有领导和督查室可以查看调度汇总")
+    data = summary_for(session=session, actor=_me(person), now=now)
     return Reply(render_html(data), html=True)
 
 
 def _ask(kind: str, prompt: str) -> Action:
     """A button that asks the chat for the text of ``kind`` after checking the permission."""
-    def action(session: Session, person: Person | None, rest: str, now: datetime,
+    def action(session: Session, person: Actor | None, rest: str, now: datetime,
                chat: int) -> Reply:
-        task = find_task(session, _args(rest, 1, "编号")[0])
+        task = find_visible_task(session, _me(person), _args(rest, 1, "编号")[0])
         require_action(session, _me(person), task, kind)
         return Reply(prompt.format(code=task.code), toast="请回复文字", pending=(kind, task.code))
     return action

@@ -9,25 +9,30 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from cli.commands_tasks import AsOpt, JsonOpt, NowOpt, extension_app, task_app
-from cli.runtime import actor, done, emit_json, local_zone, open_session, parse_moment
+from cli.commands_tasks import extension_app, task_app
+from cli.options import AsOpt, JsonOpt, NowOpt
+from cli.runtime import actor, done, emit_json, local_zone, moment, open_session, parse_moment
+
+ForOpt = Annotated[str | None, typer.Option(
+    "--for", help="督查室代为办理的单位（代签收、代反馈、代申请办结），须与 --as 督查室人员同用")]
 
 
 def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
          call: Callable[..., Any]) -> None:
-    """Resolve the actor, call the service, print the task after the change."""
-    from engine.org.directory import find_task
-    from engine.read.tasks import task_rows
+    """Resolve the actor, call the service, print the task after the change (as the actor sees
+    it)."""
+    from engine.read.detail import task_detail
 
-    moment = parse_moment(now)
+    parse_moment(now)  # a malformed --now is refused before the database is opened
     with open_session() as session:
         who = actor(session, as_)
-        call(session=session, task=task, actor=who, now=moment)
-        row = task_rows(session, [find_task(session, task)], moment)[0]
+        when = moment(session, now, writes=True)
+        call(session=session, task=task, actor=who, now=when)
+        row = task_detail(session=session, actor=who, code=task, now=when).task
     if json_out:
-        emit_json(row)
+        emit_json(row.to_json())
     else:
-        done(escape(f"{verb}：{row['code']} {row['title']}（状态：{row['status_label']}）"))
+        done(escape(f"{verb}：{row.code} {row.title}（状态：{row.status.label}）"))
 
 
 PastDueOpt = Annotated[bool, typer.Option(
@@ -47,11 +52,15 @@ def task_assign(task: str, as_: AsOpt, allow_past_due: PastDueOpt = False, now: 
 
 
 @task_app.command("ack")
-def task_ack(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
-    """签收事项（责任单位）。"""
+def task_ack(task: str, as_: AsOpt, for_unit: ForOpt = None, now: NowOpt = None,
+             json_out: JsonOpt = False) -> None:
+    """签收事项（责任单位；督查室可用 --for 单位 代签收）。"""
     from engine.tasks.actions import acknowledge
 
-    _run(task, as_, now, json_out, "已签收", acknowledge)
+    def call(**kw: Any) -> Any:
+        return acknowledge(for_unit=for_unit, **kw)
+
+    _run(task, as_, now, json_out, "已代签收" if for_unit else "已签收", call)
 
 
 @task_app.command("progress")
@@ -60,15 +69,16 @@ def task_progress(
     text: Annotated[str, typer.Option("--text", help="进展情况")],
     achieved: Annotated[float | None, typer.Option("--achieved", help="累计完成量")] = None,
     milestone: Annotated[int | None, typer.Option("--milestone", help="已完成的阶段节点序号")] = None,
-    now: NowOpt = None, json_out: JsonOpt = False,
+    for_unit: ForOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """反馈进展（责任单位）。"""
+    """反馈进展（责任单位；督查室可用 --for 单位 代反馈）。"""
     from engine.tasks.actions import report_progress
 
     def call(**kw: Any) -> Any:
-        return report_progress(text=text, achieved=achieved, milestone=milestone, **kw)
+        return report_progress(text=text, achieved=achieved, milestone=milestone,
+                               for_unit=for_unit, **kw)
 
-    _run(task, as_, now, json_out, "已反馈进展", call)
+    _run(task, as_, now, json_out, "已代反馈进展" if for_unit else "已反馈进展", call)
 
 
 @task_app.command("complete")
@@ -76,15 +86,15 @@ def task_complete(
     task: str, as_: AsOpt,
     evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")],
     achieved: Annotated[float | None, typer.Option("--achieved", help="最终完成量")] = None,
-    now: NowOpt = None, json_out: JsonOpt = False,
+    for_unit: ForOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """申请办结（牵头单位，附证明材料）。"""
+    """申请办结（牵头单位，附证明材料；督查室可用 --for 单位 代申请办结）。"""
     from engine.tasks.actions import request_completion
 
     def call(**kw: Any) -> Any:
-        return request_completion(evidence=evidence, achieved=achieved, **kw)
+        return request_completion(evidence=evidence, achieved=achieved, for_unit=for_unit, **kw)
 
-    _run(task, as_, now, json_out, "已申请办结", call)
+    _run(task, as_, now, json_out, "已代申请办结" if for_unit else "已申请办结", call)
 
 
 @task_app.command("verify")
@@ -171,22 +181,23 @@ def task_recheck(
 
 def _decide(request_id: int, as_: str, now: str | None, json_out: bool, approve: bool,
             note: str) -> None:
-    from engine.labels import EXTENSION_STATUS_LABELS
     from engine.tasks.extensions import decide_extension
+    from engine.values import ExtensionState
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
         request = decide_extension(session=session, request_id=request_id,
-                                   actor=actor(session, as_), approve=approve, now=moment,
-                                   note=note)
+                                   actor=actor(session, as_), approve=approve,
+                                   now=moment(session, now, writes=True), note=note)
+        status = ExtensionState(request.status)
         row: dict[str, Any] = {
-            "id": request.id, "task_id": request.task_id, "status": request.status,
-            "requested_due_text": request.requested_due_text,
+            "id": request.id, "task_id": request.task_id, "status": status.value,
+            "status_label": status.label, "requested_due_text": request.requested_due_text,
             "requested_due_at": request.requested_due_at.astimezone(local_zone()).isoformat()}
     if json_out:
         emit_json(row)
     else:
-        done(f"延期申请 {row['id']}：{EXTENSION_STATUS_LABELS[row['status']]}")
+        done(f"延期申请 {row['id']}：{status.label}")
 
 
 @extension_app.command("approve")

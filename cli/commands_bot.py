@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Annotated
-
-import typer
 
 from cli.commands_org import person_app
 from cli.main import app
-from cli.runtime import console, database_url, done, emit_json, open_session, parse_moment
+from cli.options import AdminOpt, JsonOpt
+from cli.runtime import actor, console, database_url, done, emit_json, open_session
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 BOT_LOG = "duban-bot.log"
 """Where ``duban bot`` writes its log (INFO and up, with tracebacks)."""
 
 
 @person_app.command("invite")
-def person_invite(name: str, json_out: JsonOpt = False) -> None:
+def person_invite(name: str, as_: AdminOpt = None, json_out: JsonOpt = False) -> None:
     """生成一次性 Telegram 绑定码（限期有效，只能使用一次；再次生成会作废旧码）。"""
     from engine.calendar.timefmt import iso_local, local_text
     from engine.org.binding import create_invite, invite_expires_at
@@ -27,8 +24,9 @@ def person_invite(name: str, json_out: JsonOpt = False) -> None:
 
     with open_session() as session:
         person = find_person(session, name)
-        now = parse_moment(None)
-        code = create_invite(session=session, person=person, now=now)
+        who = actor(session, as_)
+        now = who.clock()
+        code = create_invite(session=session, person=person, now=now, actor=who)
         expires, tz = invite_expires_at(now), zone_for(get_policy(session))
     if json_out:
         emit_json({"person": person.name, "code": code, "expires_at": iso_local(expires, tz)})

@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
+from cli.options import JsonOpt, NowOpt, OperatorOpt, ReaderOpt
 from cli.render import print_task_table
-from cli.runtime import actor, done, emit_json, local_zone, open_session, parse_moment
+from cli.runtime import actor, done, emit_json, local_zone, moment, open_session, parse_moment
 
 
 def _writable(path: Path, suffixes: tuple[str, ...], what: str) -> None:
@@ -34,6 +34,7 @@ def export(
     path: Annotated[Path, typer.Argument(help="台账文件（.xlsx）")],
     unit: Annotated[str | None, typer.Option("--unit", help="只导出该单位（牵头或配合）的事项")] = None,
     status: Annotated[str | None, typer.Option("--status", help="只导出该状态，如 in_progress 或 办理中")] = None,
+    as_: ReaderOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -41,9 +42,10 @@ def export(
     from engine.reports.ledger import export_ledger
 
     _writable(path, (".xlsx",), "台账")
-    moment = parse_moment(now)
-    with open_session() as session:
-        count = export_ledger(session, path=path, now=moment, unit=unit, status=status)
+    parse_moment(now)
+    with open_session(read_only=True) as session:
+        count = export_ledger(session=session, actor=actor(session, as_), path=path,
+                              now=moment(session, now, writes=False), unit=unit, status=status)
     if json_out:
         emit_json({"path": str(path), "rows": count})
         return
@@ -54,7 +56,7 @@ def export(
 def import_tasks(
     path: Annotated[Path, typer.Argument(help="任务清单（.xlsx），需有 任务内容/牵头单位/完成时限 列")],
     directive: Annotated[int, typer.Option("--directive", help="所属来源事项 ID")],
-    as_: Annotated[str | None, typer.Option("--as", help="操作人（默认本机督查室）")] = None,
+    as_: OperatorOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -62,13 +64,14 @@ def import_tasks(
     from engine.read.tasks import task_rows
     from engine.reports.importer import import_task_list
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
-        tasks = import_task_list(session, path=path, directive_id=directive,
-                                 actor=actor(session, as_), now=moment)
-        rows = task_rows(session, tasks, moment)
+        when = moment(session, now, writes=True)
+        tasks = import_task_list(session=session, path=path, directive_id=directive,
+                                 actor=actor(session, as_), now=when)
+        rows = task_rows(session, tasks, when)
     if json_out:
-        emit_json(rows)
+        emit_json([r.to_json() for r in rows])
         return
     print_task_table(rows, title=f"已导入待交办事项 {len(rows)} 项")
     done(f"已从 {path.name} 导入 {len(rows)} 项，请核对后交办")
@@ -78,6 +81,7 @@ def import_tasks(
 def report(
     period: Annotated[str, typer.Option("--period", help="统计月份，如 2024-03")],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.docx 或 .md")],
+    as_: ReaderOpt = None,
     now: Annotated[str | None, typer.Option(
         "--now", help="统计截至的时间（默认：该月最后一刻；本月则为当前时间）")] = None,
     json_out: JsonOpt = False,
@@ -93,11 +97,13 @@ def report(
 
     parse_period(period, local_zone())  # refuse a bad month before touching the database
     _writable(out, (".docx", ".md"), "通报")
+    parse_moment(now)
     with open_session(read_only=True) as session:
         # As of the period's end unless told otherwise (--now), never after the real present.
-        moment = parse_moment(now) if now else report_moment(
+        as_of = moment(session, now, writes=False) if now else report_moment(
             parse_period(period, local_zone()), parse_moment(None))
-        data = build_bulletin(session, period=period, now=moment)
+        data = build_bulletin(session=session, actor=actor(session, as_), period=period,
+                              now=as_of)
     if out.suffix.lower() == ".md":
         out.write_text(render_markdown(data), encoding="utf-8")
     else:
@@ -107,7 +113,7 @@ def report(
         emit_json({"path": str(out), "title": data.title, "total": stats.total,
                    "closed": stats.closed, "in_progress": stats.in_progress,
                    "overdue": stats.overdue, "carried_overdue": stats.carried_overdue,
-                   "as_of": moment.isoformat(), "overdue_units": dict(data.overdue_units),
+                   "as_of": as_of.isoformat(), "overdue_units": dict(data.overdue_units),
                    "anchor": data.anchor})
         return
     done(f"已生成《{data.title}》：{out}（事项 {stats.total} 项，已办结 {stats.closed} 项，"

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
-from cli.runtime import actor, console, done, emit_json, open_session, parse_moment
+from cli.options import JsonOpt, NowOpt, OperatorOpt
+from cli.runtime import actor, console, done, emit_json, moment, open_session, parse_moment
 
 
 def read_document(source: str) -> str:
@@ -46,7 +46,7 @@ def ingest(
     ref_date: Annotated[str | None, typer.Option("--ref-date", help="参照日期（文中无日期时使用）")] = None,
     addressee: Annotated[str | None, typer.Option("--addressee", help="“你局”等所指的主送单位")] = None,
     apply: Annotated[bool, typer.Option("--apply", help="登记来源事项并创建待交办事项")] = False,
-    as_: Annotated[str | None, typer.Option("--as", help="登记人（默认本机督查室）")] = None,
+    as_: OperatorOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -56,14 +56,15 @@ def ingest(
 
     text = read_document(source)
     ref = parse_moment(ref_date, what="--ref-date").astimezone(_tz()).date() if ref_date else None
+    parse_moment(now)
     with open_session() as session:
-        result = analyse(session, text, ref_date=ref, addressee=addressee)
+        who, when = actor(session, as_), moment(session, now, writes=apply)
+        result = analyse(session=session, actor=who, text=text, ref_date=ref, addressee=addressee)
         data = result_json(result, zone_for(get_policy(session)))
         if apply:
             from engine.intake.apply import apply_drafts
 
-            report = apply_drafts(session=session, result=result, actor=actor(session, as_),
-                                  now=parse_moment(now))
+            report = apply_drafts(session=session, result=result, actor=who, now=when)
             data["applied"] = report.as_dict()
     if json_out:
         emit_json(data)
@@ -83,9 +84,9 @@ def _tz() -> Any:
 
 
 def _print_review(text: str, data: dict[str, Any]) -> None:
-    from engine.labels import DIRECTIVE_KIND_LABELS
+    from engine.values import DirectiveKind
 
-    kinds = {**DIRECTIVE_KIND_LABELS, "read": "阅示"}
+    kinds = {**{k.value: k.label for k in DirectiveKind}, "read": "阅示"}
     table = Table("序号", "类型", "领导", "日期", "上级", "标题", title="识别到的来源事项")
     for d in data["directives"]:
         table.add_row(d["key"], kinds.get(d["kind"], d["kind"]) + ("（阅）" if d["read_only"] else ""),

@@ -10,33 +10,35 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
-from cli.runtime import console, done, emit_json, open_session, parse_moment
+from cli.options import AdminOpt, JsonOpt, NowOpt, OperatorOpt
+from cli.runtime import actor, console, done, emit_json, moment, open_session, parse_moment
 
 outbox_app = typer.Typer(help="通知发件箱", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
-def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def tick(as_: OperatorOpt = None, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
     from engine.escalation.planned import planned_json
     from engine.escalation.run import run_pass
-    from engine.labels import ESCALATION_LABELS, OUTBOX_KIND_LABELS
     from engine.read.tasks import task_codes
+    from engine.values import EscalationLevel, OutboxKind
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
-        created = run_pass(session=session, now=moment)
+        created = run_pass(session=session, actor=actor(session, as_),
+                           now=moment(session, now, writes=True))
         codes = task_codes(session, [p.task_id for p in created[:200]])
     if json_out:
         emit_json(planned_json(created))
         return
     table = Table("类型", "事项编号", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
+    labels = {k.value: k.label for k in OutboxKind}
     for p in created[:200]:
-        table.add_row(OUTBOX_KIND_LABELS.get(p.kind, p.kind), codes.get(p.task_id or 0, ""),
-                      ESCALATION_LABELS.get(p.level, "") if p.kind == "escalation" else "",
+        level = EscalationLevel(p.level).label if p.kind == OutboxKind.ESCALATION else ""
+        table.add_row(labels.get(p.kind, p.kind), codes.get(p.task_id or 0, ""), level,
                       escape(p.recipient))
     if len(created) > 200:
         table.caption = f"只列出前 200 条，共 {len(created)} 条（duban outbox list 查看全部）"
@@ -48,23 +50,32 @@ def summary(
     now: NowOpt = None,
     send: Annotated[bool, typer.Option("--send", help="通过发件箱推送给领导和督查室")] = False,
     reports: Annotated[Path | None, typer.Option("--reports", help="报告目录")] = None,
+    as_: OperatorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """生成每日调度（全市及各分管领导范围），保存 Markdown 报告，可 --send 推送。"""
     from config.settings import get_settings
+    from engine.store.mode import is_simulation
     from engine.summary.daily import run_daily_summary
-    from engine.summary.render import render_rich
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session() as session:
-        result = run_daily_summary(session=session, now=moment, send=send,
+        # Without --send it only reads; at a moment other than now on a production database it
+        # is a preview, not remembered as that day's summary.
+        when = moment(session, now, writes=send)
+        record = now is None or is_simulation(session)
+        result = run_daily_summary(session=session, actor=actor(session, as_), now=when,
+                                   send=send, record=record,
                                    reports_dir=reports or get_settings().reports_dir)
+    assert result.whole is not None
     if json_out:
         emit_json({"date": result.local_date, "path": result.path, "queued": result.queued,
-                   "whole": result.whole.as_dict(),
-                   "leaders": {k: v.as_dict() for k, v in result.scoped.items()}})
+                   "whole": result.whole.to_json(),
+                   "leaders": {k: v.to_json() for k, v in result.scoped.items()}})
         return
-    console.print(render_rich(result.whole))
+    from cli.render import summary_table
+
+    console.print(summary_table(result.whole))
     done(f"调度报告已保存：{result.path}" + (f"；已排队推送 {result.queued} 条" if send else ""))
 
 
@@ -83,7 +94,9 @@ def dispatch(
     from notifiers.registry import build_notifiers
 
     notifiers = build_notifiers(get_settings(), compact_console=True)
+    parse_moment(now)
     with open_session() as session:
+        moment(session, now, writes=True)  # sending is a change: --now on a simulation only
         # Rows claimed by a dispatcher that was killed would otherwise wait for CLAIM_LEASE.
         release_orphans(session)
         clock = (lambda: parse_moment(now)) if now else (lambda: parse_moment(None))
@@ -99,32 +112,33 @@ def dispatch(
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="待发送|发送中|已发送|死信|已取消（或英文）")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 100,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """查看发件箱。"""
     from engine.errors import InvalidInput
-    from engine.labels import OUTBOX_KIND_LABELS
-    from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_rows, outbox_stats
+    from engine.outbox.views import outbox_rows, outbox_stats
+    from engine.values import OutboxKind, OutboxStatus
 
-    by_label = {label: key for key, label in OUTBOX_STATUS_LABELS.items()}
-    status = by_label.get(status.strip(), status.strip()) if status is not None else None
-    if status is not None and status not in OUTBOX_STATUS_LABELS:
-        names = "、".join(f"{v}（{k}）" for k, v in OUTBOX_STATUS_LABELS.items())
-        raise InvalidInput(f"--status 的值无效，应为：{names}")
+    wanted = OutboxStatus.parse(status) if status is not None else None
+    if status is not None and wanted is None:
+        raise InvalidInput(f"--status 的值“{status}”无效，应为：{OutboxStatus.choices()}")
     with open_session(read_only=True) as session:
-        rows = outbox_rows(session, status=status, limit=limit)
-        stats = outbox_stats(session)
+        who = actor(session, as_)
+        rows = outbox_rows(session=session, actor=who, status=wanted, limit=limit)
+        stats = outbox_stats(session=session, actor=who)
     if json_out:
-        emit_json({"stats": stats, "messages": rows})
+        emit_json({"stats": stats, "messages": [r.to_json() for r in rows]})
         return
+    from cli.render import minute
+
     table = Table("ID", "类型", "事项编号", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
-                  title="发件箱：" + "，".join(f"{OUTBOX_STATUS_LABELS[k]} {v}" for k, v in stats.items()))
+                  title="发件箱：" + "，".join(f"{OutboxStatus(k).label} {v}" for k, v in stats.items()))
     for r in rows:
-        table.add_row(str(r["id"]), OUTBOX_KIND_LABELS.get(r["kind"], r["kind"]),
-                      r["task_code"] or "", str(r["level"] or ""), escape(r["recipient"]),
-                      OUTBOX_STATUS_LABELS[r["status"]], str(r["attempts"]),
-                      (r["next_attempt_at"] or "")[:16].replace("T", " "), r["channel"] or "",
-                      escape(r["last_error"] or ""))
+        kind = r.kind.label if isinstance(r.kind, OutboxKind) else r.kind
+        table.add_row(str(r.id), kind, r.task_code or "", str(r.level or ""), escape(r.recipient),
+                      r.status.label, str(r.attempts), minute(r.next_attempt_at), r.channel or "",
+                      escape(r.last_error or ""))
     console.print(table)
 
 
@@ -132,6 +146,7 @@ def outbox_list(
 def outbox_retry(
     ids: Annotated[list[int] | None, typer.Argument(help="死信 ID")] = None,
     dead: Annotated[bool, typer.Option("--dead", help="重新投递全部死信")] = False,
+    as_: AdminOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -141,8 +156,10 @@ def outbox_retry(
 
     if not ids and not dead:
         raise InvalidInput("请指定死信 ID，或使用 --dead 重新投递全部死信")
+    parse_moment(now)
     with open_session() as session:
-        count = requeue(session, ids=ids or None, now=parse_moment(now))
+        count = requeue(session=session, actor=actor(session, as_), ids=ids or None,
+                        now=moment(session, now, writes=True))
     emit_json({"requeued": count}) if json_out else done(f"已重新排队 {count} 条")
 
 

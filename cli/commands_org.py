@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.main import app
+from cli.options import AdminOpt, JsonOpt
 from cli.runtime import (
+    actor,
     console,
     database_url,
     done,
@@ -25,7 +27,6 @@ person_app = typer.Typer(help="人员管理", no_args_is_help=True)
 app.add_typer(unit_app, name="unit")
 app.add_typer(person_app, name="person")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
 def _spec(model: Any, **values: Any) -> Any:
@@ -43,6 +44,10 @@ def _spec(model: Any, **values: Any) -> Any:
 @app.command()
 def init(
     config: Annotated[Path | None, typer.Option("--config", help="组织与规则配置文件（YAML）")] = None,
+    simulation: Annotated[bool, typer.Option(
+        "--simulation", help="标记为模拟数据库（演示、测试、培训）：只有模拟数据库接受 --now 指定时间；"
+        "只能用于新建的空数据库")] = False,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
@@ -58,16 +63,24 @@ def init(
     finally:
         engine.dispose()
     counts: dict[str, Any] = {}
-    if org is not None:
-        from engine.org.setup import load_org
+    with open_session() as session:
+        who = actor(session, as_)
+        if simulation:
+            from engine.org.setup import mark_simulation
 
-        with open_session() as session:
-            counts = load_org(session=session, org=org, actor=None, now=parse_moment(None))
+            mark_simulation(session=session, actor=who)
+        if org is not None:
+            from engine.org.setup import load_org
+
+            counts = load_org(session=session, org=org, actor=who, now=_wall(who))
+        from engine.store.mode import is_simulation
+
+        simulated = is_simulation(session)
     if json_out:
-        emit_json({"database": database_url(), "revision": revision, **counts,
-                   "audit_key_file": str(key_file) if key_file else None})
+        emit_json({"database": database_url(), "revision": revision, "simulation": simulated,
+                   **counts, "audit_key_file": str(key_file) if key_file else None})
         return
-    done(f"数据库已就绪（版本 {revision}）：{escape(database_url())}")
+    done(f"数据库已就绪（版本 {revision}{'，模拟数据库' if simulated else ''}）：{escape(database_url())}")
     if key_file is not None:
         done(escape(f"已生成审计密钥文件 {key_file}（仅属主可读写）：请妥善备份，"
                     "丢失后将无法校验审计记录"))
@@ -85,6 +98,7 @@ def unit_add(
     parent: Annotated[str | None, typer.Option("--parent", help="上级单位代码")] = None,
     kind: Annotated[str, typer.Option("--kind", help="department|district|town|company")] = "department",
     short: Annotated[list[str] | None, typer.Option("--short", help="简称，可重复")] = None,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """登记一个单位。"""
@@ -93,7 +107,8 @@ def unit_add(
 
     spec = _spec(UnitSpec, code=code, name=name, parent=parent, kind=kind, short_names=short or [])
     with open_session() as session:
-        unit = add_unit(session=session, spec=spec, actor=None, now=parse_moment(None))
+        who = actor(session, as_)
+        unit = add_unit(session=session, spec=spec, actor=who, now=_wall(who))
         row = {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
                "parent": parent, "short_names": unit.short_names}
     emit_json(row) if json_out else done(escape(f"已登记单位 {unit.code} {unit.name}"))
@@ -104,7 +119,7 @@ def unit_list(json_out: JsonOpt = False) -> None:
     """列出全部单位。"""
     from sqlmodel import select
 
-    from engine.labels import UNIT_KIND_LABELS
+    from engine.values import UnitKind
     from models import Unit
 
     with open_session(read_only=True) as session:
@@ -119,7 +134,7 @@ def unit_list(json_out: JsonOpt = False) -> None:
     table = Table("代码", "名称", "类型", "上级", "简称", title=f"单位（{len(rows)}）")
     for r in rows:
         table.add_row(*(escape(cell) for cell in (
-            r["code"], r["name"], UNIT_KIND_LABELS.get(r["kind"], r["kind"]), r["parent"] or "",
+            r["code"], r["name"], _label(UnitKind, r["kind"]), r["parent"] or "",
             "、".join(r["short_names"]))))
     console.print(table)
 
@@ -137,6 +152,7 @@ def person_add(
     email: Annotated[str | None, typer.Option("--email")] = None,
     allow_same_name: Annotated[bool, typer.Option(
         "--allow-same-name", help="已有同名人员时仍登记（此后须用 姓名@单位代码 指明）")] = False,
+    as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """登记一名人员。"""
@@ -147,7 +163,8 @@ def person_add(
                  aliases=alias or [], supervises=supervises or [], top_leader=top,
                  telegram_chat=telegram_chat, email=email)
     with open_session() as session:
-        person = add_person(session=session, spec=spec, actor=None, now=parse_moment(None),
+        who = actor(session, as_)
+        person = add_person(session=session, spec=spec, actor=who, now=_wall(who),
                             allow_same_name=allow_same_name)
         row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
                "roles": person.roles, "aliases": person.aliases}
@@ -157,15 +174,15 @@ def person_add(
 @person_app.command("list")
 def person_list(json_out: JsonOpt = False) -> None:
     """列出全部人员。"""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
-    from engine.labels import ROLE_LABELS
     from engine.org.directory import person_mentions
+    from engine.values import Role
     from models import Person, Unit
 
     with open_session(read_only=True) as session:
         units = {u.id: u.name for u in session.exec(select(Unit)).all()}
-        people = session.exec(select(Person).order_by(Person.id)).all()  # type: ignore[arg-type]
+        people = session.exec(select(Person).order_by(col(Person.id))).all()
         rows: list[dict[str, Any]] = [
             {"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
              "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
@@ -177,6 +194,16 @@ def person_list(json_out: JsonOpt = False) -> None:
     table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", title=f"人员（{len(rows)}）")
     for r in rows:
         table.add_row(*(escape(cell) for cell in (
-            r["name"], r["title"], r["unit"] or "", "、".join(ROLE_LABELS.get(x, x) for x in r["roles"]),
+            r["name"], r["title"], r["unit"] or "", "、".join(_label(Role, x) for x in r["roles"]),
             "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")))
     console.print(table)
+
+
+def _wall(who: Any) -> Any:
+    """Organisation changes happen now: the wall clock the actor was made with."""
+    return who.clock()
+
+
+def _label(enum: Any, code: str) -> str:
+    member = enum.parse(code)
+    return member.label if member is not None else code

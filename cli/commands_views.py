@@ -7,28 +7,33 @@ from typing import Annotated
 
 import typer
 
-from cli.commands_tasks import JsonOpt, NowOpt
 from cli.main import app
+from cli.options import JsonOpt, NowOpt, OperatorOpt, ReaderOpt
 from cli.render import print_board
-from cli.runtime import done, emit_json, open_session, parse_moment
+from cli.runtime import actor, done, emit_json, moment, open_session, parse_moment
 
 audit_app = typer.Typer(help="审计", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
 @app.command()
-def board(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def board(as_: ReaderOpt = None, now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """各单位红黄绿灯看板。"""
     from engine.read.tasks import board as build_board
 
-    moment = parse_moment(now)
+    parse_moment(now)
     with open_session(read_only=True) as session:
-        rows = build_board(session, now=moment)
-    emit_json(rows) if json_out else print_board(rows, title="督办看板（按牵头单位）")
+        rows = build_board(session=session, actor=actor(session, as_),
+                           now=moment(session, now, writes=False))
+    if json_out:
+        emit_json([r.to_json() for r in rows])
+    else:
+        print_board(rows, title="督办看板（按牵头单位）")
 
 
 @audit_app.command("verify")
 def audit_verify(
+    as_: OperatorOpt = None,
     anchor: Annotated[list[str] | None, typer.Option(
         "--anchor", help="已公布的审计锚点 序号:哈希（每日调度、情况通报末尾所印），可重复")] = None,
     json_out: JsonOpt = False,
@@ -38,7 +43,7 @@ def audit_verify(
 
     anchors = [parse_anchor(value) for value in anchor or []]
     with open_session(read_only=True) as session:
-        report = verify(session, anchors=anchors)
+        report = verify(session=session, actor=actor(session, as_), anchors=anchors)
     if json_out:
         emit_json({"ok": True, "events": report.events,
                    "head": str(report.head) if report.head else None,

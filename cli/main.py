@@ -140,6 +140,7 @@ def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
     from cli.help_zh import install as chinese_help
     from cli.plain_params import install as plain_text_params
+    from config.errors import ConfigError
     from engine.errors import DubanError
 
     chinese_help()
@@ -148,7 +149,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = _command()(args=argv, standalone_mode=False, prog_name="duban")
         code = result if isinstance(result, int) else 0
-    except DubanError as exc:
+    except (DubanError, ConfigError) as exc:
         # Messages quote what the user typed: never let it be read as rich markup.
         err_console.print(f"[red]错误：[/red]{escape(str(exc))}")
         code = 1

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
+    from engine.org.actors import Actor
     from models import Person
 
 # Piped output gets a width that keeps Chinese tables readable; a terminal keeps its own.
@@ -95,10 +96,6 @@ def parse_moment(value: str | None, *, what: str = "--now", end_of_day: bool = F
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone())
     return moment.astimezone(UTC)
-
-
-class NotInitialised(Exception):
-    pass
 
 
 @contextmanager
@@ -204,8 +201,48 @@ def _check_reachable(engine: Engine) -> None:
         raise
 
 
-def actor(session: Session, ref: str | None) -> Person | None:
-    """The person named by ``--as`` (name or alias); ``None`` for the local operator."""
+def os_user() -> str:
+    """Who runs this command on the server (the operator when no ``--as`` is given)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no such user in the password database (a bare container)
+        return "unknown"
+
+
+def actor(session: Session, ref: str | None) -> Actor:
+    """The acting party of this command: the person named by ``--as`` (name or alias), or the
+    server's operator, recorded as ``系统操作员(USER)`` — the CLI is the operator's tool."""
+    from engine.org.actors import Actor
+    from engine.values import Channel
+
+    wall_clock = datetime.now(UTC)
+    if ref is None:
+        return Actor.cli_operator(os_user(), wall_clock=wall_clock)
+    from engine.org.directory import find_person
+
+    return Actor.of(find_person(session, ref), Channel.CLI, wall_clock=wall_clock)
+
+
+def moment(session: Session, value: str | None, *, writes: bool) -> datetime:
+    """``--now`` for this command: the real clock when not given. A moved clock is accepted on a
+    simulation database, and on any database by a command that only reads; a command that
+    changes data on a production database refuses it."""
+    when = parse_moment(value)
+    if value is None or not writes:
+        return when
+    from engine.errors import PolicyViolation
+    from engine.store.mode import is_simulation
+
+    if not is_simulation(session):
+        raise PolicyViolation("本数据库不是模拟数据库：改动数据的命令不能使用 --now 指定时间"
+                              "（演练、培训请用 duban init --simulation 建立模拟数据库）")
+    return when
+
+
+def person_for(session: Session, ref: str | None) -> Person | None:
+    """A person named in an option (``--by`` …), or ``None`` when not given."""
     if ref is None:
         return None
     from engine.org.directory import find_person

@@ -53,5 +53,9 @@ DISPATCH_BACKOFF_MAX_SECONDS = 3600.0
 MISFIRE_GRACE_SECONDS = 3600
 """Seconds a scheduled job may start late (APScheduler's default of 1 s would skip it)."""
 
+LEADERS_SEE_ALL = False
+"""Whether every leader reads every task (``True``), or only top leaders do and the others their
+分管 scope: units they supervise, tasks they supervise, their own instructions."""
+
 BINDING_CODE_TTL_HOURS = 48
 """Hours a Telegram binding code stays valid."""

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.errors import WHOLE_FILE, ConfigError
 from config.policy import Policy
-from engine.errors import ConfigError
 
 ROLES = ("admin", "office", "leader", "unit_head", "unit_contact")
 UNIT_KINDS = ("department", "district", "town", "company")
@@ -49,7 +49,7 @@ class _Strict(BaseModel):
 
 def _one_line(value: Any) -> Any:
     """Names, titles and aliases are one line without control or bidi characters."""
-    from engine.inputs import UNSAFE_LINE, describe_char
+    from config.text import UNSAFE_LINE, describe_char
 
     for text in value if isinstance(value, list) else [value]:
         found = UNSAFE_LINE.search(text) if isinstance(text, str) else None
@@ -180,17 +180,17 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(name, "（文件）", name, "文件不存在") from None
+        raise ConfigError(name, WHOLE_FILE, name, "文件不存在") from None
     except IsADirectoryError:
-        raise ConfigError(name, "（文件）", name, "这是一个目录，不是配置文件") from None
+        raise ConfigError(name, WHOLE_FILE, name, "这是一个目录，不是配置文件") from None
     except PermissionError:
-        raise ConfigError(name, "（文件）", name, "没有读取权限") from None
+        raise ConfigError(name, WHOLE_FILE, name, "没有读取权限") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(name, "（文件）", name,
+        raise ConfigError(name, WHOLE_FILE, name,
                           f"不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法解码），"
                           "请另存为 UTF-8 后重试") from None
     except OSError as exc:
-        raise ConfigError(name, "（文件）", name, f"无法读取（{exc.strerror}）") from None
+        raise ConfigError(name, WHOLE_FILE, name, f"无法读取（{exc.strerror}）") from None
 
 
 def load_org_file(path: Path) -> OrgFile:
@@ -209,8 +209,7 @@ def load_org_file(path: Path) -> OrgFile:
         line = _line_of(text, exc.field)
         if line is None:
             raise
-        raise ConfigError(name, exc.field, exc.value, str(exc).rpartition("无效：")[2],
-                          line=line) from None
+        raise ConfigError(name, exc.field, exc.value, exc.reason, line=line) from None
 
 
 def _line_of(text: str, field: str) -> int | None:

@@ -114,6 +114,7 @@ class Policy(_Strict):
     progress_cadence_days: int = Field(default=defaults.PROGRESS_CADENCE_DAYS, ge=1, le=365)
     extension_cap: int = Field(default=defaults.EXTENSION_CAP, ge=0, le=20)
     recheck_after_days: int = Field(default=defaults.RECHECK_AFTER_DAYS, ge=1, le=3650)
+    leaders_see_all: bool = defaults.LEADERS_SEE_ALL
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     summary: SummaryPolicy = Field(default_factory=SummaryPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)

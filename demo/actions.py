@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 
 from demo.city import OFFICE, TASKS, Act, DirectiveSpec, TaskSpec
 from engine.calendar.lights import due_of
 from engine.errors import DubanError
-from engine.labels import DIRECTIVE_KIND_LABELS
+from engine.org.actors import Actor
 from engine.org.directory import find_person, find_task
-from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, Person, TaskCreate
+from engine.values import Channel, DirectiveKind
+from models import DirectiveCreate, ExtensionRequest, MilestoneCreate, TaskCreate
+
+
+def as_actor(session: Session, name: str) -> Actor:
+    """A person of the sample city acting (the demo plays them at the command line; each act
+    also carries the real time it was written, beside the simulated one)."""
+    return Actor.of(find_person(session, name), Channel.CLI, wall_clock=datetime.now(UTC))
+
 
 VERB_LABELS = {"ack": "签收", "progress": "反馈进展", "complete": "申请办结", "verify": "审核销号",
                "return": "退回", "extend": "申请延期", "approve": "批准延期", "reject": "驳回延期",
@@ -23,15 +31,14 @@ def register_directive(session: Session, spec: DirectiveSpec, codes: dict[str, s
     """Register a directive and create and assign its tasks; return lines to print."""
     from engine.tasks.directives import create_directive
 
-    office = find_person(session, OFFICE)
     issuer = find_person(session, spec.by) if spec.by else None
     data = DirectiveCreate(kind=spec.kind, title=spec.title, text=spec.text, issued_at=at,
                            issued_by_id=issuer.id if issuer else None, read_only=spec.read_only,
                            parent_id=directive_ids.get(spec.parent or ""))
-    actor = issuer if spec.kind == "followup" else office
+    actor = as_actor(session, spec.by if spec.kind == "followup" and spec.by else OFFICE)
     directive = create_directive(session=session, data=data, actor=actor, now=at)
     directive_ids[spec.key] = directive.id or 0
-    kind = DIRECTIVE_KIND_LABELS[spec.kind]
+    kind = DirectiveKind(spec.kind).label
     who = f"{issuer.name}{issuer.title}" if issuer else "督查室"
     lines = [f"[bold cyan]{kind}[/] {who}：{spec.title}" + ("（阅示，不生成事项）" if spec.read_only else "")]
     for task in [t for t in TASKS if t.directive == spec.key]:
@@ -41,16 +48,15 @@ def register_directive(session: Session, spec: DirectiveSpec, codes: dict[str, s
 
 def _create_and_assign(session: Session, spec: TaskSpec, directive_id: int,
                        codes: dict[str, str], at: datetime) -> str:
-    from engine.tasks.creation import assign_task, create_task
+    from engine.tasks.creation import create_task
 
-    office = find_person(session, OFFICE)
+    office = as_actor(session, OFFICE)
     data = TaskCreate(directive_id=directive_id, title=spec.title, lead_unit=spec.lead,
                       co_units=list(spec.co), due=spec.due, priority=spec.priority,
                       leader=spec.leader, target=spec.target, measure=spec.measure,
                       parent_id=find_task(session, codes[spec.parent]).id if spec.parent else None,
                       milestones=[MilestoneCreate(title=t, due=d) for t, d in spec.milestones])
-    task = create_task(session=session, data=data, actor=office, now=at)
-    task = assign_task(session=session, task=task.code, actor=office, now=at + timedelta(minutes=1))
+    task = create_task(session=session, data=data, actor=office, now=at, assign=True)
     codes[spec.key] = task.code
     local = due_of(task).astimezone(at.tzinfo)
     return f"  交办 {task.code} {task.title}（时限：{spec.due} → {local:%m-%d %H:%M}）"
@@ -59,7 +65,7 @@ def _create_and_assign(session: Session, spec: TaskSpec, directive_id: int,
 def perform(session: Session, act: Act, codes: dict[str, str], at: datetime) -> str:
     """Carry out one scripted action; a refusal is shown as the unit would see it."""
     code = codes.get(act.task, act.task)
-    actor = find_person(session, act.who)
+    actor = as_actor(session, act.who)
     try:
         _call(session, act, code, actor, at)
     except DubanError as exc:
@@ -74,7 +80,7 @@ def _detail(act: Act) -> str:
     return ""
 
 
-def _call(session: Session, act: Act, code: str, actor: Person, at: datetime) -> None:
+def _call(session: Session, act: Act, code: str, actor: Actor, at: datetime) -> None:
     from engine.tasks import actions, extensions, rechecks
 
     a = {k: str(v) for k, v in act.args.items() if k != "achieved"}

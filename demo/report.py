@@ -9,30 +9,33 @@ from demo.run import DemoRun
 
 
 def print_final(run: DemoRun, end: datetime) -> dict[str, Any]:
-    from cli.render import print_board, print_task_table
-    from engine.outbox.views import OUTBOX_STATUS_LABELS, outbox_stats
-    from engine.read.tasks import board, list_tasks
-    from engine.summary.render import render_rich
+    from cli.render import print_board, print_task_table, summary_table
+    from demo.run import operator
+    from engine.outbox.views import outbox_stats
+    from engine.read.tasks import board, visible_tasks
     from engine.tasks.audit import verify_chain
+    from engine.values import OutboxStatus
 
     console, session = run.console, run.session
+    op = operator()
     console.rule("[bold]模拟结束[/]")
     last = getattr(run, "last_summary", None)
-    if last is not None:
-        console.print(render_rich(last.whole))
+    if last is not None and last.whole is not None:
+        console.print(summary_table(last.whole))
     now = end
-    units = board(session, now=now)
+    units = board(session=session, actor=op, now=now)
     _print(console, print_board, units, title=f"督办看板（截至 {end:%Y-%m-%d}）")
-    rows = list_tasks(session, now=now)
+    rows = visible_tasks(session=session, actor=op, now=now).items
     _print(console, print_task_table, rows, title="督办台账（全部事项）")
-    stats = outbox_stats(session)
-    console.print("发件箱统计：" + "，".join(f"{OUTBOX_STATUS_LABELS[k]} {v}" for k, v in stats.items()))
+    stats = outbox_stats(session=session, actor=op)
+    console.print("发件箱统计：" + "，".join(f"{OutboxStatus(k).label} {v}" for k, v in stats.items()))
     levels = {k: v for k, v in run.stats.items() if k.startswith("escalation")}
     console.print("升级督办：" + "，".join(
         f"{ {1: '催办', 2: '督办', 3: '通报'}[int(k.split(':')[1])]} {v} 条" for k, v in sorted(levels.items())))
-    events = verify_chain(session)
+    events = verify_chain(session=session, actor=op)
     console.print(f"审计链校验通过：{events} 条事件")
-    return {"tasks": len(rows), "outbox": stats, "events": events, "board": units,
+    return {"tasks": len(rows), "outbox": stats, "events": events,
+            "board": [u.to_json() for u in units],
             "escalations": dict(levels), "delivered": run.stats["delivered"]}
 
 

@@ -11,7 +11,7 @@ import asyncio
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from sqlmodel import Session
 from demo import city
 from demo.actions import perform, register_directive
 from engine.escalation.planned import Planned
+from engine.org.actors import SYSTEM, Actor
 from engine.store.db import make_engine
 from notifiers.memory import MemoryNotifier
 
@@ -94,7 +95,7 @@ class DemoRun:
         # A real scheduler fires every 10 minutes; the simulation skips fires with nothing due.
         if self.next_work is not None and at < self.next_work:
             return
-        created = run_pass(session=self.session, now=at)
+        created = run_pass(session=self.session, actor=SYSTEM.at(datetime.now(UTC)), now=at)
         self.next_work = next_work_at(self.session) or at + timedelta(days=365)
         for item in created:
             self.stats[f"{item.kind}:{item.level}"] += 1
@@ -135,7 +136,9 @@ class DemoRun:
     def summary(self, at: datetime) -> None:
         from engine.summary.daily import run_daily_summary
 
-        result = run_daily_summary(session=self.session, now=at, reports_dir=self.reports, send=True)
+        result = run_daily_summary(session=self.session, actor=SYSTEM.at(datetime.now(UTC)),
+                                   now=at, reports_dir=self.reports, send=True)
+        assert result.whole is not None
         lights = result.whole.lights
         overdue = next((s.total for s in result.whole.sections if s.title.startswith("逾期")), 0)
         self.say(at, f"[bold]每日调度[/]：[red]红 {lights['red']}[/] [yellow]黄 {lights['yellow']}[/] "
@@ -146,8 +149,13 @@ class DemoRun:
 
 def run_demo(*, directory: Path, days: int, json_out: bool) -> dict[str, Any]:
     """Run the demo in ``directory`` (recreated); return its figures."""
+    from engine.org.setup import mark_simulation
     from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
 
+    # The demo's audit trail is signed like any other: with this machine's key (DUBAN_AUDIT_KEY,
+    # or the key file, created here as `duban init` would).
+    ensure_key_file()
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -158,6 +166,8 @@ def run_demo(*, directory: Path, days: int, json_out: bool) -> dict[str, Any]:
     # Piped output gets a readable width; a terminal keeps its own.
     console = Console(highlight=False, quiet=json_out, width=None if sys.stdout.isatty() else 120)
     with Session(engine, expire_on_commit=False) as session:
+        # A simulated month: only a simulation database accepts the moved clock.
+        mark_simulation(session=session, actor=operator())
         run = DemoRun(session, console, directory / "reports")
         _load_city(session, local(city.START))
         console.print(f"[bold]duban 演示[/]：示例城市，模拟 {days} 天（数据库 {directory / 'duban.db'}）")
@@ -173,7 +183,13 @@ def _load_city(session: Session, now: datetime) -> None:
     from config.orgfile import load_org_file
     from engine.org.setup import load_org
 
-    load_org(session=session, org=load_org_file(EXAMPLE_CONFIG), actor=None, now=now)
+    load_org(session=session, org=load_org_file(EXAMPLE_CONFIG), actor=operator(), now=now)
+
+
+def operator() -> Actor:
+    import getpass
+
+    return Actor.cli_operator(getpass.getuser(), wall_clock=datetime.now(UTC))
 
 
 def _step(run: DemoRun, at: datetime, kind: str, payload: Any) -> None:

@@ -9,7 +9,6 @@ The tree::
     DubanError
     ├── InvalidInput                  bad value typed or sent by a user          (CLI exit 1)
     │   ├── DeadlineParseError        a deadline expression we cannot resolve
-    │   ├── ConfigError               org/policy file invalid (file, field, value)
     │   └── AmbiguousReference        a name or alias matching several records
     ├── NotFound                      unknown unit / person / task / directive …
     ├── PermissionDenied              the actor's roles or unit do not allow the action
@@ -22,6 +21,10 @@ The tree::
         ├── RateLimited               the channel asked us to wait ``retry_after`` seconds
         ├── RecipientUnreachable      permanent: blocked bot, unknown chat, bad address
         └── TransientDeliveryError    network trouble or 5xx: outcome unknown, retry later
+
+Beside the tree, :class:`config.errors.ConfigError` (an invalid org/policy file or option value:
+file, field, value) is raised where configuration is read — ``config/`` imports nothing of the
+engine — and front ends refuse it like :class:`InvalidInput`.
 """
 
 from __future__ import annotations
@@ -51,27 +54,6 @@ class DeadlineParseError(InvalidInput):
         self.text = text
 
 
-COMMAND_LINE = "命令行参数"
-WHOLE_FILE = "（文件）"
-
-
-class ConfigError(InvalidInput):
-    """The org/policy configuration is invalid; names the file, the field and the bad value."""
-
-    def __init__(self, file: str, field: str, value: object, reason: str,
-                 line: int | None = None) -> None:
-        at = f"第 {line} 行" if line is not None else ""
-        where = f"参数 {field}" if file == COMMAND_LINE else f"配置文件 {file} {at}中字段 {field}"
-        if field == WHOLE_FILE:
-            super().__init__(f"配置文件 {file} 无法读取：{reason}")
-        else:
-            super().__init__(f"{where} 的值 {value!r} 无效：{reason}")
-        self.line = line
-        self.file = file
-        self.field = field
-        self.value = value
-
-
 class AmbiguousReference(InvalidInput):
     """A name or alias matches more than one record."""
 
@@ -88,10 +70,10 @@ class InvalidTransition(DubanError):
     """A lifecycle move that the transition table does not allow."""
 
     def __init__(self, current: str, to: str, action: str = "") -> None:
-        from engine.labels import STATUS_LABELS  # local: labels imports nothing heavy
+        from engine.values import TaskStatus, label_of  # local: values imports nothing heavy
 
-        cur = STATUS_LABELS.get(current, current)
-        tgt = STATUS_LABELS.get(to, to)
+        cur = label_of(TaskStatus, current)
+        tgt = label_of(TaskStatus, to)
         what = f"“{action}”" if action else f"转为“{tgt}”"
         super().__init__(f"当前状态为“{cur}”，不能{what}")
         self.current = current

@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from config.text import UNSAFE_LINE, UNSAFE_TEXT, describe_char
 from engine.errors import InvalidInput
 
 MAX_TEXT = 20_000
@@ -32,25 +33,6 @@ MAX_QUANTITY = 1e12
 
 DB_INT_MAX = 2**63 - 1
 """Largest integer a database id or chat id can hold (64-bit signed)."""
-
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ufeff"
-                          "\ufffe\uffff\ud800-\udfff]")
-"""Refused in long text: controls (but tab, line feed, carriage return), bidi controls,
-line/paragraph separators, BOM, non-characters, lone surrogates."""
-UNSAFE_LINE = re.compile(f"[\t\n\r{_UNSAFE_TEXT.pattern[1:-1]}]")
-"""Refused in one-line fields: the above plus tab and line breaks."""
-
-
-def describe_char(ch: str) -> str:
-    if ch in "\n\r\u2028\u2029":
-        return "换行符"
-    if ch == "\t":
-        return "制表符"
-    if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" or ch in "\u061c\u200e\u200f":
-        return f"文字方向控制符 U+{ord(ch):04X}"
-    return f"不可见的控制字符 U+{ord(ch):04X}"
-
 
 def _refuse(value: str, what: str, found: re.Match[str]) -> InvalidInput:
     return InvalidInput(f"{what}中第 {found.start() + 1} 个字符是{describe_char(found.group())}，"
@@ -75,7 +57,7 @@ def check_text(value: str, what: str, *, max_length: int = MAX_TEXT,
                required: bool = False) -> str:
     """Long text: line breaks (``\\r\\n`` made ``\\n``) and tabs kept, other controls refused."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    found = _UNSAFE_TEXT.search(value)
+    found = UNSAFE_TEXT.search(value)
     if found is not None:
         raise _refuse(value, what, found)
     if required and not value.strip():
@@ -117,7 +99,7 @@ def _stand_in(found: re.Match[str]) -> str:
 def printable(value: str) -> str:
     """``value`` with every character that is unsafe to show replaced by a visible stand-in;
     line feeds and tabs are kept (a one-line writer flattens them itself)."""
-    return _UNSAFE_TEXT.sub(_stand_in, value) if value else value
+    return UNSAFE_TEXT.sub(_stand_in, value) if value else value
 
 
 def one_line(value: str) -> str:

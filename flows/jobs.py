@@ -1,8 +1,10 @@
 """The scheduled jobs as plain functions of ``now``: what both runners (the embedded
 APScheduler and Prefect flows) execute. Each opens its own session on the configured database.
 
-The daily summary is guarded by a database uniqueness key per local day, so two schedulers (or
-a retried flow) never build and send it twice.
+Every job acts as the system (``engine.org.actors.SYSTEM``) with the real clock as its wall
+clock; ``now`` defaults to that clock (tests and the demo pass a simulated one, which only a
+simulation database accepts). The daily summary is built at most once per local day
+(``engine.summary.daily.scheduled_summary``).
 """
 
 from __future__ import annotations
@@ -33,12 +35,18 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
+def _system() -> Any:
+    from engine.org.actors import SYSTEM
+
+    return SYSTEM.at(datetime.now(UTC))
+
+
 def escalate_job(now: datetime | None = None, database_url: str | None = None) -> dict[str, Any]:
     """One escalation pass (reminders, levels, stale nudges, milestones, occurrences)."""
     from engine.escalation.run import run_pass
 
     with job_session(database_url) as session:
-        created = run_pass(session=session, now=_now(now))
+        created = run_pass(session=session, actor=_system(), now=_now(now))
     return {"created": len(created)}
 
 
@@ -65,26 +73,13 @@ def dispatch_job(now: datetime | None = None, database_url: str | None = None) -
 def summary_job(now: datetime | None = None, database_url: str | None = None,
                 send: bool = True) -> dict[str, Any]:
     """The daily summary of ``now``'s local day, once per day whoever fires it."""
-    from engine.store.lease import claim_fire, release_fire
-    from engine.store.policy import get_policy, zone_for
-    from engine.summary.daily import is_summary_day, run_daily_summary
+    from engine.summary.daily import scheduled_summary
 
-    moment = _now(now)
     with job_session(database_url) as session:
-        if not is_summary_day(moment, session):
-            return {"skipped": "非工作日"}
-        local_date = moment.astimezone(zone_for(get_policy(session))).date().isoformat()
-        key = f"daily-summary:{local_date}"
-        if not claim_fire(session, key=key, now=moment):
-            return {"skipped": "今日调度已生成"}
-        try:
-            result = run_daily_summary(session=session, now=moment, send=send,
-                                       reports_dir=get_settings().reports_dir)
-        except BaseException:
-            # A failed build must not use up the day's fire: a retry may run it again.
-            session.rollback()
-            release_fire(session, key=key)
-            raise
+        result = scheduled_summary(session=session, actor=_system(), now=_now(now), send=send,
+                                   reports_dir=get_settings().reports_dir)
+    if result.skipped is not None:
+        return {"skipped": result.skipped}
     return {"date": result.local_date, "path": result.path, "queued": result.queued}
 
 
@@ -93,5 +88,5 @@ def recheck_job(now: datetime | None = None, database_url: str | None = None) ->
     from engine.escalation.scheduled_work import notify_due_rechecks
 
     with job_session(database_url) as session:
-        created = notify_due_rechecks(session=session, now=_now(now))
+        created = notify_due_rechecks(session=session, actor=_system(), now=_now(now))
     return {"created": len(created)}

@@ -1,6 +1,6 @@
 """SQLModel tables only; importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.directive import Directive, DirectiveCreate, DirectivePublic
+from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
@@ -17,7 +17,7 @@ from models.task import (
 )
 
 __all__ = [
-    "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate", "DirectivePublic",
+    "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
     "ExtensionRequest", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",

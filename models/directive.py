@@ -36,9 +36,3 @@ class Directive(DirectiveBase, table=True):
     parent_id: int | None = Field(default=None, foreign_key="directive.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
-
-class DirectivePublic(DirectiveBase):
-    id: int
-    issued_by: str | None
-    issued_at: datetime
-    parent_id: int | None

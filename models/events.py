@@ -1,4 +1,5 @@
-"""Append-only audit events, chained by a keyed hash (HMAC) in ``seq`` order."""
+"""Append-only audit events, chained by a keyed hash (HMAC) in id order (ids are gap-free
+from revision 0002 on, and signed: a published anchor names an event as "ID:HASH")."""
 
 from __future__ import annotations
 
@@ -17,12 +18,20 @@ class AuditEvent(Model, table=True):
     # The 15:00 summary's "escalated since the last summary" list.
     __table_args__ = (Index("ix_audit_action_at", "action", "at"),)
     id: int | None = Field(default=None, primary_key=True)
-    # Position in the chain: 1, 2, 3 … without gaps (ids may have gaps on PostgreSQL). Published
-    # anchors name an event by it ("SEQ:HASH").
-    seq: int = Field(unique=True)
+    # The moment the change took effect: the engine's ``now`` (on a simulation database, the
+    # simulated moment; elsewhere the real time of the request).
     at: datetime = Field(sa_type=UTCDateTime)
+    # The real wall-clock time of the write, supplied by the front end (None before revision
+    # 0002 recorded it).
+    recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     actor: str = Field(sa_type=String(64))
     actor_id: int | None = None
+    # Through which front end the change came: cli, bot, web, scheduler.
+    channel: str | None = Field(default=None, sa_type=String(16))
+    # The web client's address, for changes made in the web console.
+    client: str | None = Field(default=None, sa_type=String(64))
+    # The unit the office acted for (代签收 / 代反馈 / 代申请办结).
+    on_behalf_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     entity: str = Field(sa_type=String(32))
     entity_id: int | None = Field(default=None, index=True)
     action: str = Field(sa_type=String(32))

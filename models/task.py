@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Float, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Float, Index, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field
 
 from models.base import Model
@@ -53,6 +53,8 @@ class TaskCreate(TaskBase):
 class Task(TaskBase, table=True):
     __table_args__ = (
         Index("ix_task_status_due", "status", "due_at"),
+        # The ledger's default order (deadline, then id): a page is an index range at any size.
+        Index("ix_task_due_id", "due_at", "id"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),
         Index("ix_task_next_check", "next_check_at"),
         # The pass's candidates: status IN (…) AND next_check_at <= now. Leading with status, so
@@ -61,9 +63,9 @@ class Task(TaskBase, table=True):
         # The 15:00 summary's "new" and "closed since the last summary" lists.
         Index("ix_task_created", "created_at"),
         Index("ix_task_status_closed", "status", "closed_at"),
-        # The pass's search for recurring tasks whose next occurrence is due: a partial index of
-        # the few recurring rows, in the id order the search wants.
-        Index("ix_task_recurring", "successor_created", "id",
+        # The pass's search for recurring tasks whose next occurrence is due (and the earliest
+        # such deadline): a partial index of the few recurring rows, by deadline.
+        Index("ix_task_recurring", "successor_created", "due_at", "id",
               sqlite_where=text("recurrence_text IS NOT NULL"),
               postgresql_where=text("recurrence_text IS NOT NULL")),
         UniqueConstraint("series_id", "occurrence"),
@@ -117,8 +119,14 @@ class TaskUnit(Model, table=True):
     role: str = Field(default="lead", sa_type=String(8))
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by_id: int | None = Field(default=None, foreign_key="person.id")
+    # The office signed for the unit (代签收), e.g. for a unit without the bot.
+    acknowledged_on_behalf: bool = Field(default=False,
+                                         sa_column_kwargs={"server_default": false()})
     last_feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_feedback_text: str | None = Field(default=None, sa_type=Text)
+    last_feedback_by_id: int | None = Field(default=None, foreign_key="person.id")
+    last_feedback_on_behalf: bool = Field(default=False,
+                                          sa_column_kwargs={"server_default": false()})
 
 
 class Milestone(Model, table=True):
@@ -144,6 +152,8 @@ class ProgressReport(Model, table=True):
     achieved: float | None = Field(default=None, sa_type=Float)
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
     at: datetime = Field(sa_type=UTCDateTime)
+    # Recorded by the office for the unit (代反馈 / 代申请办结); ``person_id`` is the office's.
+    on_behalf: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ExtensionRequest(Model, table=True):

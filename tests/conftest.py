@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers the tables)
 from engine.store.db import make_engine
+from engine.store.mode import set_simulation
 
 # The audit chain is keyed (engine.tasks.audit_key): every test process, and every process it
 # starts, signs with this test key unless a test sets up its own.
@@ -100,9 +102,33 @@ def truncate_all(engine: Engine) -> None:
         conn.exec_driver_sql("; ".join(statements))
 
 
+def mark_simulation(engine: Engine) -> None:
+    """Mark the database as a simulation: tests play the clock (``now``) at will."""
+    with Session(engine) as session:
+        set_simulation(session, wall_clock=datetime.now(UTC))
+        session.commit()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """A database with the current schema and no rows, on each backend."""
+    """A simulation database with the current schema and no other rows, on each backend
+    (``production_engine`` for one that runs on the real clock)."""
+    if request.param == "sqlite":
+        eng = make_engine("sqlite://", poolclass=StaticPool)
+        SQLModel.metadata.create_all(eng)
+        mark_simulation(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = _pg_engine()
+    truncate_all(eng)
+    mark_simulation(eng)
+    yield eng
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def production_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database that is not a simulation: writes happen at the real clock only."""
     if request.param == "sqlite":
         eng = make_engine("sqlite://", poolclass=StaticPool)
         SQLModel.metadata.create_all(eng)
@@ -122,7 +148,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def pg_engine() -> Engine:
-    """PostgreSQL only (for tests of SKIP LOCKED and concurrent workers)."""
+    """PostgreSQL only (for tests of SKIP LOCKED and concurrent workers); a simulation."""
     eng = _pg_engine()
     truncate_all(eng)
+    mark_simulation(eng)
     return eng

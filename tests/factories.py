@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from config.orgfile import PersonSpec, UnitSpec
+from engine.org.actors import SYSTEM, Actor
 from engine.org.setup import add_person, add_unit
 from engine.store.ids import pk
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
+from engine.values import Channel
 from models import Directive, DirectiveCreate, Person, Task, TaskCreate
 
 TZ = ZoneInfo("Asia/Shanghai")
 ISSUED = datetime(2024, 3, 4, 9, 0, tzinfo=TZ)
+
+
+def act(person: Person, channel: Channel = Channel.CLI) -> Actor:
+    """``person`` acting through ``channel`` (the CLI by default), at the real clock."""
+    return Actor.of(person, channel, wall_clock=datetime.now(UTC))
+
+
+def operator() -> Actor:
+    """The server's operator at the command line (the office's rights)."""
+    return Actor.cli_operator("tester", wall_clock=datetime.now(UTC))
+
+
+def system() -> Actor:
+    """The scheduler's jobs."""
+    return SYSTEM.at(datetime.now(UTC))
 
 
 def at(day: str, hhmm: str = "10:00") -> datetime:
@@ -49,11 +66,11 @@ def make_city(session: Session, now: datetime = ISSUED) -> City:
     for code, name, short, kind in UNITS:
         add_unit(session=session, spec=UnitSpec.model_validate(
             {"code": code, "name": name, "short_names": short, "kind": kind}),
-                 actor=None, now=now)
+                 actor=operator(), now=now)
 
     def person(name: str, title: str, roles: list[str], unit: str | None = None, **kw: object) -> Person:
         spec = PersonSpec(name=name, title=title, roles=roles, unit=unit, **kw)  # type: ignore[arg-type]
-        return add_person(session=session, spec=spec, actor=None, now=now)
+        return add_person(session=session, spec=spec, actor=operator(), now=now)
 
     office = person("赵督查", "督查室主任", ["office"])
     secretary = person("王炳森", "书记", ["leader"], top_leader=True, telegram_chat=9001)
@@ -66,13 +83,13 @@ def make_city(session: Session, now: datetime = ISSUED) -> City:
         session=session,
         data=DirectiveCreate(kind="instruction", title="九小场所消防隐患整治", text="请认真落实。",
                              issued_by_id=secretary.id, issued_at=now),
-        actor=office, now=now,
+        actor=act(office), now=now,
     )
     return City(office, secretary, vice, fire_contact, fire_head, housing, emerg, directive)
 
 
 def make_task(
-    session: Session, city: City, *, due: str = "3月31日前", lead: str = "FIRE",
+    session: Session, city: City, *, due: str | None = "3月31日前", lead: str = "FIRE",
     co: list[str] | None = None, priority: str = "normal", assign: bool = True,
     now: datetime = ISSUED, title: str = "开展九小场所隐患排查", **extra: object,
 ) -> Task:
@@ -80,8 +97,8 @@ def make_task(
     data = TaskCreate(directive_id=pk(city.directive), title=title, lead_unit=lead,
                       co_units=co if co is not None else ["HOUSING"], due=due, priority=priority,
                       leader="李占明", **extra)  # type: ignore[arg-type]
-    task = create_task(session=session, data=data, actor=city.office, now=now)
+    task = create_task(session=session, data=data, actor=act(city.office), now=now)
     if assign:
-        task = assign_task(session=session, task=task.code, actor=city.office,
+        task = assign_task(session=session, task=task.code, actor=act(city.office),
                            now=now + timedelta(minutes=1))
     return task

@@ -8,6 +8,10 @@ a unit has a light or can be overdue — from 交办 to 申请办结 (:data:`LIT
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case
+from sqlmodel import col
 
 from config.policy import Policy
 from engine.store.policy import calendar_for, zone_for
@@ -77,3 +81,24 @@ def light_at(task: Task, now: datetime, cutoff: datetime) -> str | None:
     if task.escalation_level >= 1 or task.due_at <= cutoff:
         return "yellow"
     return "green"
+
+
+def light_case(now: datetime, cutoff: datetime) -> Any:
+    """:func:`light_at` as a SQL ``CASE`` over a task with a deadline (callers restrict the
+    statuses): ``red`` overdue, ``yellow`` due by ``cutoff`` or escalated, else ``green``."""
+    return case((col(Task.due_at) < now, "red"),
+                ((col(Task.due_at) <= cutoff) | (col(Task.escalation_level) >= 1), "yellow"),
+                else_="green")
+
+
+def light_condition(colour: str, now: datetime, cutoff: datetime) -> Any:
+    """The SQL condition "the task's light is ``colour``": the rule of :func:`light_at`, written
+    so that each colour is a range on the deadline (an index can serve it)."""
+    due = col(Task.due_at)
+    lit = and_(col(Task.status).in_(LIT_STATUSES), due.is_not(None))
+    escalated = col(Task.escalation_level) >= 1
+    if colour == "red":
+        return and_(lit, due < now)
+    if colour == "yellow":
+        return and_(lit, due >= now, (due <= cutoff) | escalated)
+    return and_(lit, due > cutoff, ~escalated)

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 from config.policy import EscalationRule, Policy, parse_hhmm
 from engine.calendar.workdays import WorkCalendar
-from engine.labels import ESCALATION_LABELS
 from engine.store.policy import calendar_for, zone_for
+from engine.values import EscalationLevel
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _workday_steps(due_at: datetime, rule: EscalationRule, policy: Policy) -> li
 
 
 def _level_headline(level: int) -> str:
-    return {1: "逾期催办", 2: "逾期督办", 3: "逾期通报"}.get(level, ESCALATION_LABELS[level])
+    return {1: "逾期催办", 2: "逾期督办", 3: "逾期通报"}.get(level, EscalationLevel(level).label)
 
 
 def _collapse(steps: list[Step]) -> list[Step]:

@@ -26,7 +26,14 @@ from config.policy import Policy, parse_hhmm
 from engine.calendar.lights import due_of, yellow_cutoff
 from engine.escalation.ladder import Step, ladder, next_step_at, steps_to_fire
 from engine.escalation.planned import Planned
-from engine.escalation.scheduled_work import create_due_occurrences, notify_due_rechecks
+from engine.escalation.scheduled_work import (
+    awaiting_occurrence,
+    awaiting_recheck,
+    create_due_occurrences,
+    notify_due_rechecks,
+)
+from engine.org.actors import Actor
+from engine.org.permissions import require_office_or_system
 from engine.outbox import queue as outbox
 from engine.outbox.messages import buttons_for, render_task_message
 from engine.outbox.recipients import RecipientCache
@@ -52,8 +59,8 @@ class _Pass:
     """What one pass shares between its tasks: the policy, the quiet-hours hold, ladders per
     deadline, recipients per unit, milestones per batch, and the messages to queue per batch."""
 
-    def __init__(self, session: Session, now: datetime, policy: Policy) -> None:
-        self.session, self.now, self.policy = session, now, policy
+    def __init__(self, session: Session, now: datetime, policy: Policy, actor: Actor) -> None:
+        self.session, self.now, self.policy, self.actor = session, now, policy, actor
         self.hold = outbox.quiet_until(now, policy)
         self.cutoff = yellow_cutoff(now, policy)
         self.tz = zone_for(policy)
@@ -107,12 +114,18 @@ class _Pass:
         return out
 
 
-def run_pass(*, session: Session, now: datetime, batch_size: int = 500) -> list[Planned]:
-    """Run one escalation pass at ``now`` and return the messages it queued."""
+def run_pass(*, session: Session, actor: Actor, now: datetime,
+             batch_size: int = 500) -> list[Planned]:
+    """Run one escalation pass at ``now`` and return the messages it queued.
+
+    The system's scheduled job runs it, or the office / operator on demand (``duban tick``); the
+    level changes are audited as that actor's.
+    """
+    require_office_or_system(actor, "执行提醒与升级督办")
     policy = get_policy(session)
-    created = create_due_occurrences(session=session, now=now)
-    created += notify_due_rechecks(session=session, now=now)
-    ctx = _Pass(session, now, policy)
+    created = create_due_occurrences(session=session, actor=actor, now=now)
+    created += notify_due_rechecks(session=session, actor=actor, now=now)
+    ctx = _Pass(session, now, policy, actor)
     # The pass commits per batch; people, units and policy it caches do not change meanwhile,
     # so keep them loaded instead of re-reading each one after every commit.
     expire, session.expire_on_commit = session.expire_on_commit, False
@@ -162,7 +175,7 @@ def _process(ctx: _Pass, task: Task) -> None:
 
 def _fire(ctx: _Pass, task: Task, step: Step) -> None:
     if step.kind == "escalation":
-        lifecycle.transition(ctx.session, task=task, action="escalate", actor=None, now=ctx.now,
+        lifecycle.transition(ctx.session, task=task, action="escalate", actor=ctx.actor, now=ctx.now,
                              detail={"level": step.level, "from_level": task.escalation_level})
         task.escalation_level, task.escalated_at = step.level, ctx.now
         people = ctx.people.escalation_recipients(task, step.level)
@@ -230,11 +243,8 @@ def next_work_at(session: Session) -> datetime | None:
     candidates = [
         session.exec(select(func.min(Task.next_check_at)).where(
             col(Task.status).in_(lifecycle.LADDER_STATUSES))).one(),
-        session.exec(select(func.min(Recheck.due_at)).where(
-            col(Recheck.done_at).is_(None), col(Recheck.notified_at).is_(None))).one(),
-        session.exec(select(func.min(Task.due_at)).where(
-            col(Task.recurrence_text).is_not(None), Task.successor_created == False,  # noqa: E712
-            col(Task.status).not_in(("cancelled", "draft")))).one(),
+        session.exec(select(func.min(Recheck.due_at)).where(*awaiting_recheck())).one(),
+        session.exec(select(func.min(Task.due_at)).where(*awaiting_occurrence())).one(),
     ]
     moments = [as_utc(m) for m in candidates if m is not None]
     return min(moments) if moments else None

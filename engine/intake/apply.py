@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from engine.org.actors import Actor
 from engine.org.permissions import require_office
 from engine.store.ids import pk
 from engine.store.policy import calendar_for, get_policy, zone_for
@@ -32,7 +33,7 @@ def directory_snapshot(session: Session) -> Directory:
     """Every unit and active person, as the intake analysis sees them."""
     from engine.intake import Directory, DirectoryPerson, DirectoryUnit
 
-    units = session.exec(select(Unit).order_by(Unit.id)).all()  # type: ignore[arg-type]
+    units = session.exec(select(Unit).order_by(col(Unit.id))).all()
     codes = {u.id: u.code for u in units}
     people = session.exec(select(Person).where(Person.active == True)).all()  # noqa: E712
     return Directory(
@@ -42,11 +43,13 @@ def directory_snapshot(session: Session) -> Directory:
     )
 
 
-def analyse(session: Session, text: str, *, ref_date: date | None,
+def analyse(*, session: Session, actor: Actor, text: str, ref_date: date | None,
             addressee: str | None = None) -> IntakeResult:
-    """Analyse ``text`` against the database's directory and calendar."""
+    """Analyse ``text`` against the database's directory and calendar (the office's work: it
+    reads the whole directory)."""
     from engine.intake import analyse_document
 
+    require_office(actor, "识别文件中的督办事项")
     policy = get_policy(session)
     return analyse_document(text, directory=directory_snapshot(session), ref_date=ref_date,
                             addressee=addressee, tz=zone_for(policy),
@@ -89,7 +92,7 @@ def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
 
 
 @service
-def apply_drafts(*, session: Session, result: IntakeResult, actor: Person | None,
+def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
                  now: datetime) -> ApplyReport:
     """Store the analysis: every directive and a draft task per item (incomplete ones listed).
     One transaction: any refusal leaves the database unchanged."""
@@ -110,10 +113,10 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Person | None
     return report
 
 
-def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: Person | None,
+def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: Actor,
                      now: datetime, tz: Any, doc_date: date | None) -> Directive:
     from engine.org.directory import find_person
-    from engine.tasks.directives import create_directive_unchecked
+    from engine.tasks.directives import create_directive_in_transaction
 
     day = draft.issued_at or doc_date or now.astimezone(tz).date()
     issued_at = min(datetime.combine(day, ISSUE_TIME, tzinfo=tz), now)
@@ -126,7 +129,7 @@ def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: P
                            parent_id=ids.get(draft.parent_key or ""))
     if kind == "followup" and data.parent_id is None:
         data.kind = "instruction"  # a 跟批 whose parent the document does not show
-    return create_directive_unchecked(session=session, data=data, actor=actor, now=now)
+    return create_directive_in_transaction(session=session, data=data, actor=actor, now=now)
 
 
 def _missing(task: Any) -> str | None:
@@ -140,7 +143,7 @@ def _missing(task: Any) -> str | None:
     return f"待补充{'、'.join(gaps)}" if gaps else None
 
 
-def _store_task(session: Session, task: Any, directive_id: int, actor: Person | None,
+def _store_task(session: Session, task: Any, directive_id: int, actor: Actor,
                 now: datetime, tz: Any) -> Task:
     from engine.tasks.creation import create_task_in_transaction
 

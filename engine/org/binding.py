@@ -21,8 +21,11 @@ from sqlmodel import Session, col, select
 
 from config.defaults import BINDING_CODE_TTL_HOURS
 from engine.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from engine.org.actors import Actor
+from engine.org.permissions import require_office
 from engine.store.service import service
 from engine.tasks import audit
+from engine.values import Channel
 from models import BindingCode, Person
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -50,9 +53,12 @@ def _new_code() -> str:
 
 
 @service
-def create_invite(*, session: Session, person: Person, now: datetime,
-                  actor: Person | None = None) -> str:
-    """Issue a one-time binding code for ``person`` and return it (the only time it is shown)."""
+def create_invite(*, session: Session, person: Person, now: datetime, actor: Actor) -> str:
+    """Issue a one-time binding code for ``person`` and return it (the only time it is shown).
+
+    Only the office (or the operator) hands out codes: a code is a credential for that person.
+    """
+    require_office(actor, "生成绑定码")
     if not person.active:
         raise PolicyViolation(f"{person.name} 已停用，不能生成绑定码")
     for old in session.exec(select(BindingCode).where(
@@ -86,8 +92,10 @@ def _usable_code(session: Session, code: str, now: datetime) -> BindingCode:
 
 
 @service
-def bind_chat(*, session: Session, code: str, chat_id: int, now: datetime) -> Person:
-    """Bind ``chat_id`` to the person the code was issued for; return that person."""
+def bind_chat(*, session: Session, code: str, chat_id: int, now: datetime,
+              wall_clock: datetime) -> Person:
+    """Bind ``chat_id`` to the person the code was issued for; return that person (who is the
+    actor of the event, through the bot)."""
     row = _usable_code(session, code, now)
     person = session.get(Person, row.person_id)
     if person is None or not person.active:
@@ -102,7 +110,8 @@ def bind_chat(*, session: Session, code: str, chat_id: int, now: datetime) -> Pe
     person.unreachable_at, person.unreachable_reason = None, None
     session.add(row)
     session.add(person)
-    audit.record(session, actor=person, entity="person", entity_id=person.id,
+    actor = Actor.of(person, Channel.BOT, wall_clock=wall_clock)
+    audit.record(session, actor=actor, entity="person", entity_id=person.id,
                  action="bind_telegram", now=now, before=before,
                  after={"telegram_chat_id": chat_id, "binding_code_id": row.id})
     return person

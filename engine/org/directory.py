@@ -72,14 +72,22 @@ def _ambiguous(session: Session, ref: str, matches: list[Person]) -> str:
     return f"“{ref}”对应 {len(matches)} 人：{who}；{hint}"
 
 
+def task_not_found(ref: str | int) -> NotFound:
+    """The refusal for a task that does not exist — or that the asker may not see."""
+    return NotFound(f"未找到督办事项“{str(ref).strip()}”")
+
+
 def find_task(session: Session, ref: str | int) -> Task:
-    """The task with code ``ref`` (e.g. DB-2024-0031) or numeric id; raises :class:`NotFound`."""
+    """The task with code ``ref`` (e.g. DB-2024-0031) or numeric id; raises :class:`NotFound`.
+
+    No permission is checked: services use :func:`engine.org.visibility.find_visible_task`.
+    """
     text = str(ref).strip()
     task = session.exec(select(Task).where(Task.code == text.upper())).first()
     if task is None and text.isdigit() and fits_db_int(int(text)):
         task = session.get(Task, int(text))
     if task is None:
-        raise NotFound(f"未找到督办事项“{text}”")
+        raise task_not_found(text)
     return task
 
 
@@ -98,6 +106,13 @@ def unit_name(session: Session, unit_id: int | None) -> str:
         return ""
     unit = session.get(Unit, unit_id)
     return unit.name if unit is not None else ""
+
+
+def unit_code(session: Session, unit_id: int) -> str:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"未找到单位 {unit_id}")
+    return unit.code
 
 
 def person_name(session: Session, person_id: int | None) -> str:

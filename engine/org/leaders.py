@@ -10,6 +10,8 @@ top leader wins (top leaders oversee everything and hear of level 3 anyway).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from models import LeaderScope, Person, Task
@@ -46,3 +48,12 @@ def supervising_leader_id(session: Session, task: Task) -> int | None:
         .where(LeaderScope.unit_id == task.lead_unit_id, Person.active == True)  # noqa: E712
         .order_by(col(Person.top_leader), col(Person.id)).limit(1)
     ).first()
+
+
+def supervised_by(session: Session, person_id: int | None) -> Any:
+    """The SQL condition "the task's supervising leader is ``person_id``": named on the task,
+    or — when the task names none — the leader of its lead unit's scope (the rule of
+    :func:`leader_id_of`, including who wins when several leaders supervise one unit)."""
+    own = [unit for unit, leader in scope_leaders(session).items() if leader == person_id]
+    return (col(Task.leader_id) == person_id) | (
+        col(Task.leader_id).is_(None) & col(Task.lead_unit_id).in_(own))

@@ -8,18 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
-from config.orgfile import (
-    ROLES,
-    UNIT_KINDS,
-    OrgFile,
-    PersonSpec,
-    UnitSpec,
-    translate_validation_error,
-)
+from config.orgfile import ROLES, OrgFile, PersonSpec, UnitSpec, translate_validation_error
 from config.policy import Policy, merge_policy
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput
+from engine.org.actors import Actor
 from engine.org.directory import find_unit
+from engine.org.permissions import require_office
 from engine.store.ids import pk
+from engine.store.mode import set_simulation
 from engine.store.policy import get_policy, save_policy
 from engine.store.service import service
 from engine.tasks import audit
@@ -34,8 +30,22 @@ def _check_unit(session: Session, spec: UnitSpec) -> Unit | None:
 
 
 @service
-def add_unit(*, session: Session, spec: UnitSpec, actor: Person | None, now: datetime) -> Unit:
+def mark_simulation(*, session: Session, actor: Actor) -> bool:
+    """Mark a new, empty database as a simulation (``duban init --simulation``): the only kind
+    that accepts a moved clock (:mod:`engine.store.mode`). The mark is the first audit event.
+    Returns ``False`` when the database already was one."""
+    require_office(actor, "建立模拟数据库")
+    if not set_simulation(session, wall_clock=actor.clock()):
+        return False
+    audit.record(session, actor=actor, entity="database", entity_id=None,
+                 action="mark_simulation", now=actor.clock(), after={"simulation": True})
+    return True
+
+
+@service
+def add_unit(*, session: Session, spec: UnitSpec, actor: Actor, now: datetime) -> Unit:
     """Register a unit; refused if the code or the name is taken or the parent is unknown."""
+    require_office(actor, "登记单位")
     if session.exec(select(Unit).where(Unit.code == spec.code)).first() is not None:
         raise Conflict(f"单位代码 {spec.code} 已存在")
     parent = _check_unit(session, spec)
@@ -79,7 +89,7 @@ def _apply_person(session: Session, person: Person, spec: PersonSpec, unit: Unit
 
 
 @service
-def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now: datetime,
+def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetime,
                allow_same_name: bool = False) -> Person:
     """Register a person; refused if someone of the same name is already in the same unit.
 
@@ -87,6 +97,7 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now:
     then on the bare name would name two people, so neither could be named by it alone (both
     remain reachable as 姓名@单位代码, which the refusal explains).
     """
+    require_office(actor, "登记人员")
     unit, scope = _check_person(session, spec)
     clash = session.exec(
         select(Person).where(Person.name == spec.name, Person.unit_id == (unit.id if unit else None))
@@ -96,7 +107,8 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now:
     namesake = session.exec(select(Person).where(Person.name == spec.name,
                                                  Person.active == True)).first()  # noqa: E712
     if namesake is not None and not allow_same_name:
-        where = get_unit(session, namesake.unit_id).name if namesake.unit_id else "无单位"
+        home = session.get(Unit, namesake.unit_id) if namesake.unit_id else None
+        where = home.name if home is not None else "无单位"
         raise Conflict(f"已有同名人员“{spec.name}”（{where}）。再登记一位同名人员后，仅写“{spec.name}”"
                        "将无法区分两人，须写成 姓名@单位代码（如 --as "
                        f"{spec.name}@{unit.code if unit else '单位代码'}）；确需登记请加 --allow-same-name")
@@ -108,7 +120,7 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Person | None, now:
 
 
 @service
-def load_org(*, session: Session, org: OrgFile, actor: Person | None,
+def load_org(*, session: Session, org: OrgFile, actor: Actor,
              now: datetime) -> dict[str, Any]:
     """Create or update every unit and person of the file and store its policy.
 
@@ -116,6 +128,7 @@ def load_org(*, session: Session, org: OrgFile, actor: Person | None,
     does not mention keep their stored values. Returns counts and ``policy_changed`` (the dotted
     names of the settings the file changed).
     """
+    require_office(actor, "载入组织与规则配置")
     counts = {"units_added": 0, "units_updated": 0, "people_added": 0, "people_updated": 0}
     for spec in org.units:
         unit = session.exec(select(Unit).where(Unit.code == spec.code)).first()
@@ -153,21 +166,3 @@ def _merge_policy(session: Session, org: OrgFile, now: datetime) -> list[str]:
             raise translate_validation_error(exc, "配置文件") from None
         save_policy(session, policy=merged, now=now)
     return changed
-
-
-def leader_scope_unit_ids(session: Session, person: Person) -> list[int]:
-    """The unit ids a leader supervises (empty for none)."""
-    rows = session.exec(select(LeaderScope.unit_id).where(LeaderScope.person_id == person.id)).all()
-    return list(rows)
-
-
-def require_unit_kind(kind: str) -> None:
-    if kind not in UNIT_KINDS:
-        raise InvalidInput(f"单位类型“{kind}”无效，应为：{'、'.join(UNIT_KINDS)}")
-
-
-def get_unit(session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(f"未找到单位 {unit_id}")
-    return unit

@@ -22,9 +22,13 @@ from sqlmodel import select as select_models
 
 from config.policy import DispatchPolicy
 from engine.errors import DeliveryError, PolicyViolation, RateLimited, RecipientUnreachable
+from engine.org.actors import Actor
+from engine.org.permissions import require_office
 from engine.outbox.channel import Notifier, Outgoing
 from engine.store.lease import process_gone
 from engine.store.policy import get_policy
+from engine.tasks import audit
+from engine.values import OutboxStatus
 from models import OutboxMessage, Person
 
 TELEGRAM = "telegram"
@@ -290,21 +294,28 @@ def _reachability(person: dict[str, Any] | None, channel: str | None, lost: list
     return None
 
 
-def requeue(session: Session, *, ids: Sequence[int] | None, now: datetime) -> int:
+def requeue(*, session: Session, actor: Actor, ids: Sequence[int] | None,
+            now: datetime) -> int:
     """Put dead letters (the given ids, or all of them) back in the queue with fresh attempts.
 
+    Only the office (or the operator) may; the requeue is an audit event naming the messages.
     Refuses ids that are not dead letters: a sent message is never queued again.
     """
-    query = select_models(OutboxMessage).where(OutboxMessage.status == "dead")
+    require_office(actor, "重新投递死信")
+    query = select_models(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
     if ids:
-        query = query.where(col(OutboxMessage.id).in_(list(ids)))
+        query = query.where(col(OutboxMessage.id).in_([i for i in ids if 0 < i < 2**63]))
     rows = session.exec(query).all()
     if ids:
         missing = sorted(set(ids) - {r.id for r in rows})
         if missing:
             raise PolicyViolation(f"消息 {missing[0]} 不存在或不是死信，不能重新投递")
     for row in rows:
-        row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, now, None
+        row.status, row.attempts, row.next_attempt_at, row.last_error = (
+            OutboxStatus.PENDING.value, 0, now, None)
         session.add(row)
+    if rows:
+        audit.record(session, actor=actor, entity="outbox", entity_id=None, action="requeue",
+                     now=now, after={"ids": [r.id for r in rows], "count": len(rows)})
     session.commit()
     return len(rows)

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from engine.calendar.lights import light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
-from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS
 from engine.org.directory import unit_name
 from engine.store.policy import get_policy, zone_for
+from engine.values import EscalationLevel, Light, Priority, label_of
 from models import Task
 
 LIGHT_EMOJI = {"red": "🔴", "yellow": "🟡", "green": "🟢", None: "⚪"}
@@ -48,11 +48,11 @@ def render_task_message(
         ("事项", f"{task.code} {task.title}"),
         ("牵头单位", unit_name(session, task.lead_unit_id)),
         ("完成时限", due),
-        ("紧急程度", PRIORITY_LABELS.get(task.priority, task.priority)),
-        ("状态灯", f"{LIGHT_EMOJI[colour]} {LIGHT_LABELS.get(colour or '', '已结束')}"),
+        ("紧急程度", label_of(Priority, task.priority)),
+        ("状态灯", f"{LIGHT_EMOJI[colour]} {label_of(Light, colour, '已结束')}"),
     ]
     if task.escalation_level:
-        lines.append(("督办级别", ESCALATION_LABELS[task.escalation_level]))
+        lines.append(("督办级别", EscalationLevel(task.escalation_level).label))
     text = "\n".join([f"【{headline}】", *(f"{k}：{v}" for k, v in lines), f"请：{ask}"])
     html = "\n".join(
         [f"<b>【{escape(headline)}】</b>", *(f"<b>{k}</b>：{escape(v)}" for k, v in lines),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine.outbox import queue as outbox
 from engine.outbox.messages import buttons_for, render_task_message
@@ -18,7 +18,7 @@ def event_seq(session: Session, task: Task) -> int:
     """A number unique per event on the task, to key its one-off notifications."""
     count = session.exec(
         select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.entity == "task", AuditEvent.entity_id == task.id
+            AuditEvent.entity == "task", col(AuditEvent.entity_id) == task.id
         )
     ).one()
     return int(count)

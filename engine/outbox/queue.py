@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.policy import Policy, parse_hhmm
 from engine.store.policy import zone_for
@@ -167,7 +167,7 @@ def cancel_pending_for_task(session: Session, *, task_id: int, now: datetime) ->
         select(OutboxMessage).where(
             OutboxMessage.task_id == task_id,
             OutboxMessage.status == "pending",
-            OutboxMessage.kind.in_(("reminder", "escalation", "stale", "milestone")),  # type: ignore[attr-defined]
+            col(OutboxMessage.kind).in_(("reminder", "escalation", "stale", "milestone")),
         )
     ).all()
     for row in rows:

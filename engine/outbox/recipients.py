@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import String, cast
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.org.leaders import leader_id_of, scope_leaders, supervising_leader_id
 from models import Person, Task, TaskUnit
@@ -22,7 +22,7 @@ def unit_people(session: Session, unit_id: int) -> list[Person]:
     """The active contacts and heads of a unit, in id order."""
     people = session.exec(
         select(Person).where(Person.unit_id == unit_id, Person.active == True)  # noqa: E712
-        .order_by(Person.id)  # type: ignore[arg-type]
+        .order_by(col(Person.id))
     ).all()
     return _with_role(people, UNIT_RECIPIENT_ROLES)
 
@@ -33,7 +33,7 @@ def task_unit_people(session: Session, task: Task, *, lead_only: bool = False) -
     if lead_only:
         query = query.where(TaskUnit.role == "lead")
     people: list[Person] = []
-    for link in session.exec(query.order_by(TaskUnit.id)).all():  # type: ignore[arg-type]
+    for link in session.exec(query.order_by(col(TaskUnit.id))).all():
         people.extend(unit_people(session, link.unit_id))
     return _unique(people)
 
@@ -42,8 +42,9 @@ def office_people(session: Session) -> list[Person]:
     # The JSON text prefilter keeps the other few thousand people out of the ORM; the exact role
     # test stays in Python.
     people = session.exec(
-        select(Person).where(Person.active == True, cast(Person.roles, String).like('%"office"%'))  # type: ignore[arg-type]  # noqa: E712
-        .order_by(Person.id)  # type: ignore[arg-type]
+        select(Person).where(col(Person.active).is_(True),
+                             cast(col(Person.roles), String).like('%"office"%'))
+        .order_by(col(Person.id))
     ).all()
     return _with_role(people, ("office",))
 
@@ -52,7 +53,7 @@ def top_leaders(session: Session) -> list[Person]:
     return list(
         session.exec(
             select(Person).where(Person.top_leader == True, Person.active == True)  # noqa: E712
-            .order_by(Person.id)  # type: ignore[arg-type]
+            .order_by(col(Person.id))
         ).all()
     )
 
@@ -114,8 +115,8 @@ class RecipientCache:
             self._links[task_id] = []
         links = self.session.exec(
             select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.role)
-            .where(TaskUnit.task_id.in_(wanted))  # type: ignore[attr-defined]
-            .order_by(TaskUnit.id)  # type: ignore[arg-type]
+            .where(col(TaskUnit.task_id).in_(wanted))
+            .order_by(col(TaskUnit.id))
         ).all()
         for task_id, unit_id, role in links:
             self._links[task_id].append((unit_id, role))
@@ -124,8 +125,8 @@ class RecipientCache:
             for unit_id in units:
                 self._units[unit_id] = []
             people = self.session.exec(
-                select(Person).where(Person.unit_id.in_(units), Person.active == True)  # type: ignore[union-attr]  # noqa: E712
-                .order_by(Person.id)  # type: ignore[arg-type]
+                select(Person).where(col(Person.unit_id).in_(units), col(Person.active).is_(True))
+                .order_by(col(Person.id))
             ).all()
             for person in people:
                 self._people[person.id or 0] = person

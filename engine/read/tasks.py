@@ -1,7 +1,9 @@
-"""Read side: tasks as plain dicts for the CLI, the bot and JSON, the board of lights per unit.
+"""Task lists and the board, as each person may see them.
 
-Nothing here writes. Lists are built with one query for the tasks, one for their units and a
-name map, never one query per row.
+Nothing here writes. A list is filtered, scoped to what the actor may see
+(:mod:`engine.org.visibility`) and sorted in SQL, and read a page at a time by keyset
+(:mod:`engine.read.filters`); its rows are built with one query for the tasks, one for their
+cooperating units and one for the names they mention, never one query per row.
 """
 
 from __future__ import annotations
@@ -11,18 +13,48 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from config.policy import Policy
-from engine.calendar.lights import LIT_STATUSES, days_overdue, is_overdue, light_at, yellow_cutoff
-from engine.calendar.timefmt import iso_local
-from engine.labels import ESCALATION_LABELS, LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from engine.org.directory import find_unit
-from engine.org.leaders import leader_id_of, scope_leaders
+from engine.calendar.lights import (
+    LIT_STATUSES,
+    days_overdue,
+    is_overdue,
+    light_at,
+    light_condition,
+    yellow_cutoff,
+)
+from engine.org.actors import Actor
+from engine.org.directory import find_person, find_unit
+from engine.org.leaders import leader_id_of, scope_leaders, supervised_by
+from engine.org.visibility import task_scope
+from engine.read.filters import (
+    PageRequest,
+    Position,
+    Sort,
+    TaskFilters,
+    dated_phase,
+    id_order,
+    position_of,
+    undated_phase,
+)
+from engine.read.schemas import BoardRow, Page, TaskRow
 from engine.store.policy import get_policy, zone_for
-from models import Person, Task, TaskUnit, Unit
+from engine.values import (
+    EscalationLevel,
+    Light,
+    Priority,
+    Rating,
+    TaskStatus,
+    UnitRole,
+)
+from models import Directive, Person, Task, TaskUnit, Unit
 
-LIGHTS = ("red", "yellow", "green")
+_STATUS = {m.value: m for m in TaskStatus}
+_PRIORITY = {m.value: m for m in Priority}
+_LIGHT = {m.value: m for m in Light}
+_RATING = {m.value: m for m in Rating}
+_LEVEL = {m.value: m for m in EscalationLevel}
 
 
 def _unit_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -32,7 +64,7 @@ def _unit_names(session: Session, ids: Iterable[int] | None = None) -> dict[int,
         wanted = set(ids)
         if not wanted:
             return {}
-        query = query.where(Unit.id.in_(wanted))  # type: ignore[union-attr]
+        query = query.where(col(Unit.id).in_(wanted))
     return {i: n for i, n in session.exec(query).all() if i is not None}
 
 
@@ -40,7 +72,7 @@ def _person_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.exec(select(Person.id, Person.name).where(Person.id.in_(wanted))).all()  # type: ignore[union-attr]
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted))).all()
     return {i: n for i, n in rows if i is not None}
 
 
@@ -50,8 +82,8 @@ def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]
         chunk = task_ids[start:start + 500]
         for task_id, unit_id in session.exec(
             select(TaskUnit.task_id, TaskUnit.unit_id)
-            .where(TaskUnit.task_id.in_(chunk), TaskUnit.role == "co")  # type: ignore[attr-defined]
-            .order_by(TaskUnit.id)  # type: ignore[arg-type]
+            .where(col(TaskUnit.task_id).in_(chunk), TaskUnit.role == UnitRole.CO)
+            .order_by(col(TaskUnit.id))
         ).all():
             co[task_id].append(unit_id)
     return co
@@ -66,8 +98,11 @@ def task_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {i: c for i, c in rows if i is not None}
 
 
-def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[dict[str, Any]]:
-    """Each task as a JSON-ready dict (ISO datetimes with the local offset, Chinese labels)."""
+def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[TaskRow]:
+    """Each task as a :class:`TaskRow` (times in the local zone, lights as of ``now``).
+
+    No permission is checked here: callers pass tasks the reader may see.
+    """
     if not tasks:
         return []
     policy = get_policy(session)
@@ -75,94 +110,145 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[di
     leaders = {t.id: leader_id_of(t, scopes) for t in tasks}
     people = _person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
-    units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None} | {u for us in co.values() for u in us})
-    # The same rule as engine.calendar.lights.light, with the warning-window boundary computed once
-    # instead of counting working days per row.
+    units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None}
+                        | {u for us in co.values() for u in us})
+    # The same rule as engine.calendar.lights.light, with the warning-window boundary computed
+    # once instead of counting working days per row.
     cutoff = yellow_cutoff(now, policy)
     tz = zone_for(policy)
-    return [_row(t, now, policy, tz, cutoff, units, people, co.get(t.id or 0, []),
-                 leaders[t.id]) for t in tasks]
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value is not None else None
+
+    rows = []
+    for t in tasks:
+        colour = light_at(t, now, cutoff)
+        rows.append(TaskRow(
+            id=t.id or 0, code=t.code, title=t.title, status=_STATUS[t.status],
+            priority=_PRIORITY.get(t.priority, Priority.NORMAL),
+            light=_LIGHT[colour] if colour else None, overdue=is_overdue(t, now),
+            days_overdue=days_overdue(t, now, policy), due_at=local(t.due_at),
+            due_text=t.due_text, original_due_at=local(t.original_due_at),
+            original_due_text=t.original_due_text, extension_count=t.extension_count,
+            lead_unit=units.get(t.lead_unit_id or 0, ""),
+            co_units=[units.get(u, "") for u in co.get(t.id or 0, [])],
+            owner=people.get(t.owner_id or 0), leader=people.get(leaders[t.id] or 0),
+            escalation_level=_LEVEL.get(t.escalation_level, EscalationLevel.BULLETIN),
+            target=t.target, achieved=t.achieved, measure=t.measure, directive_id=t.directive_id,
+            parent_id=t.parent_id, recurrence=t.recurrence_text,
+            rating=_RATING.get(t.rating) if t.rating else None,
+            last_progress_at=local(t.last_progress_at)))
+    return rows
 
 
-def _row(task: Task, now: datetime, policy: Policy, tz: Any, cutoff: datetime,
-         units: dict[int, str], people: dict[int, str], co: list[int],
-         leader_id: int | None) -> dict[str, Any]:
-    colour = light_at(task, now, cutoff)
-    return {
-        "id": task.id,
-        "code": task.code,
-        "title": task.title,
-        "status": task.status,
-        "status_label": STATUS_LABELS[task.status],
-        "priority": task.priority,
-        "priority_label": PRIORITY_LABELS.get(task.priority, task.priority),
-        "light": colour,
-        "light_label": LIGHT_LABELS.get(colour or "", "—"),
-        "overdue": is_overdue(task, now),
-        "days_overdue": days_overdue(task, now, policy),
-        "due_at": iso_local(task.due_at, tz),
-        "due_text": task.due_text,
-        "original_due_at": iso_local(task.original_due_at, tz),
-        "original_due_text": task.original_due_text,
-        "extension_count": task.extension_count,
-        "lead_unit": units.get(task.lead_unit_id or 0, ""),
-        "co_units": [units.get(u, "") for u in co],
-        "owner": people.get(task.owner_id or 0),
-        "leader": people.get(leader_id or 0),
-        "escalation_level": task.escalation_level,
-        "escalation_label": ESCALATION_LABELS[task.escalation_level],
-        "target": task.target,
-        "achieved": task.achieved,
-        "measure": task.measure,
-        "directive_id": task.directive_id,
-        "parent_id": task.parent_id,
-        "recurrence": task.recurrence_text,
-        "rating": task.rating,
-        "last_progress_at": iso_local(task.last_progress_at, tz),
-    }
+def filter_conditions(session: Session, actor: Actor, filters: TaskFilters,
+                      now: datetime) -> list[Any]:
+    """The SQL conditions of ``filters`` within what ``actor`` may see."""
+    where: list[Any] = []
+    scope = task_scope(session, actor)
+    if scope is not None:
+        where.append(scope)
+    if filters.unit is not None:
+        unit_id = find_unit(session, filters.unit).id
+        where.append(col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id)))
+    if filters.statuses:
+        where.append(col(Task.status).in_([s.value for s in filters.statuses]))
+    if filters.overdue:
+        where += [col(Task.status).in_(LIT_STATUSES), col(Task.due_at) < now]
+    if filters.light is not None:
+        where.append(light_condition(filters.light.value, now,
+                                     yellow_cutoff(now, get_policy(session))))
+    if filters.leader is not None:
+        where.append(supervised_by(session, find_person(session, filters.leader).id))
+    if filters.leader_id is not None:
+        where.append(supervised_by(session, filters.leader_id))
+    if filters.source_kind is not None:
+        where.append(col(Task.directive_id).in_(
+            select(Directive.id).where(Directive.kind == filters.source_kind.value)))
+    if filters.due_from is not None:
+        where.append(col(Task.due_at) >= filters.due_from)
+    if filters.due_to is not None:
+        where.append(col(Task.due_at) <= filters.due_to)
+    if filters.text:
+        where.append(_text_condition(filters.text))
+    if filters.min_escalation is not None:
+        where.append(col(Task.escalation_level) >= filters.min_escalation)
+    return where
 
 
-def list_tasks(
-    session: Session, *, now: datetime, unit: str | None = None, light_filter: str | None = None,
-    status: str | None = None, overdue: bool = False, limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Tasks filtered by unit (lead or cooperating), status, overdue and light, by due date."""
-    query = select(Task)
-    if unit is not None:
-        unit_id = find_unit(session, unit).id
-        query = query.join(TaskUnit, TaskUnit.task_id == Task.id).where(TaskUnit.unit_id == unit_id)  # type: ignore[arg-type]
-    if status is not None:
-        query = query.where(Task.status == status)
-    if overdue:
-        query = query.where(col(Task.status).in_(LIT_STATUSES), col(Task.due_at) < now)
-    query = query.order_by(col(Task.due_at).nulls_last(), col(Task.id))
-    tasks = list(session.exec(query).all())
-    if light_filter is not None:
-        policy = get_policy(session)
-        cutoff = yellow_cutoff(now, policy)
-        tasks = [t for t in tasks if light_at(t, now, cutoff) == light_filter]
-    if limit is not None:
-        tasks = tasks[:limit]
-    return task_rows(session, tasks, now)
+def _text_condition(text: str) -> Any:
+    words = text.strip()
+    pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(col(Task.title).like(pattern, escape="\\"), col(Task.code) == words.upper())
 
 
-def board(session: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """Per lead unit: assigned tasks by light, escalated and closed counts; red-heavy first."""
+def visible_tasks(*, session: Session, actor: Actor, now: datetime,
+                  filters: TaskFilters | None = None,
+                  page: PageRequest | None = None) -> Page[TaskRow]:
+    """The tasks ``actor`` may see that match ``filters``, in ``filters.sort`` order, one page.
+
+    ``page=None`` returns every match (for exports and the CLI's whole list); otherwise at most
+    ``page.limit`` rows after ``page.cursor`` and the cursor of the next page (``None`` on the
+    last). Lights are as of ``now``.
+    """
+    filters = filters or TaskFilters()
+    where = filter_conditions(session, actor, filters, now)
+    limit = page.checked_limit() if page is not None else None
+    after = Position.decode(page.cursor, filters.sort) if page and page.cursor else None
+    tasks = _ordered(session, where, filters.sort, after, None if limit is None else limit + 1)
+    more = limit is not None and len(tasks) > limit
+    tasks = tasks[:limit] if limit is not None else tasks
+    cursor = position_of(tasks[-1], filters.sort).encode() if more and tasks else None
+    return Page(items=task_rows(session, tasks, now), next_cursor=cursor)
+
+
+def _ordered(session: Session, where: list[Any], sort: Sort, after: Position | None,
+             limit: int | None) -> list[Task]:
+    """Up to ``limit`` tasks (all with ``None``) matching ``where`` past ``after`` in ``sort``."""
+    if sort in (Sort.NEWEST, Sort.OLDEST):
+        phases = [id_order(sort, after)]
+    else:
+        dated = dated_phase(sort, after)
+        phases = ([dated] if dated is not None else []) + [undated_phase(sort, after)]
+    found: list[Task] = []
+    for conditions, order in phases:
+        query = select(Task).where(*where, *conditions).order_by(*order)
+        if limit is not None:
+            query = query.limit(limit - len(found))
+        found += session.exec(query).all()
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def board(*, session: Session, actor: Actor, now: datetime) -> list[BoardRow]:
+    """Per lead unit, over the tasks ``actor`` may see: assigned tasks by light, escalated and
+    closed counts; red-heavy first. Drafts are the office's own queue, not yet the units' work."""
     policy = get_policy(session)
     units = _unit_names(session)
     counts: dict[int, dict[str, int]] = defaultdict(
         lambda: {"red": 0, "yellow": 0, "green": 0, "open": 0, "closed": 0, "escalated": 0}
     )
     cutoff = yellow_cutoff(now, policy)
-    # Drafts are the office's own queue, not yet the units' work.
-    for task in session.exec(select(Task).where(Task.status != "draft")).all():
+    scope = task_scope(session, actor)
+    query = select(Task).where(Task.status != TaskStatus.DRAFT)
+    if scope is not None:
+        query = query.where(scope)
+    for task in session.exec(query).all():
         entry = counts[task.lead_unit_id or 0]
         colour = light_at(task, now, cutoff)
         if colour is None:
-            entry["closed"] += task.status == "closed"
+            entry["closed"] += task.status == TaskStatus.CLOSED
             continue
         entry[colour] += 1
         entry["open"] += 1
         entry["escalated"] += task.escalation_level > 0
-    rows = [{"unit": units.get(uid, ""), **c} for uid, c in counts.items()]
-    return sorted(rows, key=lambda r: (-r["red"], -r["yellow"], r["unit"]))
+    rows = [BoardRow(unit=units.get(uid, ""), **c) for uid, c in counts.items()]
+    return sorted(rows, key=lambda r: (-r.red, -r.yellow, r.unit))
+
+
+def count_visible(*, session: Session, actor: Actor, now: datetime,
+                  filters: TaskFilters | None = None) -> int:
+    """How many tasks ``actor`` may see match ``filters`` (for "共 N 项" beside a page)."""
+    where = filter_conditions(session, actor, filters or TaskFilters(), now)
+    return int(session.exec(select(func.count()).select_from(Task).where(*where)).one())

@@ -37,9 +37,10 @@ from sqlmodel import Session, col, select
 
 from engine.calendar.lights import days_overdue
 from engine.calendar.timefmt import local_date_text
-from engine.errors import InvalidInput
-from engine.labels import DIRECTIVE_KIND_LABELS
+from engine.errors import InvalidInput, PermissionDenied
+from engine.org.actors import Actor
 from engine.org.leaders import scope_leaders
+from engine.org.visibility import sees_all_tasks
 from engine.reports.bulletin_docx import (
     Block,
     BulletinData,
@@ -63,6 +64,7 @@ from engine.reports.bulletin_text import (
 from engine.store.policy import get_policy, zone_for
 from engine.tasks.audit import anchor_text
 from engine.tasks.lifecycle import ACTIVE_STATUSES
+from engine.values import DirectiveKind
 from models import Directive, Person, Task, TaskUnit, Unit
 
 __all__ = ["BulletinData", "Period", "build_bulletin", "parse_period", "render_markdown",
@@ -109,9 +111,12 @@ def report_moment(span: Period, clock: datetime) -> datetime:
     return min(span.end - timedelta(seconds=1), clock)
 
 
-def build_bulletin(session: Session, *, period: str, now: datetime) -> BulletinData:
+def build_bulletin(*, session: Session, actor: Actor, period: str, now: datetime) -> BulletinData:
     """The bulletin of ``period`` ("2024-03") as of ``now``. Reads only; its counts follow the
-    definitions of the module docstring."""
+    definitions of the module docstring. It names every unit's overdue items: only readers who
+    see every task (the office, top leaders) may build it."""
+    if not sees_all_tasks(session, actor):
+        raise PermissionDenied("只有督查室可以生成情况通报")
     policy = get_policy(session)
     span = parse_period(period, zone_for(policy))
     ctx = Context(now=now, tz=zone_for(policy), year=span.year, policy=policy)
@@ -163,15 +168,16 @@ def _counts(session: Session, in_period: list[Any], now: datetime,
 
     # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
     rows = session.execute(
-        sa_select(col(Task.lead_unit_id), tally_of(mine), tally_of(mine & (Task.status == "closed")),
-                  tally_of(mine & late), tally_of(late))
+        sa_select(col(Task.lead_unit_id), tally_of(mine),
+                  tally_of(mine & (col(Task.status) == "closed")), tally_of(mine & late),
+                  tally_of(late))
         .where(col(Task.status).in_(COUNTED)).group_by(col(Task.lead_unit_id))).all()
     total = sum(int(r[1] or 0) for r in rows)
     done = sum(int(r[2] or 0) for r in rows)
     overdue = sum(int(r[3] or 0) for r in rows)
     every_late = sum(int(r[4] or 0) for r in rows)
     kinds = [d.kind for d in directives]
-    stats = Stats(directives={k: kinds.count(k) for k in DIRECTIVE_KIND_LABELS if k in kinds},
+    stats = Stats(directives={k.value: kinds.count(k) for k in DirectiveKind if k in kinds},
                   total=total, closed=done, in_progress=total - done - overdue, overdue=overdue,
                   carried_overdue=every_late - overdue)
     return _Counts(stats, [(r[0], int(r[4])) for r in rows if r[4]])
@@ -272,7 +278,7 @@ def _overdue_blocks(ctx: Context, table: Table,
 def _summary(ctx: Context, span: Period, stats: Stats) -> str:
     """The statistics paragraph: directives by kind, then the partition of the period's tasks."""
     label = f"{span.year}年{span.month}月"
-    kinds = "、".join(f"{DIRECTIVE_KIND_LABELS[k]}{n}{'次' if k in ('meeting', 'inspection') else '件'}"
+    kinds = "、".join(f"{DirectiveKind(k).label}{n}{'次' if k in ('meeting', 'inspection') else '件'}"
                       for k, n in stats.directives.items())
     issued = f"共登记来源事项{sum(stats.directives.values())}件" + (f"（{kinds}）" if kinds else "")
     when = date_text(ctx, ctx.now)

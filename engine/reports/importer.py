@@ -28,6 +28,7 @@ from sqlmodel import Session
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
 from engine.inputs import check_input_file, check_line, check_quantity
+from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
 from engine.store.policy import get_policy, zone_for
@@ -311,7 +312,7 @@ def validate_rows(
     return specs
 
 
-def import_task_list(session: Session, *, path: Path, directive_id: int, actor: Person | None,
+def import_task_list(*, session: Session, path: Path, directive_id: int, actor: Actor,
                      now: datetime) -> list[Task]:
     """Create one draft task per row of the task list at ``path`` under ``directive_id``.
 
@@ -325,7 +326,7 @@ def import_task_list(session: Session, *, path: Path, directive_id: int, actor: 
 
 
 @service
-def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Person | None,
+def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Actor,
             now: datetime) -> list[Task]:
     require_office(actor, "导入任务清单")
     directive = find_directive(session, directive_id)

@@ -36,10 +36,12 @@ from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
 from engine.inputs import printable
-from engine.labels import DIRECTIVE_KIND_LABELS, LIGHT_LABELS, STATUS_LABELS, status_key
+from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.leaders import leader_id_of, scope_leaders
+from engine.org.visibility import task_scope
 from engine.store.policy import get_policy, zone_for
+from engine.values import DirectiveKind, Light, TaskStatus, label_of
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
 
 HEADERS = ("序号", "编号", "来源", "任务内容", "牵头单位", "配合单位", "责任人", "分管领导",
@@ -65,16 +67,20 @@ def display_width(text: str) -> int:
                 for line in text.split("\n")), default=0)
 
 
-def export_ledger(session: Session, *, path: Path, now: datetime, unit: str | None = None,
-                  status: str | None = None) -> int:
-    """Write the ledger of all tasks (or those of ``unit``, lead or cooperating, and/or in
-    ``status`` — the English key or its Chinese label) to ``path``; return the rows written."""
+def export_ledger(*, session: Session, actor: Actor, path: Path, now: datetime,
+                  unit: str | None = None, status: str | None = None) -> int:
+    """Write the ledger of the tasks ``actor`` may see (or those of ``unit``, lead or
+    cooperating, and/or in ``status`` — the English key or its Chinese label) to ``path``;
+    return the rows written."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"台账文件名应以 .xlsx 结尾：{path}")
     if not path.parent.is_dir():
         raise InvalidInput(f"目录 {path.parent} 不存在")
     where = _filters(session, unit, status)
+    scope = task_scope(session, actor)
+    if scope is not None:
+        where.append(scope)
     policy = get_policy(session)
     title = _title(session, now, policy, unit, status)
     rows = _rows(session, where, now, policy)
@@ -92,7 +98,10 @@ def export_ledger(session: Session, *, path: Path, now: datetime, unit: str | No
 def _filters(session: Session, unit: str | None, status: str | None) -> list[Any]:
     where: list[Any] = []
     if status is not None:
-        where.append(Task.status == status_key(status))
+        key = TaskStatus.parse(status)
+        if key is None:
+            raise InvalidInput(f"办理状态“{status}”无效，应为：{TaskStatus.choices()}")
+        where.append(col(Task.status) == key.value)
     if unit is not None:
         unit_id = find_unit(session, unit).id
         where.append(col(Task.id).in_(select(TaskUnit.task_id).where(TaskUnit.unit_id == unit_id)))
@@ -103,7 +112,7 @@ def _title(session: Session, now: datetime, policy: Policy, unit: str | None,
            status: str | None) -> str:
     scope = [find_unit(session, unit).name] if unit else []
     if status:
-        scope.append(STATUS_LABELS.get(status.strip(), status.strip()))
+        scope.append(label_of(TaskStatus, status.strip()))
     suffix = f"（{'，'.join(scope)}）" if scope else ""
     return f"督办台账{suffix}　截至 {local_text(now, zone_for(policy))}"
 
@@ -176,7 +185,7 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
             now: datetime, policy: Policy) -> list[Any]:
     tz = zone_for(policy)
     directive = batch.directives.get(task.directive_id)
-    source = (f"{DIRECTIVE_KIND_LABELS.get(directive.kind, directive.kind)}：{directive.title}"
+    source = (f"{label_of(DirectiveKind, directive.kind)}：{directive.title}"
               if directive else "")
     original = (_due_text(task.original_due_text, task.original_due_at, tz)
                 if task.extension_count else "")
@@ -186,8 +195,8 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
         "、".join(units.get(u, "") for u in batch.co_units.get(task.id or 0, [])),
         batch.people.get(task.owner_id or 0, ""),
         batch.people.get(batch.leaders.get(task.id or 0) or 0, ""),
-        _due_text(task.due_text, task.due_at, tz), original, STATUS_LABELS[task.status],
-        batch.progress.get(task.id or 0, ""), LIGHT_LABELS.get(colour or "", "—"),
+        _due_text(task.due_text, task.due_at, tz), original, label_of(TaskStatus, task.status),
+        batch.progress.get(task.id or 0, ""), label_of(Light, colour, "—"),
         overdue or None, _amount(task),
     ]
 

@@ -1,5 +1,10 @@
 """What units and the office do to a task once it is assigned: acknowledge, report, ask for
-completion, verify and close, return, cancel. Each is one service call = one transaction."""
+completion, verify and close, return, cancel. Each is one service call = one transaction.
+
+A unit's action counts for the actor's own unit, or — when the office names it with
+``for_unit`` — for that unit, recorded as done on its behalf (代签收 / 代反馈 / 代申请办结): the
+unit's own acknowledgement and feedback are updated and the event names the unit.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from sqlmodel import Session, select
 
 from engine.errors import InvalidInput, PolicyViolation
 from engine.inputs import check_quantity, check_text
-from engine.labels import RATING_LABELS
-from engine.org.directory import find_task
-from engine.org.permissions import require_action
+from engine.org.actors import Actor
+from engine.org.directory import find_unit
+from engine.org.permissions import ON_BEHALF_ACTIONS, UnitAct, require_action
+from engine.org.visibility import find_visible_task
 from engine.outbox import notify
 from engine.outbox import queue as outbox
 from engine.store.ids import pk
@@ -19,73 +25,94 @@ from engine.store.policy import get_policy
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.extensions import withdraw_pending
-from models import Milestone, Person, ProgressReport, Recheck, Task, TaskUnit
+from engine.values import Rating, ReportKind, TaskStatus, UnitRole
+from models import Milestone, ProgressReport, Recheck, Task, TaskUnit, Unit
 
 
-def _link(session: Session, task: Task, actor: Person | None, role: str | None) -> TaskUnit | None:
-    unit_id = actor.unit_id if actor is not None else None
-    if role is None or unit_id is None:
-        return None
-    return session.exec(
-        select(TaskUnit).where(TaskUnit.task_id == task.id, TaskUnit.unit_id == unit_id)
-    ).first()
+def _unit_act(session: Session, actor: Actor, task: Task, action: str,
+              for_unit: str | None) -> tuple[UnitAct, TaskUnit]:
+    """Check a unit action; return for whom it counts and that unit's link to the task."""
+    unit = find_unit(session, for_unit) if for_unit is not None else None
+    act = require_action(session, actor, task, action, for_unit=unit)
+    assert act is not None  # a unit action always counts for a unit
+    link = session.exec(
+        select(TaskUnit).where(TaskUnit.task_id == task.id, TaskUnit.unit_id == act.unit_id)
+    ).one()
+    return act, link
+
+
+def _detail(session: Session, act: UnitAct, action: str, **extra: object) -> dict[str, object]:
+    """What the event says about the unit: its part and, when the office acted for it, 代为操作."""
+    detail: dict[str, object] = {"unit_role": act.role.value, **extra}
+    if act.on_behalf:
+        unit = session.get(Unit, act.unit_id)
+        detail.update(on_behalf=ON_BEHALF_ACTIONS[action], on_behalf_note="代为操作",
+                      unit=unit.code if unit else None)
+    return detail
 
 
 @service
-def acknowledge(*, session: Session, task: str | int, actor: Person | None, now: datetime) -> Task:
-    """签收 by the actor's unit; the task becomes 已签收 when its lead unit signs."""
-    row = find_task(session, task)
-    role = require_action(session, actor, row, "acknowledge")
-    link = _link(session, row, actor, role)
-    if link is not None and link.acknowledged_at is not None:
-        raise PolicyViolation(f"本单位已于此前签收事项 {row.code}，无需重复签收")
-    if link is not None:
-        link.acknowledged_at = now
-        link.acknowledged_by_id = actor.id if actor else None
-        session.add(link)
-    detail = {"unit_role": role}
-    if role == "lead" or row.status != "assigned":
+def acknowledge(*, session: Session, task: str | int, actor: Actor, now: datetime,
+                for_unit: str | None = None) -> Task:
+    """签收 by the actor's unit (or by the office for ``for_unit``: 代签收); the task becomes
+    已签收 when its lead unit signs."""
+    row = find_visible_task(session, actor, task)
+    act, link = _unit_act(session, actor, row, "acknowledge", for_unit)
+    lifecycle.target_status(row.status, "acknowledge")  # the status refuses first
+    if link.acknowledged_at is not None:
+        who = "该单位" if act.on_behalf else "本单位"
+        raise PolicyViolation(f"{who}已于此前签收事项 {row.code}，无需重复签收")
+    link.acknowledged_at, link.acknowledged_by_id = now, actor.person_id
+    link.acknowledged_on_behalf = act.on_behalf
+    session.add(link)
+    detail = _detail(session, act, "acknowledge")
+    behalf = act.unit_id if act.on_behalf else None
+    if act.role is UnitRole.LEAD or row.status != TaskStatus.ASSIGNED:
         lifecycle.transition(session, task=row, action="acknowledge", actor=actor, now=now,
-                             detail=detail)
+                             detail=detail, on_behalf_unit_id=behalf)
     else:
         # A cooperating unit's signature is recorded but does not move the task itself.
         lifecycle.target_status(row.status, "acknowledge")
         audit.record(session, actor=actor, entity="task", entity_id=row.id, action="acknowledge",
-                     now=now, before={"status": row.status}, after={"status": row.status, **detail})
+                     now=now, before={"status": row.status}, after={"status": row.status, **detail},
+                     on_behalf_unit_id=behalf)
     return row
 
 
 @service
 def report_progress(
-    *, session: Session, task: str | int, actor: Person | None, text: str, now: datetime,
-    achieved: float | None = None, milestone: int | None = None,
+    *, session: Session, task: str | int, actor: Actor, text: str, now: datetime,
+    achieved: float | None = None, milestone: int | None = None, for_unit: str | None = None,
 ) -> ProgressReport:
-    """反馈进展: text, optionally the achieved quantity and a milestone reached."""
-    row = find_task(session, task)
-    role = require_action(session, actor, row, "report_progress")
+    """反馈进展 (or the office's 代反馈 for ``for_unit``): text, optionally the achieved
+    quantity and a milestone reached."""
+    row = find_visible_task(session, actor, task)
+    act, link = _unit_act(session, actor, row, "report_progress", for_unit)
     text = check_text(text, "进展内容", required=True)
     achieved = check_quantity(achieved, "完成量")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
     lifecycle.target_status(row.status, "report_progress")
     stone = _milestone(session, row, milestone) if milestone is not None else None
-    link = _link(session, row, actor, role)
-    if link is not None and link.acknowledged_at is None:
+    if link.acknowledged_at is None:
         raise PolicyViolation("请先签收事项再反馈进展")
     lifecycle.transition(session, task=row, action="report_progress", actor=actor, now=now,
-                         detail={"text": text, "achieved": achieved,
-                                 "milestone": stone.seq if stone else None})
-    report = ProgressReport(task_id=pk(row), unit_id=link.unit_id if link else None,
-                            person_id=actor.id if actor else None, kind="progress", text=text,
-                            achieved=achieved, milestone_id=stone.id if stone else None, at=now)
+                         detail=_detail(session, act, "report_progress", text=text,
+                                        achieved=achieved,
+                                        milestone=stone.seq if stone else None),
+                         on_behalf_unit_id=act.unit_id if act.on_behalf else None)
+    report = ProgressReport(task_id=pk(row), unit_id=act.unit_id, person_id=actor.person_id,
+                            kind=ReportKind.PROGRESS, text=text, achieved=achieved,
+                            milestone_id=stone.id if stone else None, at=now,
+                            on_behalf=act.on_behalf)
     session.add(report)
-    if achieved is not None and role == "lead":
+    if achieved is not None and act.role is UnitRole.LEAD:
         row.achieved = achieved
     if stone is not None:
         stone.done_at = now
         session.add(stone)
-    if link is not None:
-        link.last_feedback_at, link.last_feedback_text = now, text
-        session.add(link)
+    link.last_feedback_at, link.last_feedback_text = now, text
+    link.last_feedback_by_id, link.last_feedback_on_behalf = actor.person_id, act.on_behalf
+    session.add(link)
     row.last_progress_at = now
     return report
 
@@ -103,24 +130,27 @@ def _milestone(session: Session, task: Task, seq: int) -> Milestone:
 
 @service
 def request_completion(
-    *, session: Session, task: str | int, actor: Person | None, evidence: str, now: datetime,
-    achieved: float | None = None,
+    *, session: Session, task: str | int, actor: Actor, evidence: str, now: datetime,
+    achieved: float | None = None, for_unit: str | None = None,
 ) -> Task:
-    """申请办结 by the lead unit, with a description of the evidence (证明材料)."""
-    row = find_task(session, task)
-    require_action(session, actor, row, "request_completion")
+    """申请办结 by the lead unit (or the office's 代申请办结 for it), with a description of the
+    evidence (证明材料)."""
+    row = find_visible_task(session, actor, task)
+    act, link = _unit_act(session, actor, row, "request_completion", for_unit)
     if not evidence.strip():
         raise InvalidInput("申请办结须说明证明材料")
     evidence = check_text(evidence, "证明材料说明", required=True)
     achieved = check_quantity(achieved, "完成量")
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
-                         detail={"evidence": evidence, "achieved": achieved})
-    # The unit is the writer's own unit on the task; the office asking on a unit's behalf is
-    # recorded as itself, never as the unit.
-    link = _link(session, row, actor, "lead")
-    session.add(ProgressReport(task_id=pk(row), unit_id=link.unit_id if link else None,
-                               person_id=actor.id if actor else None, kind="completion",
-                               text=evidence, achieved=achieved, at=now))
+                         detail=_detail(session, act, "request_completion", evidence=evidence,
+                                        achieved=achieved),
+                         on_behalf_unit_id=act.unit_id if act.on_behalf else None)
+    session.add(ProgressReport(task_id=pk(row), unit_id=act.unit_id, person_id=actor.person_id,
+                               kind=ReportKind.COMPLETION, text=evidence, achieved=achieved,
+                               at=now, on_behalf=act.on_behalf))
+    link.last_feedback_at, link.last_feedback_text = now, evidence
+    link.last_feedback_by_id, link.last_feedback_on_behalf = actor.person_id, act.on_behalf
+    session.add(link)
     if achieved is not None:
         row.achieved = achieved
     row.last_progress_at = now
@@ -130,17 +160,17 @@ def request_completion(
 
 @service
 def verify_and_close(
-    *, session: Session, task: str | int, actor: Person | None, rating: str, now: datetime,
+    *, session: Session, task: str | int, actor: Actor, rating: str, now: datetime,
     note: str = "",
 ) -> Task:
     """审核销号 with a rating (优秀/良好/合格/不合格); schedules the 回头看 re-check."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "verify")
     rating = _rating(rating)
     note = check_text(note, "审核意见")
     lifecycle.transition(session, task=row, action="verify", actor=actor, now=now,
                          detail={"rating": rating, "note": note})
-    row.rating, row.closed_at = rating, now
+    row.rating, row.closed_at = rating.value, now
     policy = get_policy(session)
     session.add(Recheck(task_id=pk(row), due_at=now + timedelta(days=policy.recheck_after_days),
                         created_at=now))
@@ -150,20 +180,19 @@ def verify_and_close(
     return row
 
 
-def _rating(value: str) -> str:
-    by_label = {label: key for key, label in RATING_LABELS.items()}
-    rating = by_label.get(value.strip(), value.strip())
-    if rating not in RATING_LABELS:
+def _rating(value: str) -> Rating:
+    rating = Rating.parse(value)
+    if rating is None:
         raise InvalidInput(f"评价“{value}”无效，应为 优秀、良好、合格 或 不合格")
     return rating
 
 
 @service
 def return_task(
-    *, session: Session, task: str | int, actor: Person | None, reason: str, now: datetime
+    *, session: Session, task: str | int, actor: Actor, reason: str, now: datetime
 ) -> Task:
     """退回: the completion request is refused with a reason; the unit goes on working."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "return")
     reason = check_text(reason, "退回理由")
     if not reason.strip():
@@ -176,10 +205,10 @@ def return_task(
 
 @service
 def cancel_task(
-    *, session: Session, task: str | int, actor: Person | None, reason: str, now: datetime
+    *, session: Session, task: str | int, actor: Actor, reason: str, now: datetime
 ) -> Task:
     """撤销 (office only) from any open state; pending reminders are cancelled too."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "cancel")
     reason = check_text(reason, "撤销理由")
     if not reason.strip():

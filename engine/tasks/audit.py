@@ -1,9 +1,10 @@
 """Append-only audit trail, chained by a keyed hash.
 
-Each event has a sequence number ``seq`` (1, 2, 3 … without gaps), the hash of its predecessor
-and its own hash: an HMAC-SHA256, under the audit key (:mod:`engine.tasks.audit_key`, never
-stored in the database), of a canonical JSON of **every stored column but ``id`` and ``hash``**
-— taken from the table's metadata, so a column added later is signed without a change here.
+Each event has a gap-free id (1, 2, 3 …), the hash of its predecessor and its own hash: an
+HMAC-SHA256, under the audit key (:mod:`engine.tasks.audit_key`, never stored in the database),
+of a canonical JSON of **every stored column but ``hash``** — when and through which channel,
+by whom, for which unit, what changed — taken from the table's metadata, so a column added
+later is signed without a change here.
 Whoever can write the database but lacks the key cannot edit, insert or re-chain events
 unnoticed. Deleting the newest events leaves a shorter chain that still links: the recorded
 chain head finds that unless it was moved back too, and a published anchor
@@ -23,6 +24,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -30,12 +32,15 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from engine.org.actors import Actor
+from engine.store.mode import check_moment
 from engine.tasks.audit_key import AuditKeyError, audit_key, key_id
-from models import AuditEvent, Person, Setting
+from models import AuditEvent, Setting
 
 GENESIS_HASH = "0" * 64
-UNSIGNED_COLUMNS = frozenset({"id", "hash"})
-"""Columns the HMAC does not cover: the storage row id and the HMAC itself."""
+UNSIGNED_COLUMNS = frozenset({"hash"})
+"""The one column the HMAC does not cover: the HMAC itself (the id, set by :func:`record`
+before signing, is covered)."""
 _ADVISORY_LOCK_KEY = 0x64756261  # "duba"
 _TAIL = "duban.audit.tail"
 _HEAD_KEY = "audit_head"
@@ -54,6 +59,8 @@ def jsonable(value: Any) -> Any:
         return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -87,6 +94,7 @@ class Anchor:
     """A published point of the chain: event ``seq`` has hash ``hash`` (or starts with it)."""
 
     seq: int
+    """The event's id."""
     hash: str
 
     def __str__(self) -> str:
@@ -95,8 +103,8 @@ class Anchor:
 
 def chain_anchor(session: Session) -> Anchor | None:
     """The newest event's sequence number and hash (``None`` for an empty chain)."""
-    row = session.execute(select(AuditEvent.seq, AuditEvent.hash)
-                          .order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    row = session.execute(select(AuditEvent.id, AuditEvent.hash)
+                          .order_by(col(AuditEvent.id).desc()).limit(1)).first()
     return Anchor(int(row[0]), str(row[1])) if row else None
 
 
@@ -127,27 +135,38 @@ def _forget_chain_head(session: Session) -> None:
 def record(
     session: Session,
     *,
-    actor: Person | None,
+    actor: Actor,
     entity: str,
     entity_id: int | None,
     action: str,
     now: datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    on_behalf_unit_id: int | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction (not committed here).
 
+    The event records ``now`` (the moment of the change) and the actor's wall clock (the real
+    time of the write), the actor, their channel and web client, and the unit acted for. On a
+    production database a ``now`` far from that wall clock is refused
+    (:func:`engine.store.mode.check_moment`), so every audited write happens at the real time.
     Raises :class:`~engine.tasks.audit_key.AuditKeyError` when there is no usable key or it is
     not the chain's key: the caller's whole change is then refused.
     """
     key = audit_key()
+    wall_clock = actor.clock()
+    check_moment(session, now=now, wall_clock=wall_clock)
     head = _head_row(session, key)
-    seq, prev = _tail(session)
+    last_id, prev = _tail(session)
     event = AuditEvent(
-        seq=seq + 1,
+        id=last_id + 1,
         at=now.astimezone(UTC),
-        actor=actor.name if actor is not None else "system",
-        actor_id=actor.id if actor is not None else None,
+        recorded_at=wall_clock.astimezone(UTC),
+        actor=actor.name[:64],
+        actor_id=actor.person_id,
+        channel=actor.channel.value,
+        client=actor.client[:64] if actor.client else None,
+        on_behalf_unit_id=on_behalf_unit_id,
         entity=entity,
         entity_id=entity_id,
         action=action,
@@ -158,7 +177,7 @@ def record(
     )
     event.hash = digest(event_values(event), key)
     session.add(event)
-    session.info[_TAIL] = (event.seq, event.hash)
+    session.info[_TAIL] = (last_id + 1, event.hash)
     _store_head(session, head, event, key)
     return event
 
@@ -176,7 +195,7 @@ def _store_head(session: Session, head: Setting | None, event: AuditEvent, key: 
     # Under the same lock as the append (advisory lock / SQLite write lock), in the same commit.
     # The row is kept for the rest of the transaction: one read per transaction, not per event
     # (and a head added earlier in it is found even before a flush).
-    value = {"seq": event.seq, "hash": event.hash, "key_id": key_id(key)}
+    value = {"seq": event.id, "hash": event.hash, "key_id": key_id(key)}
     if head is None:
         head = Setting(key=_HEAD_KEY, value=value, updated_at=event.at)
     else:
@@ -202,8 +221,9 @@ def write_head(session: Session, *, seq: int, hash_: str, key: bytes, now: datet
     session.add(head)
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> int:
-    """Check the whole chain (see :func:`engine.tasks.audit_verify.verify`); return its length."""
+def verify_chain(*, session: Session, actor: Actor, batch: int = 5000) -> int:
+    """Check the whole chain (see :func:`engine.tasks.audit_verify.verify`); return its length.
+    The office's (or the operator's) check."""
     from engine.tasks.audit_verify import verify
 
-    return verify(session, batch=batch).events
+    return verify(session=session, actor=actor, batch=batch).events

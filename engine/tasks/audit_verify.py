@@ -1,10 +1,11 @@
 """Verifying the audit chain, against its recorded head and against published anchors.
 
-:func:`verify` walks every event in ``seq`` order and checks that the numbering has no gap, that
-each event links to its predecessor's hash and that its own HMAC is right under the audit key;
+:func:`verify` walks every event in id order and checks that each event links to its
+predecessor's hash and that its own HMAC is right under the audit key;
 then that the newest event is the recorded chain head, and that every anchor given (``SEQ:HASH``
 as printed in a daily summary or a bulletin) names an event still in the chain with that hash.
-The first failure raises :class:`~engine.errors.AuditChainBroken` naming the event in Chinese.
+The first failure raises :class:`~engine.errors.AuditChainBroken` naming the event (by its id,
+the number anchors use) in Chinese.
 
 An insider who can write the database but lacks the key cannot pass the HMAC check; one who
 deletes the newest events and moves the recorded head back passes the first two checks but not
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from engine.calendar.timefmt import local_text
 from engine.errors import AuditChainBroken, InvalidInput
+from engine.org.actors import Actor
 from engine.store.policy import get_policy, zone_for
 from engine.tasks.audit import GENESIS_HASH, Anchor, digest, recorded_head
 from engine.tasks.audit_key import AuditKeyError, audit_key, key_id
@@ -58,22 +60,27 @@ def parse_anchor(value: str) -> Anchor:
     return Anchor(int(match.group(1)), match.group(2).lower())
 
 
-def verify(session: Session, *, anchors: Iterable[Anchor] = (), batch: int = 5000) -> ChainReport:
+def verify(*, session: Session, actor: Actor, anchors: Iterable[Anchor] = (),
+           batch: int = 5000) -> ChainReport:
     """Check the chain, its head and ``anchors``; raise :class:`AuditChainBroken` at the first
-    fault (or :class:`AuditKeyError` when the chain was signed with another key)."""
+    fault (or :class:`AuditKeyError` when the chain was signed with another key). The office's
+    (or the operator's) check."""
+    from engine.org.permissions import require_office_or_system
+
+    require_office_or_system(actor, "校验审计链")
     key = audit_key()
     wanted = {a.seq: a for a in anchors}
     walk = _Walk(session, key, wanted)
-    last_seq = 0
+    last_id = 0
     while True:
         rows = session.execute(
-            select(AuditEvent.__table__).where(col(AuditEvent.seq) > last_seq)  # type: ignore[attr-defined]
-            .order_by(col(AuditEvent.seq)).limit(batch)).mappings().all()
+            select(AuditEvent.__table__).where(col(AuditEvent.id) > last_id)  # type: ignore[attr-defined]
+            .order_by(col(AuditEvent.id)).limit(batch)).mappings().all()
         if not rows:
             break
         for row in rows:
             walk.check(row)
-        last_seq = int(rows[-1]["seq"])
+        last_id = int(rows[-1]["id"])
     walk.check_head()
     walk.check_anchors()
     return ChainReport(walk.count, Anchor(walk.seq, walk.prev) if walk.count else None,
@@ -84,12 +91,13 @@ class _Walk:
     def __init__(self, session: Session, key: bytes, anchors: dict[int, Anchor]) -> None:
         self.session, self.key, self.anchors = session, key, anchors
         self.seq, self.prev, self.count = 0, GENESIS_HASH, 0
+        self.found: set[int] = set()
         self.head = recorded_head(session)
 
     def check(self, row: Mapping[Any, Any]) -> None:
-        seq = int(row["seq"])
-        if seq != self.seq + 1:
-            raise AuditChainBroken(self.seq + 1, "缺失（序号不连续，事件被删除）")
+        # Ids are gap-free since revision 0002, but older ones may have gaps: the links, not
+        # the numbering, prove that nothing is missing.
+        seq = int(row["id"])
         if row["prev_hash"] != self.prev:
             raise AuditChainBroken(seq, f"{self._about(row)}的前序哈希不连续（其前的事件被删除或改动）")
         if digest(row, self.key) != row["hash"]:
@@ -99,6 +107,8 @@ class _Walk:
         if anchor is not None and not row["hash"].startswith(anchor.hash):
             raise AuditChainBroken(seq, f"{self._about(row)}与审计锚点 {anchor} 不符"
                                         "（该事件或其之前的历史被改写）")
+        if anchor is not None:
+            self.found.add(seq)
         self.seq, self.prev, self.count = seq, row["hash"], self.count + 1
 
     def check_head(self) -> None:
@@ -109,11 +119,13 @@ class _Walk:
                                                  "链尾被删除或改动）")
 
     def check_anchors(self) -> None:
-        beyond = [a for a in self.anchors.values() if a.seq > self.seq]
-        if beyond:
-            anchor = min(beyond, key=lambda a: a.seq)
-            raise AuditChainBroken(anchor.seq, f"已不存在：审计锚点 {anchor} 所指的事件缺失，"
-                                               f"审计链只到第 {self.seq} 号（链尾被截断）")
+        missing = sorted((a for a in self.anchors.values() if a.seq not in self.found),
+                         key=lambda a: a.seq)
+        if missing:
+            anchor = missing[0]
+            where = (f"审计链只到第 {self.seq} 号（链尾被截断）" if anchor.seq > self.seq
+                     else "该事件已被删除")
+            raise AuditChainBroken(anchor.seq, f"已不存在：审计锚点 {anchor} 所指的事件缺失，{where}")
 
     def _other_key(self, seq: int) -> None:
         """At the first event that fails: a different key explains it better than tampering."""

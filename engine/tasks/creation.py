@@ -11,29 +11,29 @@ from engine.calendar.deadlines import ResolvedDeadline, resolve_deadline
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, PolicyViolation
 from engine.inputs import check_line, check_quantity, check_text
-from engine.labels import PRIORITY_LABELS
-from engine.org.directory import find_directive, find_person, find_task, find_unit
+from engine.org.actors import Actor
+from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_action, require_office
+from engine.org.visibility import find_visible_task
 from engine.outbox import notify
 from engine.store.codes import next_task_code
 from engine.store.ids import pk
 from engine.store.policy import calendar_for, get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
+from engine.values import Priority, TaskStatus, UnitRole
 from models import Directive, Milestone, Person, Task, TaskCreate, TaskUnit, Unit
 
-PRIORITIES = ("urgent", "high", "normal")
 TITLE_MAX = 256
 """Characters in a task's title (the column's length, the same on every database)."""
 
 
 def priority_key(value: str) -> str:
-    """``urgent``/``high``/``normal`` from the key or its Chinese label (特急、加急、普通)."""
-    by_label = {label: key for key, label in PRIORITY_LABELS.items()}
-    key = by_label.get(value.strip(), value.strip())
-    if key not in PRIORITIES:
-        raise InvalidInput(f"紧急程度“{value}”无效，应为 特急、加急 或 普通")
-    return key
+    """``urgent``/``high``/``normal`` from the code or its label (特急、加急、普通)."""
+    priority = Priority.parse(value)
+    if priority is None:
+        raise InvalidInput(f"紧急程度“{value}”无效，应为：{Priority.choices()}")
+    return priority.value
 
 
 def resolve_due(session: Session, *, text: str, issued_at: datetime) -> ResolvedDeadline:
@@ -83,13 +83,15 @@ def check_task_text(data: TaskCreate) -> None:
     data.target = check_quantity(data.target, "目标量", positive=True)
 
 
-def _check_basics(data: TaskCreate, directive: Directive) -> None:
+def _check_basics(data: TaskCreate, directive: Directive) -> Priority:
+    """Check the plain values; return the priority (given as code or label)."""
     check_task_text(data)
-    data.priority = priority_key(data.priority)
+    priority = Priority(priority_key(data.priority))
     if data.cadence_days is not None and not 1 <= data.cadence_days <= 366:
         raise InvalidInput("进展报送周期应为 1 至 366 天")
     if directive.read_only:
         raise PolicyViolation("阅示类批示只需阅知，不生成督办事项")
+    return priority
 
 
 def due_base(data: TaskCreate, directive: Directive, now: datetime) -> tuple[str, datetime]:
@@ -113,18 +115,24 @@ def resolve_checked(session: Session, text: str, directive: Directive,
 
 
 @service
-def create_task(*, session: Session, data: TaskCreate, actor: Person | None, now: datetime) -> Task:
-    """Register a draft task under a directive (or under a parent task for decomposition).
+def create_task(*, session: Session, data: TaskCreate, actor: Actor, now: datetime,
+                assign: bool = False, allow_past_due: bool = False) -> Task:
+    """Register a draft task under a directive (or under a parent task for decomposition), and
+    with ``assign`` send it to its units at once (交办; ``allow_past_due`` as for
+    :func:`assign_task`).
 
     Guarantees: every reference is resolved and every value checked before anything is written;
     the deadline text is kept beside its resolution, which is also the original deadline; the
-    task is committed, or on any error nothing is.
+    task — and its assignment — are committed together, or on any error nothing is.
     """
-    return create_task_in_transaction(session=session, data=data, actor=actor, now=now)
+    task = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
+    if assign:
+        _assign(session, actor, task, now, allow_past_due)
+    return task
 
 
 def create_task_in_transaction(
-    *, session: Session, data: TaskCreate, actor: Person | None, now: datetime
+    *, session: Session, data: TaskCreate, actor: Actor, now: datetime
 ) -> Task:
     """The body of :func:`create_task` without the commit (the service wrapper is what commits).
 
@@ -133,8 +141,9 @@ def create_task_in_transaction(
     """
     require_office(actor, "创建督办事项")
     directive = find_directive(session, data.directive_id)
-    _check_basics(data, directive)
-    parent = find_task(session, data.parent_id) if data.parent_id is not None else None
+    priority = _check_basics(data, directive)
+    parent = (find_visible_task(session, actor, data.parent_id)
+              if data.parent_id is not None else None)
     lead, co = check_units(session, data.lead_unit, data.co_units)
     owner, leader = _check_people(session, data)
     base, base_at = due_base(data, directive, now)
@@ -146,13 +155,14 @@ def create_task_in_transaction(
     tz = zone_for(get_policy(session))
     task = Task(
         **data.model_dump(include=set(_BASE_FIELDS)),
+        priority=priority.value,
         code=next_task_code(session, year=directive.issued_at.astimezone(tz).year),
         directive_id=pk(directive),
         parent_id=parent.id if parent else None,
         lead_unit_id=lead.id if lead else None,
         owner_id=owner.id if owner else None,
         leader_id=leader.id if leader else (parent.leader_id if parent else None),
-        status="draft",
+        status=TaskStatus.DRAFT.value,
         due_at=due.due_at if due else None,
         due_text=due.text if due else "",
         original_due_at=due.due_at if due else None,
@@ -173,7 +183,7 @@ def create_task_in_transaction(
     return task
 
 
-_BASE_FIELDS = ("title", "requirement", "priority", "target", "measure", "cadence_days")
+_BASE_FIELDS = ("title", "requirement", "target", "measure", "cadence_days")
 
 
 def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, co: list[Unit],
@@ -187,7 +197,8 @@ def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, c
 def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -> None:
     """Make the task's units ``lead`` (牵头) and ``co`` (配合): a unit that stays keeps its row
     (its 签收 and feedback) with its new role; one taken off loses it; a new one gets a new row."""
-    wanted = {pk(u): "co" for u in co} | ({pk(lead): "lead"} if lead is not None else {})
+    wanted = {pk(u): UnitRole.CO.value for u in co} | (
+        {pk(lead): UnitRole.LEAD.value} if lead is not None else {})
     for link in session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all():
         role = wanted.pop(link.unit_id, None)
         if role is None:
@@ -202,32 +213,22 @@ def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -
 
 
 @service
-def assign_task(*, session: Session, task: str | int, actor: Person | None, now: datetime,
+def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetime,
                 allow_past_due: bool = False) -> Task:
     """交办: the office sends the task to its units, who are notified through the outbox.
 
     A task whose deadline has already passed is refused with the reason (it would be overdue
     the moment the units receive it) unless ``allow_past_due`` says the office means it.
     """
-    return assign_in_transaction(session=session, task=find_task(session, task), actor=actor,
-                                 now=now, allow_past_due=allow_past_due)
+    row = find_visible_task(session, actor, task)
+    _assign(session, actor, row, now, allow_past_due)
+    return row
 
 
-@service
-def create_and_assign(*, session: Session, data: TaskCreate, actor: Person | None, now: datetime,
-                      allow_past_due: bool = False) -> Task:
-    """:func:`create_task` then :func:`assign_task`, in one transaction: both, or neither."""
-    task = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
-    return assign_in_transaction(session=session, task=task, actor=actor, now=now,
-                                 allow_past_due=allow_past_due)
-
-
-def assign_in_transaction(*, session: Session, task: Task, actor: Person | None, now: datetime,
-                          allow_past_due: bool = False) -> Task:
-    """The body of :func:`assign_task`, left in the caller's transaction."""
-    row = task
+def _assign(session: Session, actor: Actor, row: Task, now: datetime,
+            allow_past_due: bool = False) -> None:
     require_action(session, actor, row, "assign")
-    if row.status == "draft" and (row.lead_unit_id is None or row.due_at is None):
+    if row.status == TaskStatus.DRAFT and (row.lead_unit_id is None or row.due_at is None):
         raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")
     if row.due_at is not None and row.due_at <= now and not allow_past_due:
         when = local_text(row.due_at, zone_for(get_policy(session)))
@@ -237,4 +238,3 @@ def assign_in_transaction(*, session: Session, task: Task, actor: Person | None,
     lifecycle.transition(session, task=row, action="assign", actor=actor, now=now)
     row.assigned_at = now
     notify.task_assigned(session, task=row, now=now)
-    return row

@@ -20,13 +20,15 @@ from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PolicyViolation
 from engine.inputs import check_line, check_quantity, check_text
-from engine.labels import PRIORITY_LABELS
-from engine.org.directory import find_directive, find_person, find_task
+from engine.org.actors import Actor
+from engine.org.directory import find_directive, find_person
 from engine.org.permissions import require_action
+from engine.org.visibility import find_visible_task
 from engine.outbox import notify
 from engine.store.service import service
 from engine.tasks import lifecycle
 from engine.tasks.creation import TITLE_MAX, check_units, priority_key, resolve_checked, set_units
+from engine.values import Priority, label_of
 from models import Person, Task, TaskUnit, Unit
 
 EDITABLE = "--title、--requirement、--lead、--co、--owner、--leader、--priority、--target、--measure、--due"
@@ -34,7 +36,7 @@ EDITABLE = "--title、--requirement、--lead、--co、--owner、--leader、--pri
 
 @service
 def edit_task(
-    *, session: Session, task: str | int, actor: Person | None, now: datetime,
+    *, session: Session, task: str | int, actor: Actor, now: datetime,
     title: str | None = None, lead: str | None = None, co: list[str] | None = None,
     due: str | None = None, leader: str | None = None, owner: str | None = None,
     priority: str | None = None, target: float | None = None, measure: str | None = None,
@@ -42,7 +44,7 @@ def edit_task(
 ) -> Task:
     """Change the given fields of an open task (see the module docstring for what may change
     once it is assigned); returns the task."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "edit")
     lifecycle.target_status(row.status, "edit")  # closed and cancelled tasks refuse first
     if due is not None and row.status != "draft":
@@ -155,7 +157,7 @@ def _described(changes: dict[str, list[Any]], unit_names: dict[str, str]) -> lis
         if field not in _FIELD_NAMES:
             continue
         if field == "priority":
-            old, new = PRIORITY_LABELS.get(old, old), PRIORITY_LABELS.get(new, new)
+            old, new = label_of(Priority, old), label_of(Priority, new)
         if field in ("lead_unit", "co_units"):
             old, new = (([unit_names.get(c, c) for c in v] if isinstance(v, list)
                          else unit_names.get(v or "", v)) for v in (old, new))

@@ -14,16 +14,18 @@ from sqlmodel import Session, func, select
 from engine.calendar.lights import due_of
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, NotFound, PolicyViolation
-from engine.inputs import check_line, check_text, fits_db_int
-from engine.org.directory import find_task
+from engine.inputs import check_line, check_text
+from engine.org.actors import Actor
 from engine.org.permissions import require_action
+from engine.org.visibility import can_see_task, find_visible_task
 from engine.outbox import notify
 from engine.store.ids import pk
 from engine.store.policy import get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.creation import resolve_due
-from models import ExtensionRequest, Person, Task
+from engine.values import ExtensionState
+from models import ExtensionRequest, Task
 
 
 def _approved_count(session: Session, task: Task) -> int:
@@ -32,11 +34,11 @@ def _approved_count(session: Session, task: Task) -> int:
 
 @service
 def request_extension(
-    *, session: Session, task: str | int, actor: Person | None, new_due: str, reason: str,
+    *, session: Session, task: str | int, actor: Actor, new_due: str, reason: str,
     now: datetime,
 ) -> ExtensionRequest:
     """File a request; refused if one is pending, the cap is reached or the date is not later."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
     reason = check_text(reason, "延期理由")
@@ -48,7 +50,7 @@ def request_extension(
         raise PolicyViolation(f"事项 {row.code} 已延期 {row.extension_count} 次，达到上限 {policy.extension_cap} 次")
     pending = session.exec(
         select(func.count()).select_from(ExtensionRequest).where(
-            ExtensionRequest.task_id == row.id, ExtensionRequest.status == "pending"
+            ExtensionRequest.task_id == row.id, ExtensionRequest.status == ExtensionState.PENDING
         )
     ).one()
     if pending:
@@ -59,7 +61,7 @@ def request_extension(
     lifecycle.transition(session, task=row, action="request_extension", actor=actor, now=now,
                          detail={"new_due_at": resolved.due_at, "reason": reason})
     request = ExtensionRequest(
-        task_id=pk(row), requested_by_id=actor.id if actor else None,
+        task_id=pk(row), requested_by_id=actor.person_id,
         requested_due_text=resolved.text, requested_due_at=resolved.due_at,
         previous_due_at=due_of(row), reason=reason, created_at=now,
     )
@@ -71,34 +73,35 @@ def request_extension(
     return request
 
 
-def _request_and_task(session: Session, request_id: int) -> tuple[ExtensionRequest, Task]:
-    request = session.get(ExtensionRequest, request_id) if fits_db_int(request_id) else None
-    if request is None:
+def _request_and_task(session: Session, actor: Actor,
+                      request_id: int) -> tuple[ExtensionRequest, Task]:
+    """The request and its task, if ``actor`` may see the task (else "not found", as missing)."""
+    request = session.get(ExtensionRequest, request_id) if 0 < request_id < 2**63 else None
+    task = session.get(Task, request.task_id) if request is not None else None
+    if request is None or task is None or not can_see_task(session, actor, task):
         raise NotFound(f"未找到延期申请 {request_id}")
-    task = session.get(Task, request.task_id)
-    assert task is not None
     return request, task
 
 
 @service
 def decide_extension(
-    *, session: Session, request_id: int, actor: Person | None, approve: bool, now: datetime,
+    *, session: Session, request_id: int, actor: Actor, approve: bool, now: datetime,
     note: str = "",
 ) -> ExtensionRequest:
     """Approve (the deadline moves, the ladder restarts) or reject a pending request."""
-    request, task = _request_and_task(session, request_id)
+    request, task = _request_and_task(session, actor, request_id)
     require_action(session, actor, task, "decide_extension")
     note = check_text(note, "审批意见")
     lifecycle.target_status(task.status, "decide_extension")  # the status refuses first
-    if request.status != "pending":
+    if request.status != ExtensionState.PENDING:
         raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
     policy = get_policy(session)
     if approve and task.extension_count >= policy.extension_cap:
         raise PolicyViolation(f"事项 {task.code} 已达延期上限 {policy.extension_cap} 次")
     lifecycle.transition(session, task=task, action="decide_extension", actor=actor, now=now,
                          detail={"request": request.id, "approved": approve, "note": note})
-    request.status = "approved" if approve else "rejected"
-    request.decided_by_id = actor.id if actor else None
+    request.status = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
+    request.decided_by_id = actor.person_id
     request.decided_at, request.decision_note = now, note or None
     session.add(request)
     if approve:
@@ -118,9 +121,9 @@ def decide_extension(
 def withdraw_pending(session: Session, *, task: Task, now: datetime) -> int:
     """Close the task's undecided requests (the task ended): they can no longer be decided."""
     rows = session.exec(select(ExtensionRequest).where(
-        ExtensionRequest.task_id == task.id, ExtensionRequest.status == "pending")).all()
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == ExtensionState.PENDING)).all()
     for request in rows:
-        request.status, request.decided_at = "withdrawn", now
+        request.status, request.decided_at = ExtensionState.WITHDRAWN, now
         request.decision_note = "事项已结束，申请自动撤回"
         session.add(request)
     return len(rows)

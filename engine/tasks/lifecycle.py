@@ -20,18 +20,14 @@ from typing import Any
 from sqlmodel import Session
 
 from engine.errors import InvalidTransition
+from engine.org.actors import Actor
 from engine.tasks import audit
-from models import Person, Task
+from engine.values import ACTIVE_STATUSES, LADDER_STATUSES, OPEN_STATUSES, TaskStatus
+from models import Task
 
-STATUSES = (
-    "draft", "assigned", "acknowledged", "in_progress", "pending_review", "closed", "cancelled",
-)
-OPEN_STATUSES = ("draft", "assigned", "acknowledged", "in_progress", "pending_review")
-ACTIVE_STATUSES = ("assigned", "acknowledged", "in_progress", "pending_review")
-"""Statuses after assignment and before the end."""
-LADDER_STATUSES = ("assigned", "acknowledged", "in_progress")
-"""Statuses in which the unit owes work, so reminders and the escalation ladder run (while the
-office reviews a completion request, the unit is not chased)."""
+STATUSES = tuple(TaskStatus)
+__all__ = ["ACTIVE_STATUSES", "LADDER_STATUSES", "OPEN_STATUSES", "STATUSES", "TRANSITIONS",
+           "target_status", "transition"]
 
 ACTION_LABELS: dict[str, str] = {
     "assign": "交办",
@@ -48,28 +44,31 @@ ACTION_LABELS: dict[str, str] = {
     "edit": "修改",
 }
 
-_WORKING = ("acknowledged", "in_progress")
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "assign"): "assigned",
-    ("assigned", "acknowledge"): "acknowledged",
-    ("acknowledged", "acknowledge"): "acknowledged",
-    ("in_progress", "acknowledge"): "in_progress",
-    ("pending_review", "acknowledge"): "pending_review",
-    ("acknowledged", "report_progress"): "in_progress",
-    ("in_progress", "report_progress"): "in_progress",
-    **{(s, "request_completion"): "pending_review" for s in _WORKING},
-    ("pending_review", "verify"): "closed",
-    ("pending_review", "return"): "in_progress",
-    ("closed", "reopen"): "in_progress",
-    **{(s, "cancel"): "cancelled" for s in OPEN_STATUSES},
-    **{(s, "request_extension"): s for s in ("assigned", *_WORKING)},
+S = TaskStatus
+_WORKING = (S.ACKNOWLEDGED, S.IN_PROGRESS)
+TRANSITIONS: dict[tuple[str, str], TaskStatus] = {
+    (S.DRAFT, "assign"): S.ASSIGNED,
+    (S.ASSIGNED, "acknowledge"): S.ACKNOWLEDGED,
+    (S.ACKNOWLEDGED, "acknowledge"): S.ACKNOWLEDGED,
+    (S.IN_PROGRESS, "acknowledge"): S.IN_PROGRESS,
+    (S.PENDING_REVIEW, "acknowledge"): S.PENDING_REVIEW,
+    (S.ACKNOWLEDGED, "report_progress"): S.IN_PROGRESS,
+    (S.IN_PROGRESS, "report_progress"): S.IN_PROGRESS,
+    **{(s, "request_completion"): S.PENDING_REVIEW for s in _WORKING},
+    (S.PENDING_REVIEW, "verify"): S.CLOSED,
+    (S.PENDING_REVIEW, "return"): S.IN_PROGRESS,
+    (S.CLOSED, "reopen"): S.IN_PROGRESS,
+    **{(s, "cancel"): S.CANCELLED for s in OPEN_STATUSES},
+    **{(s, "request_extension"): s for s in (S.ASSIGNED, *_WORKING)},
     **{(s, "decide_extension"): s for s in ACTIVE_STATUSES},
     **{(s, "escalate"): s for s in ACTIVE_STATUSES},
     **{(s, "edit"): s for s in OPEN_STATUSES},
 }
+"""(current status, action) → the status it leads to; actions that keep the status are
+self-loops."""
 
 
-def target_status(current: str, action: str) -> str:
+def target_status(current: str, action: str) -> TaskStatus:
     """The status ``action`` leads to from ``current``; raises :class:`InvalidTransition`."""
     try:
         return TRANSITIONS[(current, action)]
@@ -82,9 +81,10 @@ def transition(
     *,
     task: Task,
     action: str,
-    actor: Person | None,
+    actor: Actor,
     now: datetime,
     detail: dict[str, Any] | None = None,
+    on_behalf_unit_id: int | None = None,
 ) -> str:
     """Apply ``action`` to ``task``: check the table, set the status, append the audit event.
 
@@ -107,5 +107,6 @@ def transition(
         now=now,
         before={"status": before},
         after={"status": after, **(detail or {})},
+        on_behalf_unit_id=on_behalf_unit_id,
     )
     return after

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, InvalidTransition
 from engine.inputs import check_line, check_text
-from engine.org.directory import find_task
+from engine.org.actors import Actor
 from engine.org.permissions import require_action
+from engine.org.visibility import find_visible_task
 from engine.outbox import notify
 from engine.store.ids import pk
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.creation import resolve_due
-from models import Person, Recheck, Task
+from models import Recheck, Task
 
 
 @service
 def schedule_recheck(
-    *, session: Session, task: str | int, actor: Person | None, when: str, now: datetime
+    *, session: Session, task: str | int, actor: Actor, when: str, now: datetime
 ) -> Recheck:
     """Plan a re-check of a closed task at ``when`` (any deadline expression)."""
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     when = check_line(when, "回头看时间", max_length=64, required=True)
@@ -42,7 +43,7 @@ def _require_closed(task: Task) -> None:
 def _open_recheck(session: Session, task: Task) -> Recheck:
     recheck = session.exec(
         select(Recheck).where(Recheck.task_id == task.id, Recheck.done_at == None)  # noqa: E711
-        .order_by(Recheck.due_at)  # type: ignore[arg-type]
+        .order_by(col(Recheck.due_at))
     ).first()
     if recheck is None:
         recheck = Recheck(task_id=pk(task), due_at=task.closed_at or task.updated_at,
@@ -52,7 +53,7 @@ def _open_recheck(session: Session, task: Task) -> Recheck:
 
 @service
 def record_recheck(
-    *, session: Session, task: str | int, actor: Person | None, passed: bool, note: str,
+    *, session: Session, task: str | int, actor: Actor, passed: bool, note: str,
     now: datetime, new_due: str | None = None,
 ) -> Recheck:
     """Record the re-check result; a failed one reopens the task (closed → in_progress).
@@ -60,7 +61,7 @@ def record_recheck(
     ``new_due`` (any deadline expression, counted from ``now``) gives the reopened task its
     rectification deadline; the original deadline is kept and the ladder restarts.
     """
-    row = find_task(session, task)
+    row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     note = check_text(note, "回头看情况")
@@ -73,7 +74,7 @@ def record_recheck(
     if new_due:
         resolve_due(session, text=new_due, issued_at=now)  # refuse a bad expression up front
     recheck = _open_recheck(session, row)
-    recheck.done_at, recheck.by_id = now, actor.id if actor else None
+    recheck.done_at, recheck.by_id = now, actor.person_id
     recheck.result, recheck.note = ("passed" if passed else "reopened"), note or None
     session.add(recheck)
     if passed:

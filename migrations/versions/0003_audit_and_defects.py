@@ -1,9 +1,9 @@
-"""Keyed audit chain: every event gets its gap-free sequence number ``seq`` (issue 10 §2);
-tasks record what their deadline counts from (``due_base``, ``due_base_at``; §3); directives
-whose source gave no date are marked ``undated`` (§6).
+"""Issue 10: tasks record what their deadline counts from (``due_base``, ``due_base_at``; §3);
+directives whose source gave no date are marked ``undated`` (§6).
 
-Existing events are numbered in id order; ``duban init`` then re-signs an old unkeyed chain with
-the audit key (engine.tasks.audit_seal), which needs the key and so cannot happen here.
+The audit chain becomes keyed (§2) without a schema change: ``duban init`` re-signs an older
+unkeyed chain with the audit key when it upgrades a database from before this revision
+(engine.tasks.audit_seal) — that needs the key, so it cannot happen in a migration.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,16 +24,6 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
-    # UPDATE … FROM with a window function: PostgreSQL, and SQLite since 3.33.
-    op.execute(
-        "UPDATE audit_event SET seq = numbered.n FROM "
-        "(SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_event) AS numbered "
-        "WHERE audit_event.id = numbered.id")
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
-        batch_op.create_unique_constraint('uq_audit_event_seq', ['seq'])
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('due_base', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('due_base_at', models.types.UTCDateTime(timezone=True),
@@ -52,6 +42,3 @@ def downgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_column('due_base_at')
         batch_op.drop_column('due_base')
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_audit_event_seq', type_='unique')
-        batch_op.drop_column('seq')

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,9 +26,11 @@ from models import (
     ProgressReport,
     Task,
 )
-from tests.factories import ISSUED, City, make_city, make_task
+from tests.factories import ISSUED, City, make_city, make_task, operator
 from tests.notifiers.fakes import BotSession
 from tests.support.botapi_stub import BotApiStub, RateLimits
+
+WALL = datetime.now(UTC)
 
 NOW = ISSUED + timedelta(days=1)
 OFFICE_CHAT, STRANGER = 9100, 5555
@@ -70,25 +72,31 @@ def status_of(engine: Engine, code: str) -> str:
 
 def test_binding_codes_are_single_use_expiring_and_exclusive(session: Session) -> None:
     city = make_city(session)
-    code = create_invite(session=session, person=city.emerg_contact, now=NOW)
+    code = create_invite(session=session, person=city.emerg_contact, now=NOW, actor=operator())
     stored = session.exec(select(BindingCode)).one()
     assert code.replace("-", "") not in stored.code_hash and len(stored.code_hash) == 64
-    person = bind_chat(session=session, code=code.lower(), chat_id=4242, now=NOW)
+    person = bind_chat(session=session, code=code.lower(), chat_id=4242, now=NOW,
+                  wall_clock=WALL)
     assert person.id == city.emerg_contact.id and person.telegram_chat_id == 4242
     with pytest.raises(Conflict, match="已经使用过"):
-        bind_chat(session=session, code=code, chat_id=4343, now=NOW)
-    late = create_invite(session=session, person=city.housing_contact, now=NOW)
+        bind_chat(session=session, code=code, chat_id=4343, now=NOW,
+                  wall_clock=WALL)
+    late = create_invite(session=session, person=city.housing_contact, now=NOW, actor=operator())
     with pytest.raises(PolicyViolation, match="已过期"):
-        bind_chat(session=session, code=late, chat_id=4444, now=NOW + timedelta(hours=49))
-    taken = create_invite(session=session, person=city.housing_contact, now=NOW)
+        bind_chat(session=session, code=late, chat_id=4444, now=NOW + timedelta(hours=49),
+                  wall_clock=WALL)
+    taken = create_invite(session=session, person=city.housing_contact, now=NOW, actor=operator())
     with pytest.raises(Conflict, match="已绑定到张联络"):
-        bind_chat(session=session, code=taken, chat_id=1001, now=NOW)
+        bind_chat(session=session, code=taken, chat_id=1001, now=NOW,
+                  wall_clock=WALL)
     with pytest.raises(NotFound, match="绑定码无效"):
-        bind_chat(session=session, code="AAAA-BBBB", chat_id=4545, now=NOW)
-    first = create_invite(session=session, person=city.fire_head, now=NOW)
-    create_invite(session=session, person=city.fire_head, now=NOW)  # revokes the first
+        bind_chat(session=session, code="AAAA-BBBB", chat_id=4545, now=NOW,
+                  wall_clock=WALL)
+    first = create_invite(session=session, person=city.fire_head, now=NOW, actor=operator())
+    create_invite(session=session, person=city.fire_head, now=NOW, actor=operator())  # revokes the first
     with pytest.raises(PolicyViolation, match="已过期"):
-        bind_chat(session=session, code=first, chat_id=4646, now=NOW)
+        bind_chat(session=session, code=first, chat_id=4646, now=NOW,
+                  wall_clock=WALL)
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "person")).all()
     assert actions.count("bind_telegram") == 1 and actions.count("invite") == 5
 
@@ -97,7 +105,7 @@ def test_binding_help_and_buttons_through_the_bot(session: Session, engine: Engi
                                                   stub: BotApiStub) -> None:
     city, task = _city_with_task(session)
     code = task.code
-    invite = create_invite(session=session, person=city.emerg_contact, now=NOW)
+    invite = create_invite(session=session, person=city.emerg_contact, now=NOW, actor=operator())
     session.commit()
 
     async def scenario() -> tuple[list[str], list[Any]]:
@@ -207,7 +215,9 @@ def test_refusals_and_errors_change_nothing(session: Session, engine: Engine, st
     assert any(r.exc_info for r in caplog.records if r.name == "notifiers.bot")
     assert all(r == UNBOUND for r in replies[:6])
     assert all(r.startswith("未办理：") for r in replies[6:])
-    assert "不属于您所在单位" in replies[6] and "只有督查室" in replies[9]
+    # Another unit's task is "not found", word for word as a missing one (no leak).
+    assert replies[6] == f"未办理：未找到督办事项“{code}”" == replies[7] == replies[9]
+    assert replies[13] == "未办理：未找到督办事项“DB-2099-9999”"
     assert "只有领导和督查室" in replies[10] and "配合单位不能申请" in replies[12]
     assert "未找到督办事项" in replies[13]
     assert snapshot(engine) == before
@@ -230,7 +240,7 @@ def test_cli_invite_and_bot_without_token(tmp_path: Any, monkeypatch: pytest.Mon
     db = str(tmp_path / "duban.db")
     monkeypatch.delenv("DUBAN_TELEGRAM_TOKEN", raising=False)
     reset_settings()
-    assert run(["--db", db, "init"]) == 0
+    assert run(["--db", db, "init", "--simulation"]) == 0
     assert run(["--db", db, "person", "add", "孙应急", "--title", "科长",
                 "--role", "leader"]) == 0
     capsys.readouterr()

@@ -18,7 +18,7 @@ from models import ProgressReport, Task
 from notifiers.telegram import TelegramNotifier
 from notifiers.throttle import PaceLimits, Throttle
 from tests.bot.test_bot import snapshot
-from tests.factories import ISSUED, City, at, make_city, make_task
+from tests.factories import ISSUED, City, at, make_city, make_task, system
 from tests.notifiers.fakes import BotSession
 from tests.support.botapi_stub import BotApiStub, RateLimits
 
@@ -76,13 +76,13 @@ async def escalate_and_summarise(loop: Loop, code: str, reports: Path) -> None:
     """Steps 5–6: the deadline passes, the ladder and then the 15:00 summary reach the leader."""
     late = at("2024-04-03", "10:00")
     loop.session.expire_all()
-    planned = run_pass(session=loop.session, now=late)
+    planned = run_pass(session=loop.session, actor=system(), now=late)
     assert any(p.level == 2 and p.recipient == "李占明" for p in planned)
     await loop.dispatch(late)
     escalation = loop.stub.messages_to(LEADER_CHAT)[-1]
     assert code in escalation.text and "说明逾期原因" in escalation.text
     moment = at("2024-04-03", "15:00")
-    run_daily_summary(session=loop.session, now=moment, reports_dir=reports, send=True)
+    run_daily_summary(session=loop.session, actor=system(), now=moment, reports_dir=reports, send=True)
     await loop.dispatch(moment)
     summary = loop.stub.messages_to(LEADER_CHAT)[-1]
     assert "督办事项每日调度（李占明副市长分管范围）" in summary.text

@@ -37,7 +37,7 @@ def _move_head_back(url: str) -> None:
     try:
         with engine.begin() as conn:
             seq, hash_ = conn.execute(text(
-                "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).one()
+                "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1")).one()
             head = conn.execute(text("SELECT value FROM setting WHERE key = 'audit_head'")).scalar()
             stored: dict[str, Any] = json.loads(head) if isinstance(head, str) else dict(head or {})
             value = {**stored, "seq": seq,
@@ -61,7 +61,7 @@ def test_verify_names_the_event_and_checks_anchors(capsys: pytest.CaptureFixture
     assert ok.code == 0 and "与 1 个已公布锚点相符" in ok.out
 
     # Cut the newest event and move the recorded head back: only the anchor notices.
-    _sql(db_url, "DELETE FROM audit_event WHERE seq = 3")
+    _sql(db_url, "DELETE FROM audit_event WHERE id = 3")
     assert_refused(invoke(capsys, db_url, "audit", "verify"), 1, "第 3 号事件")
     _move_head_back(db_url)
     assert invoke(capsys, db_url, "audit", "verify").code == 0
@@ -72,7 +72,7 @@ def test_verify_names_the_event_and_checks_anchors(capsys: pytest.CaptureFixture
 def test_an_edited_event_is_named(capsys: pytest.CaptureFixture[str],
                                   db_url: str) -> None:  # noqa: F811  # noqa: F811
     _setup(capsys, db_url)
-    _sql(db_url, "UPDATE audit_event SET actor = '某人' WHERE seq = 2")
+    _sql(db_url, "UPDATE audit_event SET actor = '某人' WHERE id = 2")
     result = invoke(capsys, db_url, "audit", "verify")
     assert_refused(result, 1, "审计链校验失败：第 2 号事件")
     assert "某人" in result.err_line and "签名不符" in result.err_line
@@ -108,28 +108,33 @@ def test_init_creates_the_key_file_outside_the_database(
 
 
 def _legacy_database(url: str) -> None:
-    """A database at revision 0002 whose chain was hashed the old way (plain SHA-256)."""
+    """A database at revision 0002 whose chain was hashed the old way (plain SHA-256): two events
+    written before revision 0002 (no wall clock), then one written at it."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
     from alembic import command
 
     from engine.store.schema import alembic_config
-    from engine.tasks.audit_seal import _LEGACY, _legacy_digest
+    from engine.tasks.audit_seal import _legacy_digest, _old_table
 
     engine = make_engine(url, create_dirs=True)
     cfg = alembic_config(url)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
         command.upgrade(cfg, "0002")  # type: ignore[arg-type]
-    from datetime import UTC, datetime
-    from types import SimpleNamespace
-
     prev = "0" * 64
     with engine.begin() as conn:
+        table = _old_table(conn)
         for i in range(1, 4):
-            row = SimpleNamespace(id=i, at=datetime(2024, 3, i, tzinfo=UTC), actor="system",
-                                  actor_id=None, entity="unit", entity_id=i, action="create",
-                                  before=None, after={"code": f"U{i}"}, prev_hash=prev)
+            row = SimpleNamespace(
+                id=i, at=datetime(2024, 3, i, tzinfo=UTC), actor="system", actor_id=None,
+                entity="unit", entity_id=i, action="create", before=None, after={"code": f"U{i}"},
+                prev_hash=prev, channel="cli" if i == 3 else None, client=None,
+                on_behalf_unit_id=None, recorded_at=datetime(2024, 3, i, tzinfo=UTC) if i == 3
+                else None)
             row.hash = _legacy_digest(row)
-            conn.execute(_LEGACY.insert().values(**vars(row)))
+            conn.execute(table.insert().values(**vars(row)))
             prev = row.hash
         conn.execute(text("INSERT INTO setting (key, value, updated_at) VALUES "
                           "('audit_head', :v, '2024-03-03 00:00:00')"),

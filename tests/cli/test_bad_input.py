@@ -22,7 +22,7 @@ from engine.tasks.actions import acknowledge, report_progress, request_completio
 from engine.tasks.extensions import decide_extension, request_extension
 from models import MilestoneCreate
 from tests.cli import assert_refused, drop_everything, dump, invoke
-from tests.factories import ISSUED, make_city, make_task
+from tests.factories import ISSUED, act, make_city, make_task
 
 N = ["--now", "2024-03-10T10:00"]
 T = ["task", "add", "--directive", "1", "--title", "新事项"]
@@ -90,13 +90,37 @@ REFUSED: list[tuple[str, list[str], str]] = [
     ("task-impossible-now", [*T, "--lead", "FIRE", "--due", "3月31日前", "--now",
                              "2024-13-01"], "--now"),
     ("assign-illegal", ["task", "assign", "DB-2024-0002", "--as", "赵督查", *N], "不能“交办”"),
-    ("assign-by-unit", ["task", "assign", "DB-2024-0001", "--as", "张联络", *N], "督查室"),
+    ("assign-by-unit", ["task", "assign", "DB-2024-0002", "--as", "张联络", *N], "督查室"),
+    # A draft is the office's own queue: a unit does not find it yet.
+    ("assign-draft-by-unit", ["task", "assign", "DB-2024-0001", "--as", "张联络", *N],
+     "未找到督办事项“DB-2024-0001”"),
     ("assign-unknown-task", ["task", "assign", "DB-2024-9999", "--as", "赵督查", *N],
      "未找到督办事项"),
     ("assign-unknown-person", ["task", "assign", "DB-2024-0001", "--as", "无名氏", *N],
      "未找到人员"),
-    ("ack-other-unit", ["task", "ack", "DB-2024-0002", "--as", "孙应急", *N], "不属于您所在单位"),
-    ("ack-draft", ["task", "ack", "DB-2024-0001", "--as", "张联络", *N], "不能“签收”"),
+    # Another unit's task is "not found", exactly as a missing one: its existence does not leak.
+    ("ack-other-unit", ["task", "ack", "DB-2024-0002", "--as", "孙应急", *N],
+     "未找到督办事项“DB-2024-0002”"),
+    ("ack-office-without-unit", ["task", "ack", "DB-2024-0002", "--as", "赵督查", *N], "--for"),
+    ("ack-for-unit-by-unit", ["task", "ack", "DB-2024-0002", "--as", "张联络", "--for", "住建",
+                              *N], "只有督查室可以代签收"),
+    ("ack-for-unit-not-on-task", ["task", "ack", "DB-2024-0002", "--as", "赵督查", "--for",
+                                  "应急", *N], "不是事项 DB-2024-0002 的承办单位"),
+    ("complete-for-co-unit", ["task", "complete", "DB-2024-0003", "--as", "赵督查", "--for",
+                              "住建", "--evidence", "x", *N], "配合单位"),
+    ("show-other-unit", ["task", "show", "DB-2024-0002", "--as", "孙应急"],
+     "未找到督办事项“DB-2024-0002”"),
+    ("list-bad-view", ["task", "list", "--view", "all"], "--view"),
+    ("list-bad-cursor", ["task", "list", "--limit", "2", "--cursor", "nonsense"], "游标"),
+    ("list-bad-sort", ["task", "list", "--sort", "title"], "--sort"),
+    ("unit-add-by-unit-person", ["unit", "add", "NEW", "新单位", "--as", "张联络"], "督查室"),
+    ("person-add-by-leader", [*P, "--role", "office", "--as", "炳森书记"], "督查室"),
+    ("invite-by-unit-person", ["person", "invite", "王炳森", "--as", "张联络"], "督查室"),
+    ("outbox-retry-by-unit-person", ["outbox", "retry", "--dead", "--as", "张联络"], "督查室"),
+    ("init-config-by-unit-person", ["init", "--config", "{dir}/org.yaml", "--as", "张联络"],
+     "督查室"),
+    ("ack-draft", ["task", "ack", "DB-2024-0001", "--as", "赵督查", "--for", "消防", *N],
+     "不能“签收”"),
     ("ack-by-leader", ["task", "ack", "DB-2024-0002", "--as", "炳森书记", *N], "责任单位"),
     ("ack-twice", ["task", "ack", "DB-2024-0003", "--as", "张联络", *N], "无需重复签收"),
     ("progress-empty", ["task", "progress", "DB-2024-0003", "--as", "张联络", "--text", " ",
@@ -106,15 +130,15 @@ REFUSED: list[tuple[str, list[str], str]] = [
     ("progress-unknown-milestone", ["task", "progress", "DB-2024-0003", "--as", "张联络",
                                     "--text", "x", "--milestone", "9", *N], "阶段节点"),
     ("progress-other-unit", ["task", "progress", "DB-2024-0003", "--as", "孙应急", "--text",
-                             "x", *N], "不属于您所在单位"),
+                             "x", *N], "未找到督办事项"),
     ("progress-before-ack", ["task", "progress", "DB-2024-0002", "--as", "刘住建", "--text",
                              "x", *N], "不能“反馈进展”"),
     ("progress-closed", ["task", "progress", "DB-2024-0005", "--as", "张联络", "--text", "x",
                          *N], "不能“反馈进展”"),
     ("complete-by-co-unit", ["task", "complete", "DB-2024-0003", "--as", "刘住建", "--evidence",
                              "x", *N], "配合单位"),
-    ("complete-draft", ["task", "complete", "DB-2024-0001", "--as", "张联络", "--evidence", "x",
-                        *N], "不能“申请办结”"),
+    ("complete-draft", ["task", "complete", "DB-2024-0001", "--as", "赵督查", "--for", "消防",
+                        "--evidence", "x", *N], "不能“申请办结”"),
     ("complete-empty-evidence", ["task", "complete", "DB-2024-0003", "--as", "张联络",
                                  "--evidence", "", *N], "证明材料"),
     ("verify-not-pending", ["task", "verify", "DB-2024-0003", "--as", "赵督查", *N],
@@ -274,20 +298,20 @@ def _populate(url: str) -> None:
                               milestones=[MilestoneCreate(title="摸底", due="3月15日前")])
             later = [make_task(s, city, title=t) for t in ("待审核", "已办结")]
             for task in (third, *later):
-                acknowledge(session=s, task=task.code, actor=city.fire_contact, now=t0)
-            acknowledge(session=s, task=third.code, actor=city.housing_contact, now=t0)
-            report_progress(session=s, task=third.code, actor=city.fire_contact, text="推进中",
+                acknowledge(session=s, task=task.code, actor=act(city.fire_contact), now=t0)
+            acknowledge(session=s, task=third.code, actor=act(city.housing_contact), now=t0)
+            report_progress(session=s, task=third.code, actor=act(city.fire_contact), text="推进中",
                             now=t0)
-            first = request_extension(session=s, task=third.code, actor=city.fire_head,
+            first = request_extension(session=s, task=third.code, actor=act(city.fire_head),
                                       new_due="4月30日前", reason="工程量大", now=t0)
-            decide_extension(session=s, request_id=first.id or 0, actor=city.office,
+            decide_extension(session=s, request_id=first.id or 0, actor=act(city.office),
                              approve=True, now=t0)
-            request_extension(session=s, task=third.code, actor=city.fire_head,
+            request_extension(session=s, task=third.code, actor=act(city.fire_head),
                               new_due="5月31日前", reason="再延", now=t0)
             for task in later:
-                request_completion(session=s, task=task.code, actor=city.fire_head,
+                request_completion(session=s, task=task.code, actor=act(city.fire_head),
                                    evidence="台账", now=t0)
-            verify_and_close(session=s, task=later[1].code, actor=city.office, rating="合格",
+            verify_and_close(session=s, task=later[1].code, actor=act(city.office), rating="合格",
                              now=t0)
     finally:
         engine.dispose()
@@ -305,7 +329,7 @@ class Prepared:
         if not self.dirty:
             return
         self.reset()
-        assert invoke(capsys, self.url, "init").code == 0
+        assert invoke(capsys, self.url, "init", "--simulation").code == 0
         _populate(self.url)
         self.pristine, self.dirty = dump(self.url), False
 
@@ -313,6 +337,8 @@ class Prepared:
 def _scratch(directory: Path) -> None:
     (directory / "t.txt").write_text("正文", encoding="utf-8")
     (directory / "bad.yaml").write_text("policy:\n  timezone: Mars/Base\n", encoding="utf-8")
+    (directory / "org.yaml").write_text("units:\n  - {code: NEW, name: 新单位}\n",
+                                        encoding="utf-8")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -53,7 +53,8 @@ def _check_task(row: dict[str, Any]) -> None:
 
 
 def _org(duban: Duban) -> None:
-    init = duban.json("init")
+    init = duban.json("init", "--simulation")
+    assert init["simulation"] is True
     assert init["revision"]
     assert duban.json("unit", "add", "FIRE", "市消防救援支队", "--short", "消防")["code"] == "FIRE"
     duban.ok("unit", "add", "HOUSING", "市住房和城乡建设局", "--short", "住建")

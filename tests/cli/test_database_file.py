@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from engine.summary.daily import run_daily_summary
 from tests.cli import assert_refused, invoke
-from tests.factories import at
+from tests.factories import at, operator
 
 
 @pytest.mark.parametrize("content", [b"hello, this is a text file and not a database" * 50,
@@ -62,8 +62,8 @@ def test_summary_writes_no_report_when_the_database_refuses_the_write(tmp_path: 
     read_only = create_engine(f"sqlite:///file:{tmp_path}/duban.db?mode=ro&uri=true")
     reports = tmp_path / "reports"
     with Session(read_only) as session, pytest.raises(Exception, match="readonly"):
-        run_daily_summary(session=session, now=at("2024-03-05", "15:00"), reports_dir=reports,
-                          send=True)
+        run_daily_summary(session=session, actor=operator(), now=at("2024-03-05", "15:00"),
+                          reports_dir=reports, send=True)
     read_only.dispose()
     assert not reports.exists() or list(reports.iterdir()) == []
 
@@ -78,7 +78,7 @@ def test_json_output_stays_valid_with_an_infinite_amount_stored_earlier(
 
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path}/duban.db"
-    assert invoke(capsys, url, "init").code == 0
+    assert invoke(capsys, url, "init", "--simulation").code == 0
     assert invoke(capsys, url, "unit", "add", "FIRE", "消防").code == 0
     assert invoke(capsys, url, "directive", "add", "--kind", "instruction", "--title", "批示",
                   "--now", "2024-03-04T10:00").code == 0

@@ -39,7 +39,7 @@ def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.chdir(tmp_path)
     c = Cli(capsys, f"sqlite:///{tmp_path}/duban.db")
-    c.ok("init")
+    c.ok("init", "--simulation")
     c.ok("unit", "add", "FIRE", "市消防救援支队", "--short", "消防")
     c.ok("unit", "add", "HOUSING", "市住建局")
     c.ok("person", "add", "赵督查", "--role", "office")
@@ -60,10 +60,10 @@ def test_words_a_user_reads(cli: Cli, tmp_path: Path, monkeypatch: pytest.Monkey
     cli.ok("task", "extend", "DB-2024-0001", "--as", "陈支队", "--to", "4月30日前", "--reason",
            "工程量大", *NOW)
     listed = cli.ok("outbox", "list")
-    assert "交办通知" in listed and "延期申请待审批" in listed and "assigned" not in listed
+    assert "交办通知" in listed and "延期待审批" in listed and "assigned" not in listed
     request = next(m for m in cli.json("outbox", "list")["messages"]
                    if m["kind"] == "extension_request")
-    assert request["kind_label"] == "延期申请待审批" and request["task_code"] == "DB-2024-0001"
+    assert request["kind_label"] == "延期待审批" and request["task_code"] == "DB-2024-0001"
     shown = cli.ok("task", "show", "DB-2024-0001")
     assert "延期申请 #1（待审批）：申请延至 4月30日前（2024-04-30 23:59），理由：工程量大" in shown
     assert "pending" not in shown and "时限起算：2024-03-05 10:00（督查室录入时间）" in shown
@@ -73,12 +73,13 @@ def test_words_a_user_reads(cli: Cli, tmp_path: Path, monkeypatch: pytest.Monkey
     assert "DB-2024-0001" in ticked and "升级督办" in ticked
     # The office (an admin) records the completion itself: shown as such, not as the unit's.
     cli.ok("extension", "reject", "1", "--as", "赵督查", *NOW)
-    cli.ok("task", "complete", "DB-2024-0001", "--as", "钱主任", "--evidence", "照片", *NOW)
+    cli.ok("task", "complete", "DB-2024-0001", "--as", "钱主任", "--for", "FIRE", "--evidence",
+           "照片", *NOW)
     cli.ok("task", "return", "DB-2024-0001", "--as", "赵督查", "--reason", "照片不清晰", *NOW)
     cli.ok("task", "complete", "DB-2024-0001", "--as", "陈支队", "--evidence", "新照片", *NOW)
     cli.ok("task", "verify", "DB-2024-0001", "--as", "赵督查", "--rating", "良好", *NOW)
     shown = cli.ok("task", "show", "DB-2024-0001")
-    assert "钱主任 申请办结：照片" in shown and "市消防救援支队 申请办结：新照片" in shown
+    assert "督查室钱主任代申请办结：照片" in shown and "市消防救援支队 申请办结：新照片" in shown
     assert "市消防救援支队 申请办结：照片" not in shown
     assert "退回办结申请，理由：照片不清晰" in shown and "销号评价：良好" in shown
     assert "已驳回" in shown

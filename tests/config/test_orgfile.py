@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from config.errors import ConfigError
 from config.orgfile import load_org_file, parse_org_data
-from engine.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -147,7 +147,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """An initialised database: a SQLite file, or a schema of its own on PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/kill.db"
-        assert run(["--db", url, "init"]) == 0
+        assert run(["--db", url, "init", "--simulation"]) == 0
         yield url
         return
     request.getfixturevalue("pg_engine")  # skips (or fails under CI) when PostgreSQL is unreachable
@@ -158,7 +158,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{schema}"
     try:
-        assert run(["--db", url, "init"]) == 0
+        assert run(["--db", url, "init", "--simulation"]) == 0
         yield url
     finally:
         with base.begin() as conn:
@@ -294,7 +294,7 @@ def test_dispatch_killed_at_random_moments_loses_nothing(database_url: str, tmp_
 
 def test_serve_killed_and_restarted_takes_over_and_delivers_everything(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/serve.db"
-    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "init", "--simulation"]) == 0
     deliveries, log = tmp_path / "deliveries.txt", tmp_path / "serve.log"
     _queue(url, 120, "m")
     rng = random.Random(20240218)

@@ -20,7 +20,8 @@ from engine.store.db import make_engine
 from engine.store.schema import upgrade
 from engine.tasks.actions import acknowledge, request_completion, verify_and_close
 from models import OutboxMessage, Recheck
-from tests.factories import at, make_city, make_task
+from tests.conftest import mark_simulation
+from tests.factories import act, at, make_city, make_task
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +55,15 @@ def city_db(workdir: Path) -> str:
     url = f"sqlite:///{workdir}/flows.db"
     engine = make_engine(url)
     upgrade(engine)
+    mark_simulation(engine)
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session)
         make_task(session, city, due="3月15日前", title="消防通道占用整治")
         done = make_task(session, city, due="3月31日前", title="灭火器配置检查")
-        acknowledge(session=session, task=done.code, actor=city.fire_contact, now=at("2024-03-04", "11:00"))
-        request_completion(session=session, task=done.code, actor=city.fire_head, evidence="检查记录",
+        acknowledge(session=session, task=done.code, actor=act(city.fire_contact), now=at("2024-03-04", "11:00"))
+        request_completion(session=session, task=done.code, actor=act(city.fire_head), evidence="检查记录",
                            now=at("2024-03-05", "09:00"))
-        verify_and_close(session=session, task=done.code, actor=city.office, rating="优秀",
+        verify_and_close(session=session, task=done.code, actor=act(city.office), rating="优秀",
                          now=at("2024-03-05", "10:00"))
     engine.dispose()
     return url

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from engine.store.db import make_engine, normalise_url
 from engine.store.schema import upgrade
 from models import OutboxMessage
-from tests.conftest import PG_BASE_URL, REQUIRE_PG
+from tests.conftest import PG_BASE_URL, REQUIRE_PG, mark_simulation
 from tests.factories import make_city, make_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,6 +147,7 @@ def city_db(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/duban.db"
     engine = make_engine(url)
     upgrade(engine)
+    mark_simulation(engine)
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session)
         make_task(session, city, due="3月15日前", title="消防通道占用整治")

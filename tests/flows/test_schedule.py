@@ -79,7 +79,7 @@ def test_the_policy_sets_the_summary_time_and_timezone() -> None:
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/serve.db"
-    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "init", "--simulation"]) == 0
     yield url
 
 

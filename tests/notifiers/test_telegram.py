@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import telegram.error as tg_error
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import (
     DeliveryError,
@@ -27,7 +27,7 @@ from engine.outbox.queue import enqueue
 from models import OutboxMessage, Person
 from notifiers.telegram import MessageRejected, TelegramNotifier, translate
 from notifiers.throttle import PaceLimits, Throttle
-from tests.factories import ISSUED, make_city, make_task
+from tests.factories import ISSUED, make_city, make_task, operator
 from tests.support.botapi_stub import BotApiStub, RateLimits
 
 from .fakes import FakeTime, outgoing
@@ -255,7 +255,7 @@ def test_blocked_bot_is_recorded_on_the_person(session: Session, stub: BotApiStu
     person = session.get(Person, city.fire_contact.id)
     assert person is not None and person.unreachable_at is not None
     assert "屏蔽" in (person.unreachable_reason or "")
-    others = session.exec(select(Person).where(Person.unreachable_at.is_not(None))).all()  # type: ignore[union-attr]
+    others = session.exec(select(Person).where(col(Person.unreachable_at).is_not(None))).all()
     assert [p.id for p in others] == [city.fire_contact.id]
     stub.unblock_chat(1001)  # the unit unblocks the bot: the next message clears the mark
     enqueue(session, dedupe_key="again", kind="reminder", recipient=person, body="再次提醒",
@@ -280,7 +280,7 @@ class WritesWhileSending:
 
     async def send(self, message: Outgoing) -> str | None:
         with Session(self.engine, expire_on_commit=False) as other:
-            create_invite(session=other, person=self.person, now=ISSUED)
+            create_invite(session=other, person=self.person, now=ISSUED, actor=operator())
         self.codes += 1
         return None
 

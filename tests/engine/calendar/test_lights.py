@@ -14,11 +14,13 @@ from sqlmodel import Session
 
 from config.policy import HolidayOverrides, Policy
 from engine.calendar.lights import days_overdue, is_overdue, light, workdays_overdue
-from engine.read.tasks import board, list_tasks, task_rows
+from engine.read.filters import TaskFilters
+from engine.read.tasks import board, task_rows, visible_tasks
 from engine.store.policy import save_policy
 from engine.tasks.lifecycle import STATUSES
+from engine.values import Light
 from models import Task
-from tests.factories import at, make_city, make_task
+from tests.factories import at, make_city, make_task, operator
 
 POLICY = Policy()  # warning window: 3 working days
 
@@ -121,17 +123,26 @@ def test_views_and_board_use_the_stored_policy(session: Session) -> None:
     red = make_task(session, city, due="2024年2月5日前", now=issued, title="节前", lead="HOUSING",
                     co=[])
     now = at("2024-02-07")
-    rows = {r["title"]: r for r in task_rows(session, [green, red], now)}
-    assert (rows["节后"]["light"], rows["节后"]["overdue"]) == ("green", False)
-    assert (rows["节前"]["light"], rows["节前"]["overdue"]) == ("red", True)
-    assert rows["节前"]["days_overdue"] == 2
-    assert [r["title"] for r in list_tasks(session, now=now, light_filter="red")] == ["节前"]
-    assert [r["title"] for r in list_tasks(session, now=now, overdue=True)] == ["节前"]
-    assert [r["title"] for r in list_tasks(session, now=now, unit="HOUSING")] == ["节前"]
-    assert [r["title"] for r in list_tasks(session, now=now, unit="应急")] == ["节后"]  # co unit
-    counts = {r["unit"]: (r["red"], r["yellow"], r["green"]) for r in board(session, now=now)}
+    rows = {r.title: r for r in task_rows(session, [green, red], now)}
+    assert (rows["节后"].light, rows["节后"].overdue) == ("green", False)
+    assert (rows["节前"].light, rows["节前"].overdue) == ("red", True)
+    assert rows["节前"].days_overdue == 2
+
+    def titles(**filters: Any) -> list[str]:
+        page = visible_tasks(session=session, actor=operator(), now=now,
+                             filters=TaskFilters(**filters))
+        return [r.title for r in page.items]
+
+    assert titles(light=Light.RED) == ["节前"]
+    assert titles(light=Light.GREEN) == ["节后"]
+    assert titles(overdue=True) == ["节前"]
+    assert titles(unit="HOUSING") == ["节前"]
+    assert titles(unit="应急") == ["节后"]  # co unit
+    counts = {r.unit: (r.red, r.yellow, r.green)
+              for r in board(session=session, actor=operator(), now=now)}
     assert counts == {"市住房和城乡建设局": (1, 0, 0), "市消防救援支队": (0, 0, 1)}
     save_policy(session, policy=Policy(warning_window_workdays=5), now=now)
     session.commit()
     session.info.clear()
-    assert task_rows(session, [green], now)[0]["light"] == "yellow"
+    assert task_rows(session, [green], now)[0].light == "yellow"
+    assert titles(light=Light.YELLOW) == ["节后"]

@@ -15,7 +15,7 @@ from engine.escalation.run import run_pass
 from engine.tasks.actions import acknowledge, request_completion, verify_and_close
 from engine.tasks.audit import verify_chain
 from models import AuditEvent, OutboxMessage, Recheck, Task
-from tests.factories import at, make_city, make_task
+from tests.factories import act, at, make_city, make_task, operator, system
 
 TASKS = 60
 LATE = at("2024-04-30", "10:00")  # every level (5 working days overdue) has fallen due
@@ -28,10 +28,10 @@ def _fill(engine: Engine) -> None:
             make_task(session, city, due="3月15日前", title=f"事项{i}")
         make_task(session, city, due="每月5日前报送", title="月报")
         done = make_task(session, city, due="3月20日前", title="已办结事项")
-        acknowledge(session=session, task=done.code, actor=city.fire_contact, now=at("2024-03-10"))
-        request_completion(session=session, task=done.code, actor=city.fire_contact,
+        acknowledge(session=session, task=done.code, actor=act(city.fire_contact), now=at("2024-03-10"))
+        request_completion(session=session, task=done.code, actor=act(city.fire_contact),
                            evidence="材料", now=at("2024-03-10"))
-        verify_and_close(session=session, task=done.code, actor=city.office, rating="合格",
+        verify_and_close(session=session, task=done.code, actor=act(city.office), rating="合格",
                          now=at("2024-03-11"))
 
 
@@ -39,7 +39,7 @@ def _pass(engine: Engine, start: threading.Barrier, errors: list[BaseException])
     try:
         with Session(engine, expire_on_commit=False) as session:
             start.wait(timeout=30)
-            run_pass(session=session, now=LATE, batch_size=7)
+            run_pass(session=session, actor=system(), now=LATE, batch_size=7)
     except BaseException as exc:  # noqa: BLE001 - reported by the test thread
         errors.append(exc)
 
@@ -71,7 +71,7 @@ def test_two_passes_at_once_write_each_escalation_once(pg_engine: Engine) -> Non
         assert recheck.notified_at is not None
         assert session.exec(select(func.count()).select_from(OutboxMessage)
                             .where(OutboxMessage.kind == "recheck")).one() >= 1
-        assert verify_chain(session) > TASKS * 3
+        assert verify_chain(session=session, actor=operator()) > TASKS * 3
     # A third pass at the same moment finds nothing left to do.
     with Session(pg_engine, expire_on_commit=False) as session:
-        assert run_pass(session=session, now=LATE + timedelta(seconds=1)) == []
+        assert run_pass(session=session, actor=system(), now=LATE + timedelta(seconds=1)) == []

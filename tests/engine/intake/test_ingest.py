@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine.calendar.lights import due_of
 from engine.errors import PermissionDenied
 from engine.intake.apply import analyse, apply_drafts, directory_snapshot
 from models import AuditEvent, Directive, Task
-from tests.factories import at, make_city
+from tests.factories import act, at, make_city, operator
 
 DOC = """关于近期督办事项的通知
 （2024年3月4日）
@@ -37,14 +37,14 @@ def test_directory_snapshot_lists_units_and_people(session: Session) -> None:
 
 def test_apply_stores_chain_and_draft_tasks(session: Session) -> None:
     city = make_city(session)
-    result = analyse(session, DOC, ref_date=None)
+    result = analyse(session=session, actor=operator(), text=DOC, ref_date=None)
     assert result.doc_date == date(2024, 3, 4)
-    report = apply_drafts(session=session, result=result, actor=city.office, now=at("2024-03-05"))
+    report = apply_drafts(session=session, result=result, actor=act(city.office), now=at("2024-03-05"))
     assert len(report.directives) == 2 and len(report.tasks) == 2
     followup = session.get(Directive, report.directives[1])
     assert followup is not None and followup.kind == "followup"
     assert followup.parent_id == report.directives[0]
-    tasks = session.exec(select(Task).where(Task.code.in_(report.tasks))).all()  # type: ignore[attr-defined]
+    tasks = session.exec(select(Task).where(col(Task.code).in_(report.tasks))).all()
     assert {t.status for t in tasks} == {"draft"}
     by_text = {t.due_text: t for t in tasks}
     assert due_of(by_text["3月31日前"]).astimezone(at("2024-03-05").tzinfo).date() == date(2024, 3, 31)
@@ -54,9 +54,9 @@ def test_apply_stores_chain_and_draft_tasks(session: Session) -> None:
 def test_apply_refused_for_a_unit_person_changes_nothing(session: Session) -> None:
     city = make_city(session)
     before = _counts(session)
-    result = analyse(session, DOC, ref_date=None)
+    result = analyse(session=session, actor=operator(), text=DOC, ref_date=None)
     with pytest.raises(PermissionDenied):
-        apply_drafts(session=session, result=result, actor=city.fire_contact, now=at("2024-03-05"))
+        apply_drafts(session=session, result=result, actor=act(city.fire_contact), now=at("2024-03-05"))
     assert _counts(session) == before
 
 
@@ -73,33 +73,35 @@ def test_incomplete_drafts_are_stored_and_must_be_completed_before_assignment(se
     from engine.tasks.editing import edit_task
 
     city = make_city(session)
-    result = analyse(session, INCOMPLETE, ref_date=None)
-    report = apply_drafts(session=session, result=result, actor=city.office, now=at("2024-03-05"))
+    result = analyse(session=session, actor=operator(), text=INCOMPLETE, ref_date=None)
+    report = apply_drafts(session=session, result=result, actor=act(city.office), now=at("2024-03-05"))
     assert report.tasks and report.incomplete
     code = report.tasks[0]
     with pytest.raises(PolicyViolation, match="尚缺牵头单位"):
-        assign_task(session=session, task=code, actor=city.office, now=at("2024-03-05"))
+        assign_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"))
     with pytest.raises(InvalidInput):
-        edit_task(session=session, task=code, actor=city.office, now=at("2024-03-05"),
-                   due="2月30日前")
-    edited = edit_task(session=session, task=code, actor=city.office, now=at("2024-03-05"),
+        edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
+                  due="2月30日前")
+    edited = edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
                         lead="FIRE", co=["HOUSING"], due="3月31日前", leader="李占明")
     assert edited.lead_unit_id is not None and edited.due_text == "3月31日前"
-    assigned = assign_task(session=session, task=code, actor=city.office, now=at("2024-03-05"))
+    assigned = assign_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"))
     assert assigned.status == "assigned"
     with pytest.raises(PolicyViolation, match="延期"):
-        edit_task(session=session, task=code, actor=city.office, now=at("2024-03-06"),
+        edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-06"),
                   due="4月30日前")
 
 
 def test_drafts_without_deadline_have_no_light_and_stay_out_of_the_board(session: Session) -> None:
-    from engine.read.tasks import board, list_tasks
+    from engine.read.tasks import board, visible_tasks
     from engine.summary.build import build_summary
 
     city = make_city(session)
-    result = analyse(session, INCOMPLETE, ref_date=None)
-    apply_drafts(session=session, result=result, actor=city.office, now=at("2024-03-05"))
-    rows = [r for r in list_tasks(session, now=at("2024-04-05")) if r["due_at"] is None]
-    assert rows and all(r["light"] is None and not r["overdue"] for r in rows)
-    assert all(r["open"] == 0 for r in board(session, now=at("2024-04-05")) if r["unit"] == "")
+    result = analyse(session=session, actor=operator(), text=INCOMPLETE, ref_date=None)
+    apply_drafts(session=session, result=result, actor=act(city.office), now=at("2024-03-05"))
+    rows = [r for r in visible_tasks(session=session, actor=operator(), now=at("2024-04-05")).items
+            if r.due_at is None]
+    assert rows and all(r.light is None and not r.overdue for r in rows)
+    assert all(r.open == 0 for r in board(session=session, actor=operator(), now=at("2024-04-05"))
+               if r.unit == "")
     assert build_summary(session, now=at("2024-04-05")).lights == {"red": 0, "yellow": 0, "green": 0}

@@ -27,7 +27,7 @@ from engine.store.policy import get_policy
 from engine.tasks.actions import acknowledge, cancel_task, request_completion, verify_and_close
 from models import OutboxMessage, Person
 from notifiers.memory import MemoryNotifier
-from tests.factories import City, at, make_city, make_task
+from tests.factories import City, act, at, make_city, make_task, system
 
 T0 = at("2024-03-05", "10:00")
 
@@ -219,7 +219,7 @@ def test_no_channel_accepts_the_recipient_is_dead(session: Session) -> None:
 def test_always_failing_ends_dead_visible_and_requeueable(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path}/dead.db"
-    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "init", "--simulation"]) == 0
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session)
@@ -283,19 +283,19 @@ def test_ending_a_task_cancels_its_pending_reminders(session: Session, ending: s
     _dispatch(session, [memory], at("2024-03-04", "10:00"))  # the assignment notices
     assigned = len(memory.sent)
     # 23:30 falls in the quiet hours: the day-before reminders are held until 07:00.
-    created = run_pass(session=session, now=at("2024-03-14", "23:30"))
+    created = run_pass(session=session, actor=system(), now=at("2024-03-14", "23:30"))
     assert {p.kind for p in created} >= {"reminder"}
     held = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
     assert {r.task_id for r in held} == {task.id, other.id}
     if ending == "close":
-        acknowledge(session=session, task=task.code, actor=city.fire_contact,
+        acknowledge(session=session, task=task.code, actor=act(city.fire_contact),
                     now=at("2024-03-14", "23:35"))
-        request_completion(session=session, task=task.code, actor=city.fire_head,
+        request_completion(session=session, task=task.code, actor=act(city.fire_head),
                            evidence="整改台账", now=at("2024-03-14", "23:36"))
-        verify_and_close(session=session, task=task.code, actor=city.office, rating="合格",
+        verify_and_close(session=session, task=task.code, actor=act(city.office), rating="合格",
                          now=at("2024-03-14", "23:40"))
     else:
-        cancel_task(session=session, task=task.code, actor=city.office, reason="已并入其他事项",
+        cancel_task(session=session, task=task.code, actor=act(city.office), reason="已并入其他事项",
                     now=at("2024-03-14", "23:40"))
     ours = [r for r in held if r.task_id == task.id]
     assert ours and {_row(session, r.id or 0).status for r in ours} == {"cancelled"}

@@ -32,7 +32,7 @@ from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
 from engine.tasks.lifecycle import OPEN_STATUSES
 from models import Directive, DirectiveCreate, Person, Task, TaskCreate
-from tests.factories import TZ, City, at, make_city
+from tests.factories import TZ, City, act, at, make_city, operator
 
 NOW = at("2024-04-01", "10:00")
 SECTIONS = ["一、领导批示办理情况", "二、会议议定事项落实情况", "三、督查检查发现问题整改情况",
@@ -43,7 +43,7 @@ def _directive(session: Session, city: City, kind: str, title: str, when: dateti
                by: Person | None = None, **extra: object) -> Directive:
     data = DirectiveCreate(kind=kind, title=title, issued_at=when,
                            issued_by_id=by.id if by else None, **extra)  # type: ignore[arg-type]
-    return create_directive(session=session, data=data, actor=city.office, now=when)
+    return create_directive(session=session, data=data, actor=act(city.office), now=when)
 
 
 def _task(session: Session, city: City, directive: Directive, title: str, lead: str, due: str,
@@ -52,16 +52,16 @@ def _task(session: Session, city: City, directive: Directive, title: str, lead: 
     assert directive.id is not None
     data = TaskCreate(directive_id=directive.id, title=title, lead_unit=lead, co_units=co or [],
                       due=due, leader="李占明")
-    task = create_task(session=session, data=data, actor=city.office, now=when)
+    task = create_task(session=session, data=data, actor=act(city.office), now=when)
     if assign:
-        task = assign_task(session=session, task=task.code, actor=city.office, now=when)
+        task = assign_task(session=session, task=task.code, actor=act(city.office), now=when)
     return task
 
 
 def _close(session: Session, city: City, task: Task, head: Person, when: datetime) -> None:
-    acknowledge(session=session, task=task.code, actor=head, now=when)
-    request_completion(session=session, task=task.code, actor=head, evidence="整改台账", now=when)
-    verify_and_close(session=session, task=task.code, actor=city.office, rating="良好",
+    acknowledge(session=session, task=task.code, actor=act(head), now=when)
+    request_completion(session=session, task=task.code, actor=act(head), evidence="整改台账", now=when)
+    verify_and_close(session=session, task=task.code, actor=act(city.office), rating="良好",
                      now=when + timedelta(hours=1))
 
 
@@ -87,8 +87,8 @@ def script_march(session: Session) -> March:
     meeting = _directive(session, city, "meeting", "全市消防安全工作推进会", at("2024-03-08"),
                          city.vice_mayor)
     m1 = _task(session, city, meeting, "开展住宅小区全覆盖排查", "FIRE", "4月15日前")
-    acknowledge(session=session, task=m1.code, actor=city.fire_contact, now=at("2024-03-09"))
-    report_progress(session=session, task=m1.code, actor=city.fire_contact, text="已排查过半",
+    acknowledge(session=session, task=m1.code, actor=act(city.fire_contact), now=at("2024-03-09"))
+    report_progress(session=session, task=m1.code, actor=act(city.fire_contact), text="已排查过半",
                     now=at("2024-03-25"))
     m2 = _task(session, city, meeting, "约谈物业企业", "HOUSING", "3月25日前")
     _task(session, city, meeting, "组织回头看", "EMERG", "4月30日前")
@@ -98,13 +98,13 @@ def script_march(session: Session) -> March:
     fixed = _task(session, city, check, "疏通消防通道", "FIRE", "3月15日前")
     _close(session, city, fixed, city.fire_head, at("2024-03-14"))
     review = _task(session, city, check, "更换失效灭火器", "FIRE", "3月31日前")
-    acknowledge(session=session, task=review.code, actor=city.fire_head, now=at("2024-03-13"))
-    request_completion(session=session, task=review.code, actor=city.fire_head, evidence="照片",
+    acknowledge(session=session, task=review.code, actor=act(city.fire_head), now=at("2024-03-13"))
+    request_completion(session=session, task=review.code, actor=act(city.fire_head), evidence="照片",
                        now=at("2024-03-30"))
     plan = _directive(session, city, "plan", "2024年度消防工作任务清单", at("2024-03-01"))
     _task(session, city, plan, "新建市政消火栓", "FIRE", "年底前")
     dropped = _task(session, city, plan, "撤销的事项", "FIRE", "年底前")
-    cancel_task(session=session, task=dropped.code, actor=city.office, reason="重复",
+    cancel_task(session=session, task=dropped.code, actor=act(city.office), reason="重复",
                 now=at("2024-03-02"))
     _directive(session, city, "meeting", "四月会议", at("2024-04-01", "09:00"), city.vice_mayor)
     return March(city, {leftover.code, late_follow.code, m2.code, review.code})
@@ -139,7 +139,7 @@ def _numbers(summary: str) -> dict[str, int]:
 def test_march_bulletin(session: Session, tmp_path: Path) -> None:
     """One scripted month (scripting is the slow part) checked as data, as .docx and as .md."""
     march = script_march(session)
-    data = build_bulletin(session, period="2024-03", now=NOW)
+    data = build_bulletin(session=session, actor=operator(), period="2024-03", now=NOW)
     expected = db_counts(session, NOW)
     assert expected == {"directives": 6, "total": 8, "closed": 2, "overdue": 3, "in_progress": 3}
     _check_data(data, expected, march)
@@ -199,7 +199,7 @@ def _check_markdown(text: str, expected: dict[str, int]) -> None:
 
 def test_empty_month(session: Session, tmp_path: Path) -> None:
     make_city(session)
-    data = build_bulletin(session, period="2023-12", now=NOW)
+    data = build_bulletin(session=session, actor=operator(), period="2023-12", now=NOW)
     assert data.summary == "2023年12月，共登记来源事项0件，未交办督办事项。"
     assert [s.title for s in data.sections] == SECTIONS
     assert data.overdue_units == []

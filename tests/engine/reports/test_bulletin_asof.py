@@ -16,7 +16,7 @@ from engine.reports.bulletin_text import shorten
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
 from models import DirectiveCreate, TaskCreate
-from tests.factories import TZ, at, make_city, make_task
+from tests.factories import TZ, act, at, make_city, make_task, operator
 
 
 def test_a_past_period_is_reported_as_of_its_last_day() -> None:
@@ -32,12 +32,12 @@ def test_the_introduction_agrees_with_section_five(session: Session) -> None:
     make_task(session, city, title="二月遗留事项", due="3月10日前", now=at("2024-02-20"))
     march = create_directive(session=session, data=DirectiveCreate(
         kind="instruction", title="三月批示", issued_at=at("2024-03-04"),
-        issued_by_id=city.secretary.id), actor=city.office, now=at("2024-03-04"))
+        issued_by_id=city.secretary.id), actor=act(city.office), now=at("2024-03-04"))
     data = TaskCreate(directive_id=march.id or 0, title="三月事项", lead_unit="EMERG",
                       due="3月20日前", due_counts_from="directive")
-    task = create_task(session=session, data=data, actor=city.office, now=at("2024-03-04"))
-    assign_task(session=session, task=task.code, actor=city.office, now=at("2024-03-04"))
-    bulletin = build_bulletin(session, period="2024-03", now=at("2024-03-31", "23:59"))
+    task = create_task(session=session, data=data, actor=act(city.office), now=at("2024-03-04"))
+    assign_task(session=session, task=task.code, actor=act(city.office), now=at("2024-03-04"))
+    bulletin = build_bulletin(session=session, actor=operator(), period="2024-03", now=at("2024-03-31", "23:59"))
     assert bulletin.stats.overdue == 1 and bulletin.stats.carried_overdue == 1
     assert "逾期未办结1项" in bulletin.summary and "合计逾期2项" in bulletin.summary
     five = " ".join(p for b in bulletin.sections[4].blocks for p in b.paragraphs)
@@ -53,15 +53,15 @@ def test_undated_items_keep_no_date_and_long_titles_read_as_sentences(session: S
     city = make_city(session, now=at("2024-03-02"))
     undated = create_directive(session=session, data=DirectiveCreate(
         kind="instruction", title="关于加强消防工作的批示", text="请抓好落实。", undated=True,
-        issued_at=at("2024-03-15"), issued_by_id=city.secretary.id), actor=city.office,
+        issued_at=at("2024-03-15"), issued_by_id=city.secretary.id), actor=act(city.office),
         now=at("2024-03-15"))
     clause = ("各区县要在全面摸排的基础上，建立九小场所隐患台账，逐一明确整改责任人和整改时限，"
               "实行销号管理，确保隐患动态清零，并于每月底前报送整改进展情况")
     data = TaskCreate(directive_id=undated.id or 0, title=clause[:30], requirement=clause,
                       lead_unit="FIRE", due="4月30日前", due_counts_from="directive")
-    task = create_task(session=session, data=data, actor=city.office, now=at("2024-03-15"))
-    assign_task(session=session, task=task.code, actor=city.office, now=at("2024-03-15"))
-    text = render_markdown(build_bulletin(session, period="2024-03", now=at("2024-03-31")))
+    task = create_task(session=session, data=data, actor=act(city.office), now=at("2024-03-15"))
+    assign_task(session=session, task=task.code, actor=act(city.office), now=at("2024-03-15"))
+    text = render_markdown(build_bulletin(session=session, actor=operator(), period="2024-03", now=at("2024-03-31")))
     assert "3月15日，" not in text  # the day it was registered is not the day it was written
     assert "王炳森书记在《关于加强消防工作的批示》上作出批示" in text
     line = next(ln for ln in text.splitlines() if ln.startswith("1. 各区县"))
@@ -80,7 +80,7 @@ def test_report_without_now_is_written_as_of_the_period_end(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path}/duban.db"
-    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "init", "--simulation"]) == 0
     assert run(["--db", url, "unit", "add", "FIRE", "市消防救援支队"]) == 0
     assert run(["--db", url, "directive", "add", "--kind", "instruction", "--title", "批示",
                 "--at", "2024-03-04", "--now", "2024-03-04T10:00"]) == 0

@@ -25,7 +25,7 @@ NOW = "2024-03-15T10:00"
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised database with a small city and two tasks, built once per module."""
     path = tmp_path_factory.mktemp("cli") / "template.db"
-    assert run(["--db", f"sqlite:///{path}", "init"]) == 0
+    assert run(["--db", f"sqlite:///{path}", "init", "--simulation"]) == 0
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session)

@@ -15,7 +15,7 @@ from engine.reports import importer
 from engine.reports.importer import import_task_list, normalise_header, read_task_table
 from engine.tasks.directives import create_directive
 from models import AuditEvent, Counter, DirectiveCreate, Task, TaskUnit
-from tests.factories import ISSUED, at, make_city
+from tests.factories import ISSUED, act, at, make_city
 
 NOW = at("2024-03-05", "09:00")
 
@@ -57,7 +57,7 @@ def _counts(session: Session) -> tuple[int, int, int, int]:
 def test_good_file_creates_all_tasks(session: Session, tmp_path: Path) -> None:
     city = make_city(session)
     path = write_xlsx(tmp_path / "清单.xlsx", GOOD)
-    tasks = import_task_list(session, path=path, directive_id=_id(city.directive), actor=city.office,
+    tasks = import_task_list(session=session, path=path, directive_id=_id(city.directive), actor=act(city.office),
                              now=NOW)
     assert [t.title for t in tasks] == ["新建市政消火栓", "开展高层住宅消防通道专项整治", "加强消防队站建设"]
     assert [t.code for t in tasks] == ["DB-2024-0001", "DB-2024-0002", "DB-2024-0003"]
@@ -91,7 +91,7 @@ def test_bad_rows_all_reported_nothing_written(session: Session, tmp_path: Path)
     before = _counts(session)
     path = write_xlsx(tmp_path / "bad.xlsx", BAD)
     with pytest.raises(InvalidInput) as caught:
-        import_task_list(session, path=path, directive_id=_id(city.directive), actor=city.office,
+        import_task_list(session=session, path=path, directive_id=_id(city.directive), actor=act(city.office),
                          now=NOW)
     lines = str(caught.value).split("\n")
     assert lines[0] == "任务清单校验未通过，共7处错误，未导入任何任务："
@@ -126,7 +126,7 @@ def test_failure_while_creating_rolls_back_every_row(
     monkeypatch.setattr(importer, "create_task_in_transaction", flaky)
     path = write_xlsx(tmp_path / "ok.xlsx", GOOD)
     with pytest.raises(InvalidInput, match="第7行：模拟故障"):
-        import_task_list(session, path=path, directive_id=_id(city.directive), actor=city.office,
+        import_task_list(session=session, path=path, directive_id=_id(city.directive), actor=act(city.office),
                          now=NOW)
     assert _counts(session) == before
 
@@ -135,13 +135,13 @@ def test_refusals_before_reading_rows(session: Session, tmp_path: Path) -> None:
     city = make_city(session)
     path = write_xlsx(tmp_path / "ok.xlsx", GOOD)
     with pytest.raises(PermissionDenied, match="只有督查室可以导入任务清单"):
-        import_task_list(session, path=path, directive_id=_id(city.directive),
-                         actor=city.fire_contact, now=NOW)
+        import_task_list(session=session, path=path, directive_id=_id(city.directive),
+                         actor=act(city.fire_contact), now=NOW)
     read_only = create_directive(
         session=session, data=DirectiveCreate(kind="instruction", title="圈阅件", read_only=True,
-                                              issued_at=ISSUED), actor=city.office, now=NOW)
+                                              issued_at=ISSUED), actor=act(city.office), now=NOW)
     with pytest.raises(PolicyViolation, match="阅示"):
-        import_task_list(session, path=path, directive_id=_id(read_only), actor=None, now=NOW)
+        import_task_list(session=session, path=path, directive_id=_id(read_only), actor=act(city.office), now=NOW)
     assert session.exec(select(func.count()).select_from(Task)).one() == 0
 
 
@@ -206,7 +206,7 @@ def test_numbers_and_text_a_task_list_may_not_hold(session: Session, tmp_path: P
             ["戊\u202e反向", "消防", "3月31日前", "5"]]
     path = write_xlsx(tmp_path / "numbers.xlsx", rows)
     with pytest.raises(InvalidInput) as caught:
-        import_task_list(session, path=path, directive_id=_id(city.directive), actor=city.office,
+        import_task_list(session=session, path=path, directive_id=_id(city.directive), actor=act(city.office),
                          now=NOW)
     lines = str(caught.value).split("\n")[1:]
     assert [line.split("：")[0] for line in lines] == [
@@ -216,8 +216,8 @@ def test_numbers_and_text_a_task_list_may_not_hold(session: Session, tmp_path: P
     assert _counts(session) == before
     joined = write_xlsx(tmp_path / "joined.xlsx", [["任务内容", "牵头单位", "完成时限"],
                                                   ["排查九小\n场所", "消防", "3月31日\n前"]])
-    (task,) = import_task_list(session, path=joined, directive_id=_id(city.directive),
-                               actor=city.office, now=NOW)
+    (task,) = import_task_list(session=session, path=joined, directive_id=_id(city.directive),
+                               actor=act(city.office), now=NOW)
     assert (task.title, task.due_text) == ("排查九小场所", "3月31日前")
     with pytest.raises(InvalidInput, match="是一个目录"):
         read_task_table(tmp_path)

@@ -17,7 +17,8 @@ from engine.reports.ledger import HEADERS, LIGHT_FILLS, display_width, export_le
 from engine.store.db import make_engine
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.extensions import decide_extension, request_extension
-from tests.factories import ISSUED, at, make_city, make_task
+from tests.conftest import mark_simulation
+from tests.factories import ISSUED, act, at, make_city, make_task, operator
 
 NOW = at("2024-03-15", "10:00")
 
@@ -27,6 +28,7 @@ def lite() -> Iterator[Session]:
     """SQLite only: for layout checks that do not depend on the backend (keeps the suite fast)."""
     engine = make_engine("sqlite://", poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
+    mark_simulation(engine)
     with Session(engine, expire_on_commit=False) as session:
         yield session
     engine.dispose()
@@ -36,26 +38,26 @@ def _month(session: Session) -> dict[str, Any]:
     """Red, yellow, green, closed, extended and quantified tasks, seen on 2024-03-15."""
     city = make_city(session)
     red = make_task(session, city, title="排查九小场所", due="3月10日前")
-    acknowledge(session=session, task=red.code, actor=city.fire_contact, now=ISSUED + timedelta(hours=2))
-    report_progress(session=session, task=red.code, actor=city.fire_contact, text="已排查12处",
+    acknowledge(session=session, task=red.code, actor=act(city.fire_contact), now=ISSUED + timedelta(hours=2))
+    report_progress(session=session, task=red.code, actor=act(city.fire_contact), text="已排查12处",
                     now=at("2024-03-06"))
-    report_progress(session=session, task=red.code, actor=city.fire_contact, text="已排查30处",
+    report_progress(session=session, task=red.code, actor=act(city.fire_contact), text="已排查30处",
                     now=at("2024-03-08"))
     yellow = make_task(session, city, title="整治高层住宅消防通道", due="3月18日前", lead="HOUSING",
                        co=["FIRE", "EMERG"])
     green = make_task(session, city, title="新建市政消火栓", due="年底前", co=[], target=100,
                       measure="个")
     closed = make_task(session, city, title="约谈物业企业", due="3月31日前", co=[])
-    acknowledge(session=session, task=closed.code, actor=city.fire_contact, now=at("2024-03-05"))
-    request_completion(session=session, task=closed.code, actor=city.fire_head, evidence="约谈记录",
+    acknowledge(session=session, task=closed.code, actor=act(city.fire_contact), now=at("2024-03-05"))
+    request_completion(session=session, task=closed.code, actor=act(city.fire_head), evidence="约谈记录",
                        now=at("2024-03-06"))
-    verify_and_close(session=session, task=closed.code, actor=city.office, rating="良好",
+    verify_and_close(session=session, task=closed.code, actor=act(city.office), rating="良好",
                      now=at("2024-03-07"))
     extended = make_task(session, city, title="完善长效机制", due="3月12日前", co=[])
-    request = request_extension(session=session, task=extended.code, actor=city.fire_head,
+    request = request_extension(session=session, task=extended.code, actor=act(city.fire_head),
                                 new_due="4月30日前", reason="需省厅审批", now=at("2024-03-08"))
     assert request.id is not None
-    decide_extension(session=session, request_id=request.id, actor=city.office, approve=True,
+    decide_extension(session=session, request_id=request.id, actor=act(city.office), approve=True,
                      now=at("2024-03-09"))
     return {"city": city, "red": red, "yellow": yellow, "green": green, "closed": closed,
             "extended": extended}
@@ -79,7 +81,7 @@ def test_layout_headers_freeze_filter_widths(lite: Session, tmp_path: Path,
     session = lite
     tasks = _month(session)
     path = tmp_path / "台账.xlsx"
-    assert export_ledger(session, path=path, now=NOW) == 5
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW) == 5
     ws = _sheet(path)
     assert tuple(c.value for c in ws[2]) == HEADERS
     assert ws["A1"].value.startswith("督办台账")
@@ -100,7 +102,7 @@ def test_layout_headers_freeze_filter_widths(lite: Session, tmp_path: Path,
 
     monkeypatch.setattr(ledger, "BATCH", 2)
     again = tmp_path / "batched.xlsx"
-    assert export_ledger(session, path=again, now=NOW) == 5
+    assert export_ledger(session=session, actor=operator(), path=again, now=NOW) == 5
     batched = _sheet(again)
     assert [[c.value for c in row] for row in batched.iter_rows(min_row=2)] == [
         [c.value for c in row] for row in ws.iter_rows(min_row=2)]
@@ -110,7 +112,7 @@ def test_layout_headers_freeze_filter_widths(lite: Session, tmp_path: Path,
 def test_values_lights_fills_and_filters(session: Session, tmp_path: Path) -> None:
     tasks = _month(session)
     path = tmp_path / "ledger.xlsx"
-    export_ledger(session, path=path, now=NOW)
+    export_ledger(session=session, actor=operator(), path=path, now=NOW)
     rows = _rows_by_code(_sheet(path))
     red = rows[tasks["red"].code]
     assert red["红黄绿灯"].value == "红灯"
@@ -142,13 +144,13 @@ def test_values_lights_fills_and_filters(session: Session, tmp_path: Path) -> No
 
 def _check_filters(session: Session, tasks: dict[str, Any], path: Path) -> None:
     # 市应急管理局 only cooperates on the yellow task.
-    assert export_ledger(session, path=path, now=NOW, unit="应急局") == 1
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="应急局") == 1
     assert set(_rows_by_code(_sheet(path))) == {tasks["yellow"].code}
     assert _sheet(path)["A1"].value.startswith("督办台账（市应急管理局）")
-    assert export_ledger(session, path=path, now=NOW, status="已办结") == 1
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, status="已办结") == 1
     assert set(_rows_by_code(_sheet(path))) == {tasks["closed"].code}
-    assert export_ledger(session, path=path, now=NOW, unit="FIRE", status="in_progress") == 1
-    assert export_ledger(session, path=path, now=NOW, status="cancelled") == 0
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="FIRE", status="in_progress") == 1
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, status="cancelled") == 0
     assert _sheet(path).auto_filter.ref == "A2:O2"
 
 
@@ -157,11 +159,11 @@ def test_bad_filters_write_nothing(lite: Session, tmp_path: Path) -> None:
     make_city(session)
     path = tmp_path / "x.xlsx"
     with pytest.raises(NotFound, match="未找到单位“水务局”"):
-        export_ledger(session, path=path, now=NOW, unit="水务局")
+        export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="水务局")
     with pytest.raises(InvalidInput, match="办理状态“逾期”无效"):
-        export_ledger(session, path=path, now=NOW, status="逾期")
+        export_ledger(session=session, actor=operator(), path=path, now=NOW, status="逾期")
     with pytest.raises(InvalidInput, match=r"\.xlsx"):
-        export_ledger(session, path=tmp_path / "x.csv", now=NOW)
+        export_ledger(session=session, actor=operator(), path=tmp_path / "x.csv", now=NOW)
     assert list(tmp_path.iterdir()) == []
 
 

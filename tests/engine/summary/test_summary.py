@@ -20,17 +20,19 @@ from sqlmodel import Session, col, func, select
 from cli.main import run
 from config.policy import Policy, SummaryPolicy
 from engine.escalation.run import run_pass
+from engine.read.schemas import SummaryView
 from engine.store.db import make_engine
 from engine.store.policy import save_policy
 from engine.store.schema import upgrade
-from engine.summary.build import SummaryData, build_summary, leaders_with_scope
+from engine.summary.build import build_summary, leaders_with_scope
 from engine.summary.daily import is_summary_day, run_daily_summary
 from engine.summary.render import render_html, render_markdown, render_text
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.extensions import request_extension
 from models import JobFire, OutboxMessage, SummaryRun, Task, TaskCreate
-from tests.factories import City, at, make_city, make_task
+from tests.conftest import mark_simulation
+from tests.factories import City, act, at, make_city, make_task, system
 
 ISSUED = at("2024-01-22", "09:00")
 EVE = at("2024-02-09", "15:00")  # the last working day before the holiday
@@ -55,8 +57,8 @@ def _task(session: Session, city: City, *, due: str, lead: str, leader: str | No
     """A task whose supervising leader is not the factories' 李占明."""
     data = TaskCreate(directive_id=city.directive.id or 0, title=title, lead_unit=lead, due=due,
                       leader=leader)
-    task = create_task(session=session, data=data, actor=city.office, now=ISSUED)
-    return assign_task(session=session, task=task.code, actor=city.office,
+    task = create_task(session=session, data=data, actor=act(city.office), now=ISSUED)
+    return assign_task(session=session, task=task.code, actor=act(city.office),
                        now=ISSUED + timedelta(minutes=1))
 
 
@@ -74,35 +76,36 @@ def _spring(session: Session, reports: Path) -> Spring:
     e = _task(session, city, due="2月19日前", lead="HOUSING", leader=None, title="建筑工地安全巡查")
     x = fire("2月21日前", "高层住宅消防设施检测")
     g = fire("2月29日前", "九小场所灭火器配置")
-    acknowledge(session=session, task=d.code, actor=city.fire_contact, now=at("2024-02-05", "09:00"))
-    report_progress(session=session, task=d.code, actor=city.fire_contact, text="已完成60个",
+    acknowledge(session=session, task=d.code, actor=act(city.fire_contact), now=at("2024-02-05", "09:00"))
+    report_progress(session=session, task=d.code, actor=act(city.fire_contact), text="已完成60个",
                     now=at("2024-02-05", "10:00"))
-    acknowledge(session=session, task=c.code, actor=city.emerg_contact, now=at("2024-02-01"))
-    request_extension(session=session, task=c.code, actor=city.emerg_contact, new_due="2月29日前",
+    acknowledge(session=session, task=c.code, actor=act(city.emerg_contact), now=at("2024-02-01"))
+    request_extension(session=session, task=c.code, actor=act(city.emerg_contact), new_due="2月29日前",
                       reason="节日期间企业停产，无法入企检查", now=at("2024-02-08", "10:00"))
-    run_pass(session=session, now=at("2024-02-07", "10:00"))  # a: 催办 and 督办
-    run_daily_summary(session=session, now=at("2024-02-08", "15:00"), reports_dir=reports,
+    run_pass(session=session, actor=system(), now=at("2024-02-07", "10:00"))  # a: 催办 and 督办
+    run_daily_summary(session=session, actor=system(), now=at("2024-02-08", "15:00"), reports_dir=reports,
                       send=False)
     f = fire("2月23日前", "燃气安全进社区宣传", lead="HOUSING", now=at("2024-02-09", "09:00"))
-    acknowledge(session=session, task=g.code, actor=city.fire_contact, now=at("2024-02-09", "09:30"))
-    request_completion(session=session, task=g.code, actor=city.fire_head, evidence="配置清单及照片",
+    acknowledge(session=session, task=g.code, actor=act(city.fire_contact), now=at("2024-02-09", "09:30"))
+    request_completion(session=session, task=g.code, actor=act(city.fire_head), evidence="配置清单及照片",
                        now=at("2024-02-09", "10:00"))
-    verify_and_close(session=session, task=g.code, actor=city.office, rating="良好",
+    verify_and_close(session=session, task=g.code, actor=act(city.office), rating="良好",
                      now=at("2024-02-09", "11:00"))
-    run_pass(session=session, now=at("2024-02-09", "12:00"))  # b: 催办
+    run_pass(session=session, actor=system(), now=at("2024-02-09", "12:00"))  # b: 催办
     return Spring(city, a, b, c, d, e, x, f, g)
 
 
-def _sections(data: SummaryData) -> dict[str, list[str]]:
+def _sections(data: SummaryView) -> dict[str, list[str]]:
     """Visible sections by the start of their title, as lists of task codes."""
-    return {s.title.split("（")[0]: [r["code"] for r in s.rows] for s in data.sections if s.total}
+    return {s.title.split("（")[0]: [r.code for r in s.rows] for s in data.sections if s.total}
 
 
 def test_whole_summary_on_the_eve_of_the_holiday(session: Session, tmp_path: Path) -> None:
     s = _spring(session, tmp_path)
     data = build_summary(session, now=EVE)
     assert data.scope == "全市"
-    assert data.built_at.startswith("2024-02-09 15:00") and data.since.startswith("上次调度 2024-02-08 15:00")
+    assert (f"{data.built_at:%Y-%m-%d %H:%M}", f"{data.since:%Y-%m-%d %H:%M}") == (
+        "2024-02-09 15:00", "2024-02-08 15:00")
     assert data.lights == {"red": 2, "yellow": 2, "green": 3}  # open: a b | e c | d x f
     assert _sections(data) == {
         "逾期事项": [s.a.code, s.b.code],  # most days overdue first
@@ -114,9 +117,9 @@ def test_whole_summary_on_the_eve_of_the_holiday(session: Session, tmp_path: Pat
         "今日升级督办": [s.b.code],  # a was escalated before the last summary
     }
     overdue = data.sections[0].rows
-    assert [(r["days_overdue"], r["lead_unit"], r["leader"]) for r in overdue] == [
+    assert [(r.days_overdue, r.lead_unit, r.leader) for r in overdue] == [
         (4, "市消防救援支队", "李占明"), (1, "市住房和城乡建设局", "王炳森")]
-    assert data.by_unit == [
+    assert [u.to_json() for u in data.by_unit] == [
         {"unit": "市住房和城乡建设局", "red": 1, "yellow": 1, "green": 1, "open": 3},
         {"unit": "市消防救援支队", "red": 1, "yellow": 0, "green": 2, "open": 3},
         {"unit": "市应急管理局", "red": 0, "yellow": 1, "green": 0, "open": 1},
@@ -141,26 +144,26 @@ def test_leader_scope_is_the_units_and_tasks_he_supervises(session: Session, tmp
     assert sections["3个工作日内到期"] == [s.c.code]
     assert sections["本期新增"] == [s.f.code]
     assert "今日升级督办" not in sections  # b, escalated today, is not his
-    assert {u["unit"] for u in data.by_unit} == {"市消防救援支队", "市应急管理局", "市住房和城乡建设局"}
+    assert {u.unit for u in data.by_unit} == {"市消防救援支队", "市应急管理局", "市住房和城乡建设局"}
     assert "督办事项每日调度（李占明副市长分管范围）" in render_markdown(data)
 
 
 def test_summary_on_the_makeup_sunday(session: Session, tmp_path: Path) -> None:
     s = _spring(session, tmp_path)
-    run_daily_summary(session=session, now=EVE, reports_dir=tmp_path, send=False)
+    run_daily_summary(session=session, actor=system(), now=EVE, reports_dir=tmp_path, send=False)
     # The first working day after the holiday is a Sunday: the ladder climbs on it.
-    created = run_pass(session=session, now=at("2024-02-18", "10:00"))
+    created = run_pass(session=session, actor=system(), now=at("2024-02-18", "10:00"))
     assert {(p.task_id, p.level) for p in created if p.kind == "escalation"} == {
         (s.a.id, 3), (s.b.id, 2)}
     data = build_summary(session, now=MAKEUP_SUNDAY)
     sections = _sections(data)
     assert sections["逾期事项"] == [s.a.code, s.b.code]
-    assert [r["days_overdue"] for r in data.sections[0].rows] == [13, 10]
+    assert [r.days_overdue for r in data.sections[0].rows] == [13, 10]
     assert sections["3个工作日内到期"] == [s.e.code, s.c.code, s.x.code]  # up to 02-21 now
     assert sorted(sections["今日升级督办"]) == sorted([s.a.code, s.b.code])
     assert sections["今日升级督办"][0] == s.a.code  # highest level first
     assert "本期新增" not in sections and "本期办结" not in sections
-    assert data.since.startswith("上次调度 2024-02-09 15:00")
+    assert f"{data.since:%Y-%m-%d %H:%M}" == "2024-02-09 15:00"
     markdown = render_markdown(data)
     assert "## 本期新增" not in markdown and "## 今日升级督办（2）" in markdown
     # Rebuilding the eve's summary afterwards shows the eve as it was, not later events.
@@ -172,7 +175,7 @@ def test_empty_sections_are_left_out_but_the_header_stays(session: Session) -> N
     city = make_city(session, now=ISSUED)
     empty = build_summary(session, now=EVE)
     assert empty.lights == {"red": 0, "yellow": 0, "green": 0} and empty.by_unit == []
-    assert empty.as_dict()["sections"] == []
+    assert empty.to_json()["sections"] == []
     markdown = render_markdown(empty)
     assert markdown.startswith("# 督办事项每日调度（全市）") and "- 红灯：0" in markdown
     assert "## " not in markdown
@@ -180,7 +183,7 @@ def test_empty_sections_are_left_out_but_the_header_stays(session: Session) -> N
     assert html.splitlines()[0] == "<b>督办事项每日调度（全市）</b>" and "\n<b>" not in html
     make_task(session, city, due="3月31日前", co=[], now=at("2024-02-09", "10:00"))
     one = build_summary(session, now=EVE)
-    assert [s["title"] for s in one.as_dict()["sections"]] == ["本期新增"]
+    assert [s["title"] for s in one.to_json()["sections"]] == ["本期新增"]
     assert one.lights == {"red": 0, "yellow": 0, "green": 1}
     headings = [line for line in render_markdown(one).splitlines() if line.startswith("## ")]
     assert headings == ["## 分单位情况", "## 本期新增（1）"]
@@ -193,6 +196,7 @@ def file_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/summary.db"
     engine = make_engine(url)
     upgrade(engine)
+    mark_simulation(engine)
     with Session(engine, expire_on_commit=False) as session:
         city = make_city(session, now=ISSUED)
         make_task(session, city, due="2月5日前", co=[], now=ISSUED)
@@ -254,7 +258,7 @@ def test_a_failed_summary_can_run_again_the_same_day(file_db: str,
 def test_cli_summary_json_send_writes_the_markdown(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
-    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "init", "--simulation"]) == 0
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         _spring(session, tmp_path / "earlier")

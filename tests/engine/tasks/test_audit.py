@@ -30,14 +30,14 @@ from engine.tasks.audit import (
 from engine.tasks.audit_key import AuditKeyError, audit_key
 from engine.tasks.audit_verify import parse_anchor, verify
 from models import AuditEvent, Setting
-from tests.factories import ISSUED, make_city, make_task
+from tests.factories import ISSUED, act, make_city, make_task, operator
 
 T0 = ISSUED + timedelta(hours=1)
 
 
 def _events(session: Session) -> list[AuditEvent]:
-    """All events, seq order; the read transaction is ended so raw SQL can write next."""
-    events = list(session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all())  # type: ignore[arg-type]
+    """All events, id order; the read transaction is ended so raw SQL can write next."""
+    events = list(session.exec(select(AuditEvent).order_by(AuditEvent.id)).all())  # type: ignore[arg-type]
     session.commit()
     return events
 
@@ -45,18 +45,18 @@ def _events(session: Session) -> list[AuditEvent]:
 def _walk(session: Session) -> list[AuditEvent]:
     city = make_city(session)
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
-    report_progress(session=session, task=task.code, actor=city.fire_contact, text="进展",
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
+    report_progress(session=session, task=task.code, actor=act(city.fire_contact), text="进展",
                     achieved=3.5, now=T0)
     return _events(session)
 
 
 def test_chain_verifies_links_and_continues(session: Session) -> None:
-    assert verify_chain(session) == 0
+    assert verify_chain(session=session, actor=operator()) == 0
     assert chain_anchor(session) is None
     events = _walk(session)
-    assert verify_chain(session) == len(events) > 10
-    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert verify_chain(session=session, actor=operator()) == len(events) > 10
+    assert [e.id for e in events] == list(range(1, len(events) + 1))  # gap-free
     assert events[0].prev_hash == GENESIS_HASH
     for prev, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == prev.hash
@@ -66,11 +66,11 @@ def test_chain_verifies_links_and_continues(session: Session) -> None:
     progress = [e for e in events if e.action == "report_progress"]
     assert progress and progress[0].after and progress[0].after["achieved"] == 3.5
     # Appending after a verification continues the same chain, in small batches too.
-    record(session, actor=None, entity="task", entity_id=1, action="note", now=T0,
+    record(session, actor=operator(), entity="task", entity_id=1, action="note", now=T0,
            after={"x": 1, "文本": "中文"})
     session.commit()
     session.expire_all()
-    assert verify_chain(session, batch=3) == len(events) + 1
+    assert verify_chain(session=session, actor=operator(), batch=3) == len(events) + 1
     assert chain_anchor(session) == Anchor(len(events) + 1, _events(session)[-1].hash)
 
 
@@ -78,7 +78,7 @@ def test_the_hash_is_an_hmac_under_the_key_over_every_column(session: Session) -
     """Not a plain hash: without the key the value cannot be recomputed; and the signed set is
     every column but id and hash, taken from the table (a new column is signed too)."""
     event = _walk(session)[3]
-    row = _row(session, event.seq)
+    row = _row(session, event.id or 0)
     assert digest(row, audit_key()) == event.hash
     assert digest(row, b"another key of at least thirty-two characters!!") != event.hash
     plain = json.dumps({k: v for k, v in row.items() if k not in UNSIGNED_COLUMNS}, default=str)
@@ -91,7 +91,7 @@ def test_the_hash_is_an_hmac_under_the_key_over_every_column(session: Session) -
 
 def _row(session: Session, seq: int) -> dict[str, Any]:
     table = AuditEvent.__table__  # type: ignore[attr-defined]
-    found = session.execute(select(table).where(table.c.seq == seq)).mappings().one()
+    found = session.execute(select(table).where(table.c.id == seq)).mappings().one()
     session.commit()
     return dict(found)
 
@@ -119,6 +119,9 @@ def _edit(engine: Engine, name: str) -> str:
     """An SQL expression giving a different value of ``name``'s type, on either backend."""
     column = AuditEvent.__table__.columns[name]  # type: ignore[attr-defined]
     pg = engine.dialect.name == "postgresql"
+    for key in column.foreign_keys:  # another row's id, or none: the constraint must hold
+        target = key.column.table.name
+        return f'CASE WHEN "{name}" IS NULL THEN (SELECT min(id) FROM "{target}") ELSE NULL END'
     if isinstance(column.type, JSON):
         return "CAST('{\"status\": \"closed\"}' AS JSON)" if pg else "'{\"status\": \"closed\"}'"
     if isinstance(column.type, Boolean):
@@ -132,7 +135,7 @@ def _edit(engine: Engine, name: str) -> str:
 
 def _raw(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT * FROM audit_event ORDER BY seq")).mappings().all()
+        rows = conn.execute(text("SELECT * FROM audit_event ORDER BY id")).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -155,7 +158,7 @@ def _put_back(engine: Engine, rows: list[dict[str, Any]]) -> None:
 def _broken_at(session: Session, anchors: tuple[Anchor, ...] = ()) -> AuditChainBroken:
     session.expire_all()
     with pytest.raises(AuditChainBroken) as info:
-        verify(session, anchors=anchors)
+        verify(session=session, actor=operator(), anchors=anchors)
     session.rollback()
     assert "审计链校验失败" in str(info.value)
     assert f"第 {info.value.event_id} 号事件" in str(info.value)
@@ -164,46 +167,55 @@ def _broken_at(session: Session, anchors: tuple[Anchor, ...] = ()) -> AuditChain
 
 def _intact(session: Session, count: int) -> None:
     session.expire_all()
-    assert verify_chain(session) == count
+    assert verify_chain(session=session, actor=operator()) == count
     session.commit()
 
 
 def test_tampering_is_found_and_named(engine: Engine, session: Session) -> None:
     """One chain, many tamperings, each undone before the next: every one is found, and the
-    first bad event is named (by its sequence number, with what it records)."""
+    first bad event is named (by its number, with what it records)."""
     events = _walk(session)
-    count, middle, last = len(events), events[len(events) // 2].seq, events[-1].seq
+    ids = [e.id or 0 for e in events]
+    count, middle, last = len(ids), ids[len(ids) // 2], ids[-1]
     original = _raw(engine)
-    by_seq = {r["seq"]: r for r in original}
+    by_id = {r["id"]: r for r in original}
     columns = [c.name for c in AuditEvent.__table__.columns  # type: ignore[attr-defined]
                if c.name != "id"]
 
     # Any column of a middle event, then of the newest one: that very event is named.
-    for seq in (middle, last):
+    for event_id in (middle, last):
         for name in columns:
-            _sql(engine, f'UPDATE audit_event SET "{name}" = {_edit(engine, name)} WHERE seq = :s',
-                 s=seq)
-            assert _broken_at(session).event_id == seq, name
-            _put_back(engine, [by_seq[seq]])
+            _sql(engine, f'UPDATE audit_event SET "{name}" = {_edit(engine, name)} WHERE id = :i',
+                 i=event_id)
+            assert _broken_at(session).event_id == event_id, name
+            _put_back(engine, [by_id[event_id]])
             _intact(session, count)
 
-    # Deleting an event (first, middle): the gap in the numbering is named.
-    for victim in (1, middle):
-        _sql(engine, "DELETE FROM audit_event WHERE seq = :s", s=victim)
+    # Deleting an event (first, middle): its successor no longer links and is named.
+    for victim in (ids[0], middle):
+        _sql(engine, "DELETE FROM audit_event WHERE id = :i", i=victim)
         error = _broken_at(session)
-        assert error.event_id == victim and "删除" in str(error)
-        _put_back(engine, [by_seq[victim]])
+        assert error.event_id == ids[ids.index(victim) + 1] and "删除" in str(error)
+        _put_back(engine, [by_id[victim]])
         _intact(session, count)
 
     # Deleting the newest events leaves a chain that links: the recorded head finds it.
-    _sql(engine, "DELETE FROM audit_event WHERE seq >= :s", s=last - 1)
+    _sql(engine, "DELETE FROM audit_event WHERE id >= :i", i=last - 1)
     error = _broken_at(session)
     assert error.event_id == last - 1 and "缺失" in str(error)
     _put_back(engine, original[-2:])
     _intact(session, count)
 
-    # The storage id is not part of the chain: renumbering it changes nothing.
-    _sql(engine, "UPDATE audit_event SET id = 100000 WHERE seq = :s", s=last)
+    # Renumbering a middle event moves it out of place: the next one is named.
+    _sql(engine, "UPDATE audit_event SET id = 100000 WHERE id = :i", i=middle)
+    assert _broken_at(session).event_id == ids[ids.index(middle) + 1]
+    _sql(engine, "UPDATE audit_event SET id = :i WHERE id = 100000", i=middle)
+    _intact(session, count)
+
+    # Renumbering even the newest event is found: its number is signed.
+    _sql(engine, "UPDATE audit_event SET id = 100000 WHERE id = :i", i=last)
+    assert _broken_at(session).event_id == 100000
+    _sql(engine, "UPDATE audit_event SET id = :i WHERE id = 100000", i=last)
     _intact(session, count)
 
 
@@ -212,11 +224,11 @@ def _resign(engine: Engine, key: bytes) -> None:
     with Session(engine) as session:
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         prev = GENESIS_HASH
-        for row in session.execute(select(table).order_by(table.c.seq)).mappings().all():
+        for row in session.execute(select(table).order_by(table.c.id)).mappings().all():
             signed = digest({**row, "prev_hash": prev}, key)
             session.execute(table.update().where(table.c.id == row["id"])
                             .values(prev_hash=prev, hash=signed))
-            prev, seq = signed, row["seq"]
+            prev, seq = signed, row["id"]
         head = session.get(Setting, "audit_head")
         assert head is not None
         head.value = {**head.value, "seq": seq, "hash": prev}
@@ -227,8 +239,8 @@ def _resign(engine: Engine, key: bytes) -> None:
 def test_an_insider_without_the_key_cannot_rewrite_history(engine: Engine,
                                                            session: Session) -> None:
     events = _walk(session)
-    victim = events[4].seq
-    _sql(engine, "UPDATE audit_event SET actor = '冒名' WHERE seq = :s", s=victim)
+    victim = events[4].id
+    _sql(engine, "UPDATE audit_event SET actor = '冒名' WHERE id = :s", s=victim)
     # Re-chained with a guessed key, or as a plain SHA-256 chain: the first rewritten event fails.
     _resign(engine, b"the insider's guess at the key, 32+ chars long")
     assert _broken_at(session).event_id == 1
@@ -236,7 +248,7 @@ def test_an_insider_without_the_key_cannot_rewrite_history(engine: Engine,
     with Session(engine) as s:
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         prev = GENESIS_HASH
-        for row in s.execute(select(table).order_by(table.c.seq)).mappings().all():
+        for row in s.execute(select(table).order_by(table.c.id)).mappings().all():
             plain = unkeyed(json.dumps({**row, "prev_hash": prev}, default=str).encode()).hexdigest()
             s.execute(table.update().where(table.c.id == row["id"]).values(prev_hash=prev, hash=plain))
             prev = plain
@@ -251,16 +263,16 @@ def test_truncation_and_rewrites_are_found_by_a_published_anchor(engine: Engine,
     published = chain_anchor(session)
     assert published is not None and published.seq == len(events)
     session.commit()
-    assert verify(session, anchors=[published]).events == len(events)
+    assert verify(session=session, actor=operator(), anchors=[published]).events == len(events)
     # A prefix of the hash is enough to check against.
     short = parse_anchor(f"{published.seq}:{published.hash[:16]}")
-    assert verify(session, anchors=[short]).events == len(events)
+    assert verify(session=session, actor=operator(), anchors=[short]).events == len(events)
     session.commit()
 
     # The insider (even with the key) deletes the newest three events and moves the head back:
     # the chain alone still verifies; the anchor printed in yesterday's summary does not.
     original = _raw(engine)
-    _sql(engine, "DELETE FROM audit_event WHERE seq > :s", s=published.seq - 3)
+    _sql(engine, "DELETE FROM audit_event WHERE id > :s", s=published.seq - 3)
     _resign(engine, audit_key())
     _intact(session, len(events) - 3)
     error = _broken_at(session, (published,))
@@ -269,13 +281,13 @@ def test_truncation_and_rewrites_are_found_by_a_published_anchor(engine: Engine,
     # A key holder rewrites an anchored event and re-signs the rest: the anchor names it.
     _sql(engine, "DELETE FROM audit_event")
     _put_back(engine, original)
-    _sql(engine, "UPDATE audit_event SET actor = '冒名' WHERE seq = 2")
+    _sql(engine, "UPDATE audit_event SET actor = '冒名' WHERE id = 2")
     _resign(engine, audit_key())
     _intact(session, len(events))
     error = _broken_at(session, (published,))
     assert error.event_id == published.seq and "锚点" in str(error)
     # An anchor older than the rewritten event still holds: the history up to it is intact.
-    assert verify(session, anchors=[Anchor(1, original[0]["hash"])]).events == len(events)
+    assert verify(session=session, actor=operator(), anchors=[Anchor(1, original[0]["hash"])]).events == len(events)
 
 
 def test_bad_anchors_are_refused_in_chinese() -> None:
@@ -296,25 +308,25 @@ def test_no_key_or_another_key_writes_nothing(session: Session,
     reset_settings()
     try:
         with pytest.raises(AuditKeyError, match="未找到审计密钥文件"):
-            record(session, actor=None, entity="task", entity_id=1, action="note", now=T0)
+            record(session, actor=operator(), entity="task", entity_id=1, action="note", now=T0)
         session.rollback()
         monkeypatch.setenv("DUBAN_AUDIT_KEY", "short")
         reset_settings()
         with pytest.raises(AuditKeyError, match="过短"):
-            record(session, actor=None, entity="task", entity_id=1, action="note", now=T0)
+            record(session, actor=operator(), entity="task", entity_id=1, action="note", now=T0)
         session.rollback()
         monkeypatch.setenv("DUBAN_AUDIT_KEY", "a different key for this same database!!")
         reset_settings()
         with pytest.raises(AuditKeyError, match="密钥不一致"):
-            record(session, actor=None, entity="task", entity_id=1, action="note", now=T0)
+            record(session, actor=operator(), entity="task", entity_id=1, action="note", now=T0)
         session.rollback()
         with pytest.raises(AuditKeyError, match="密钥指纹"):
-            verify_chain(session)
+            verify_chain(session=session, actor=operator())
         session.rollback()
     finally:
         monkeypatch.undo()
         reset_settings()
-    assert verify_chain(session) == len(events)
+    assert verify_chain(session=session, actor=operator()) == len(events)
 
 
 def test_key_file_is_created_owner_only_and_a_loose_one_is_refused(

@@ -11,14 +11,15 @@ from docx import Document
 from rich.console import Console
 from sqlmodel import Session, select
 
+from cli.render import summary_table
 from engine.reports.bulletin import build_bulletin, render_markdown, write_docx
 from engine.summary.daily import run_daily_summary
-from engine.summary.render import render_html, render_rich, render_text
+from engine.summary.render import render_html, render_text
 from engine.summary.render import render_markdown as summary_markdown
 from engine.tasks.audit import chain_anchor
 from engine.tasks.audit_verify import parse_anchor, verify
 from models import OutboxMessage
-from tests.factories import at, make_city, make_task
+from tests.factories import at, make_city, make_task, operator
 
 ANCHOR = re.compile(r"审计锚点：(\d+:[0-9a-f]{64})")
 
@@ -30,11 +31,14 @@ def test_every_summary_message_and_bulletin_carries_the_anchor(session: Session,
     now = at("2024-03-11", "15:00")
     head = chain_anchor(session)
     assert head is not None
-    result = run_daily_summary(session=session, now=now, reports_dir=tmp_path, send=True)
-    texts = [render_html(result.whole), render_text(result.whole),
-             summary_markdown(result.whole), Path(result.path or "").read_text(encoding="utf-8")]
+    result = run_daily_summary(session=session, actor=operator(), now=now, reports_dir=tmp_path,
+                               send=True)
+    whole = result.whole
+    assert whole is not None
+    texts = [render_html(whole), render_text(whole), summary_markdown(whole),
+             Path(result.path or "").read_text(encoding="utf-8")]
     console = Console(record=True, width=200)
-    console.print(render_rich(result.whole))
+    console.print(summary_table(whole))
     texts.append(console.export_text())
     for data in result.scoped.values():
         texts.append(render_text(data))
@@ -44,10 +48,11 @@ def test_every_summary_message_and_bulletin_carries_the_anchor(session: Session,
     for text in texts:
         assert set(ANCHOR.findall(text)) == {str(head)}, text[-300:]
 
-    bulletin = build_bulletin(session, period="2024-03", now=now)
+    bulletin = build_bulletin(session=session, actor=operator(), period="2024-03", now=now)
     assert ANCHOR.findall(render_markdown(bulletin)) == [str(head)]
     out = tmp_path / "bulletin.docx"
     write_docx(bulletin, out)
     last = [p.text for p in Document(str(out)).paragraphs if p.text.strip()][-1]
     assert ANCHOR.findall(last) == [str(head)]
-    assert verify(session, anchors=[parse_anchor(str(head))]).events == head.seq
+    report = verify(session=session, actor=operator(), anchors=[parse_anchor(str(head))])
+    assert report.events == head.seq

@@ -10,7 +10,7 @@ from engine.errors import InvalidInput, InvalidTransition, PermissionDenied, Pol
 from engine.tasks.actions import acknowledge, request_completion, verify_and_close
 from engine.tasks.editing import edit_task
 from models import AuditEvent, OutboxMessage, TaskUnit
-from tests.factories import at, make_city, make_task
+from tests.factories import act, at, make_city, make_task
 
 T = at("2024-03-06", "10:00")
 
@@ -18,9 +18,9 @@ T = at("2024-03-06", "10:00")
 def test_an_assigned_task_is_corrected_audited_and_its_units_told(session: Session) -> None:
     city = make_city(session)
     task = make_task(session, city, co=["HOUSING", "EMERG"], target=100, measure="个")
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T)
-    acknowledge(session=session, task=task.code, actor=city.housing_contact, now=T)
-    edited = edit_task(session=session, task=task.code, actor=city.office, now=T,
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T)
+    acknowledge(session=session, task=task.code, actor=act(city.housing_contact), now=T)
+    edited = edit_task(session=session, task=task.code, actor=act(city.office), now=T,
                        title="开展九小场所和群租房隐患排查", co=["HOUSING"], owner="陈支队",
                        priority="特急", target=120, requirement="逐一建档，每周报送")
     assert (edited.title, edited.priority, edited.target) == ("开展九小场所和群租房隐患排查",
@@ -47,17 +47,17 @@ def test_what_cannot_change_is_refused_and_nothing_is_written(session: Session) 
     task = make_task(session, city)
     events = len(session.exec(select(AuditEvent)).all())
     with pytest.raises(PolicyViolation, match="延期"):
-        edit_task(session=session, task=task.code, actor=city.office, now=T, due="4月30日前")
+        edit_task(session=session, task=task.code, actor=act(city.office), now=T, due="4月30日前")
     with pytest.raises(InvalidInput, match="没有要修改的内容"):
-        edit_task(session=session, task=task.code, actor=city.office, now=T)
+        edit_task(session=session, task=task.code, actor=act(city.office), now=T)
     with pytest.raises(InvalidInput, match="紧急程度"):
-        edit_task(session=session, task=task.code, actor=city.office, now=T, priority="火急")
+        edit_task(session=session, task=task.code, actor=act(city.office), now=T, priority="火急")
     with pytest.raises(PermissionDenied):
-        edit_task(session=session, task=task.code, actor=city.fire_contact, now=T, title="改")
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T)
-    request_completion(session=session, task=task.code, actor=city.fire_head, evidence="材料",
+        edit_task(session=session, task=task.code, actor=act(city.fire_contact), now=T, title="改")
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T)
+    request_completion(session=session, task=task.code, actor=act(city.fire_head), evidence="材料",
                        now=T)
-    verify_and_close(session=session, task=task.code, actor=city.office, rating="合格", now=T)
+    verify_and_close(session=session, task=task.code, actor=act(city.office), rating="合格", now=T)
     with pytest.raises(InvalidTransition):
-        edit_task(session=session, task=task.code, actor=city.office, now=T, title="改")
+        edit_task(session=session, task=task.code, actor=act(city.office), now=T, title="改")
     assert len(session.exec(select(AuditEvent)).all()) == events + 3

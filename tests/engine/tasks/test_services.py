@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.policy import Policy
 from engine.errors import (
@@ -21,6 +21,7 @@ from engine.errors import (
     PolicyViolation,
 )
 from engine.outbox import queue as outbox
+from engine.read.directives import directive_tree
 from engine.read.tasks import task_rows
 from engine.store.policy import save_policy
 from engine.tasks.actions import (
@@ -33,7 +34,7 @@ from engine.tasks.actions import (
 )
 from engine.tasks.audit import verify_chain
 from engine.tasks.creation import create_task
-from engine.tasks.directives import create_directive, lineage
+from engine.tasks.directives import create_directive
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
 from models import (
@@ -51,7 +52,7 @@ from models import (
     TaskUnit,
 )
 from tests.engine.tasks.test_lifecycle import dump_db, has_chinese
-from tests.factories import ISSUED, TZ, City, at, make_city, make_task
+from tests.factories import ISSUED, TZ, City, act, at, make_city, make_task, operator
 
 T0 = ISSUED + timedelta(hours=1)
 
@@ -78,7 +79,7 @@ def _directive(session: Session, city: City, *, actor: object = None, now: datet
                                  "issued_by_id": city.secretary.id}
     values.update(kw)
     return create_directive(session=session, data=DirectiveCreate(**values),  # type: ignore[arg-type]
-                            actor=actor or city.office, now=now)  # type: ignore[arg-type]
+                            actor=actor or act(city.office), now=now)  # type: ignore[arg-type]
 
 
 def _link(session: Session, task: Task, unit_code: str) -> TaskUnit:
@@ -100,23 +101,33 @@ def _outbox(session: Session, task: Task, kind: str) -> list[OutboxMessage]:
 def _followup_chain(session: Session, city: City) -> None:
     root = city.directive
     first = _directive(session, city, kind="followup", title="请住建局配合", parent_id=root.id,
-                       issued_at=ISSUED + timedelta(hours=1), actor=city.secretary,
+                       issued_at=ISSUED + timedelta(hours=1), actor=act(city.secretary),
                        now=ISSUED + timedelta(hours=1))
     second = _directive(session, city, kind="followup", title="请3月底前报结果",
                         parent_id=first.id, issued_by_id=city.vice_mayor.id,
-                        issued_at=ISSUED + timedelta(hours=2), actor=city.vice_mayor,
+                        issued_at=ISSUED + timedelta(hours=2), actor=act(city.vice_mayor),
                         now=ISSUED + timedelta(hours=2))
     task = make_task(session, city)
     sub = create_task(session=session, data=TaskCreate(
         directive_id=_id(second.id), title="报送整治结果", lead_unit="FIRE", due="3月31日前"),
-        actor=city.office, now=ISSUED + timedelta(hours=3))
+        actor=act(city.office), now=ISSUED + timedelta(hours=3))
     assert (first.parent_id, second.parent_id) == (root.id, first.id)
-    tree, focus = lineage(session, _id(second.id))  # asked from the leaf: the whole tree from the root
-    assert focus == second.id and tree.directive.id == root.id
+    # Asked from the leaf: the whole tree from the root, the leaf marked.
+    tree = directive_tree(session=session, actor=act(city.office), directive_id=_id(second.id),
+                          now=T0)
+    assert tree.id == root.id and not tree.focus
     assert [t.id for t in tree.tasks] == [task.id]
-    assert [c.directive.id for c in tree.children] == [first.id]
-    assert [c.directive.id for c in tree.children[0].children] == [second.id]
+    assert [c.id for c in tree.children] == [first.id]
+    assert [c.id for c in tree.children[0].children] == [second.id]
+    assert tree.children[0].children[0].focus
     assert [t.id for t in tree.children[0].children[0].tasks] == [sub.id]
+    # A unit sees the tree with its own tasks only; another unit does not find it at all.
+    fire = directive_tree(session=session, actor=act(city.fire_contact),
+                          directive_id=_id(root.id), now=T0)
+    assert [t.id for t in fire.tasks] == [task.id]
+    refused(session, NotFound, lambda: directive_tree(
+        session=session, actor=act(city.emerg_contact), directive_id=_id(root.id), now=T0),
+        "未找到来源事项")
     events = session.exec(select(AuditEvent).where(AuditEvent.entity == "directive")).all()
     assert {e.after["parent_id"] for e in events if e.after} >= {root.id, first.id}
 
@@ -141,7 +152,7 @@ def _read_only(session: Session, city: City) -> None:
     memo = _directive(session, city, title="阅", read_only=True)
     refused(session, PolicyViolation, lambda: create_task(session=session, data=TaskCreate(
         directive_id=_id(memo.id), title="x", lead_unit="FIRE", due="3月31日前"),
-        actor=city.office, now=T0), "阅知")
+        actor=act(city.office), now=T0), "阅知")
 
 
 # -- task creation -------------------------------------------------------------------------------
@@ -162,7 +173,7 @@ def _keeps_text(session: Session, city: City) -> None:
         roles.setdefault(link.role, []).append(link.unit_id)
         assert link.acknowledged_at is None
     assert len(roles["lead"]) == 1 and len(roles["co"]) == 2
-    row = task_rows(session, [task], T0)[0]
+    row = task_rows(session, [task], T0)[0].to_json()
     assert row["lead_unit"] == "市消防救援支队"
     assert row["co_units"] == ["市住房和城乡建设局", "市应急管理局"]
     assert row["due_at"] == "2024-03-31T23:59:59+08:00" == row["original_due_at"]
@@ -171,7 +182,7 @@ def _keeps_text(session: Session, city: City) -> None:
 def _leader_by_title(session: Session, city: City) -> None:
     data = TaskCreate(directive_id=_id(city.directive.id), title="t", lead_unit="消防", due="一个月内",
                       leader="占明副市长", owner="张联络")
-    task = create_task(session=session, data=data, actor=city.office, now=T0)
+    task = create_task(session=session, data=data, actor=act(city.office), now=T0)
     assert task.leader_id == city.vice_mayor.id
     assert task.due_at == at("2024-04-04", "23:59:59").astimezone(UTC)
 
@@ -180,13 +191,13 @@ def _decomposition(session: Session, city: City) -> None:
     parent = make_task(session, city, co=["HOUSING", "D1"])
     child = create_task(session=session, data=TaskCreate(
         directive_id=_id(city.directive.id), parent_id=parent.id, title="东城区排查", lead_unit="D1",
-        due="3月20日前"), actor=city.office, now=T0)
+        due="3月20日前"), actor=act(city.office), now=T0)
     assert child.parent_id == parent.id
     assert child.leader_id == parent.leader_id == city.vice_mayor.id  # inherited
     assert child.code.startswith("DB-2024-") and child.code != parent.code
     refused(session, NotFound, lambda: create_task(session=session, data=TaskCreate(
         directive_id=_id(city.directive.id), parent_id=999, title="x", lead_unit="D1",
-        due="3月20日前"), actor=city.office, now=T0))
+        due="3月20日前"), actor=act(city.office), now=T0))
 
 
 def test_milestones_and_quantity_target(session: Session) -> None:
@@ -195,13 +206,13 @@ def test_milestones_and_quantity_target(session: Session) -> None:
         MilestoneCreate(title="完成摸底", due="3月15日前"),
         MilestoneCreate(title="完成整改", due="3月25日前")])
     stones = session.exec(select(Milestone).where(Milestone.task_id == task.id)
-                          .order_by(Milestone.seq)).all()  # type: ignore[arg-type]
+                          .order_by(col(Milestone.seq))).all()
     assert [(m.seq, m.title, m.due_text) for m in stones] == [
         (1, "完成摸底", "3月15日前"), (2, "完成整改", "3月25日前")]
     assert stones[0].due_at == at("2024-03-15", "23:59:59").astimezone(UTC)
     assert (task.target, task.measure, task.achieved) == (100, "个", None)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
-    report = report_progress(session=session, task=task.code, actor=city.fire_contact,
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
+    report = report_progress(session=session, task=task.code, actor=act(city.fire_contact),
                              text="摸底完成，已整改40个", achieved=40, milestone=1, now=T0)
     session.refresh(task)
     stone = session.get(Milestone, stones[0].id)
@@ -210,22 +221,22 @@ def test_milestones_and_quantity_target(session: Session) -> None:
     assert task.achieved == 40 and task.status == "in_progress"
     assert task.last_progress_at == T0.astimezone(UTC)
     refused(session, PolicyViolation, lambda: report_progress(
-        session=session, task=task.code, actor=city.fire_contact, text="再报", milestone=1,
+        session=session, task=task.code, actor=act(city.fire_contact), text="再报", milestone=1,
         now=T0), "已完成")
     refused(session, InvalidInput, lambda: report_progress(
-        session=session, task=task.code, actor=city.fire_contact, text="x", milestone=3, now=T0),
+        session=session, task=task.code, actor=act(city.fire_contact), text="x", milestone=3, now=T0),
         "阶段节点")
     refused(session, InvalidInput, lambda: report_progress(
-        session=session, task=task.code, actor=city.fire_contact, text="x", achieved=-1,
+        session=session, task=task.code, actor=act(city.fire_contact), text="x", achieved=-1,
         now=T0), "负数")
     refused(session, InvalidInput, lambda: report_progress(
-        session=session, task=task.code, actor=city.fire_contact, text=" ", now=T0), "进展")
-    request_completion(session=session, task=task.code, actor=city.fire_head,
+        session=session, task=task.code, actor=act(city.fire_contact), text=" ", now=T0), "进展")
+    request_completion(session=session, task=task.code, actor=act(city.fire_head),
                        evidence="验收记录", achieved=100, now=T0)
     session.refresh(task)
     assert task.achieved == 100
     row = task_rows(session, [task], T0)[0]
-    assert (row["target"], row["achieved"], row["measure"]) == (100, 100, "个")
+    assert (row.target, row.achieved, row.measure) == (100, 100, "个")
 
 
 def test_create_task_refusals(session: Session) -> None:
@@ -236,7 +247,7 @@ def test_create_task_refusals(session: Session) -> None:
                                      "lead_unit": "FIRE", "due": "3月31日前"}
         values.update(kw)
         return lambda: create_task(session=session, data=TaskCreate(**values),  # type: ignore[arg-type]
-                                   actor=city.office, now=T0)
+                                   actor=act(city.office), now=T0)
 
     refused(session, NotFound, create(lead_unit="NOPE"), "未找到单位")
     refused(session, NotFound, create(co_units=["NOPE"]), "未找到单位")
@@ -261,24 +272,24 @@ def test_create_task_refusals(session: Session) -> None:
 def test_each_unit_acknowledges_for_itself(session: Session) -> None:
     city = make_city(session)
     task = make_task(session, city, co=["HOUSING", "EMERG"])
-    acknowledge(session=session, task=task.code, actor=city.housing_contact, now=T0)
+    acknowledge(session=session, task=task.code, actor=act(city.housing_contact), now=T0)
     assert _link(session, task, "HOUSING").acknowledged_at == T0.astimezone(UTC)
     assert _link(session, task, "HOUSING").acknowledged_by_id == city.housing_contact.id
     assert _link(session, task, "FIRE").acknowledged_at is None
     session.refresh(task)
     assert task.status == "assigned"
     later = T0 + timedelta(hours=1)
-    acknowledge(session=session, task=task.code, actor=city.fire_head, now=later)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_head), now=later)
     session.refresh(task)
     assert task.status == "acknowledged"
     assert _link(session, task, "FIRE").acknowledged_by_id == city.fire_head.id
     assert _link(session, task, "EMERG").acknowledged_at is None
     refused(session, PolicyViolation, lambda: acknowledge(
-        session=session, task=task.code, actor=city.fire_contact, now=later), "无需重复签收")
+        session=session, task=task.code, actor=act(city.fire_contact), now=later), "无需重复签收")
     refused(session, PolicyViolation, lambda: report_progress(
-        session=session, task=task.code, actor=city.emerg_contact, text="x", now=later), "签收")
-    acknowledge(session=session, task=task.code, actor=city.emerg_contact, now=later)
-    report_progress(session=session, task=task.code, actor=city.emerg_contact,
+        session=session, task=task.code, actor=act(city.emerg_contact), text="x", now=later), "签收")
+    acknowledge(session=session, task=task.code, actor=act(city.emerg_contact), now=later)
+    report_progress(session=session, task=task.code, actor=act(city.emerg_contact),
                     text="应急局已完成配合检查", now=later)
     assert _link(session, task, "EMERG").last_feedback_text == "应急局已完成配合检查"
     assert _link(session, task, "FIRE").last_feedback_text is None
@@ -286,7 +297,7 @@ def test_each_unit_acknowledges_for_itself(session: Session) -> None:
     assert [r.unit_id for r in reports] == [_link(session, task, "EMERG").unit_id]
     events = session.exec(select(AuditEvent).where(
         AuditEvent.entity_id == task.id, AuditEvent.action == "acknowledge",
-        AuditEvent.entity == "task").order_by(AuditEvent.id)).all()  # type: ignore[arg-type]
+        AuditEvent.entity == "task").order_by(col(AuditEvent.id))).all()
     assert [e.after["unit_role"] for e in events if e.after] == ["co", "lead", "co"]
 
 
@@ -295,8 +306,8 @@ def test_each_unit_acknowledges_for_itself(session: Session) -> None:
 
 def _to_review(session: Session, city: City, **kw: Any) -> Task:
     task = make_task(session, city, **kw)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
-    request_completion(session=session, task=task.code, actor=city.fire_head,
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
+    request_completion(session=session, task=task.code, actor=act(city.fire_head),
                        evidence="整改前后照片", now=T0)
     session.refresh(task)
     return task
@@ -304,10 +315,10 @@ def _to_review(session: Session, city: City, **kw: Any) -> Task:
 
 def _completion(session: Session, city: City) -> None:
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
     refused(session, InvalidInput, lambda: request_completion(
-        session=session, task=task.code, actor=city.fire_head, evidence=" ", now=T0), "证明材料")
-    request_completion(session=session, task=task.code, actor=city.fire_head,
+        session=session, task=task.code, actor=act(city.fire_head), evidence=" ", now=T0), "证明材料")
+    request_completion(session=session, task=task.code, actor=act(city.fire_head),
                        evidence="整改前后照片", now=T0)
     session.refresh(task)
     assert task.status == "pending_review"
@@ -315,13 +326,13 @@ def _completion(session: Session, city: City) -> None:
     assert (report.kind, report.text) == ("completion", "整改前后照片")
     assert {m.recipient_id for m in _outbox(session, task, "review")} == {city.office.id}
     refused(session, InvalidInput, lambda: verify_and_close(
-        session=session, task=task.code, actor=city.office, rating="很好", now=T0), "评价")
+        session=session, task=task.code, actor=act(city.office), rating="很好", now=T0), "评价")
     reminder_key = f"reminder:{task.id}:x"
     outbox.enqueue(session, dedupe_key=reminder_key, kind="reminder", recipient=city.fire_contact,
                    body="提醒", now=T0, task_id=task.id)
     session.commit()
     closed_at = T0 + timedelta(days=1)
-    verify_and_close(session=session, task=task.code, actor=city.office, rating="优秀",
+    verify_and_close(session=session, task=task.code, actor=act(city.office), rating="优秀",
                      note="成效明显", now=closed_at)
     session.refresh(task)
     assert (task.status, task.rating, task.closed_at) == ("closed", "excellent",
@@ -332,10 +343,10 @@ def _completion(session: Session, city: City) -> None:
         OutboxMessage.dedupe_key == reminder_key)).one()
     assert reminder.status == "cancelled"
     assert _outbox(session, task, "closed")
-    assert task_rows(session, [task], closed_at)[0]["light"] is None
+    assert task_rows(session, [task], closed_at)[0].light is None
     for label, key in (("良好", "good"), ("合格", "pass"), ("不合格", "fail"), ("pass", "pass")):
         other = _to_review(session, city, title=f"评价{label}")
-        verify_and_close(session=session, task=other.code, actor=city.office, rating=label, now=T0)
+        verify_and_close(session=session, task=other.code, actor=act(city.office), rating=label, now=T0)
         session.refresh(other)
         assert other.rating == key
 
@@ -343,17 +354,17 @@ def _completion(session: Session, city: City) -> None:
 def _return(session: Session, city: City) -> None:
     task = _to_review(session, city)
     refused(session, InvalidInput, lambda: return_task(
-        session=session, task=task.code, actor=city.office, reason="  ", now=T0), "理由")
-    return_task(session=session, task=task.code, actor=city.office, reason="缺少验收签字", now=T0)
+        session=session, task=task.code, actor=act(city.office), reason="  ", now=T0), "理由")
+    return_task(session=session, task=task.code, actor=act(city.office), reason="缺少验收签字", now=T0)
     session.refresh(task)
     assert task.status == "in_progress"
     messages = _outbox(session, task, "returned")
     assert messages and all("缺少验收签字" in m.body for m in messages)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "return")).one()
     assert event.after == {"status": "in_progress", "reason": "缺少验收签字"}
-    request_completion(session=session, task=task.code, actor=city.fire_head,
+    request_completion(session=session, task=task.code, actor=act(city.fire_head),
                        evidence="补充签字", now=T0 + timedelta(hours=1))
-    return_task(session=session, task=task.code, actor=city.office, reason="仍不完整",
+    return_task(session=session, task=task.code, actor=act(city.office), reason="仍不完整",
                 now=T0 + timedelta(hours=2))
     assert len(_outbox(session, task, "returned")) == 2 * len(messages)  # one per return
 
@@ -363,27 +374,27 @@ def _return(session: Session, city: City) -> None:
 
 def _extension_approved(session: Session, city: City) -> None:
     task = make_task(session, city)
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=T0)
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=T0)
     refused(session, InvalidInput, lambda: request_extension(
-        session=session, task=task.code, actor=city.fire_head, new_due="3月20日前",
+        session=session, task=task.code, actor=act(city.fire_head), new_due="3月20日前",
         reason="x", now=T0), "不晚于")
     refused(session, InvalidInput, lambda: request_extension(
-        session=session, task=task.code, actor=city.fire_head, new_due="4月30日前",
+        session=session, task=task.code, actor=act(city.fire_head), new_due="4月30日前",
         reason="", now=T0), "理由")
     refused(session, DeadlineParseError, lambda: request_extension(
-        session=session, task=task.code, actor=city.fire_head, new_due="4月31日前",
+        session=session, task=task.code, actor=act(city.fire_head), new_due="4月31日前",
         reason="x", now=T0))
-    request = request_extension(session=session, task=task.code, actor=city.fire_head,
+    request = request_extension(session=session, task=task.code, actor=act(city.fire_head),
                                 new_due="4月30日前", reason="设备采购周期长", now=T0)
     assert request.status == "pending" and request.previous_due_at == task.due_at
     assert _outbox(session, task, "extension_request")
     refused(session, PolicyViolation, lambda: request_extension(
-        session=session, task=task.code, actor=city.fire_head, new_due="5月31日前",
+        session=session, task=task.code, actor=act(city.fire_head), new_due="5月31日前",
         reason="x", now=T0), "待审批")
     task.escalation_level = 2  # setup: the ladder had started on the old deadline
     session.add(task)
     session.commit()
-    decide_extension(session=session, request_id=_id(request.id), actor=city.office, approve=True,
+    decide_extension(session=session, request_id=_id(request.id), actor=act(city.office), approve=True,
                      note="同意", now=T0)
     session.refresh(task)
     assert task.due_at == at("2024-04-30", "23:59:59").astimezone(UTC)
@@ -391,24 +402,24 @@ def _extension_approved(session: Session, city: City) -> None:
     assert task.original_due_at == at("2024-03-31", "23:59:59").astimezone(UTC)
     assert task.original_due_text == "3月31日前"
     assert (task.deadline_version, task.extension_count, task.escalation_level) == (2, 1, 0)
-    row = task_rows(session, [task], T0)[0]
+    row = task_rows(session, [task], T0)[0].to_json()
     assert (row["due_at"], row["original_due_at"]) == ("2024-04-30T23:59:59+08:00",
                                                        "2024-03-31T23:59:59+08:00")
     assert row["extension_count"] == 1
     extend = session.exec(select(AuditEvent).where(AuditEvent.action == "extend")).one()
     assert extend.before and extend.before["due_text"] == "3月31日前"
     refused(session, PolicyViolation, lambda: decide_extension(
-        session=session, request_id=_id(request.id), actor=city.office, approve=False, now=T0),
+        session=session, request_id=_id(request.id), actor=act(city.office), approve=False, now=T0),
         "已处理")
     refused(session, NotFound, lambda: decide_extension(
-        session=session, request_id=999, actor=city.office, approve=True, now=T0))
+        session=session, request_id=999, actor=act(city.office), approve=True, now=T0))
 
 
 def _extension_rejected(session: Session, city: City) -> None:
     task = make_task(session, city)
-    request = request_extension(session=session, task=task.code, actor=city.fire_contact,
+    request = request_extension(session=session, task=task.code, actor=act(city.fire_contact),
                                 new_due="4月30日前", reason="人手不足", now=T0)
-    decide_extension(session=session, request_id=_id(request.id), actor=city.office, approve=False,
+    decide_extension(session=session, request_id=_id(request.id), actor=act(city.office), approve=False,
                      note="按原时限", now=T0)
     session.refresh(task)
     stored = session.get(ExtensionRequest, request.id)
@@ -425,15 +436,15 @@ def _extension_cap(session: Session, city: City) -> None:
     session.commit()
     task = make_task(session, city)
     for month in (4, 5):
-        request = request_extension(session=session, task=task.code, actor=city.fire_head,
+        request = request_extension(session=session, task=task.code, actor=act(city.fire_head),
                                     new_due=f"{month}月30日前", reason="延期", now=T0)
-        decide_extension(session=session, request_id=_id(request.id), actor=city.office,
+        decide_extension(session=session, request_id=_id(request.id), actor=act(city.office),
                          approve=True, now=T0)
     session.refresh(task)
     assert (task.extension_count, task.deadline_version) == (2, 3)
     assert task.original_due_text == "3月31日前"
     refused(session, PolicyViolation, lambda: request_extension(
-        session=session, task=task.code, actor=city.fire_head, new_due="6月30日前",
+        session=session, task=task.code, actor=act(city.fire_head), new_due="6月30日前",
         reason="再延", now=T0), "上限")
 
 
@@ -444,20 +455,20 @@ def test_cancel(session: Session) -> None:
     city = make_city(session)
     task = make_task(session, city)
     refused(session, InvalidInput, lambda: cancel_task(
-        session=session, task=task.code, actor=city.office, reason="", now=T0), "理由")
+        session=session, task=task.code, actor=act(city.office), reason="", now=T0), "理由")
     outbox.enqueue(session, dedupe_key="escalation:x", kind="escalation",
                    recipient=city.fire_contact, body="催办", now=T0, task_id=task.id)
     session.commit()
-    cancel_task(session=session, task=task.code, actor=city.office, reason="已并入其他事项",
+    cancel_task(session=session, task=task.code, actor=act(city.office), reason="已并入其他事项",
                 now=T0)
     session.refresh(task)
     assert task.status == "cancelled"
     assert {m.status for m in _outbox(session, task, "escalation")} == {"cancelled"}
     assert {m.status for m in _outbox(session, task, "assigned")} == {"pending"}
     refused(session, InvalidTransition, lambda: cancel_task(
-        session=session, task=task.code, actor=city.office, reason="again", now=T0))
+        session=session, task=task.code, actor=act(city.office), reason="again", now=T0))
     refused(session, NotFound, lambda: cancel_task(
-        session=session, task="DB-2024-9999", actor=city.office, reason="x", now=T0))
+        session=session, task="DB-2024-9999", actor=act(city.office), reason="x", now=T0))
 
 
 def test_recheck_schedule_record_and_reopen(session: Session) -> None:
@@ -466,31 +477,31 @@ def test_recheck_schedule_record_and_reopen(session: Session) -> None:
     bad = _to_review(session, city, title="坏")
     for task in (good, bad):
         refused(session, InvalidTransition, lambda t=task: schedule_recheck(  # type: ignore[misc]
-            session=session, task=t.code, actor=city.office, when="6月30日前", now=T0),
+            session=session, task=t.code, actor=act(city.office), when="6月30日前", now=T0),
             "回头看")
-        verify_and_close(session=session, task=task.code, actor=city.office, rating="良好",
+        verify_and_close(session=session, task=task.code, actor=act(city.office), rating="良好",
                          now=T0)
-    planned = schedule_recheck(session=session, task=good.code, actor=city.office,
+    planned = schedule_recheck(session=session, task=good.code, actor=act(city.office),
                                when="6月30日前", now=T0)
     assert planned.due_at == at("2024-06-30", "23:59:59").astimezone(UTC)
-    done = record_recheck(session=session, task=good.code, actor=city.office, passed=True,
+    done = record_recheck(session=session, task=good.code, actor=act(city.office), passed=True,
                           note="未反弹", now=T0 + timedelta(days=40))
     session.refresh(good)
     assert good.status == "closed" and good.rating == "good"
     assert (done.result, done.by_id) == ("passed", city.office.id)
     refused(session, InvalidInput, lambda: record_recheck(
-        session=session, task=bad.code, actor=city.office, passed=False, note=" ", now=T0),
+        session=session, task=bad.code, actor=act(city.office), passed=False, note=" ", now=T0),
         "问题")
-    reopened = record_recheck(session=session, task=bad.code, actor=city.office, passed=False,
+    reopened = record_recheck(session=session, task=bad.code, actor=act(city.office), passed=False,
                               note="隐患反弹", now=T0 + timedelta(days=40))
     session.refresh(bad)
     assert (bad.status, bad.closed_at, bad.rating) == ("in_progress", None, None)
     assert reopened.result == "reopened" and reopened.note == "隐患反弹"
     assert _outbox(session, bad, "reopened")
     refused(session, InvalidTransition, lambda: record_recheck(
-        session=session, task=bad.code, actor=city.office, passed=True, note="", now=T0),
+        session=session, task=bad.code, actor=act(city.office), passed=True, note="", now=T0),
         "回头看")
-    assert verify_chain(session) > 20
+    assert verify_chain(session=session, actor=operator()) > 20
 
 
 def _aware_utc(session: Session, city: City) -> None:
@@ -538,13 +549,13 @@ def test_cancelling_withdraws_a_pending_extension_request(session: Session) -> N
 
     city = make_city(session)
     task = make_task(session, city, due="3月31日前")
-    acknowledge(session=session, task=task.code, actor=city.fire_contact, now=at("2024-03-05"))
-    request = request_extension(session=session, task=task.code, actor=city.fire_head,
+    acknowledge(session=session, task=task.code, actor=act(city.fire_contact), now=at("2024-03-05"))
+    request = request_extension(session=session, task=task.code, actor=act(city.fire_head),
                                 new_due="4月30日前", reason="材料未到", now=at("2024-03-20"))
-    cancel_task(session=session, task=task.code, actor=city.office, reason="任务调整",
+    cancel_task(session=session, task=task.code, actor=act(city.office), reason="任务调整",
                 now=at("2024-03-21"))
     session.refresh(request)
     assert request.status == "withdrawn" and request.decided_at is not None
     with pytest.raises(InvalidTransition):
-        decide_extension(session=session, request_id=request.id or 0, actor=city.office,
+        decide_extension(session=session, request_id=request.id or 0, actor=act(city.office),
                          approve=True, now=at("2024-03-22"))
