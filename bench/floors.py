@@ -22,7 +22,7 @@ TASK_COLS = ("id, code, title, status, priority, due_at, due_text, original_due_
              "last_progress_at, assigned_at, cadence_days, deadline_version, next_check_at")
 OUTBOX_COLS = ("dedupe_key, kind, task_id, level, recipient_id, subject, body, body_html, actions, "
                "status, attempts, next_attempt_at, created_at")
-AUDIT_COLS = "seq, at, actor, actor_id, entity, entity_id, action, before, after, prev_hash, hash"
+AUDIT_COLS = "id, at, actor, actor_id, entity, entity_id, action, before, after, prev_hash, hash"
 
 
 class Db:
@@ -60,7 +60,7 @@ def capture_escalation(url: str, marks: dict[str, Any], path: str) -> dict[str, 
     db = Db(url)
     json_text = "CAST({} AS TEXT)"
     outbox = db.all(f"SELECT {OUTBOX_COLS} FROM outbox WHERE id > ? ORDER BY id", (marks["outbox_id"],))
-    audit = db.all(f"SELECT seq, at, actor, actor_id, entity, entity_id, action, {json_text.format('before')}, "
+    audit = db.all(f"SELECT id, at, actor, actor_id, entity, entity_id, action, {json_text.format('before')}, "
                    f"{json_text.format('after')}, prev_hash, hash FROM audit_event WHERE id > ? "
                    "ORDER BY id", (marks["audit_id"],))
     tasks = db.all("SELECT t.status, t.escalation_level, t.escalated_at, t.next_check_at, t.updated_at, "

@@ -22,6 +22,7 @@ import hmac
 import os
 import secrets
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from engine.errors import DubanError
@@ -126,6 +127,7 @@ def ensure_key_file() -> Path | None:
     return path
 
 
+@lru_cache(maxsize=8)
 def key_id(key: bytes) -> str:
     """A short public fingerprint of ``key`` (tells "another key" apart from "tampered")."""
     return hmac.new(key, b"duban audit key id", hashlib.sha256).hexdigest()[:16]
