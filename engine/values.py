@@ -150,6 +150,7 @@ class OutboxKind(Labelled):
     SUMMARY = "summary", "每日调度"
     EDITED = "edited", "事项变更通知"
     OCCURRENCE = "occurrence", "周期任务"
+    EVIDENCE = "evidence", "证明材料"
 
 
 class DueBase(Labelled):

@@ -13,9 +13,10 @@ Definitions (the statistics paragraph is checked against them):
   extended) deadline; **办理中** = the others; 总数 = 已办结 + 办理中 + 逾期; **办结率** =
   已办结 / 总数; overdue tasks of earlier periods are counted beside them (**往期逾期**);
 - sections 一–三 tell the directives issued in the period (批示/跟批/12345 诉求; 会议; 督查检查)
-  with exactly those tasks; 四 lists assigned open tasks due from the moment to the end of the
-  following month, then the period's 上级文件/任务清单 with their tasks; 五 names every unit
-  with tasks overdue at the moment, whatever their period, and lists them in a table;
+  with exactly those tasks, a closed one with the evidence files of its completion requests;
+  四 lists assigned open tasks due from the moment to the end of the following month, then the
+  period's 上级文件/任务清单 with their tasks; 五 names every unit with tasks overdue at the
+  moment, whatever their period, and lists them in a table;
 - all counts — the partition, 往期逾期 and each unit's overdue in 五 — come from **one** grouped
   query, so the introduction's 逾期 (本期 + 往期) always equals section 五's total.
 
@@ -38,6 +39,7 @@ from sqlmodel import Session, col, select
 from engine.calendar.lights import days_overdue
 from engine.calendar.timefmt import local_date_text
 from engine.errors import InvalidInput, PermissionDenied
+from engine.files.access import names_by_task
 from engine.org.actors import Actor
 from engine.org.leaders import scope_leaders
 from engine.org.visibility import sees_all_tasks
@@ -194,6 +196,8 @@ def _load_names(session: Session, ctx: Context, directives: list[Directive],
     for parent in session.exec(select(Directive).where(col(Directive.id).in_(missing))):
         ctx.directives[parent.id or 0] = parent
     ids = [t.id for t in tasks if t.id is not None]
+    closed = [t.id for t in tasks if t.id is not None and t.status == "closed"]
+    ctx.evidence = names_by_task(session, closed, purposes=("completion",))
     for start in range(0, len(ids), 500):
         for link in session.exec(select(TaskUnit).where(
                 col(TaskUnit.task_id).in_(ids[start:start + 500]), TaskUnit.role == "co")

@@ -23,6 +23,8 @@ CONTENT_LIMIT = 120
 """Characters of a task's content told in one list line."""
 QUOTE_LIMIT = 300
 """Characters of an instruction quoted in the bulletin."""
+EVIDENCE_NAMES = 5
+"""Evidence file names given for one closed task."""
 _CLAUSE_ENDS = "。；！？，、：;,"
 
 
@@ -40,6 +42,8 @@ class Context:
     co_units: dict[int, list[int]] = field(default_factory=dict)
     leaders: dict[int, int] = field(default_factory=dict)
     """Unit id → the leader supervising it (org file scopes), for tasks without their own."""
+    evidence: dict[int, list[str]] = field(default_factory=dict)
+    """Names of the files given with each closed task's completion requests."""
 
 
 def shorten(text: str, limit: int) -> str:
@@ -105,10 +109,19 @@ def state_text(ctx: Context, task: Task, fix: bool) -> str:
         return f"逾期未{'整改' if fix else '办结'}{review}，已逾期{days}天"
     if task.status == "closed":
         when = f"（{date_text(ctx, task.closed_at)}）" if task.closed_at else ""
-        return f"{'已整改销号' if fix else '已办结'}{when}"
+        return f"{'已整改销号' if fix else '已办结'}{when}{_evidence(ctx, task)}"
     if task.status == "pending_review":
         return "已申请办结，待审核"
     return "正在整改" if fix else "正在办理"
+
+
+def _evidence(ctx: Context, task: Task) -> str:
+    """"，证明材料：整改前.jpg、整改后.jpg" for a closed task with files, else ""."""
+    names = ctx.evidence.get(task.id or 0, [])
+    if not names:
+        return ""
+    more = f"等{len(names)}个文件" if len(names) > EVIDENCE_NAMES else ""
+    return f"，证明材料：{'、'.join(names[:EVIDENCE_NAMES])}{more}"
 
 
 def tally(ctx: Context, tasks: list[Task], fix: bool) -> str:

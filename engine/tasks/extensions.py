@@ -7,6 +7,7 @@ escalation ladder starts again for the new deadline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, func, select
@@ -14,6 +15,8 @@ from sqlmodel import Session, func, select
 from engine.calendar.lights import due_of
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, NotFound, PolicyViolation
+from engine.files.attach import attach_files, audit_files
+from engine.files.ingest import Upload, store_uploads
 from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
 from engine.org.permissions import require_action
@@ -35,9 +38,10 @@ def _approved_count(session: Session, task: Task) -> int:
 @service
 def request_extension(
     *, session: Session, task: str | int, actor: Actor, new_due: str, reason: str,
-    now: datetime,
+    now: datetime, files: Sequence[Upload] = (),
 ) -> ExtensionRequest:
-    """File a request; refused if one is pending, the cap is reached or the date is not later."""
+    """File a request, with supporting files if any (sent to the office with it); refused if
+    one is pending, the cap is reached or the date is not later."""
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
@@ -58,8 +62,10 @@ def request_extension(
     resolved = resolve_due(session, text=new_due, issued_at=now)
     if resolved.due_at <= due_of(row):
         raise InvalidInput(f"申请的新时限“{new_due}”不晚于现有时限，无需延期")
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="request_extension", actor=actor, now=now,
-                         detail={"new_due_at": resolved.due_at, "reason": reason})
+                         detail={"new_due_at": resolved.due_at, "reason": reason,
+                                 **audit_files(stored)})
     request = ExtensionRequest(
         task_id=pk(row), requested_by_id=actor.person_id,
         requested_due_text=resolved.text, requested_due_at=resolved.due_at,
@@ -67,9 +73,12 @@ def request_extension(
     )
     session.add(request)
     session.flush()
+    attachments = attach_files(session, stored, purpose="extension", actor=actor, now=now,
+                               task_id=row.id, extension_id=request.id, unit_id=row.lead_unit_id)
     when = local_text(resolved.due_at, zone_for(policy))
     notify.extension_requested(session, task=row, now=now, seq=request.id or 0,
-                               requested=f"{resolved.text}（{when}）", reason=reason)
+                               requested=f"{resolved.text}（{when}）", reason=reason,
+                               attachments=attachments)
     return request
 
 
