@@ -9,7 +9,8 @@
 3. :func:`run_prefect_deploy` — ``prefect --no-prompt deploy --all`` on that file, with every
    ``DUBAN_*`` setting in its environment (:func:`deployment_environment`): the file's
    ``job_variables.env`` templates take them, so each flow run gets its whole configuration from
-   its deployment and nothing from the shell of the worker that happens to start it;
+   its deployment and nothing from the shell of the worker that happens to start it — but the
+   audit key (:data:`HOST_SETTINGS`), which each host holds itself;
 4. :func:`read_deployments` — what the server now holds, for the report.
 """
 
@@ -35,6 +36,11 @@ HOME_VARIABLE = "DUBAN_HOME"
 """The duban checkout on the worker hosts: each flow run starts there (``prefect.yaml``'s pull
 step), so that the entrypoints ``flows/….py`` resolve."""
 
+HOST_SETTINGS = ("audit_key", "audit_key_file")
+"""Settings a deployment never carries: the audit chain's secret stays on the hosts (a key file
+or the worker's own environment, like ``duban serve`` and ``duban bot``), out of every database,
+Prefect's included."""
+
 PROJECT_HOME = Path(__file__).resolve().parents[1]
 """This checkout: the default ``DUBAN_HOME``."""
 
@@ -47,15 +53,17 @@ class DeployRefused(DubanError):
 
 
 def deployment_env_names() -> list[str]:
-    """The variables every deployment carries: ``DUBAN_HOME`` and one per setting."""
-    return [HOME_VARIABLE, *(env_name(field) for field in Settings.model_fields)]
+    """The variables every deployment carries: ``DUBAN_HOME`` and one per setting but the
+    :data:`HOST_SETTINGS`."""
+    return [HOME_VARIABLE, *(env_name(field) for field in Settings.model_fields
+                             if field not in HOST_SETTINGS)]
 
 
 def deployment_environment(settings: Settings, home: Path) -> dict[str, str]:
     """The value of each of :func:`deployment_env_names` as an environment string; a setting
     left unset is written empty, which the flow run reads as unset."""
     env = {HOME_VARIABLE: str(home)}
-    for field, value in settings.model_dump(mode="json").items():
+    for field, value in settings.model_dump(mode="json", exclude=set(HOST_SETTINGS)).items():
         if value is None:
             text = ""
         elif isinstance(value, list | dict):

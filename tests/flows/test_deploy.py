@@ -35,6 +35,7 @@ def test_every_deployment_carries_every_setting_on_the_duban_pool() -> None:
     data = _prefect_yaml()
     names = deployment_env_names()
     assert HOME_VARIABLE in names and "DUBAN_DATABASE_URL" in names and "DUBAN_NOTIFIERS" in names
+    assert "DUBAN_AUDIT_KEY" not in names and "DUBAN_AUDIT_KEY_FILE" not in names  # host secrets
     for deployment in data["deployments"]:
         pool = deployment["work_pool"]
         assert pool["name"] == POOL
@@ -48,14 +49,14 @@ def test_every_deployment_carries_every_setting_on_the_duban_pool() -> None:
 
 def test_the_deployment_environment_reads_back_as_the_same_settings(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    settings = Settings(database_url="postgresql://db.example/duban", notifiers=["telegram"],
-                        reports_dir=tmp_path / "reports", telegram_token="123:abc")
-    env = deployment_environment(settings, tmp_path)
-    assert set(env) == set(deployment_env_names())
-    assert env[HOME_VARIABLE] == str(tmp_path)
-    assert env["DUBAN_NOTIFIERS"] == '["telegram"]' and env["DUBAN_SMTP_URL"] == ""
     for name in [k for k in os.environ if k.startswith("DUBAN_")]:
         monkeypatch.delenv(name)
+    settings = Settings(database_url="postgresql://db.example/duban", notifiers=["telegram"],
+                        reports_dir=tmp_path / "reports", telegram_token="123:abc")
+    env = deployment_environment(settings.model_copy(update={"audit_key": "k" * 40}), tmp_path)
+    assert set(env) == set(deployment_env_names())  # the audit key is not written out
+    assert env[HOME_VARIABLE] == str(tmp_path)
+    assert env["DUBAN_NOTIFIERS"] == '["telegram"]' and env["DUBAN_SMTP_URL"] == ""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert Settings() == settings  # an empty variable reads as unset (smtp_url None)

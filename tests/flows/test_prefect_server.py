@@ -28,6 +28,7 @@ Deliberately unmarked, so the default suite (and CI) runs it; about two minutes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -238,7 +239,9 @@ def _start_worker(server: PrefectServer, name: str,
     settings that must lose to the deployments'."""
     return start_worker(server, name, tmp_path, queues=("default", name), shell={
         "DUBAN_DATABASE_URL": "sqlite:///worker-shell.db", "DUBAN_NOTIFIERS": '["console"]',
-        "DUBAN_REPORTS_DIR": "reports"})
+        "DUBAN_REPORTS_DIR": "reports",
+        # The audit key is the host's own (docs/deploy.md); deployments never carry it.
+        "DUBAN_AUDIT_KEY": os.environ["DUBAN_AUDIT_KEY"]})
 
 
 class _Waiter:
