@@ -56,6 +56,7 @@ def export(
 def import_tasks(
     path: Annotated[Path, typer.Argument(help="任务清单（.xlsx），需有 任务内容/牵头单位/完成时限 列")],
     directive: Annotated[int, typer.Option("--directive", help="所属来源事项 ID")],
+    again: Annotated[bool, typer.Option("--again", help="同一任务清单已导入过，仍再次导入")] = False,
     as_: OperatorOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
@@ -68,7 +69,7 @@ def import_tasks(
     with open_session() as session:
         when = moment(session, now, writes=True)
         tasks = import_task_list(session=session, path=path, directive_id=directive,
-                                 actor=actor(session, as_), now=when)
+                                 actor=actor(session, as_), now=when, again=again)
         rows = task_rows(session, tasks, when)
     if json_out:
         emit_json([r.to_json() for r in rows])

@@ -2,6 +2,7 @@
 
 from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
+from models.intake import IntakeRecord
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
 from models.outbox import OutboxMessage
@@ -18,7 +19,7 @@ from models.task import (
 
 __all__ = [
     "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
-    "ExtensionRequest", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "ExtensionRequest", "IntakeRecord", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]

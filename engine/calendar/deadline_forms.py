@@ -30,11 +30,16 @@ IMPOSSIBLE = "日期不存在"
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A recurrence rule: ``freq`` daily/weekly/monthly, ``day`` weekday or day of month."""
+    """A recurrence rule: ``freq`` daily/weekly/monthly/quarterly/halfyearly/yearly; ``day``
+    the weekday (weekly) or day of month (31: the month's last day); ``month`` the month of a
+    yearly rule, or the month within each quarter (1–3) or half year (1–6); ``days`` more days
+    of the month of a monthly rule ("每月15日和30日前")."""
 
     freq: str
     day: int | None
     time: time | None
+    month: int | None = None
+    days: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,30 +129,6 @@ def end_of_day(d: date, tz: ZoneInfo) -> datetime:
     return at_local(d, DAY_END, tz)
 
 
-def next_occurrence(rule: RuleSpec, after: datetime, tz: ZoneInfo) -> datetime:
-    """The first occurrence of ``rule`` strictly after ``after`` (aware), as aware UTC.
-
-    A rule without a time falls at the end of the day; a monthly day beyond the month's length
-    falls on its last day.
-    """
-    local_day = after.astimezone(tz).date()
-    tod = rule.time or DAY_END
-    days: list[date]
-    if rule.freq == "daily":
-        days = [local_day + timedelta(days=k) for k in range(3)]
-    elif rule.freq == "weekly":
-        days = [local_day + timedelta(days=k) for k in range(9)
-                if (local_day + timedelta(days=k)).weekday() == rule.day]
-    else:
-        firsts = [add_months(local_day.replace(day=1), k) for k in range(3)]
-        days = [f.replace(day=min(rule.day or 31, month_end(f.year, f.month).day)) for f in firsts]
-    for d in days:
-        candidate = at_local(d, tod, tz)
-        if candidate > after:
-            return candidate
-    raise ValueError(f"no occurrence of {rule} after {after}")  # unreachable for valid rules
-
-
 def explicit_year(m: re.Match[str], ctx: Ctx) -> int | None:
     """The year written in a ``YEAR`` prefix (2024年 / 今年 / 明年 …), or None."""
     groups = m.groupdict()
@@ -186,6 +167,8 @@ def checked_month(s: str, ctx: Ctx) -> int:
 def time_of_day(m: re.Match[str], ctx: Ctx) -> time | None:
     """The clock time in a ``TIME`` group (下午3点 → 15:00, 24时 → 23:59:59), or None."""
     g = m.groupdict()
+    if g.get("ow"):  # "下班前": the end of the office's morning or day
+        return OFF_WORK_NOON if g["ow"].startswith("上午") else OFF_WORK
     if not g.get("hh"):
         return None
     hour = cn_int(g["hh"])
@@ -214,7 +197,11 @@ YEAR4 = r"(?:\d{4}|[〇零一二三四五六七八九]{4})"
 YEAR = rf"(?:(?P<yn>{YEAR4})年|(?P<yw>今|本|当|明|次|来|后)年)?"
 BEFORE = r"(?:之前|以前|前|为止|止)?"
 TIME = (rf"(?:(?P<ap>上午|早上|早晨|中午|下午|傍晚|晚上|凌晨)?(?P<hh>{NUM})(?:[点时]|:(?=\d))"
-        rf"(?:(?P<mm>{NUM})分?|(?P<half>半))?)?")
+        rf"(?:(?P<mm>{NUM})分?|(?P<half>半))?|(?P<ow>(?:上午|下午)?下班))?")
+OFF_WORK = time(17, 30)
+"""Local time read for "下班前" (the end of the office day)."""
+OFF_WORK_NOON = time(12, 0)
+"""Local time read for "上午下班前"."""
 WEEKDAY = "[一二三四五六日天1-7]"
 _TEN_DAYS = {"上旬": 10, "中旬": 20}
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from engine.calendar import deadline_forms as f
 from engine.calendar.deadline_forms import Ctx, Hit, Resolver, RuleSpec
+from engine.calendar.recurring import RECURRING_RULES, next_occurrence, resolve_recurring
 from engine.calendar.workdays import WorkCalendar
 
 __all__ = ["Recurrence", "ResolvedDeadline", "find_deadline_spans", "resolve_deadline"]
@@ -39,17 +40,23 @@ _DAY_OFFSETS = {"今天": 0, "今日": 0, "当天": 0, "当日": 0, "明天": 1,
 
 @dataclass(frozen=True)
 class Recurrence:
-    """A periodic deadline: ``freq`` daily/weekly/monthly; ``day`` weekday 0–6 (weekly) or day
-    of month (monthly, clamped to the month's end); ``time`` local, None meaning end of day."""
+    """A periodic deadline: ``freq`` daily/weekly/monthly/quarterly/halfyearly/yearly; ``day``
+    weekday 0–6 (weekly; Sunday for "每周N次", the week being the period) or day of month
+    (clamped to the month's end); ``month`` the month of a yearly rule or the month within each
+    quarter or half year; ``days`` further days of a monthly rule; ``time`` local, None meaning
+    end of day."""
 
     freq: str
     day: int | None
     time: time | None
     text: str
+    month: int | None = None
+    days: tuple[int, ...] = ()
 
     def next_after(self, after: datetime, tz: ZoneInfo) -> datetime:
         """The next occurrence strictly after ``after`` (aware), as aware UTC."""
-        return f.next_occurrence(RuleSpec(self.freq, self.day, self.time), after, tz)
+        rule = RuleSpec(self.freq, self.day, self.time, self.month, self.days)
+        return next_occurrence(rule, after, tz)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,8 @@ def resolve_deadline(
     hit = chosen[0].resolve(ctx)
     recurrence = None
     if hit.rule is not None:
-        recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped)
+        recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped,
+                                hit.rule.month, hit.rule.days)
     return ResolvedDeadline(stripped, hit.due_at, hit.start_at, hit.form, hit.blur, recurrence)
 
 
@@ -205,27 +213,6 @@ def _resolve_half(unit: str, ctx: Ctx) -> Hit:
     raise ctx.fail("无法确定“半”的时长")
 
 
-# -- recurring: "每月5日前", "每天下午3点", "每日15时", "每周五" ---------------------------------
-
-_RECUR_MONTH = re.compile(rf"每个?月的?(?:(?P<d>{NUM})[日号]|(?P<end>底|末)){TIME}{_BEFORE}")
-_RECUR_WEEK = re.compile(rf"每个?(?:周|星期|礼拜)(?P<d>{WEEKDAY}){TIME}{_BEFORE}")
-_RECUR_DAY = re.compile(rf"每(?:天|日){TIME}{_BEFORE}")
-
-
-def _resolve_recurring(m: re.Match[str], ctx: Ctx) -> Hit:
-    text = m.group(0)
-    if text.startswith(("每天", "每日")):
-        rule = RuleSpec("daily", None, f.time_of_day(m, ctx))
-    elif "月" in text[:3]:
-        day = 31 if m["end"] else f.cn_int(m["d"])
-        if not 1 <= day <= 31:
-            raise ctx.fail(f.IMPOSSIBLE)
-        rule = RuleSpec("monthly", day, f.time_of_day(m, ctx))
-    else:
-        rule = RuleSpec("weekly", f.weekday(m["d"]), f.time_of_day(m, ctx))
-    return Hit(f.next_occurrence(rule, ctx.issued_at, ctx.tz), "recurring", rule=rule)
-
-
 # -- weekdays, today/tomorrow, urgency words, ISO --------------------------------------------
 
 _ON_WEEKDAY = re.compile(
@@ -289,9 +276,7 @@ def _resolve_iso(m: re.Match[str], ctx: Ctx) -> Hit:
 
 _RULES: list[tuple[re.Pattern[str], Resolver, bool]] = [
     (_ISO, _resolve_iso, False),
-    (_RECUR_MONTH, _resolve_recurring, False),
-    (_RECUR_WEEK, _resolve_recurring, False),
-    (_RECUR_DAY, _resolve_recurring, False),
+    *((pattern, resolve_recurring, False) for pattern in RECURRING_RULES),
     *((pattern, resolver, False) for pattern, resolver in f.POINT_RULES),
     (_RELATIVE, _resolve_relative, False),
     (_ON_WEEKDAY, _resolve_weekday, False),

@@ -15,6 +15,7 @@ from engine.intake.registry import DirectiveRegistry, Event, clip
 from engine.intake.segment import Block, Span, outside, sentence_at
 
 HOTLINE = re.compile(r"12345|热线|市长信箱|便民服务平台")
+_COMPLAINT = re.compile(r"反映|诉求|投诉|来电|来信|举报|工单|转办|求助")
 _MEETING = re.compile(r"主持召开|组织召开|召开|听取[^，。；]{0,40}?汇报|常委会|常务会议|专题会议|推进会|"
                       r"调度会")
 _MEETING_NAME = re.compile(r"召开([^，。；：]{2,60}(?:会议|推进会|常委会|调度会|座谈会|专题会))")
@@ -39,6 +40,12 @@ def _clause(text: str, start: int | None, e: int, m: re.Match[str]) -> str:
 
 class AnnouncementReader(DirectiveRegistry):
     """Reads meetings, inspections, documents and hotline reports (see the module docstring)."""
+
+    def _complaint(self, block: Block, pos: int) -> bool:
+        """Whether the sentence naming the hotline at ``pos`` carries a citizen's report
+        ("市民反映", "诉求", "工单") — not a hotline only named as a field of work."""
+        sent = sentence_at(self.text, block, pos)
+        return bool(_COMPLAINT.search(self.text, sent[0], sent[1]))
 
     def _hotline(self, block: Block, pos: int, quotes: list[Span]) -> Event:
         sent = sentence_at(self.text, block, pos)

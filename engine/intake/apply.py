@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
+from engine.errors import DubanError, InvalidInput
+from engine.intake.records import record_applied, refuse_if_applied
 from engine.org.actors import Actor
 from engine.org.permissions import require_office
 from engine.store.ids import pk
@@ -44,16 +46,18 @@ def directory_snapshot(session: Session) -> Directory:
 
 
 def analyse(*, session: Session, actor: Actor, text: str, ref_date: date | None,
-            addressee: str | None = None) -> IntakeResult:
+            addressee: str | None = None, progress: Any = None) -> IntakeResult:
     """Analyse ``text`` against the database's directory and calendar (the office's work: it
-    reads the whole directory)."""
-    from engine.intake import analyse_document
+    reads the whole directory; refused beyond :data:`engine.intake.MAX_DOCUMENT_CHARS`, before
+    the directory is read)."""
+    from engine.intake import analyse_document, check_size
 
     require_office(actor, "识别文件中的督办事项")
+    check_size(text)
     policy = get_policy(session)
     return analyse_document(text, directory=directory_snapshot(session), ref_date=ref_date,
                             addressee=addressee, tz=zone_for(policy),
-                            calendar=calendar_for(policy))
+                            calendar=calendar_for(policy), progress=progress)
 
 
 @dataclass
@@ -61,18 +65,50 @@ class ApplyReport:
     directives: list[int] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"directives": self.directives, "tasks": self.tasks, "incomplete": self.incomplete}
+        return {"directives": self.directives, "tasks": self.tasks, "incomplete": self.incomplete,
+                "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class ApplyChoices:
+    """What the office decided about the drafts before applying: items (numbered from 1 as
+    the review lists them) to leave out, the only ones to keep, deadlines to put instead of
+    the ones read, and whether a document applied before may be applied again."""
+
+    skip: frozenset[int] = frozenset()
+    only: frozenset[int] | None = None
+    due: dict[int, str] = field(default_factory=dict)
+    again: bool = False
+    source: str = ""
+
+    def keeps(self, number: int) -> bool:
+        return number not in self.skip and (self.only is None or number in self.only)
+
+
+LOW_CONFIDENCE = 0.5
+"""Drafts below this confidence are marked for the office to check first."""
 
 
 def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
-    """The ``--json`` form: ``directives`` and ``tasks`` with their source spans."""
+    """The ``--json`` form: ``directives`` and ``tasks`` with their source spans; units as
+    ``{code, name}``, proposed units with the span of text that names them."""
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(tz).isoformat() if value is not None else None
 
+    def units(codes: list[str]) -> list[dict[str, str]]:
+        return [{"code": c, "name": result.unit_names.get(c, c)} for c in codes]
+
+    def proposed(task: Any) -> list[dict[str, Any]]:
+        return [{"name": p.name, "role": p.role, "evidence": [p.start, p.end],
+                 "text": result.text[p.start:p.end]} for p in task.proposed]
+
     return {
         "doc_date": result.doc_date.isoformat() if result.doc_date else None,
+        "date_basis": {"source": result.date_basis[0], "date": result.date_basis[1].isoformat()}
+        if result.date_basis else None,
         "warnings": result.warnings,
         "directives": [
             {"key": d.key, "kind": d.kind, "title": d.title, "text": d.text,
@@ -81,22 +117,34 @@ def result_json(result: IntakeResult, tz: Any) -> dict[str, Any]:
              "parent_key": d.parent_key, "read_only": d.read_only,
              "source_span": list(d.source_span)} for d in result.directives],
         "tasks": [
-            {"directive_key": t.directive_key, "title": t.title, "requirement": t.requirement,
-             "lead_units": t.lead_units, "co_units": t.co_units, "unknown_units": t.unknown_units,
+            {"index": k, "directive_key": t.directive_key, "title": t.title,
+             "requirement": t.requirement,
+             "lead_units": units(t.lead_units), "co_units": units(t.co_units),
+             "proposed_units": proposed(t), "unknown_units": t.unknown_units, "owner": t.owner,
              "due_text": t.due_text, "due_at": iso(t.due_at), "quantity": t.quantity,
              "measure": t.measure, "recurrence": t.recurrence, "source_span": list(t.source_span),
-             "confidence": t.confidence,
+             "confidence": t.confidence, "low_confidence": t.confidence < LOW_CONFIDENCE,
              "milestones": [{"title": m, "due_at": iso(d)} for m, d in t.milestones]}
-            for t in result.tasks],
+            for k, t in enumerate(result.tasks, start=1)],
     }
 
 
 @service
 def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
-                 now: datetime) -> ApplyReport:
-    """Store the analysis: every directive and a draft task per item (incomplete ones listed).
-    One transaction: any refusal leaves the database unchanged."""
+                 now: datetime, choices: ApplyChoices | None = None) -> ApplyReport:
+    """Store the analysis: every directive and a draft task per kept item (incomplete ones
+    listed). One transaction: any refusal leaves the database unchanged.
+
+    Refused, with every reason at once: a document applied before (by the fingerprint of its
+    normalised text) unless ``choices.again``; any item the task rules refuse, named by its
+    number and title with the options that drop (``--skip N``) or fix (``--due N=…``) it.
+    A recurring item whose next occurrence has passed by ``now`` gets the one after ``now``.
+    """
     require_office(actor, "登记来源事项")
+    choices = choices or ApplyChoices()
+    _check_numbers(choices, len(result.tasks))
+    refuse_if_applied(session, kind="document", fingerprint=result.fingerprint,
+                      again=choices.again, hint="--again")
     report = ApplyReport()
     ids: dict[str, int] = {}
     tz = zone_for(get_policy(session))
@@ -104,13 +152,35 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
         directive = _store_directive(session, draft, ids, actor, now, tz, result.doc_date)
         ids[draft.key] = pk(directive)
         report.directives.append(pk(directive))
-    for task in result.tasks:
-        stored = _store_task(session, task, ids[task.directive_key], actor, now, tz)
+    problems: list[str] = []
+    for number, task in enumerate(result.tasks, start=1):
+        if not choices.keeps(number):
+            report.skipped.append(number)
+            continue
+        try:
+            stored = _store_task(session, task, ids[task.directive_key], actor, now, tz,
+                                 choices.due.get(number))
+        except DubanError as exc:
+            problems.append(f"第{number}项“{task.title}”：{exc}（可加 --skip {number} 跳过该项，"
+                            f"或 --due {number}=新时限 改正）")
+            continue
         report.tasks.append(stored.code)
-        missing = _missing(task)
+        missing = _missing(task, stored)
         if missing:
             report.incomplete.append(f"{stored.code} {task.title}：{missing}")
+    if problems:
+        raise InvalidInput("\n".join(["以下事项未能登记，整份文档未登记：", *problems]))
+    record_applied(session, kind="document", fingerprint=result.fingerprint,
+                   source=choices.source, actor=actor, now=now,
+                   directive_ids=report.directives, task_codes=report.tasks)
     return report
+
+
+def _check_numbers(choices: ApplyChoices, count: int) -> None:
+    named = set(choices.skip) | set(choices.only or ()) | set(choices.due)
+    wrong = sorted(n for n in named if not 1 <= n <= count)
+    if wrong:
+        raise InvalidInput(f"事项序号 {'、'.join(map(str, wrong))} 不存在（本文档识别到 {count} 项）")
 
 
 def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: Actor,
@@ -131,34 +201,63 @@ def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: A
     return create_directive_in_transaction(session=session, data=data, actor=actor, now=now)
 
 
-def _missing(task: Any) -> str | None:
+def _missing(task: Any, stored: Task) -> str | None:
     """What the office must fill in (``duban task edit``) before the draft can be assigned."""
     gaps = []
-    if not task.lead_units:
+    if stored.lead_unit_id is None:
         unknown = "、".join(task.unknown_units)
         gaps.append(f"牵头单位{f'（文中为：{unknown}，不在通讯录中）' if unknown else ''}")
-    if task.due_at is None:
-        gaps.append("完成时限")
+    if stored.due_at is None:
+        written = f"（文中为：{task.due_text}）" if task.due_text else ""
+        gaps.append(f"完成时限{written}")
+    if task.owner and stored.owner_id is None:
+        gaps.append(f"责任人（文中为：{task.owner}，不在通讯录中）")
     return f"待补充{'、'.join(gaps)}" if gaps else None
 
 
 def _store_task(session: Session, task: Any, directive_id: int, actor: Actor,
-                now: datetime, tz: Any) -> Task:
+                now: datetime, tz: Any, due_text: str | None) -> Task:
     from engine.tasks.creation import create_task_in_transaction
 
+    due = due_text or _due(session, task, now, tz)
     data = TaskCreate(
         directive_id=directive_id, title=task.title[:256], requirement=task.requirement,
         lead_unit=task.lead_units[0] if task.lead_units else None,
-        co_units=[*task.lead_units[1:], *task.co_units],
-        due=task.due_at.astimezone(tz).isoformat() if task.due_at else None,
-        target=task.quantity, measure=task.measure,
+        co_units=[*task.lead_units[1:], *task.co_units], due=due,
+        owner=_owner(session, task.owner), target=task.quantity, measure=task.measure,
         recurrence_text=task.recurrence,
-        milestones=[MilestoneCreate(title=t, due=d.astimezone(tz).isoformat())
-                    for t, d in task.milestones],
+        milestones=[] if due_text else [
+            MilestoneCreate(title=t, due=d.astimezone(tz).isoformat()) for t, d in task.milestones],
     )
     stored = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
     # Keep the deadline as the document wrote it beside its resolution.
-    if task.due_at is not None:
+    if stored.due_at is not None and not due_text:
         stored.due_text = stored.original_due_text = (task.due_text or stored.due_text)[:64]
     session.add(stored)
     return stored
+
+
+def _due(session: Session, task: Any, now: datetime, tz: Any) -> str | None:
+    """The deadline to store: the one read; for a recurring item whose occurrence passed, the
+    next one after ``now``."""
+    if task.due_at is None:
+        return None
+    if task.recurrence and task.due_at <= now:
+        from engine.errors import DeadlineParseError
+        from engine.tasks.creation import resolve_due
+
+        try:
+            return resolve_due(session, text=task.recurrence, issued_at=now).due_at.astimezone(
+                tz).isoformat()
+        except DeadlineParseError:
+            pass
+    return str(task.due_at.astimezone(tz).isoformat())
+
+
+def _owner(session: Session, written: str | None) -> str | None:
+    """The directory person an owner field names, when exactly one has that full name."""
+    if not written or "、" in written:
+        return None
+    found = session.exec(select(Person).where(Person.name == written,
+                                              Person.active == True)).all()  # noqa: E712
+    return found[0].name if len(found) == 1 else None

@@ -1,13 +1,14 @@
-"""Clauses of a requirement text, classed, and grouped into the clauses of each task.
+"""Clauses of a requirement text, classed (:mod:`.grouping` groups them into tasks).
 
 A region of text (an instruction's words, a meeting paragraph, one enumerated item) is split
 into clauses; each clause is classed as a requirement, a neutral phrase, a statement of fact
-(work done, statistics, background), a superior body's own action, or exhortation. Requirement
-clauses are grouped into tasks: a new task starts where a new unit becomes the subject, where a
-second deadline of another sentence appears, or where a periodic duty follows a one-off one.
+(work done, statistics, rankings, background, what the issuer itself decided or will do), a
+superior body's own action, or exhortation. An ask ("要", "请", "要求…") reaches the clauses that
+follow it in its sentence, and "X要求，" or "会议议定：" the sentences after it in its paragraph;
+a time alone ("近期，"), a clause that only qualifies the next ("…须完成的，") and the grounds
+of a decision ("为…，按照…，决定…") ask nothing.
 
-Guarantees: every group has at least one requirement clause; nothing at or after
-``TaskContext.limit`` (a cut-off last sentence) is classed.
+Guarantee: nothing at or after ``TaskContext.limit`` (a cut-off last sentence) is classed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from engine.intake.context import TaskContext
 from engine.intake.deadline_text import Deadline, find_deadlines
+from engine.intake.org_names import subject_names
 from engine.intake.segment import Span, clauses, sentences
 
 
@@ -32,15 +34,16 @@ class Clause:
     subject: frozenset[str]
     deadlines: list[Deadline]
     cooperates: bool = False
+    opens: bool = False  # starts with 并/并于: a further duty joined to the one before
 
 
 _FILLER = re.compile(r"^(?:同时|并且|并|还要|另外|此外|其中|尤其是|特别是|[一二三四五六七八九十]{1,2}是)")
-_REQ_ANY = re.compile(r"要求|务必|必须|限期|(?<![主重需只])要(?![点素])|^请|(?<![提申邀])请[^阅]|应当|需|须|^由|确保|"
+_REQ_ANY = re.compile(r"要求|责令|务必|必须|限期|(?<![主重需只])要(?![点素])|^请|(?<![提申邀])请[^阅]|应当|需|须|^由|确保|"
                       r"抓紧|加快|立即|尽快|及时")
 _STAT = re.compile(r"同比|环比|增长|共计|累计|较去年|较上年|合计")
 _DONE = re.compile(r"已经?|均已|(?<![为除])了(?!解)|截至目前|截止目前")
 _NEG = re.compile(r"目前|召开|听取|汇报|带队|提到|询问|解读|会议认为|会议指出|会议同意|原则同意|主持|出席|"
-                  r"下发|印发|出台|转发|通报分析|相继|获悉|据统计|作出|进行圈阅|发现|接[^，。]{0,6}通知")
+                  r"下发|印发|转发|通报分析|相继|获悉|据统计|作出|进行圈阅|发现|接[^，。]{0,6}通知")
 _CONSEQUENCE = re.compile(r"予以通报|通报批评|追究[^，。；]{0,8}责任|严肃问责|将提请|记入[^，。；]{0,4}档案")
 _META = re.compile(r"现将|如下|现就|特此通知|特此通报")
 _PROBLEM = re.compile(r"未能|未按|未得到|不到位|不力|不完整|滞后|偏低|严重|存在|反映|引发|造成|"
@@ -56,7 +59,9 @@ ACTION = re.compile(
     r"衔接|保障|申报|推广|打造|创建|提升|优化|规范|管控|监管|防范|跟踪|回访|补齐|消除|关停|取缔|查处|"
     r"约谈|迎检|准备|办理|解决|处理|督办|调查|复核|核减|征收|流转|收储|招引|开工|投放|购置|铺设|修复|"
     r"疏通|张贴|公示|建档|登记|上传|录入|移交|通知|告知|联系|协调|对接|走访|入户|抽查|复查|攻坚|新增|"
-    r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|报")
+    r"压缩|实行|评估|更换|提请|储备|保供|稳价|巡查|值班|成立|组建|增设|组成|制作|出台|划分|认定|填报|加装|给出|"
+    r"拿出|上报|说明|检讨|纳入|启动|结束|完毕|完工|竣工|到位|拨付|下达|兑付|带领|专项行动|负责|管理|运营|"
+    r"维护|管护|报")
 _TITLES = re.compile(r"《[^》]*》")
 _GENERIC = re.compile(r"抓好落实|贯彻落实|认真落实|狠抓落实|推动工作落实|推动落实|抓落实|落实到位|认真办理|"
                       r"办理情况|及时反馈")
@@ -66,8 +71,6 @@ _FIELD_LABEL = re.compile(r"(?:完成时限|时限要求|完成时间|办结时�
                           r"牵头单位|配合单位|责任单位|协办单位)[:：]\s*$")
 _YOU = re.compile(r"你局|你单位|你区|你县|你委|你办|你中心|你镇|你公司|贵单位")
 _CO_ONLY = re.compile(r"[^，。；]{0,30}?(?:配合|协助|协同)")
-_SUBJECT_ORG = re.compile(r"([\u4e00-\u9fa5]{2,12}?(?:局|委|办|中心|公司|集团|支队|大队|中队|办公室))"
-                          r"(?=要|需|须|应|负责|牵头|及时|立即|抓紧|于|在|对|按照|结合|务必|认真|切实|加快|做好)")
 
 
 def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
@@ -81,8 +84,12 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
     spans = sentences(text, start, end)
     out: list[Clause] = []
     state: str | None = None
+    scope = bool(_ASK_SCOPE.match(text, start, end))  # "刘光辉要求，…。…。": all that follows
     for k, (s0, e0) in enumerate(spans):
-        state, asked = (None if state == "neg" else state), False
+        state, asked = (None if state == "neg" else state), scope
+        purpose = bool(_PURPOSE.match(text, s0, e0)) or bool(
+            _GROUNDS.match(text, s0, e0) and _DECIDED.search(text, s0, e0))
+        lead_in = text[e0 - 1] in "：:" and not _FIELD_LABEL.search(text, s0, e0)
         for s, e in clauses(text, s0, e0):
             if s >= ctx.limit:
                 break
@@ -90,24 +97,68 @@ def classify(ctx: TaskContext, start: int, end: int) -> list[Clause]:
             own = [d for d in deadlines if s <= d.start < e]
             for d in own:
                 d.field = bool(_FIELD_LABEL.search(text, s0, s))
-            cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state, asked)
-            asked = asked or bool(_REQ_ANY.search(text, s, e))
+            periodic = any(d.category == "recurring" for d in own)
+            cls, state = _class(ctx, (s, e), subject, any(d.strong for d in own), state,
+                                asked or periodic)
+            asked = asked or bool(_REQ_ANY.search(_CITED_ASK.sub("", text[s:e])))
             cls = "req" if cls == "act" and asked else cls
-            if _heads(text, (s, e), (s0, e0), k, len(spans)) and not subject:
+            if purpose:  # "为加强…，确保…，决定建立…制度": why and what the issuer decided
+                cls = "neg" if _DECIDED.search(text, s, e) else "neu"
+                purpose = not (_DECIDED.search(text, s, e) or _REQ_ANY.search(
+                    _CITED_ASK.sub("", text[s:e])))
+            if cls != "neg" and (_time_only(text, s, e, own) or _modifier(text, s, e)):
+                cls = "neu"
+            if (lead_in or _heads(text, (s, e), (s0, e0), k, len(spans), bool(own))) \
+                    and not subject:
                 cls = "head"
+                scope = scope or bool(_DECIDING.search(text, s, e))  # "会议议定：" heads asks
             out.append(Clause(s, e, k, cls, subject, own,
-                              bool(subject) and bool(_CO_ONLY.match(text, s, e))))
+                              bool(subject) and bool(_CO_ONLY.match(text, s, e)),
+                              text.startswith("并", s)))
     return out
 
 
-def _heads(text: str, clause: Span, sentence: Span, k: int, count: int) -> bool:
-    """"一是抓好要素保障。", "严格值班值守。" (first of several sentences) or "办理要求："."""
+_DECIDING = re.compile(r"(?:议定|要求|强调|决定|明确|部署)[：:]$")
+_ASK_SCOPE = re.compile(r"(?:(?!按|根据|依据|对照|遵照|批示)[^，。；：]){0,12}(?:要求|强调|提出|部署)[，：]|"
+                        r"[^。；]{0,60}?，要求(?=[\u4e00-\u9fa5])")
+_TOPIC = re.compile(r"关于[^，。；：]{2,24}[。：]?")
+_PURPOSE = re.compile(r"(?:为了?|为进一步|为切实|为有效|为深入)(?!期|止|主|准|此)")
+_GROUNDS = re.compile(r"按照|根据|依据|遵照|为了?(?!期|止|主|准|此)")
+_CITED_ASK = re.compile(r"(?:按照?|根据|依据|对照|遵照)[^，。；]{0,40}?要求|》要求|为要求|“[^”]*”")
+_DECIDED = re.compile(r"决定|现将|现就|特制定|特通知|研究确定|经研究")
+_TIME_WORDS = re.compile(r"[，。；：、\s（）()]|在|于|截至|截止|上午|下午|晚上|晚|清晨|凌晨|中午|从|自|起|至|到|"
+                         r"前|以前|之前|日|号|时|分|期间|当天|今天|今年|本月|-|—|~")
+
+
+def _time_only(text: str, s: int, e: int, own: list[Deadline]) -> bool:
+    """"近期，", "今天（12月20日）上午，", "2023年5月8日-5月12日": a time and nothing else."""
+    if not own:
+        return False
+    rest, pos = [], s
+    for d in own:
+        rest.append(text[pos:d.start])
+        pos = max(pos, d.end)
+    rest.append(text[pos:e])
+    return not _TIME_WORDS.sub("", "".join(rest)).strip("0123456789年月")
+
+
+def _modifier(text: str, s: int, e: int) -> bool:
+    """"整改时限在2020年底须完成的，", "项目建成后，": a clause that only qualifies the next one."""
+    body = text[s:e].rstrip(" ")
+    return body.rstrip("，,；;。").endswith("的") or (
+        body.endswith(("，", ",")) and body[:-1].endswith(("后", "时", "前提下", "之际", "期间")))
+
+
+def _heads(text: str, clause: Span, sentence: Span, k: int, count: int, dated: bool) -> bool:
+    """"一是抓好要素保障。", "严格值班值守。", "加快整改。" (a short first sentence of several) or
+    "办理要求："."""
     s, e = clause
-    if text[e - 1] in "：:" and e - s <= 9:
-        return True
+    if (text[e - 1] in "：:" and e - s <= 9) or _TOPIC.fullmatch(text, s, e):
+        return True  # "办理要求：", "关于城区供水管网改造。"
     if clause != sentence:
         return False
-    short_first = k == 0 and count > 1 and e - s <= 10 and not _REQ_ANY.search(text, s, e)
+    short_first = k == 0 and count > 1 and not dated and (
+        (e - s <= 10 and not _REQ_ANY.search(text, s, e)) or e - s <= 7)
     return bool(_HEADING.match(text, s, e)) or short_first
 
 
@@ -121,11 +172,15 @@ def _subject(ctx: TaskContext, start: int, end: int) -> frozenset[str]:
         head += 2
     found = [m for m in ctx.units.find(ctx.text, head, end) if m.start - head <= 1]
     names = {c for m in found for c in (m.codes or (m.name,))}
-    if ctx.addressee and _YOU.match(ctx.text, head, end):
-        names.add(ctx.addressee)
-    org = _SUBJECT_ORG.match(ctx.text, head, end)
-    if org and not found:
-        names.add(org.group(1))
+    if ctx.addressees and _YOU.match(ctx.text, head, end):
+        names |= {c for a in ctx.addressees for c in (a.codes or (a.name,))}
+    named = subject_names(ctx.text, start, end)
+    if found and not any(m.codes for m in found) and named and named[0].end > found[0].end:
+        names, found = set(), []  # "各街道办事处" as written, not the group word inside it
+    if not found:
+        for one in named:
+            code = ctx.units.resolve_name(one.name)
+            names.add(code or one.name)
     return frozenset(names)
 
 
@@ -141,17 +196,26 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     body = _FILLER.sub("", ctx.text[start:end]).strip("，,。；;：: ")
     if not body:
         return "neu", state
-    asks = bool(_REQ_ANY.search(body))
+    asks = bool(_REQ_ANY.search(_CITED_ASK.sub("", body)))
     plain = plain_text(ctx, start, end)
     action = bool(ACTION.search(_GENERIC.sub("", plain)))
     if (_SUP.match(body) or (state == "sup" and not subject)) and not asks:
         return "sup", "sup"
+    if ctx.addressees and _ISSUER_WILL.match(body) and not subject & _addressed(ctx):
+        return "sup", "sup"  # "我办将对…汇总": what the issuer will do, not the addressees
     if _STAT.search(body) or _META.search(body) or (_CONSEQUENCE.search(body) and not asks):
         return "neg", "neg"
+    if _REPORTED.search(body) or _STATEMENT.search(body) or _past(ctx, body) or (
+            _OURSELVES.match(body) and not asks):
+        return "neg", "neg"
+    if _ADOPTED.match(body) and not asks:  # "会议原则同意…方案": what follows carries it out
+        return "neu", None
+    if state in ("neg", "sup") and not subject and not asks and not strong:
+        return state, state  # "我办将对…汇总，并上报有关领导": the statement goes on
     done = bool(_DONE.search(body))
     problem = bool(_PROBLEM.search(body)) and not (asks or asked) and not body.endswith(("后", "时"))
-    if (asks or ctx.in_item or strong) and (action or strong) and (asks or strong or not done) \
-            and not problem:
+    if (asks or ctx.in_item or strong) and (action or (strong and (asks or ctx.in_item))) and (
+            asks or strong or not done) and not problem:
         return ("role" if _role_only(ctx, start, end) else "req"), None
     if done or problem or (state == "neg" and not subject) or _NEG.search(body):
         return "neg", "neg"
@@ -160,6 +224,28 @@ def _class(ctx: TaskContext, span: Span, subject: frozenset[str], strong: bool,
     if _EXH.search(body) or _GENERIC.search(plain):
         return "exh", None
     return ("act" if action else "neu"), None
+
+
+_REPORTED = re.compile(r"(?:进行|作|做|听取|汇报|提出|开展|召开|部署|安排|研究|交流|总结|说明|明确|确定|"
+                       r"组织|对接|成立|制定|细化|出台|印发|下发)了")
+_STATEMENT = re.compile(r"(?<![要就也还正只])是(?!否|指)[^，。；]{2,40}的[^，。；]{0,10}$|"
+                        r"(?:内容|范围|对象|重点|原则)(?:主要)?(?:为|是|包括)")
+_ISSUER_WILL = re.compile(r"(?:[省市县区镇乡](?:委|政府|人民政府)|[市县区]委[市县区]政府|我们|我[局办委厅部]|"
+                          r"本[局办委厅部]|[省市县区]里|[市县]局)(?:研究)?(?:决定|将(?:对|根据|把|进一步|继续|适时|定期|不定期|跟踪|组织|开展|"
+                          r"进行|加大|加强|视|按照|会同|联合|及时|以))")
+_ADOPTED = re.compile(r"(?:会议)?(?:原则)?(?:同意|审议通过|原则通过|批准)")
+_OURSELVES = re.compile(r"我(?:省|市|县|区|镇|乡|局|办|委|们|单位|系统)")
+_YEAR = re.compile(r"(?<!\d)(\d{4})年(?!底|末|内|前|[1-9一二三四五六七八九十]+月)")
+
+
+def _past(ctx: TaskContext, body: str) -> bool:
+    """"我县2018年度完成…": a year before the document's own, named without a deadline."""
+    anchor = ctx.dates.anchor
+    return anchor is not None and any(int(y) < anchor.year for y in _YEAR.findall(body))
+
+
+def _addressed(ctx: TaskContext) -> set[str]:
+    return {c for a in ctx.addressees for c in (a.codes or (a.name,))}
 
 
 def plain_text(ctx: TaskContext, start: int, end: int) -> str:
@@ -187,49 +273,3 @@ def _role_only(ctx: TaskContext, start: int, end: int) -> bool:
 
 def actionable(cl: list[Clause]) -> bool:
     return any(c.cls == "req" for c in cl)
-
-
-def _category(cl: list[Clause]) -> set[str]:
-    return {d.category for c in cl for d in c.deadlines if d.resolved or d.category != "point"}
-
-
-def chunk(items: list[Clause]) -> list[list[Clause]]:
-    """Group clauses into tasks (see the module docstring for where a task starts)."""
-    chunks: list[list[Clause]] = []
-    cur: list[Clause] = []
-    for c in items:
-        if c.cls in ("neg", "sup"):
-            if cur and actionable(cur):
-                chunks.append(cur)
-            cur = []  # a statement between two asks separates them; a lead-in before it goes
-            continue
-        if cur and actionable(cur) and _starts_new(cur, c):
-            moved: list[Clause] = []
-            while cur and cur[-1].sent == c.sent and cur[-1].cls != "req":
-                moved.insert(0, cur.pop())
-            chunks.append(cur)
-            cur = moved
-        cur.append(c)
-    if cur:
-        chunks.append(cur)
-    return [ch for ch in chunks if actionable(ch)]
-
-
-def _starts_new(cur: list[Clause], c: Clause) -> bool:
-    if any(d.field for d in c.deadlines):
-        return False
-    lead = next((x.subject for x in cur if x.subject), frozenset())
-    if c.subject and c.subject != lead and c.cls != "role" and not c.cooperates:
-        return True
-    mine, theirs = _category([c]), _category(cur)
-    if not mine:
-        return False
-    if mine & {"recurring", "window"} and mine != theirs and (theirs or c.sent != _last_req(cur)):
-        return True
-    if "point" in mine and theirs & {"recurring", "window"}:
-        return True
-    return c.sent != _last_req(cur) and "point" in theirs and "point" in mine
-
-
-def _last_req(cur: list[Clause]) -> int:
-    return max((x.sent for x in cur if x.cls == "req"), default=cur[-1].sent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from engine.calendar.workdays import WorkCalendar
@@ -11,7 +12,10 @@ from engine.intake.dates import DateReader
 from engine.intake.people import PersonMatcher
 from engine.intake.registry import DraftDirective
 from engine.intake.roles import Roles
-from engine.intake.unit_names import UnitMatcher
+from engine.intake.unit_names import UnitMatcher, UnitMention
+
+if TYPE_CHECKING:
+    from engine.intake.clauses import Clause
 
 
 @dataclass
@@ -26,8 +30,10 @@ class TaskContext:
     issued_at: datetime | None
     tz: ZoneInfo
     calendar: WorkCalendar
-    addressee: str | None
+    addressees: tuple[UnitMention, ...]
     limit: int
     warnings: list[str]
     inherited: Roles | None = None
     in_item: bool = False
+    doc_due: tuple[Clause, ...] = ()
+    """The document's own time limit, for the rows and records that state none."""

@@ -32,9 +32,15 @@ class Deadline:
 
 _DAY_ONLY = re.compile(r"(?<![月\d年号日])(\d{1,2})[日号](?:前|之前|以前|为止)")
 _REPORT_VERB = re.compile(r"报送|上报|报告|上传|报")
+_SPAN = re.compile(r"(?<![\d一二两三四五六七八九十第])(\d{1,3}|[一二两三四五六七八九十]{1,3})(个工作日|天|日|周|个月)"
+                   r"(?:时间)?(?=给出|拿出|出结果|完成|办结|答复|反馈|明确|解决|整改|落实|报送|上报)")
+_STANDARD = re.compile(r"(?:实行|实现|压缩至|压缩到|控制在|缩短至|缩短到|提速至|不超过)\S{0,2}$")
 _HOURS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十半]{1,3})个?小时(?=报送|上报|报告|报|上传)")
 _PERIODIC = re.compile(r"每个?(?:季度|半年|年度?|两周|旬)(?:[^，。；]{0,10}?(?:前|底|末))?")
-_ANNUAL = re.compile(r"年度(?:完成|目标|任务)|全年(?:完成|目标|新增)")
+_ANNUAL = re.compile(r"全年(?:完成|目标|新增)|(?<![\d年])年度完成")
+_VAGUE = re.compile(r"尽快|尽早|及早|从速|近期|及时")
+_BARE_DAY = re.compile(r"今天|今日|当天|当日|明天|明日|次日|后天")
+_AS_OF = re.compile(r"截至|截止到|截止目前")
 _WINDOW_CONTEXT = re.compile(r"突发|事件|事故|信息|紧急|发生|接报|险情|火情|灾情")
 URGENT = re.compile(r"立即|立刻|即刻|马上|第一时间")
 _CUE_BEFORE = ("到", "至", "限", "截止", "截至")
@@ -56,15 +62,23 @@ def find_deadlines(ctx: TaskContext, start: int, end: int) -> list[Deadline]:
              for a, b in find_deadline_spans(text[start:end])]
     for m in _DAY_ONLY.finditer(text, start, end):
         month = ctx.dates.month_before(m.start())
+        issued = ctx.issued_at.astimezone(ctx.tz).date() if ctx.issued_at else None
+        if month and issued and month == issued.month and int(m.group(1)) < issued.day:
+            month = month % 12 + 1  # "4号前" said on May 30: the coming 4th
         if month:
             found.append((m.start(), m.end(), f"{month}月{m.group()}"))
     found += [(m.start(), m.end(), m.group(1) + "小时内") for m in _HOURS.finditer(text, start, end)]
+    found += [(m.start(), m.end(), f"{m.group(1)}{m.group(2)}内")
+              for m in _SPAN.finditer(text, start, end)
+              if not _STANDARD.search(text, max(start, m.start() - 6), m.start())]
     found += [(m.start(), m.end(), "年底前") for m in _ANNUAL.finditer(text, start, end)]
     found += [(m.start(), m.end(), "") for m in _PERIODIC.finditer(text, start, end)]
     out: list[Deadline] = []
     for s, e, query in sorted(found, key=lambda x: (x[0], x[0] - x[1])):
         if (out and s < out[-1].end) or re.match(r"起(?!至)|开始|以来", text[e:e + 2]):
             continue
+        if _AS_OF.search(text, max(0, s - 3), s):
+            continue  # "截至8月5日": the moment a report speaks of, no deadline
         deadline = _resolve(ctx, s, e, query)
         if deadline is not None:
             out.append(deadline)
@@ -78,7 +92,9 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
         return Deadline(s, e, written, "recurring", None)
     introduced = text[max(0, s - 2):s].endswith(_CUE_BEFORE) or bool(_CUE_AFTER.match(text, e)) \
         or bool(_DEADLINE_LABEL.search(text, max(0, s - 8), s))
-    if ctx.issued_at is None:
+    if ctx.issued_at is None:  # no date to count from: the duty's rule, as written
+        if written.startswith("每"):
+            return Deadline(s, e, written, "recurring", None)
         return Deadline(s, e, written, "point", None) if introduced else None
     try:
         rd = resolve_deadline(query, issued_at=ctx.issued_at, tz=ctx.tz, calendar=ctx.calendar)
@@ -88,8 +104,12 @@ def _resolve(ctx: TaskContext, s: int, e: int, query: str) -> Deadline | None:
     firm = introduced or query != written or written.endswith(ENDINGS)
     if rd.form in ("absolute", "iso", "period_end") and not firm:
         return None
+    if rd.form == "relative" and _BARE_DAY.fullmatch(written) and not introduced:
+        return None  # "今天视察的区域": a day something happens, no deadline
+    if rd.blur and _VAGUE.fullmatch(written):  # "尽快": kept as written, the office dates it
+        return Deadline(s, e, written, "point", None, False)
     if rd.recurrence:
-        return Deadline(s, e, written, "recurring", rd, firm or rd.recurrence.time is not None)
+        return Deadline(s, e, written, "recurring", rd)  # a cadence is a duty of its own
     around = text[max(0, s - 20):e + 4]
     if rd.form == "hours" and not URGENT.search(written) and _WINDOW_CONTEXT.search(around):
         verb = _REPORT_VERB.match(text, e)

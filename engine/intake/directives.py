@@ -66,7 +66,8 @@ class DirectiveFinder(InstructionReader, AnnouncementReader):
         quotes = bracket_spans(self.text, block.start, block.end, "“", "”")
         found: list[Event] = []
         hot = next((m for m in HOTLINE.finditer(self.text, block.start, block.end)
-                    if outside(m.start(), quotes)), None) if doc_kind != "hotline" else None
+                    if outside(m.start(), quotes) and self._complaint(block, m.start())),
+                   None) if doc_kind != "hotline" else None
         if hot:
             found.append(self._hotline(block, hot.start(), quotes))
         for m in INSTRUCTION.finditer(self.text, block.start, block.end):
@@ -80,4 +81,7 @@ class DirectiveFinder(InstructionReader, AnnouncementReader):
             structural = self._structural(block, first, quotes, doc_kind)
             if structural:
                 found.insert(0, structural)
+        if len(found) == 1 and found[0].directive.kind == "hotline":
+            after = found[0].directive.source_span[1]  # what a leader asked on the report
+            found[0].region = (after, block.end) if after < block.end else None
         return found

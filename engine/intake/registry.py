@@ -44,7 +44,7 @@ class Event:
 
 def clip(text: str, limit: int = 40) -> str:
     """Text for a directive title: trimmed, without a leading date, at most ``limit`` long."""
-    text = _LEADING_DATE.sub("", text.strip(" ，,：:。"))
+    text = _LEADING_DATE.sub("", text.strip(" ，,：:。\n\t　"))
     return text if len(text) <= limit else text[:limit]
 
 

@@ -29,7 +29,7 @@ _LINE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (5, re.compile(f"([{_CIRCLED}])")),
 ]
 _INLINE_MARKERS: list[re.Pattern[str]] = [
-    re.compile(r"(?:^|(?<=[。；;：:，,\s]))([一二三四五六七八九十]{1,3})是"),
+    re.compile(r"(?:^|(?<=[。；;：:，,\s]))([一二三四五六七八九十]{1,3})(?:是|要(?!求))"),
     re.compile(r"(?:^|(?<=[。；;：:\s]))(\d{1,2})[.．、](?!\d)"),
     re.compile(r"(?:^|(?<=[。；;：:\s]))[（(]([一二三四五六七八九十]{1,3})[）)]"),
     re.compile(r"(?:^|(?<=[。；;：:，,\s]))[（(](\d{1,2})[）)]"),
@@ -66,19 +66,31 @@ class Block:
     heading: bool
 
 
+_SOFT_BREAK = re.compile(r"(?<=\S)[ \t　]+(?=(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、](?!\d)|"
+                         r"[（(][一二三四五六七八九十]{1,3}[）)]))|"
+                         r"(?<=[。；])(?=[一二三四五六七八九十]{1,3}、)")
+_JUNK = " \t\u3000?"
+
+
 def blocks(text: str) -> list[Block]:
-    """The non-empty lines of ``text`` in order, stripped, with their enumeration markers."""
+    """The non-empty lines of ``text`` in order, stripped, with their enumeration markers.
+
+    A line a web copy ran together ("…如下： 一、重点督办事项 1.加快…") is split where a
+    section or item marker follows a space; stray "?" left by a broken encoding are ignored at
+    the start of a line."""
     out: list[Block] = []
     pos = 0
     for line in text.splitlines(keepends=True):
         start, end = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            out.append(_block(text, start, end))
+        cuts = [m.end() for m in _SOFT_BREAK.finditer(text, start, end)]
+        for a, b in zip([start, *cuts], [*cuts, end], strict=True):
+            while a < b and (text[a].isspace() or text[a] in _JUNK):
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                out.append(_block(text, a, b))
     return out
 
 
@@ -156,6 +168,8 @@ def is_complete(text: str, end: int) -> bool:
     line = tail[tail.rfind("\n") + 1:].strip()
     if re.match(r"[^：:，,]{1,8}[：:][^，,]*$", line):
         return True  # a one-line field ("整改时限：2025年6月30日") is whole without a full stop
+    if re.search(r"[（(][^（(）)]{1,12}[：:；;][^（(）)]*[）)]\s*$", text[:end]):
+        return True  # "…。（责任单位：城管局）": a closing field in brackets
     return tail[-1] in _SENT_END or line.count("|") + line.count("｜") + line.count("\t") >= 2
 
 
@@ -226,8 +240,33 @@ def sentence_at(text: str, block: Block, pos: int) -> Span:
 # -- tables and records ------------------------------------------------------------------
 
 _CELL_SEP = re.compile(r"[|｜\t]")
-_COLUMNS = [("lead", re.compile("牵头|责任单位|主办")), ("co", re.compile("配合|协办|参与")),
-            ("due", re.compile("时限|时间|期限")), ("task", re.compile("任务|内容|事项|措施|工作"))]
+_COLUMNS = [("no", re.compile("^(?:序号|编号)$")), ("owner", re.compile("领导|责任人")),
+            ("co", re.compile("配合|协办|参与|协同")),
+            ("lead", re.compile("牵头|责任单位|责任部门|主办|承办")),
+            ("due", re.compile("时限|时间|期限")), ("task", re.compile("任务|内容|事项|措施|工作|目标"))]
+
+
+def column_role(name: str) -> str | None:
+    """The role of a table column named ``name`` (spaces ignored): no, owner, co, lead, due,
+    task; None for any other column."""
+    name = re.sub(r"\s", "", name).strip("|｜")
+    if not 2 <= len(name) <= 12:
+        return None
+    return next((r for r, pattern in _COLUMNS if pattern.search(name)), None)
+
+
+def header_columns(names: list[str]) -> dict[str, int] | None:
+    """Column roles of a header ("序号｜工作任务｜牵头单位｜配合单位｜完成时限"); a second
+    责任单位 column after a 牵头 one holds the units that share the work. None unless the header
+    has at least three columns, a task and a lead column."""
+    columns: dict[str, int] = {}
+    for i, name in enumerate(names):
+        role = column_role(name)
+        if role == "lead" and "lead" in columns:
+            role = "co"
+        if role and role not in columns:
+            columns[role] = i
+    return columns if len(names) >= 3 and {"task", "lead"} <= columns.keys() else None
 
 
 def cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -243,18 +282,42 @@ def cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def table_columns(text: str, start: int, end: int) -> dict[str, int] | None:
     """Column roles of a table header row ("序号｜工作任务｜牵头单位｜配合单位｜完成时限")."""
-    found = cells(text, start, end)
-    columns: dict[str, int] = {}
-    for i, (a, b) in enumerate(found):
-        role = next((r for r, pattern in _COLUMNS if pattern.search(text, a, b)), None)
-        if role and role not in columns:
-            columns[role] = i
-    return columns if len(found) >= 3 and {"task", "lead"} <= columns.keys() else None
+    return header_columns([text[a:b] for a, b in cells(text, start, end)])
 
 
-_RECORD_LABEL = re.compile(r"(问题|存在问题|问题描述|整改目标|工作目标|整改措施|工作任务|任务内容|"
-                           r"主要任务|责任单位|牵头单位|配合单位|责任领导|整改时限|完成时限|时限要求)"
-                           r"\s*\d*\s*[：:]")
+RECORD_TASK = ("问题", "存在问题", "问题描述", "整改目标", "工作目标", "整改措施", "工作任务", "任务内容",
+               "主要任务", "检查范围", "检查内容", "督导范围", "工作内容", "具体措施")
+RECORD_UNITS = ("牵头责任单位", "协同责任单位", "主要责任单位", "协同配合单位", "责任单位", "牵头单位",
+                "配合单位", "协办单位", "责任部门", "牵头部门", "配合部门")
+RECORD_OWNER = ("牵头负责领导", "责任领导", "牵头领导", "分管领导", "分管县领导", "分管市领导", "分管区领导",
+                "包保领导", "消防安全责任人", "安全责任人", "责任人")
+RECORD_DUE = ("整改时限", "完成时限", "时限要求", "完成时间", "办结时限")
+_RECORD_LABEL = re.compile("(" + "|".join(sorted(RECORD_TASK + RECORD_UNITS + RECORD_OWNER + RECORD_DUE,
+                                                 key=len, reverse=True)) + r")\s*\d*\s*[：:；;]")
+
+
+FIELD_LABELS = "|".join(sorted(RECORD_UNITS + RECORD_OWNER + RECORD_DUE, key=len, reverse=True))
+INLINE_FIELD = re.compile(rf"(?:(?<=[，。；、\s（(])|^)({FIELD_LABELS})\s*[：；]")
+"""A unit, owner or time-limit field inside a line ("…项目。牵头单位：县住建局，责任领导：…")."""
+
+
+def inline_fields(text: str, start: int, end: int) -> list[tuple[str, Span]]:
+    """The record a line holds when fields follow its text: ("问题", the text before them),
+    each field with its value (up to the next field), and ("问题", any text after the last
+    field's sentence); empty when the line holds no field after some text."""
+    found = [m for m in INLINE_FIELD.finditer(text, start, end) if m.start() > start]
+    if not found:
+        return []
+    first = found[0].start() - (text[found[0].start() - 1] in "（(")
+    out: list[tuple[str, Span]] = [("问题", (start, first))]
+    for k, m in enumerate(found):
+        stop = found[k + 1].start() if k + 1 < len(found) else end
+        full = text.find("。", m.end(), stop)
+        value_end = full + 1 if full >= 0 and k + 1 == len(found) else stop
+        out.append((m.group(1), (m.start(), value_end)))
+        if value_end < stop:
+            out.append(("问题", (value_end, stop)))
+    return out
 
 
 def record_label(text: str, start: int, end: int) -> str | None:

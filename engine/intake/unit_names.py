@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from engine.intake.directory import Directory, DirectoryUnit
 from engine.intake.segment import bracket_spans
+from engine.intake.unit_forms import canonical, variants
 
 
 @dataclass(frozen=True)
@@ -52,17 +53,21 @@ _NOUN_TAIL = re.compile(r"演练|安全|设施|宣传|知识|器材|通道|管�
 _PLACE_TAIL = re.compile(r"值班室|会议室|大楼|院内|门口|大厅|长(?!效|期)|局长|副局长|主任|副主任|书记|政委")
 _LIST_GAPS = frozenset({"、", "和", "及", "与", "以及"})
 _LEVEL_PREFIX = re.compile(r"(?<![\u4e00-\u9fa5])[县区镇乡省](?:政府|委)?$")
+_GROUP_TAIL = re.compile(r"(?:场|（[^）]{1,6}）)?(?:人民政府|政府)(?:（[^）]{1,6}）)?|场|（[^）]{1,6}）")
 _SUFFIX_TAIL = re.compile(r"(?:消防救援|消防|公安|住建|应急|政府)?(?:大队|中队|支队|分局|局|办)")
 
 
-def _forms(unit: DirectoryUnit) -> set[str]:
-    forms = {unit.name, *unit.short_names}
-    for form in list(forms):
+def _forms(unit: DirectoryUnit) -> tuple[set[str], set[str]]:
+    """(forms as the directory writes them, forms derived from those: short ↔ full words,
+    with or without the level prefix)."""
+    own = {unit.name, *unit.short_names}
+    for form in list(own):
         if form.startswith("市") and len(form) > 2:
-            forms.add(form[1:])
+            own.add(form[1:])
         elif unit.kind == "department" and form.endswith(ORG_SUFFIXES):
-            forms.add("市" + form)
-    return forms
+            own.add("市" + form)
+    derived = {v for form in own for v in variants(form)} - own
+    return own, derived
 
 
 def _strong(form: str) -> bool:
@@ -75,12 +80,24 @@ class UnitMatcher:
     def __init__(self, directory: Directory) -> None:
         self._forms: dict[str, tuple[str, bool]] = {}
         kinds: dict[str, list[str]] = {}
+        derived: dict[str, set[str]] = {}
+        canon: dict[str, set[str]] = {}
         for unit in directory.units:
             kinds.setdefault(unit.kind, []).append(unit.code)
-            for form in _forms(unit):
+            own, more = _forms(unit)
+            for form in own:
                 self._forms.setdefault(form, (unit.code, _strong(form)))
+            for form in more:
+                derived.setdefault(form, set()).add(unit.code)
+            for form in own:
+                canon.setdefault(canonical(form), set()).add(unit.code)
+        for form, codes in derived.items():  # a derived form two units share names neither
+            if len(codes) == 1 and form not in self._forms:
+                self._forms[form] = (next(iter(codes)), _strong(form))
+        self._canonical = {key: next(iter(c)) for key, c in canon.items() if len(c) == 1}
         self._kinds = {kind: tuple(codes) for kind, codes in kinds.items()}
         self.codes = {unit.code for unit in directory.units}
+        self.names = {unit.code: unit.name for unit in directory.units}
         self._kind_by_code = {unit.code: unit.kind for unit in directory.units}
         self._by_name = {f: c for f, (c, _) in self._forms.items()}
         surfaces = sorted({*self._forms, *GROUPS}, key=len, reverse=True)
@@ -88,8 +105,10 @@ class UnitMatcher:
 
     def resolve_name(self, name: str) -> str | None:
         """The code of the unit written exactly as ``name`` (any form, or a code), else None."""
-        name = name.strip()
-        return name if name in self.codes else self._by_name.get(name)
+        name = name.strip().replace(" ", "")
+        if name in self.codes:
+            return name
+        return self._by_name.get(name) or self._canonical.get(canonical(name))
 
     def find(self, text: str, start: int, end: int) -> list[UnitMention]:
         """Unit mentions in ``text[start:end]``, left to right, after context checks."""
@@ -106,7 +125,7 @@ class UnitMatcher:
         """"县住建局", "青山县住建局", "县政府督查室": a county's or district's own body, named
         like a city unit, is proposed as unknown — never taken for the city unit."""
         surface = m.group()
-        if surface in GROUPS or surface.startswith("市") or self._kind_of(surface) != "department" \
+        if surface not in self._forms or surface.startswith("市") or self._kind_of(surface) != "department" \
                 or not self._forms[surface][1]:
             return None
         if raw and raw[-1][0].end == m.start() and self._kind_of(raw[-1][0].name) in (
@@ -125,12 +144,15 @@ class UnitMatcher:
     def _mention(self, text: str, m: re.Match[str], end: int) -> tuple[UnitMention, bool]:
         """The mention for one surface match and whether it stands without context."""
         surface = m.group()
-        if surface in GROUPS:
+        if surface in GROUPS and surface not in self._forms:
             tail = _SUFFIX_TAIL.match(text, m.end(), end)
             if tail:  # "各县区大队" names other units than the districts themselves
                 return UnitMention(m.start(), tail.end(), surface + tail.group(), ()), True
             codes = self._kinds.get(GROUPS[surface], ())
-            return UnitMention(m.start(), m.end(), surface, codes, True), surface not in _BARE_GROUPS
+            more = _GROUP_TAIL.match(text, m.end(), end)
+            stop = more.end() if more else m.end()  # "各乡镇场", "各乡镇人民政府" as written
+            return UnitMention(m.start(), stop, text[m.start():stop], codes, True), \
+                surface not in _BARE_GROUPS
         code, strong = self._forms[surface]
         return UnitMention(m.start(), m.end(), surface, (code,)), strong
 
@@ -139,13 +161,15 @@ class UnitMatcher:
 
         With ``any_name`` (a 牵头单位：… field) any 2–20 character Chinese name qualifies.
         """
-        piece = piece.strip(" 　“”")
-        if piece in GENERIC or "同志" in piece or not 2 <= len(piece) <= 20:
+        lead = len(piece) - len(piece.lstrip(" 　“”"))
+        written = piece.strip(" 　“”。；;，,：:")
+        piece = written.replace(" ", "")
+        if (piece in GENERIC and not any_name) or "同志" in piece or not 2 <= len(piece) <= 24:
             return None
-        if not re.fullmatch(r"[\u4e00-\u9fa5（）()0-9]+", piece):
+        if not re.fullmatch(r"[\u4e00-\u9fa5（）()0-9、]+", piece) or piece.startswith("、"):
             return None
         if any_name or piece.endswith(ORG_SUFFIXES):
-            return UnitMention(start, start + len(piece), piece, ())
+            return UnitMention(start + lead, start + lead + len(written), piece, ())
         return None
 
 

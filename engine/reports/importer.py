@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
+from engine.intake.records import record_applied, refuse_if_applied
 from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_office
@@ -310,22 +311,35 @@ def validate_rows(
 
 
 def import_task_list(*, session: Session, path: Path, directive_id: int, actor: Actor,
-                     now: datetime) -> list[Task]:
+                     now: datetime, again: bool = False) -> list[Task]:
     """Create one draft task per row of the task list at ``path`` under ``directive_id``.
 
     Guarantees: nothing is written unless the file reads and every row passes; then all tasks
     are committed in one transaction (rolled back entirely on any error). Raises
     :class:`InvalidInput` with one line per problem (row and column), :class:`NotFound` for an
-    unknown directive, :class:`PermissionDenied` unless ``actor`` is the office.
+    unknown directive, :class:`PermissionDenied` unless ``actor`` is the office, and
+    :class:`Conflict` naming the earlier import when a list of the same rows was imported before
+    (whatever its file name), unless ``again``.
     """
     table = read_task_table(Path(path))
-    return _import(session=session, table=table, directive_id=directive_id, actor=actor, now=now)
+    return _import(session=session, table=table, directive_id=directive_id, actor=actor, now=now,
+                   again=again, source=Path(path).name)
+
+
+def table_fingerprint(table: TaskTable) -> str:
+    """The fingerprint of a task list: its rows' cells in column order, normalised."""
+    from engine.intake.fingerprint import rows_fingerprint
+
+    keys = list(COLUMN_LABELS)
+    return rows_fingerprint([[_text(cells.get(k)) for k in keys] for _, cells in table.rows])
 
 
 @service
 def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Actor,
-            now: datetime) -> list[Task]:
+            now: datetime, again: bool = False, source: str = "") -> list[Task]:
     require_office(actor, "导入任务清单")
+    fingerprint = table_fingerprint(table)
+    refuse_if_applied(session, kind="xlsx", fingerprint=fingerprint, again=again, hint="--again")
     directive = find_directive(session, directive_id)
     if directive.read_only:
         raise PolicyViolation("阅示类批示只需阅知，不能导入督办事项")
@@ -336,4 +350,6 @@ def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Act
             tasks.append(create_task_in_transaction(session=session, data=data, actor=actor, now=now))
         except DubanError as exc:
             raise InvalidInput(f"第{number}行：{exc}") from exc
+    record_applied(session, kind="xlsx", fingerprint=fingerprint, source=source, actor=actor,
+                   now=now, directive_ids=[directive_id], task_codes=[t.code for t in tasks])
     return tasks

@@ -320,3 +320,38 @@ def test_engine_modules_never_read_the_clock() -> None:
         source = path.read_text(encoding="utf-8")
         found = re.search(r"\.now\(|\.today\(\)|\.utcnow\(|time\.time\(", source)
         assert found is None, f"{path.relative_to(ROOT)} reads the clock: {found}"
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "following"),
+    [
+        ("每季度末", local(2024, 3, 31), local(2024, 6, 30)),
+        ("每季度", local(2024, 3, 31), local(2024, 6, 30)),
+        ("每季度第一个月10日前", local(2024, 4, 10), local(2024, 7, 10)),
+        ("每半年", local(2024, 6, 30), local(2024, 12, 31)),
+        ("每年9月10日前", local(2024, 9, 10), local(2025, 9, 10)),
+        ("每年年底前", local(2024, 12, 31), local(2025, 12, 31)),
+        ("每月15日和30日前", local(2024, 3, 15), local(2024, 3, 30)),
+        ("每周2次", local(2024, 3, 10), local(2024, 3, 17)),
+        ("每周五上午下班前", local(2024, 3, 8, 12, 0, 0), local(2024, 3, 15, 12, 0, 0)),
+        ("每季度结束后10日内", local(2024, 4, 10), local(2024, 7, 10)),
+        ("每月结束后5日内", local(2024, 3, 5), local(2024, 4, 5)),
+    ],
+)
+def test_recurrences_documents_write(text: str, due: datetime, following: datetime) -> None:
+    """Periodic duties as offices write them: the first occurrence from the issue (Monday
+    2024-03-04) and the one after it, the way the escalation pass makes the next record."""
+    r = resolve(text)
+    assert (r.form, r.due_at) == ("recurring", due)
+    assert r.recurrence is not None and r.recurrence.text == text
+    assert r.recurrence.next_after(r.due_at, TZ) == following
+    assert resolve(text, issued=r.due_at).due_at == following
+
+
+def test_a_monthly_day_a_short_month_lacks_falls_on_its_last_day() -> None:
+    r = resolve("每月15日和30日前", issued=local(2024, 2, 16, 9, 0, 0))
+    assert r.due_at == local(2024, 2, 29)
+
+
+def test_off_work_is_a_time_of_day() -> None:
+    assert resolve("3月8日下班前").due_at == local(2024, 3, 8, 17, 30, 0)

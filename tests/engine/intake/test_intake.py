@@ -29,7 +29,7 @@ from engine.intake import (
 )
 from engine.intake.directives import DateReader, PersonMatcher
 from engine.intake.segment import cn_number, inline_items
-from engine.intake.units import UnitMatcher, assign_roles
+from engine.intake.units import UnitMatcher, UnitMention, assign_roles
 from tests.paths import SHARED
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -95,7 +95,8 @@ def test_roles_fields_and_contexts() -> None:
     roles = assign_roles(matcher, text, 0, len(text))
     assert roles.lead == [] and roles.unknown == ["市城投公司"] and roles.co == ["CZJ"]
     text = "请你局于3月底前报送市政府督查室。"
-    roles = assign_roles(matcher, text, 0, len(text), addressee="SCJ")
+    roles = assign_roles(matcher, text, 0, len(text),
+                         addressees=(UnitMention(0, 0, "市市场监管局", ("SCJ",)),))
     assert roles.lead == ["SCJ"] and roles.co == []  # a report's recipient is no co-unit
 
 

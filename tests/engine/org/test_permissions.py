@@ -26,7 +26,7 @@ from config.orgfile import OrgFile, PersonSpec, UnitSpec
 from engine.errors import NotFound, PermissionDenied
 from engine.escalation.run import run_pass
 from engine.escalation.scheduled_work import notify_due_rechecks
-from engine.intake.apply import analyse, apply_drafts
+from engine.intake.apply import ApplyChoices, analyse, apply_drafts
 from engine.org.actors import Actor
 from engine.org.binding import create_invite
 from engine.org.permissions import require_action
@@ -207,12 +207,14 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "directive_followup": (None, _directive("followup"),
                            general_case(OFFICE | {"leader", "top_leader", "outside_leader"})),
     "create_and_assign": (None, _create_task, general_case(OFFICE)),
+    # Every office role applies the same list and document: again=True, as the office would say.
     "import_task_list": (_xlsx, lambda s, w, path, who: import_task_list(
-        session=s, path=path, directive_id=w.city.directive.id or 0, actor=who, now=T0),
-        general_case(OFFICE)),
+        session=s, path=path, directive_id=w.city.directive.id or 0, actor=who, now=T0,
+        again=True), general_case(OFFICE)),
     "apply_drafts": (lambda s, w: analyse(session=s, actor=operator(), text=DOC, ref_date=None),
-                     lambda s, w, result, who: apply_drafts(session=s, result=result, actor=who,
-                                                            now=T0), general_case(OFFICE)),
+                     lambda s, w, result, who: apply_drafts(
+                         session=s, result=result, actor=who, now=T0,
+                         choices=ApplyChoices(again=True)), general_case(OFFICE)),
     "analyse_document": (None, lambda s, w, _t, who: analyse(
         session=s, actor=who, text=DOC, ref_date=None), general_case(OFFICE)),
     # A draft is the office's own queue: nobody else finds it.

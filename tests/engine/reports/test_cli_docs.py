@@ -90,8 +90,11 @@ def test_import(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [r["title"] for r in rows] == ["新建市政消火栓", "开展高层住宅消防通道专项整治", "加强消防队站建设"]
     assert {r["status_label"] for r in rows} == {"待交办"}
     assert _tasks(db) == 5
-    assert run(argv) == 0
+    _refused(capsys, argv, 1, "该任务清单已于", "登记过", "--again")  # the same list again
+    assert _tasks(db) == 5
+    assert run([*argv, "--again"]) == 0
     assert "已从 清单.xlsx 导入 3 项" in capsys.readouterr().out.replace("\n", "")
+    assert _tasks(db) == 8
 
 
 def test_import_bad_rows_write_nothing(db: str, tmp_path: Path,
