@@ -5,8 +5,11 @@ Guarantees:
 - each command and button press runs one action of :mod:`bot.handlers` (engine
   services, the chat's bound person as actor, ``now`` from the injected clock) in its own
   session; the answer goes out after the session is closed;
-- the 反馈进展 / 申请延期 buttons ask for the text in the chat's next message: that pending
-  state is kept per chat for ``PENDING_TTL`` and dropped by any command;
+- the 反馈进展 / 申请延期 / 退回 buttons, and ``/progress 编号`` / ``/done 编号`` alone, ask for
+  the chat's next message (text, or photos and files: :mod:`bot.media`): that pending state is
+  kept per chat for ``PENDING_TTL`` and dropped by any command;
+- photos and documents (an album is one report) become progress reports, completion or
+  extension requests with files (:mod:`bot.media`);
 - nothing an update causes can crash the bot or show a traceback in a chat: errors outside the
   actions are logged by the application's error handler and answered with an apology;
 - replies go through PTB's ``AIORateLimiter``, which waits out every ``RetryAfter``;
@@ -19,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -44,48 +45,19 @@ from bot.handlers import (
     Reply,
     run_action,
 )
+from bot.media import file_url_for, on_media
+from bot.state import ALBUM_WAIT, BotState, answer, install, state_of
 
 log = logging.getLogger("notifiers.bot")
 
-PENDING_TTL = timedelta(minutes=30)
-"""How long a button's question (进展 / 延期) waits for the chat's answer."""
-_KEY = "duban"
 MENU = [("tasks", "本单位在办事项"), ("task", "查看事项详情"), ("ack", "签收事项"),
         ("progress", "反馈进展"), ("done", "申请办结"), ("extend", "申请延期"),
         ("summary", "调度汇总（领导）"), ("bind", "绑定身份"), ("help", "使用说明")]
 
 
-@dataclass
-class BotState:
-    engine: Engine
-    clock: Callable[[], datetime]
-    pending: dict[int, tuple[str, str, datetime]] = field(default_factory=dict)
-
-    def take_pending(self, chat_id: int) -> tuple[str, str] | None:
-        entry = self.pending.pop(chat_id, None)
-        if entry is None or self.clock() - entry[2] > PENDING_TTL:
-            return None
-        return entry[0], entry[1]
-
-
-def _state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
-    state: BotState = context.application.bot_data[_KEY]
-    return state
-
-
-async def _answer(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
-    state = _state(context)
-    if reply.pending is not None:
-        state.pending[chat_id] = (*reply.pending, state.clock())
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d)
-                                    for t, d in reply.buttons]]) if reply.buttons else None
-    await context.bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup,
-                                   parse_mode=ParseMode.HTML if reply.html else None)
-
-
 async def _run(context: ContextTypes.DEFAULT_TYPE, command: Command, chat_id: int,
                rest: str) -> Reply:
-    state = _state(context)
+    state = state_of(context)
     return run_action(state.engine, command, chat_id, rest, state.clock())
 
 
@@ -96,13 +68,13 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     head, *tail = message.text.split(None, 1)
     name, rest = head[1:].split("@", 1)[0].lower(), tail[0] if tail else ""
-    _state(context).pending.pop(chat.id, None)
+    state_of(context).pending.pop(chat.id, None)
     command = COMMANDS.get(name)
     if command is None:
         reply = Reply(f"无法识别的命令 /{name}，发送 /help 查看可用命令。")
     else:
         reply = await _run(context, command, chat.id, rest)
-    await _answer(context, chat.id, reply)
+    await answer(context, chat.id, reply)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,17 +82,19 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or not message.text:
         return
-    pending = _state(context).take_pending(chat.id)
+    pending = state_of(context).take_pending(chat.id)
     if pending is None:
-        await _answer(context, chat.id, Reply("请使用命令办理，发送 /help 查看可用命令。"))
+        await answer(context, chat.id, Reply("请使用命令办理，发送 /help 查看可用命令。"))
         return
-    kind, code = pending
-    reply = await _run(context, PENDING[kind], chat.id, f"{code} {message.text}")
-    await _answer(context, chat.id, reply)
+    kind, code, earlier = pending
+    rest = " ".join(part for part in (code, earlier, message.text) if part)
+    reply = await _run(context, PENDING[kind], chat.id, rest)
+    await answer(context, chat.id, reply)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``ack:CODE`` / ``progress:CODE`` / ``extend:CODE`` under a reminder."""
+    """``ack:CODE`` / ``progress:CODE`` / ``extend:CODE`` under a reminder; ``verify:CODE`` /
+    ``rate:CODE:RATING`` / ``return:CODE`` under a completion request sent to the office."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
@@ -129,10 +103,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if command is None:
         await query.answer("无法识别的按钮")
         return
-    _state(context).pending.pop(chat.id, None)
+    state_of(context).pending.pop(chat.id, None)
     reply = await _run(context, command, chat.id, code)
     await query.answer((reply.toast or reply.text)[:190])
-    await _answer(context, chat.id, reply)
+    await answer(context, chat.id, reply)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -153,13 +127,20 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def build_application(*, engine: Engine, token: str, base_url: str,
-                      clock: Callable[[], datetime]) -> Application:  # type: ignore[type-arg]
-    """The bot's ``Application`` (not started), with every handler registered."""
+                      clock: Callable[[], datetime], base_file_url: str | None = None,
+                      album_wait: float = ALBUM_WAIT) -> Application:  # type: ignore[type-arg]
+    """The bot's ``Application`` (not started), with every handler registered.
+
+    ``base_file_url`` is where files are downloaded from (default: derived from ``base_url``);
+    ``album_wait`` is how long the bot waits for the rest of an album (seconds).
+    """
     # Two getUpdates connections: stopping fetches a last offset while a long poll may linger.
     app = (ApplicationBuilder().token(token).base_url(base_url)
+           .base_file_url(base_file_url or file_url_for(base_url))
            .get_updates_connection_pool_size(2)
            .rate_limiter(AIORateLimiter(max_retries=3)).post_init(_post_init).build())
-    app.bot_data[_KEY] = BotState(engine=engine, clock=clock)
+    install(app, BotState(engine=engine, clock=clock, album_wait=album_wait))
+    app.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, on_media))
     app.add_handler(MessageHandler(filters.COMMAND, on_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -174,9 +155,11 @@ def utc_now() -> datetime:
 
 async def run_bot(*, engine: Engine, token: str, base_url: str,
                   clock: Callable[[], datetime] = utc_now, stop: asyncio.Event | None = None,
-                  poll_timeout: int = 10) -> None:
+                  poll_timeout: int = 10, base_file_url: str | None = None,
+                  album_wait: float = ALBUM_WAIT) -> None:
     """Run the bot until ``stop`` is set or the task is cancelled, then shut it down cleanly."""
-    app = build_application(engine=engine, token=token, base_url=base_url, clock=clock)
+    app = build_application(engine=engine, token=token, base_url=base_url, clock=clock,
+                            base_file_url=base_file_url, album_wait=album_wait)
     await app.initialize()
     try:
         if app.post_init is not None:

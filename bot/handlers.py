@@ -15,16 +15,27 @@ Guarantees:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from engine.errors import DubanError, InvalidInput, PermissionDenied
+from bot import review
+from bot.common import (
+    APOLOGY,
+    UNBOUND,
+    Action,
+    Command,
+    Reply,
+    bound_person,
+    log,
+    run_action,
+    wall_clock,
+)
+from bot.common import args as _args
+from bot.common import me as _me
+from engine.errors import EvidenceRequired, InvalidInput
 from engine.org import binding
 from engine.org.actors import Actor
 from engine.org.directory import unit_code
@@ -36,13 +47,14 @@ from engine.read.filters import TaskFilters
 from engine.read.tasks import visible_tasks
 from engine.summary.build import summary_for
 from engine.summary.render import render_html
+from engine.tasks import lifecycle
 from engine.tasks.actions import acknowledge, report_progress, request_completion, return_task
 from engine.tasks.actions import verify_and_close as verify
 from engine.tasks.extensions import decide_extension, request_extension
-from engine.values import ACTIVE_STATUSES, Channel
-from models import Person
+from engine.values import ACTIVE_STATUSES
 
-log = logging.getLogger("notifiers.bot")
+__all__ = ["APOLOGY", "BUTTONS", "COMMANDS", "HELP", "PENDING", "UNBOUND", "Command", "Reply",
+           "bound_person", "run_action"]
 
 LIST_LIMIT = 30
 """Tasks listed by /tasks in one message (Telegram caps a message at 4096 characters)."""
@@ -55,80 +67,12 @@ HELP = """督办机器人可用命令：
 /progress 编号 进展情况 — 反馈进展
 /done 编号 证明材料说明 — 申请办结
 /extend 编号 新时限 理由 — 申请延期（例：/extend DB-2024-0001 4月30日前 需协调资金）
+照片和文件：发送 /progress 编号 或 /done 编号 后直接发送照片或文件（可多张，说明栏写文字），
+或在照片说明中写 /done 编号 说明，或回复事项消息发送照片，即作为该事项的进展或证明材料。
 督查室：/approve 申请号、/reject 申请号 理由、/verify 编号 [优秀|良好|合格|不合格]、/return 编号 理由
 领导：/summary — 分管范围每日调度汇总
 提醒消息下方的“签收 / 反馈进展 / 申请延期”按钮也可直接使用。"""
-UNBOUND = "本聊天尚未绑定督办身份，暂不能办理。请向督查室索取一次性绑定码，然后发送：/bind 绑定码"
-APOLOGY = "抱歉，系统处理时出现异常，本次操作未生效。请稍后重试，或联系督查室。"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the bot answers; ``pending`` asks the chat's next text message for an action."""
-
-    text: str
-    html: bool = False
-    buttons: tuple[tuple[str, str], ...] = ()
-    toast: str | None = None
-    pending: tuple[str, str] | None = None
-
-
-Action = Callable[[Session, Actor | None, str, datetime, int], Reply]
-"""An action: the session, the chat's person acting through the bot (``None``: unbound), the
-text after the command, the moment, the chat id."""
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    action: Action
-    bound: bool = True
-
-
-def bound_person(session: Session, chat_id: int) -> Person | None:
-    """The active person bound to ``chat_id``, if any."""
-    person = session.exec(select(Person).where(Person.telegram_chat_id == chat_id)).first()
-    return person if person is not None and person.active else None
-
-
-def wall_clock() -> datetime:
-    """The real time of an update (recorded on every audit event beside ``now``)."""
-    return datetime.now(UTC)
-
-
-def run_action(engine: Engine, command: Command, chat_id: int, rest: str, now: datetime) -> Reply:
-    """Run one command for ``chat_id`` in its own session; never raises."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            person = bound_person(session, chat_id)
-            if command.bound and person is None:
-                log.warning("refused /%s from unbound chat %s", command.name, chat_id)
-                return Reply(UNBOUND, toast="尚未绑定身份")
-            who = (Actor.of(person, Channel.BOT, wall_clock=wall_clock())
-                   if person is not None else None)
-            return command.action(session, who, rest.strip(), now, chat_id)
-        except DubanError as exc:
-            session.rollback()
-            log.warning("refused /%s from chat %s: %s", command.name, chat_id, exc)
-            return Reply(f"未办理：{exc}", toast=str(exc)[:190])
-        except Exception:  # noqa: BLE001 - the boundary: log it, answer with an apology
-            session.rollback()
-            log.exception("error in /%s from chat %s", command.name, chat_id)
-            return Reply(APOLOGY, toast="系统异常，操作未生效")
-
-
-def _me(person: Actor | None) -> Actor:
-    if person is None:  # guarded by Command.bound
-        raise PermissionDenied(UNBOUND)
-    return person
-
-
-def _args(rest: str, count: int, usage: str) -> list[str]:
-    """``rest`` split into exactly ``count`` parts, the last one taking the remainder."""
-    parts = rest.split(None, count - 1) if rest else []
-    if len(parts) < count:
-        raise InvalidInput(f"格式不对。用法：{usage}")
-    return parts
+"""The HELP text (commands, how to send photos and files)."""
 
 
 def _start(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
@@ -188,6 +132,9 @@ def _task(session: Session, person: Actor | None, rest: str, now: datetime, chat
               for u in d.units]
     lines += [f"延期申请 {e.id}（{e.status.label}）：{escape(e.requested_due_text)}，"
               f"理由：{escape(e.reason)}" for e in d.extensions]
+    if d.files:
+        names = "、".join(f.name for f in d.files[:10])
+        lines.append(f"附件 {len(d.files)} 个：{escape(names)}")
     # The 签收 / 反馈 / 延期 buttons only for the chat's own unit, while the task is open.
     mine = me.unit_id is not None and unit_code(session, me.unit_id) in {u.unit_code
                                                                          for u in d.units}
@@ -205,15 +152,26 @@ def _ack(session: Session, person: Actor | None, rest: str, now: datetime, chat:
 
 def _progress(session: Session, person: Actor | None, rest: str, now: datetime,
               chat: int) -> Reply:
-    code, text = _args(rest, 2, "/progress 编号 进展情况")
-    report_progress(session=session, task=code, actor=_me(person), text=text, now=now)
-    return Reply(f"已记录 {code.upper()} 的进展：{text}", toast="进展已记录")
+    code, *text = _args(rest, 1, "/progress 编号 进展情况")[0].split(None, 1)
+    if not text:
+        return ASK_PROGRESS(session, person, code, now, chat)
+    report_progress(session=session, task=code, actor=_me(person), text=text[0], now=now)
+    return Reply(f"已记录 {code.upper()} 的进展：{text[0]}", toast="进展已记录")
 
 
 def _done(session: Session, person: Actor | None, rest: str, now: datetime, chat: int) -> Reply:
-    code, evidence = _args(rest, 2, "/done 编号 证明材料说明")
-    task = request_completion(session=session, task=code, actor=_me(person), evidence=evidence,
-                              now=now)
+    """``/done 编号 [说明]``: without a description, or where the policy wants a file, the bot
+    keeps the request open for the chat's next photos or files."""
+    code, *evidence = _args(rest, 1, "/done 编号 证明材料说明")[0].split(None, 1)
+    if not evidence:
+        return ASK_EVIDENCE(session, person, code, now, chat)
+    try:
+        task = request_completion(session=session, task=code, actor=_me(person),
+                                  evidence=evidence[0], now=now)
+    except EvidenceRequired as exc:
+        return Reply(f"{exc}。\n请直接发送照片或文件（可一次发送多张），将与上述说明一并提交。",
+                     toast="请补充证明材料文件", pending=("request_completion", code.upper(),
+                                                      evidence[0]))
     return Reply(f"已提交 {task.code} 的办结申请，等待督查室审核销号。", toast="已申请办结")
 
 
@@ -277,9 +235,20 @@ def _ask(kind: str, prompt: str) -> Action:
                chat: int) -> Reply:
         task = find_visible_task(session, _me(person), _args(rest, 1, "编号")[0])
         require_action(session, _me(person), task, kind)
-        return Reply(prompt.format(code=task.code), toast="请回复文字", pending=(kind, task.code))
+        lifecycle.target_status(task.status, kind)
+        return Reply(prompt.format(code=task.code), toast="请回复", pending=(kind, task.code, ""))
     return action
 
+
+def _asker(kind: str, prompt: str) -> Callable[[Session, Actor | None, str, datetime, int], Reply]:
+    ask = _ask(kind, prompt)
+    return lambda session, person, code, now, chat: ask(session, person, code, now, chat)
+
+
+ASK_PROGRESS = _asker("report_progress", "请直接回复事项 {code} 的进展情况：一条文字消息，"
+                      "或照片、文件（说明栏可写文字）。")
+ASK_EVIDENCE = _asker("request_completion", "请发送事项 {code} 的证明材料：照片或文件（可一次"
+                      "发送多张，说明栏写文字），也可以只回复文字说明。")
 
 COMMANDS = {c.name: c for c in (
     Command("start", _start, bound=False), Command("help", _help, bound=False),
@@ -290,8 +259,14 @@ COMMANDS = {c.name: c for c in (
 )}
 BUTTONS = {
     "ack": COMMANDS["ack"],
-    "progress": Command("progress", _ask("report_progress", "请直接回复事项 {code} 的进展情况（一条文字消息）。")),
+    "progress": Command("progress", _ask("report_progress", "请直接回复事项 {code} 的进展情况："
+                                         "一条文字消息，或照片、文件（说明栏可写文字）。")),
     "extend": Command("extend", _ask("request_extension", "请回复事项 {code} 申请的新时限和理由，"
                                      "例如：4月30日前 需协调资金")),
+    "verify": Command("verify", review.ask_rating),
+    "rate": Command("verify", review.rate),
+    "return": Command("return", _ask("return", "请回复退回事项 {code} 的理由（一条文字消息）。")),
 }
-PENDING = {"report_progress": COMMANDS["progress"], "request_extension": COMMANDS["extend"]}
+PENDING = {"report_progress": COMMANDS["progress"], "request_extension": COMMANDS["extend"],
+           "request_completion": COMMANDS["done"], "return": COMMANDS["return"]}
+"""The command that completes each pending question with the chat's answer."""

@@ -32,6 +32,7 @@ CATALOG: dict[str, Entry] = {
     "directive": Entry(("commands_tasks",), "来源事项（批示、跟批、会议、督查……）"),
     "task": Entry(("commands_tasks", "commands_actions"), "督办事项"),
     "extension": Entry(("commands_tasks", "commands_actions"), "延期申请审批"),
+    "file": Entry(("commands_files",), "证明材料与附件文件"),
     "unit": Entry(("commands_org",), "单位管理"),
     "person": Entry(("commands_org", "commands_bot"), "人员管理"),
     "ingest": Entry(("commands_intake",), "识别文件中的批示、跟批、会议议定事项、督查问题，生成待交办事项供督查室确认。"),

@@ -12,6 +12,7 @@ from rich.markup import escape
 from cli.commands_tasks import extension_app, task_app
 from cli.options import AsOpt, JsonOpt, NowOpt
 from cli.runtime import actor, done, emit_json, local_zone, moment, open_session, parse_moment
+from cli.uploads import FileOpt, uploads
 
 ForOpt = Annotated[str | None, typer.Option(
     "--for", help="督查室代为办理的单位（代签收、代反馈、代申请办结），须与 --as 督查室人员同用")]
@@ -61,32 +62,37 @@ def task_progress(
     text: Annotated[str, typer.Option("--text", help="进展情况")],
     achieved: Annotated[float | None, typer.Option("--achieved", help="累计完成量")] = None,
     milestone: Annotated[int | None, typer.Option("--milestone", help="已完成的阶段节点序号")] = None,
-    for_unit: ForOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
+    for_unit: ForOpt = None, file: FileOpt = None, now: NowOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """反馈进展（责任单位；督查室可用 --for 单位 代反馈）。"""
+    """反馈进展（责任单位；督查室可用 --for 单位 代反馈），可附照片或文件（--file，可重复）。"""
     from engine.tasks.actions import report_progress
 
-    def call(**kw: Any) -> Any:
-        return report_progress(text=text, achieved=achieved, milestone=milestone,
-                               for_unit=for_unit, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return report_progress(text=text, achieved=achieved, milestone=milestone,
+                                   for_unit=for_unit, files=files, **kw)
 
-    _run(task, as_, now, json_out, "已代反馈进展" if for_unit else "已反馈进展", call)
+        _run(task, as_, now, json_out, "已代反馈进展" if for_unit else "已反馈进展", call)
 
 
 @task_app.command("complete")
 def task_complete(
     task: str, as_: AsOpt,
-    evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")],
+    evidence: Annotated[str, typer.Option("--evidence", help="证明材料说明")] = "",
     achieved: Annotated[float | None, typer.Option("--achieved", help="最终完成量")] = None,
-    for_unit: ForOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
+    for_unit: ForOpt = None, file: FileOpt = None, now: NowOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """申请办结（牵头单位，附证明材料；督查室可用 --for 单位 代申请办结）。"""
+    """申请办结（牵头单位；督查室可用 --for 单位 代申请办结）：证明材料说明和/或文件（--file，可重复）。"""
     from engine.tasks.actions import request_completion
 
-    def call(**kw: Any) -> Any:
-        return request_completion(evidence=evidence, achieved=achieved, for_unit=for_unit, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return request_completion(evidence=evidence, achieved=achieved, for_unit=for_unit,
+                                      files=files, **kw)
 
-    _run(task, as_, now, json_out, "已代申请办结" if for_unit else "已申请办结", call)
+        _run(task, as_, now, json_out, "已代申请办结" if for_unit else "已申请办结", call)
 
 
 @task_app.command("verify")
@@ -140,15 +146,16 @@ def task_extend(
     task: str, as_: AsOpt,
     to: Annotated[str, typer.Option("--to", help="申请的新时限，如 4月30日前")],
     reason: Annotated[str, typer.Option("--reason", help="延期理由")],
-    now: NowOpt = None, json_out: JsonOpt = False,
+    file: FileOpt = None, now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """申请延期（牵头单位）。"""
+    """申请延期（牵头单位），可附佐证文件（--file，可重复）。"""
     from engine.tasks.extensions import request_extension
 
-    def call(**kw: Any) -> Any:
-        return request_extension(new_due=to, reason=reason, **kw)
+    with uploads(file) as files:
+        def call(**kw: Any) -> Any:
+            return request_extension(new_due=to, reason=reason, files=files, **kw)
 
-    _run(task, as_, now, json_out, "已提交延期申请", call)
+        _run(task, as_, now, json_out, "已提交延期申请", call)
 
 
 @task_app.command("recheck")

@@ -51,7 +51,8 @@ def bot() -> None:
         pass  # refuses early, in Chinese, when the database is missing or not initialised
     _configure_logging(settings.log_level)
     console.print(f"督办机器人已启动，按 Ctrl-C 停止（日志：{BOT_LOG}）。")
-    asyncio.run(_serve(settings.telegram_token, settings.telegram_base_url))
+    asyncio.run(_serve(settings.telegram_token, settings.telegram_base_url,
+                       settings.telegram_base_file_url))
     done("督办机器人已停止")
 
 
@@ -77,7 +78,7 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
 
-async def _serve(token: str, base_url: str) -> None:
+async def _serve(token: str, base_url: str, base_file_url: str | None = None) -> None:
     """Run the bot until SIGINT/SIGTERM; PTB start-up errors become Chinese refusals."""
     import asyncio
     import signal
@@ -94,7 +95,8 @@ async def _serve(token: str, base_url: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     engine = make_engine(database_url())
     try:
-        await run_bot(engine=engine, token=token, base_url=base_url, stop=stop)
+        await run_bot(engine=engine, token=token, base_url=base_url, stop=stop,
+                      base_file_url=base_file_url)
     except InvalidToken:
         raise DubanError("Telegram 拒绝了机器人令牌，请检查 DUBAN_TELEGRAM_TOKEN") from None
     except TelegramError as exc:

@@ -10,6 +10,7 @@ import typer
 from cli.main import app, escape
 from cli.options import JsonOpt, NowOpt, OperatorOpt, ReaderOpt
 from cli.runtime import actor, done, emit_json, moment, open_session, parse_moment, person_for
+from cli.uploads import FileOpt, uploads
 
 directive_app = typer.Typer(help="来源事项（批示、跟批、会议、督查……）", no_args_is_help=True)
 task_app = typer.Typer(help="督办事项", no_args_is_help=True)
@@ -30,10 +31,11 @@ def directive_add(
     doc_number: Annotated[str | None, typer.Option("--doc-number", help="文号")] = None,
     read_only: Annotated[bool, typer.Option("--read-only", help="阅示/圈阅，不生成事项")] = False,
     as_: OperatorOpt = None,
+    file: FileOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """登记来源事项（批示、跟批、会议、督查检查等）。"""
+    """登记来源事项（批示、跟批、会议、督查检查等），可附原件扫描件（--file，可重复）。"""
     from engine.errors import InvalidInput
     from engine.tasks.directives import create_directive
     from models import DirectiveCreate
@@ -43,16 +45,24 @@ def directive_add(
     body = _read_text(text_file) if text_file is not None else (text or "")
     parse_moment(now)
     issued = parse_moment(at, what="--at") if at else None
-    with open_session() as session:
+    with open_session() as session, uploads(file) as files:
         when = moment(session, now, writes=True)
         issuer = person_for(session, by)
         data = DirectiveCreate(kind=kind, title=title, text=body, doc_number=doc_number,
                                read_only=read_only, issued_by_id=issuer.id if issuer else None,
                                issued_at=issued or when, parent_id=parent)
         directive = create_directive(session=session, data=data, actor=actor(session, as_),
-                                     now=when)
+                                     now=when, files=files)
         row = _directive_row(directive, issuer.name if issuer else None)
-    emit_json(row) if json_out else done(escape(f"已登记来源事项 #{row['id']}：{row['title']}"))
+        row["files"] = _files_of(session, directive.id)
+    attached = f"（附 {len(row['files'])} 个文件）" if row["files"] else ""
+    emit_json(row) if json_out else done(escape(f"已登记来源事项 #{row['id']}：{row['title']}{attached}"))
+
+
+def _files_of(session: Any, directive_id: int | None) -> list[dict[str, Any]]:
+    from engine.files.access import directive_files
+
+    return [f.to_json() for f in directive_files(session, directive_id or 0)]
 
 
 def _read_text(path: Path) -> str:

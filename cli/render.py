@@ -14,7 +14,14 @@ from rich.text import Text
 from rich.tree import Tree
 
 from cli.runtime import console
-from engine.read.schemas import BoardRow, DirectiveNode, SummaryView, TaskDetail, TaskRow
+from engine.read.schemas import (
+    BoardRow,
+    DirectiveNode,
+    FileView,
+    SummaryView,
+    TaskDetail,
+    TaskRow,
+)
 from engine.values import Light
 
 LIGHT_MARKUP = {Light.RED: "[bold red]● 红[/]", Light.YELLOW: "[yellow]● 黄[/]",
@@ -95,6 +102,24 @@ def print_task(detail: TaskDetail) -> None:
         console.print(escape(f"  延期申请 #{e.id}（{e.status.label}）：至 {e.requested_due_text}，"
                              f"{e.reason}" + (f"；审批意见：{e.decision_note}"
                                               if e.decision_note else "")))
+    print_files(detail.files, title="证明材料与附件")
+
+
+def file_size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B"
+
+
+def print_files(files: list[FileView], *, title: str) -> None:
+    """Attached files, each with its full SHA-256 (``duban file get`` takes it, or a prefix)."""
+    if not files:
+        return
+    console.print(f"  [bold]{title}（{len(files)}）[/bold]")
+    for f in files:
+        console.print(escape(f"  · {f.name}  {f.kind_label} {file_size_text(f.size)}  "
+                             f"{f.purpose_label}  {f.by or ''} {minute(f.at)}"))
+        console.print(f"    SHA-256 {f.sha256}")
 
 
 def print_lineage(root: DirectiveNode) -> None:

@@ -59,3 +59,20 @@ LEADERS_SEE_ALL = False
 
 BINDING_CODE_TTL_HOURS = 48
 """Hours a Telegram binding code stays valid."""
+
+EVIDENCE_MAX_FILE_MB = 20
+"""Megabytes (MiB) allowed per evidence file: a phone photo is 2–8 MB, a scanned report a few
+MB; and 20 MB is the most the Telegram Bot API lets a bot download, so a larger limit could not
+be honoured for files sent to the bot anyway."""
+
+EVIDENCE_MAX_REPORT_MB = 50
+"""Megabytes (MiB) allowed for all the files of one report or request together (an album of
+ten phone photos)."""
+
+EVIDENCE_MAX_FILES = 10
+"""Files allowed with one report or request (a Telegram album holds at most ten)."""
+
+COMPLETION_FILE_REQUIRED = {"urgent": False, "high": False, "normal": False}
+"""Whether 申请办结 must carry at least one file, per priority. Off by default so that upgrading
+a database does not stop work already under way; the example configuration (which new
+installations start from) requires a file for 加急 and 普通 items."""

@@ -92,6 +92,32 @@ class DispatchPolicy(_Strict):
     backoff_max_seconds: float = Field(default=defaults.DISPATCH_BACKOFF_MAX_SECONDS, gt=0)
 
 
+class CompletionEvidence(_Strict):
+    """Per priority: whether 申请办结 must carry at least one evidence file."""
+
+    urgent: bool = defaults.COMPLETION_FILE_REQUIRED["urgent"]
+    high: bool = defaults.COMPLETION_FILE_REQUIRED["high"]
+    normal: bool = defaults.COMPLETION_FILE_REQUIRED["normal"]
+
+    def for_priority(self, priority: str) -> bool:
+        return bool(getattr(self, priority, self.normal))
+
+
+class EvidencePolicy(_Strict):
+    """Limits on evidence files (MiB) and the completion requirement."""
+
+    max_file_mb: int = Field(default=defaults.EVIDENCE_MAX_FILE_MB, ge=1, le=2048)
+    max_report_mb: int = Field(default=defaults.EVIDENCE_MAX_REPORT_MB, ge=1, le=10240)
+    max_files_per_report: int = Field(default=defaults.EVIDENCE_MAX_FILES, ge=1, le=100)
+    completion_requires_file: CompletionEvidence = Field(default_factory=CompletionEvidence)
+
+    @model_validator(mode="after")
+    def _report_holds_a_file(self) -> EvidencePolicy:
+        if self.max_report_mb < self.max_file_mb:
+            raise ValueError("每次提交的合计上限（max_report_mb）不能小于单个文件上限（max_file_mb）")
+        return self
+
+
 class HolidayOverrides(_Strict):
     """The State Council's published arrangement; wins over every calendar package."""
 
@@ -119,6 +145,7 @@ class Policy(_Strict):
     summary: SummaryPolicy = Field(default_factory=SummaryPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     dispatch: DispatchPolicy = Field(default_factory=DispatchPolicy)
+    evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
     holiday_overrides: HolidayOverrides = Field(default_factory=HolidayOverrides)
 
     @field_validator("timezone")

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports")
     telegram_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
+    # Where the bot downloads the photos and files units send (default: derived from the base
+    # URL, ".../bot" → ".../file/bot"); a local Bot API server hands out local paths instead.
+    telegram_base_file_url: str | None = None
     # Seconds a delivery may take before the dispatcher treats its outcome as unknown.
     delivery_timeout: float = 30.0
     log_level: str = "WARNING"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -9,6 +10,7 @@ from sqlmodel import Session
 from demo.city import OFFICE, TASKS, Act, DirectiveSpec, TaskSpec
 from engine.calendar.lights import due_of
 from engine.errors import DubanError
+from engine.files.ingest import Upload
 from engine.org.actors import Actor
 from engine.org.directory import find_person, find_task
 from engine.values import Channel, DirectiveKind
@@ -74,26 +76,35 @@ def perform(session: Session, act: Act, codes: dict[str, str], at: datetime) -> 
 
 
 def _detail(act: Act) -> str:
+    files = f"（附件：{str(act.args['files']).replace(',', '、')}）" if "files" in act.args else ""
     for key in ("text", "evidence", "reason", "note"):
         if key in act.args:
-            return f"：{act.args[key]}"
-    return ""
+            return f"：{act.args[key]}{files}"
+    return files
+
+
+def _files(act: Act) -> list[Upload]:
+    """The act's sample evidence files (``files``: comma-separated names), made on the spot."""
+    from demo.evidence import sample_file
+
+    names = [n for n in str(act.args.get("files", "")).split(",") if n]
+    return [Upload(name=n, stream=io.BytesIO(sample_file(n))) for n in names]
 
 
 def _call(session: Session, act: Act, code: str, actor: Actor, at: datetime) -> None:
     from engine.tasks import actions, extensions, rechecks
 
-    a = {k: str(v) for k, v in act.args.items() if k != "achieved"}
+    a = {k: str(v) for k, v in act.args.items() if k not in ("achieved", "files")}
     achieved = float(str(act.args["achieved"])) if "achieved" in act.args else None
     verb = act.verb
     if verb == "ack":
         actions.acknowledge(session=session, task=code, actor=actor, now=at)
     elif verb == "progress":
         actions.report_progress(session=session, task=code, actor=actor, now=at, text=a["text"],
-                                achieved=achieved)
+                                achieved=achieved, files=_files(act))
     elif verb == "complete":
         actions.request_completion(session=session, task=code, actor=actor, now=at,
-                                   evidence=a["evidence"], achieved=achieved)
+                                   evidence=a["evidence"], achieved=achieved, files=_files(act))
     elif verb == "verify":
         actions.verify_and_close(session=session, task=code, actor=actor, now=at, rating=a["rating"])
     elif verb == "return":

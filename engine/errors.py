@@ -9,14 +9,19 @@ The tree::
     DubanError
     ├── InvalidInput                  bad value typed or sent by a user          (CLI exit 1)
     │   ├── DeadlineParseError        a deadline expression we cannot resolve
-    │   └── AmbiguousReference        a name or alias matching several records
+    │   ├── AmbiguousReference        a name or alias matching several records
+    │   └── FileRejected              a file refused for what it is: unrecognised type, an
+    │                                 executable, broken or truncated, empty
     ├── NotFound                      unknown unit / person / task / directive …
     ├── PermissionDenied              the actor's roles or unit do not allow the action
     ├── InvalidTransition             lifecycle move not in the transition table
     ├── PolicyViolation               allowed move refused by policy (extension cap …)
+    │   ├── FileTooLarge              a file or a report's files over the policy's size limits
+    │   └── EvidenceRequired          申请办结 without the file the policy requires
     ├── Conflict                      duplicate code, already bound, already used …
     ├── AlreadyRunning                a second scheduler tried to own the job store
     ├── AuditChainBroken              hash chain verification found a tampered event
+    ├── FileCorrupted                 a stored file no longer matches its hash
     └── DeliveryError                 a notifier could not deliver a message
         ├── RateLimited               the channel asked us to wait ``retry_after`` seconds
         ├── RecipientUnreachable      permanent: blocked bot, unknown chat, bad address
@@ -58,6 +63,10 @@ class AmbiguousReference(InvalidInput):
     """A name or alias matches more than one record."""
 
 
+class FileRejected(InvalidInput):
+    """A file refused for its content: unrecognised, executable, broken, truncated or empty."""
+
+
 class NotFound(DubanError):
     """A referenced record does not exist."""
 
@@ -84,6 +93,14 @@ class PolicyViolation(DubanError):
     """An action the lifecycle allows but the office policy refuses."""
 
 
+class FileTooLarge(PolicyViolation):
+    """A file, or the files of one report together, exceed the policy's limits."""
+
+
+class EvidenceRequired(PolicyViolation):
+    """The policy requires at least one evidence file with this completion request."""
+
+
 class Conflict(DubanError):
     """The record already exists or the one-time thing was already used."""
 
@@ -98,6 +115,10 @@ class AuditChainBroken(DubanError):
     def __init__(self, event_id: int, reason: str) -> None:
         super().__init__(f"审计链校验失败：第 {event_id} 号事件{reason}")
         self.event_id = event_id
+
+
+class FileCorrupted(DubanError):
+    """A stored file's content no longer hashes to its address."""
 
 
 class DeliveryError(DubanError):

@@ -148,6 +148,7 @@ class OutboxKind(Labelled):
     MILESTONE = "milestone", "阶段节点提醒"
     RECHECK = "recheck", "回头看到期"
     SUMMARY = "summary", "每日调度"
+    EVIDENCE = "evidence", "证明材料"
 
 
 class Channel(Labelled):

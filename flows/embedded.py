@@ -131,4 +131,5 @@ async def _bot(options: ServeOptions, stop: asyncio.Event) -> None:
     from bot.app import run_bot
 
     await run_bot(engine=make_engine(options.database_url), token=settings.telegram_token,
-                  base_url=settings.telegram_base_url, stop=stop)
+                  base_url=settings.telegram_base_url, stop=stop,
+                  base_file_url=settings.telegram_base_file_url)

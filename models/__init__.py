@@ -2,6 +2,7 @@
 
 from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
+from models.files import Attachment, FileBlob, FileChunk
 from models.intake import IntakeRecord
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
@@ -18,8 +19,9 @@ from models.task import (
 )
 
 __all__ = [
-    "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
-    "ExtensionRequest", "IntakeRecord", "JobFire", "LeaderScope", "Lease", "Milestone", "MilestoneCreate", "OutboxMessage",
+    "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
+    "ExtensionRequest", "FileBlob", "FileChunk", "IntakeRecord", "JobFire", "LeaderScope", "Lease",
+    "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
     "Unit",
 ]

@@ -26,6 +26,9 @@ class OutboxMessage(Model, table=True):
     body_html: str | None = Field(default=None, sa_type=Text)
     # JSON-encoded inline buttons for channels that have them.
     actions: str | None = Field(default=None, sa_type=Text)
+    # An evidence file sent with the message (a photo or document, e.g. to the office's chat
+    # before 审核销号); channels without files send the text alone.
+    attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
     status: str = Field(default="pending", sa_type=String(12))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

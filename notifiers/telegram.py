@@ -5,6 +5,11 @@ Guarantees:
 - a message goes out as one ``sendMessage`` in HTML parse mode (the row's HTML, or its plain
   text escaped), with the row's inline buttons (签收 / 反馈进展 / 申请延期) in one row; text over
   Telegram's 4096-character limit is cut and marked, never split (one row = one message);
+- a message carrying an evidence file goes out as one ``sendPhoto`` (JPEG/PNG up to 10 MB) or
+  ``sendDocument`` with the text as caption (cut at 1024): by Telegram's own ``file_id`` when
+  the file came from Telegram, else uploaded from the store (python-telegram-bot reads the
+  upload into memory: one copy of the file while it is sent); a photo Telegram refuses is sent
+  again as a document, a stale ``file_id`` again as an upload;
 - sends are paced by a :class:`notifiers.throttle.Throttle` (30/s overall, 1/s per chat,
   20/min per group, with a margin); a ``RetryAfter`` is honoured for every chat before the
   next try, and retried here up to ``rate_retries`` times when short enough, else handed to the
@@ -29,7 +34,7 @@ from datetime import timedelta
 from html import escape, unescape
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -51,12 +56,17 @@ from engine.errors import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
-from engine.outbox.channel import Outgoing
+from engine.outbox.channel import Outgoing, OutgoingFile
 from notifiers.throttle import PaceLimits, Throttle
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MAX_TEXT = 4096
 """Telegram's limit on a message, in UTF-16 code units after entity parsing."""
+MAX_CAPTION = 1024
+"""Telegram's limit on a photo's or document's caption (same units)."""
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+"""Largest photo ``sendPhoto`` takes; bigger images go as documents."""
+PHOTO_TYPES = ("image/jpeg", "image/png")
 
 _CHAT_GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked",
               "not enough rights to send", "have no rights to send", "chat_write_forbidden",
@@ -118,17 +128,18 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def message_html(message: Outgoing) -> str:
-    """The HTML to send: the row's HTML, or its escaped text; cut to Telegram's limit."""
+def message_html(message: Outgoing, limit: int = MAX_TEXT) -> str:
+    """The HTML to send: the row's HTML, or its escaped text; cut to ``limit`` (Telegram's
+    limit on a message, or on a caption)."""
     html = message.html or escape(message.text)
     plain = unescape(re.sub(r"<[^>]+>", "", html))
-    if _utf16_len(plain) <= MAX_TEXT:
+    if _utf16_len(plain) <= limit:
         return html
     note = "\n…（内容过长，已截断，详见调度报告或 duban 命令行）"
     keep, used = [], _utf16_len(note)
     for char in message.text:
         used += _utf16_len(char)
-        if used > MAX_TEXT:
+        if used > limit:
             break
         keep.append(char)
     return escape("".join(keep) + note)
@@ -205,14 +216,11 @@ class TelegramNotifier:
         chat_id = message.telegram_chat_id
         if chat_id is None:
             raise RecipientUnreachable(f"{message.recipient_name} 尚未绑定 Telegram")
-        text, markup = message_html(message), keyboard(message.actions)
         bot = await self.initialize()
         for attempt in range(self.rate_retries + 1):
             ticket = await self.throttle.acquire(chat_id)
             try:
-                with map_telegram_errors():
-                    sent = await bot.send_message(chat_id=chat_id, text=text,
-                                                  parse_mode=ParseMode.HTML, reply_markup=markup)
+                sent = await self._send_once(bot, chat_id, message)
                 return str(sent.message_id)
             except RateLimited as exc:
                 self.rate_limited += 1
@@ -222,3 +230,52 @@ class TelegramNotifier:
             finally:
                 self.throttle.release(ticket)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_once(self, bot: Bot, chat_id: int, message: Outgoing) -> Message:
+        markup = keyboard(message.actions)
+        if message.file is None:
+            with map_telegram_errors():
+                return await bot.send_message(chat_id=chat_id, text=message_html(message),
+                                              parse_mode=ParseMode.HTML, reply_markup=markup)
+        caption = message_html(message, MAX_CAPTION)
+        ways = _ways(message.file)
+        for index, (method, file_id) in enumerate(ways):
+            try:
+                with map_telegram_errors():
+                    return await self._post_file(bot, chat_id, message.file, method, file_id,
+                                                 caption, markup)
+            except MessageRejected:
+                if index == len(ways) - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    async def _post_file(bot: Bot, chat_id: int, file: OutgoingFile, method: str,
+                         file_id: str | None, caption: str,
+                         markup: InlineKeyboardMarkup | None) -> Message:
+        stream = None if file_id else file.open()
+        try:
+            content: Any = file_id if stream is None else InputFile(stream, filename=file.name)
+            if method == "photo":
+                return await bot.send_photo(chat_id=chat_id, photo=content, caption=caption,
+                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+            return await bot.send_document(chat_id=chat_id, document=content, caption=caption,
+                                           parse_mode=ParseMode.HTML, reply_markup=markup,
+                                           filename=None if file_id else file.name)
+        finally:
+            if stream is not None:
+                stream.close()
+
+
+def _ways(file: OutgoingFile) -> list[tuple[str, str | None]]:
+    """How to send ``file``, in order: Telegram's own copy (if it came from Telegram), then an
+    upload as a photo (JPEG/PNG up to 10 MB) or a document, then as a document."""
+    as_photo = file.mime in PHOTO_TYPES and file.size <= PHOTO_MAX_BYTES
+    ways: list[tuple[str, str | None]] = []
+    if file.source and file.source.startswith("telegram-"):
+        kind, _, file_id = file.source.partition(":")
+        ways.append(("photo" if kind == "telegram-photo" else "document", file_id))
+    ways.append(("photo" if as_photo else "document", None))
+    if as_photo:
+        ways.append(("document", None))
+    return ways

@@ -8,8 +8,23 @@ Third-party exceptions never leave a notifier untranslated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """An evidence file a message carries. ``open()`` gives a fresh stream of its content;
+    ``source`` names a copy the channel already holds (``"telegram-photo:<file_id>"``)."""
+
+    name: str
+    mime: str
+    kind: str
+    size: int
+    sha256: str
+    open: Callable[[], BinaryIO]
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,9 @@ class Outgoing:
     email: str | None = None
     channels: tuple[str, ...] = ()
     actions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    file: OutgoingFile | None = None
+    """Sent as a photo or document by channels that can (Telegram), with the text as caption;
+    other channels send the text alone (it names the file)."""
 
 
 @runtime_checkable

@@ -24,7 +24,8 @@ from config.policy import DispatchPolicy
 from engine.errors import DeliveryError, PolicyViolation, RateLimited, RecipientUnreachable
 from engine.org.actors import Actor
 from engine.org.permissions import require_office
-from engine.outbox.channel import Notifier, Outgoing
+from engine.outbox.channel import Notifier, Outgoing, OutgoingFile
+from engine.outbox.evidence import outgoing_files
 from engine.store.lease import process_gone
 from engine.store.policy import get_policy
 from engine.tasks import audit
@@ -122,14 +123,15 @@ def _recipients(session: Session, rows: list[dict[str, Any]]) -> dict[int, dict[
     return {person["id"]: dict(person) for person in found.mappings()}
 
 
-def _outgoing(row: dict[str, Any], person: dict[str, Any] | None) -> Outgoing:
+def _outgoing(row: dict[str, Any], person: dict[str, Any] | None,
+              file: OutgoingFile | None = None) -> Outgoing:
     actions = tuple((a["text"], a["data"]) for a in json.loads(row["actions"])) if row["actions"] else ()
     return Outgoing(
         message_id=row["id"], kind=row["kind"], recipient_id=row["recipient_id"],
         recipient_name=person["name"] if person else "", subject=row["subject"], text=row["body"],
         html=row["body_html"], telegram_chat_id=person["telegram_chat_id"] if person else None,
         email=person["email"] if person else None,
-        channels=tuple(person["channels"] or ()) if person else (), actions=actions,
+        channels=tuple(person["channels"] or ()) if person else (), actions=actions, file=file,
     )
 
 
@@ -220,6 +222,7 @@ async def dispatch_once(
     rows = _claim_rows(session, now=claimed_at, limit=limit, worker=worker)
     report.claimed = len(rows)
     people = _recipients(session, rows)
+    files = outgoing_files(session, {r["attachment_id"] for r in rows if r["attachment_id"]})
     # End the read transaction: no lock (SQLite: the write lock) is held while a channel works,
     # so the Telegram bot sharing this event loop can write meanwhile.
     session.commit()
@@ -233,7 +236,8 @@ async def dispatch_once(
                 break
             person = people.get(row["recipient_id"])
             lost: list[str] = []
-            channel, errors, retry_after, permanent = await _deliver(_outgoing(row, person), notifiers, lost)
+            outgoing = _outgoing(row, person, files.get(row["attachment_id"] or 0))
+            channel, errors, retry_after, permanent = await _deliver(outgoing, notifiers, lost)
             moment = clock()
             values = _outcome(row, channel, errors, retry_after, permanent, moment, policy, report)
             change = _reachability(person, channel, lost, moment)

@@ -71,3 +71,14 @@ ASSIGNED_BUTTONS = [
 def buttons_for(task: Task) -> list[dict[str, str]]:
     """Inline buttons offered under reminders and assignments (签收 / 反馈进展 / 申请延期)."""
     return [{"text": b["text"], "data": b["data"].format(code=task.code)} for b in ASSIGNED_BUTTONS]
+
+
+REVIEW_BUTTONS = [
+    {"text": "审核销号", "data": "verify:{code}"},
+    {"text": "退回", "data": "return:{code}"},
+]
+
+
+def review_buttons(task: Task) -> list[dict[str, str]]:
+    """Buttons under a completion request sent to the office (审核销号 / 退回)."""
+    return [{"text": b["text"], "data": b["data"].format(code=task.code)} for b in REVIEW_BUTTONS]

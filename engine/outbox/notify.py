@@ -3,35 +3,43 @@ in the same transaction as the change that caused them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
 from engine.outbox import queue as outbox
-from engine.outbox.messages import buttons_for, render_task_message
+from engine.outbox.evidence import file_list, send_files
+from engine.outbox.messages import buttons_for, render_task_message, review_buttons
 from engine.outbox.recipients import office_people, task_unit_people
 from engine.store.policy import get_policy
-from models import Person, Task
+from models import Attachment, Person, Task
+
+
+def _hold(session: Session, task: Task, now: datetime) -> datetime | None:
+    return None if task.priority == "urgent" else outbox.quiet_until(now, get_policy(session))
 
 
 def _send(session: Session, *, task: Task, kind: str, people: list[Person], headline: str,
-          ask: str, now: datetime, key_extra: str = "", buttons: bool = False) -> int:
+          ask: str, now: datetime, key_extra: str = "",
+          buttons: list[dict[str, str]] | None = None) -> int:
     rendered = render_task_message(session, task=task, headline=headline, ask=ask, now=now)
-    hold = None if task.priority == "urgent" else outbox.quiet_until(now, get_policy(session))
+    hold = _hold(session, task, now)
     count = 0
     for person in people:
         key = f"{kind}:{task.id}:{person.id}:v{task.deadline_version}{key_extra}"
         count += outbox.enqueue(
             session, dedupe_key=key, kind=kind, recipient=person, task_id=task.id,
             subject=rendered.subject, body=rendered.text, body_html=rendered.html, now=now,
-            not_before=hold, actions=buttons_for(task) if buttons else None,
+            not_before=hold, actions=buttons,
         )
     return count
 
 
 def task_assigned(session: Session, *, task: Task, now: datetime) -> int:
     return _send(session, task=task, kind="assigned", people=task_unit_people(session, task),
-                 headline="督办交办", ask="及时签收，并按时限反馈办理进展", now=now, buttons=True)
+                 headline="督办交办", ask="及时签收，并按时限反馈办理进展", now=now,
+                 buttons=buttons_for(task))
 
 
 def task_returned(session: Session, *, task: Task, reason: str, now: datetime, seq: int) -> int:
@@ -50,18 +58,30 @@ def task_closed(session: Session, *, task: Task, now: datetime) -> int:
 def task_reopened(session: Session, *, task: Task, reason: str, now: datetime, seq: int) -> int:
     return _send(session, task=task, kind="reopened", people=task_unit_people(session, task),
                  headline="回头看发现问题，事项重新打开", ask=f"立即整改：{reason}", now=now,
-                 key_extra=f":{seq}", buttons=True)
+                 key_extra=f":{seq}", buttons=buttons_for(task))
 
 
-def completion_requested(session: Session, *, task: Task, now: datetime, seq: int) -> int:
-    return _send(session, task=task, kind="review", people=office_people(session),
-                 headline="申请办结待审核", ask="审核证明材料并销号或退回", now=now,
-                 key_extra=f":{seq}")
+def completion_requested(session: Session, *, task: Task, now: datetime, seq: int,
+                         attachments: Sequence[Attachment] = ()) -> int:
+    """The evidence files (one message each), then the review message with the 审核销号 / 退回
+    buttons, to the office: it sees the files before it decides."""
+    people = office_people(session)
+    count = send_files(session, task=task, people=people, attachments=attachments,
+                       headline="办结证明材料", now=now, hold=_hold(session, task, now))
+    return count + _send(session, task=task, kind="review", people=people,
+                         headline="申请办结待审核",
+                         ask=f"审核证明材料{file_list(attachments)}并销号或退回", now=now,
+                         key_extra=f":{seq}", buttons=review_buttons(task))
 
 
-def extension_requested(session: Session, *, task: Task, now: datetime, seq: int) -> int:
-    return _send(session, task=task, kind="extension_request", people=office_people(session),
-                 headline="延期申请待审批", ask="审批延期申请", now=now, key_extra=f":{seq}")
+def extension_requested(session: Session, *, task: Task, now: datetime, seq: int,
+                        attachments: Sequence[Attachment] = ()) -> int:
+    people = office_people(session)
+    count = send_files(session, task=task, people=people, attachments=attachments,
+                       headline="延期申请材料", now=now, hold=_hold(session, task, now))
+    return count + _send(session, task=task, kind="extension_request", people=people,
+                         headline="延期申请待审批", ask=f"审批延期申请{file_list(attachments)}",
+                         now=now, key_extra=f":{seq}")
 
 
 def extension_decided(session: Session, *, task: Task, approved: bool, now: datetime,

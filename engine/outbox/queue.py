@@ -49,8 +49,12 @@ def enqueue(
     level: int = 0,
     not_before: datetime | None = None,
     actions: list[dict[str, str]] | None = None,
+    attachment_id: int | None = None,
 ) -> bool:
-    """Queue one message unless its key exists; return whether a row was added."""
+    """Queue one message unless its key exists; return whether a row was added.
+
+    ``attachment_id``: an evidence file the message carries (sent as a photo or document where
+    the channel can, the text being its caption)."""
     values: dict[str, Any] = {
         "dedupe_key": dedupe_key,
         "kind": kind,
@@ -61,6 +65,7 @@ def enqueue(
         "body": body,
         "body_html": body_html,
         "actions": json.dumps(actions, ensure_ascii=False) if actions else None,
+        "attachment_id": attachment_id,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": max(now, not_before) if not_before else now,
@@ -71,8 +76,9 @@ def enqueue(
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
         stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
             index_elements=["dedupe_key"]
-        )
-        return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        ).returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: psycopg reports -1 (truthy) for an INSERT through SQLAlchemy.
+        return session.execute(stmt).first() is not None
     exists = session.exec(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ).first()

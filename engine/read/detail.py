@@ -1,5 +1,6 @@
 """One task in full, as its reader may see it: its row plus units' acknowledgements, milestones,
-progress reports, extension requests and re-checks."""
+progress reports, extension requests, re-checks and evidence files (each with its hash and size;
+a report's files carry its ``report_id``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.files.access import task_files
 from engine.org.actors import Actor
 from engine.org.visibility import find_visible_task
 from engine.read.schemas import (
@@ -61,12 +63,13 @@ def task_detail(*, session: Session, actor: Actor, code: str | int, now: datetim
         reports=[ReportView(kind=ReportKind(r.kind), at=names.local(r.at),
                             unit=names.units.get(r.unit_id or 0),
                             by=names.people.get(r.person_id or 0), on_behalf=r.on_behalf,
-                            text=r.text, achieved=r.achieved) for r in reports],
+                            text=r.text, achieved=r.achieved, id=r.id) for r in reports],
         extensions=[_extension(e, names) for e in extensions],
         rechecks=[RecheckView(due_at=names.local(r.due_at), done_at=names.local(r.done_at),
                               result=RecheckResult(r.result) if r.result else None, note=r.note)
                   for r in session.exec(select(Recheck).where(Recheck.task_id == task.id)
                                         .order_by(col(Recheck.due_at))).all()],
+        files=task_files(session, task.id or 0),
     )
 
 

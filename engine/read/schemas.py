@@ -169,6 +169,27 @@ class ReportView(Schema):
     on_behalf: bool
     text: str
     achieved: float | None
+    id: int | None = None
+    """The report's id (its files carry it as ``report_id``)."""
+
+
+@dataclass(slots=True)
+class FileView(Schema):
+    """An evidence file as attached: its address (SHA-256), size, type, name and purpose."""
+
+    id: int
+    sha256: str
+    name: str
+    size: int
+    mime: str
+    kind: str
+    kind_label: str
+    purpose: str
+    purpose_label: str
+    report_id: int | None
+    extension_id: int | None
+    by: str | None
+    at: datetime
 
 
 @dataclass(slots=True)
@@ -206,6 +227,8 @@ class TaskDetail(Schema):
     reports: list[ReportView]
     extensions: list[ExtensionView]
     rechecks: list[RecheckView]
+    files: list[FileView] = field(default_factory=list)
+    """The task's evidence files, oldest first."""
 
     def to_json(self) -> dict[str, Any]:
         """The row's fields at the top level (as lists print them), then the rest."""

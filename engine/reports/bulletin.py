@@ -10,7 +10,7 @@ Definitions (the statistics paragraph is checked against them):
 - as at ``now``: **已办结** = closed; **逾期** = open and past its (possibly extended) deadline;
   **办理中** = the other open ones; 总数 = 已办结 + 办理中 + 逾期; **办结率** = 已办结 / 总数;
 - sections 一–三 tell the directives issued in the period (批示/跟批/12345 诉求; 会议; 督查检查)
-  with exactly those tasks; 四 lists assigned open tasks due from ``now`` to the end of the
+  with exactly those tasks, a closed one with the evidence files of its completion requests; 四 lists assigned open tasks due from ``now`` to the end of the
   following month, then the period's 上级文件/任务清单 with their tasks; 五 names every unit with
   assigned tasks overdue at ``now``, whatever their period, and lists them in a table.
 
@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from engine.calendar.lights import days_overdue, is_overdue
 from engine.calendar.timefmt import local_date_text
 from engine.errors import InvalidInput, PermissionDenied
+from engine.files.access import names_by_task
 from engine.org.actors import Actor
 from engine.org.visibility import sees_all_tasks
 from engine.reports.bulletin_docx import (
@@ -54,6 +55,8 @@ LIST_LIMIT = 30
 """Tasks listed under one directive, and near-deadline tasks listed in section 四."""
 OVERDUE_LIMIT = 200
 """Rows of the overdue table in section 五 (the longest overdue)."""
+EVIDENCE_NAMES = 5
+"""Evidence file names given for one closed task."""
 COUNTED = ("closed", *ACTIVE_STATUSES)
 """Statuses of the tasks a bulletin counts (not drafts, not cancelled)."""
 _SECTIONS = (  # title, directive kinds, what their tasks are called, what "none" says
@@ -100,6 +103,8 @@ class _Context:
     people: dict[int, Person] = field(default_factory=dict)
     directives: dict[int, Directive] = field(default_factory=dict)
     co_units: dict[int, list[int]] = field(default_factory=dict)
+    evidence: dict[int, list[str]] = field(default_factory=dict)
+    """Names of the files given with each closed task's completion requests."""
 
 
 def build_bulletin(*, session: Session, actor: Actor, period: str, now: datetime) -> BulletinData:
@@ -165,6 +170,8 @@ def _load_names(session: Session, ctx: _Context, directives: list[Directive],
     for parent in session.exec(select(Directive).where(col(Directive.id).in_(missing))):
         ctx.directives[parent.id or 0] = parent
     ids = [t.id for t in tasks if t.id is not None]
+    closed = [t.id for t in tasks if t.id is not None and t.status == "closed"]
+    ctx.evidence = names_by_task(session, closed, purposes=("completion",))
     for start in range(0, len(ids), 500):
         for link in session.exec(select(TaskUnit).where(
                 col(TaskUnit.task_id).in_(ids[start:start + 500]), TaskUnit.role == "co")
@@ -233,10 +240,19 @@ def _state(ctx: _Context, task: Task, fix: bool) -> str:
         return f"逾期未{'整改' if fix else '办结'}{review}，已逾期{days}天"
     if task.status == "closed":
         when = f"（{_date(ctx, task.closed_at)}）" if task.closed_at else ""
-        return f"{'已整改销号' if fix else '已办结'}{when}"
+        return f"{'已整改销号' if fix else '已办结'}{when}{_evidence(ctx, task)}"
     if task.status == "pending_review":
         return "已申请办结，待审核"
     return "正在整改" if fix else "正在办理"
+
+
+def _evidence(ctx: _Context, task: Task) -> str:
+    """"，证明材料：整改前.jpg、整改后.jpg" for a closed task with files, else ""."""
+    names = ctx.evidence.get(task.id or 0, [])
+    if not names:
+        return ""
+    more = f"等{len(names)}个文件" if len(names) > EVIDENCE_NAMES else ""
+    return f"，证明材料：{'、'.join(names[:EVIDENCE_NAMES])}{more}"
 
 
 def _tally(ctx: _Context, tasks: list[Task], fix: bool) -> str:

@@ -3,6 +3,7 @@
 Layout: row 1 is the title (merged across the table), row 2 the header (:data:`HEADERS`), data
 from row 3. Rows 1–2 are frozen (``A3``), the auto-filter covers the header and every data row,
 long text wraps, and the 红黄绿灯 cell is filled with its light's colour (:data:`LIGHT_FILLS`).
+The 证明材料 column gives each task's attached files: their count, then their names.
 
 Guarantees of :func:`export_ledger`: filters are checked before anything is written; tasks are
 read :data:`BATCH` at a time (keyset on the id) and written through openpyxl's write-only mode,
@@ -35,6 +36,7 @@ from config.policy import Policy
 from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
+from engine.files.access import names_by_task
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.visibility import task_scope
@@ -43,7 +45,8 @@ from engine.values import DirectiveKind, Light, TaskStatus, label_of
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
 
 HEADERS = ("序号", "编号", "来源", "任务内容", "牵头单位", "配合单位", "责任人", "分管领导",
-           "完成时限", "原定时限", "办理状态", "最新进展", "红黄绿灯", "逾期天数", "完成量/目标量")
+           "完成时限", "原定时限", "办理状态", "最新进展", "证明材料", "红黄绿灯", "逾期天数",
+           "完成量/目标量")
 LIGHT_COLUMN = HEADERS.index("红黄绿灯")
 LIGHT_FILLS: dict[str, str] = {"red": "FFFF0000", "yellow": "FFFFFF00", "green": "FF92D050"}
 """ARGB fill of the 红黄绿灯 cell per light."""
@@ -51,7 +54,8 @@ LIGHT_FILLS: dict[str, str] = {"red": "FFFF0000", "yellow": "FFFFFF00", "green":
 BATCH = 1000
 """Tasks read from the database per query."""
 
-WIDTH_CAPS: dict[str, int] = {"来源": 36, "任务内容": 60, "配合单位": 30, "最新进展": 50}
+WIDTH_CAPS: dict[str, int] = {"来源": 36, "任务内容": 60, "配合单位": 30, "最新进展": 50,
+                              "证明材料": 40}
 DEFAULT_WIDTH_CAP = 24
 """Column width caps, in Excel character units (one CJK character is 2)."""
 
@@ -123,6 +127,7 @@ class _Batch:
     co_units: dict[int, list[int]]
     people: dict[int, str]
     progress: dict[int, str]
+    files: dict[int, list[str]]
 
 
 def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
@@ -138,7 +143,8 @@ def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
                                             col(ProgressReport.id).desc())).label("rank")
     latest = select(ProgressReport.task_id, ProgressReport.text, ProgressReport.at, rank).where(
         col(ProgressReport.task_id).in_(ids)).subquery()
-    progress = {task_id: f"{_short_date(at, tz)}：{text}" for task_id, text, at in session.execute(
+    progress = {task_id: f"{_short_date(at, tz)}：{text or '（见证明材料）'}"
+                for task_id, text, at in session.execute(
         select(latest.c.task_id, latest.c.text, latest.c.at).where(latest.c.rank == 1))}
     return _Batch(
         directives={d.id: d for d in session.exec(
@@ -147,6 +153,7 @@ def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
         people={p.id: p.name for p in session.exec(
             select(Person).where(col(Person.id).in_(person_ids))) if p.id is not None},
         progress=progress,
+        files=names_by_task(session, ids),
     )
 
 
@@ -189,9 +196,22 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
         "、".join(units.get(u, "") for u in batch.co_units.get(task.id or 0, [])),
         batch.people.get(task.owner_id or 0, ""), batch.people.get(task.leader_id or 0, ""),
         _due_text(task.due_text, task.due_at, tz), original, label_of(TaskStatus, task.status),
-        batch.progress.get(task.id or 0, ""), label_of(Light, colour, "—"),
+        batch.progress.get(task.id or 0, ""), evidence_text(batch.files.get(task.id or 0, [])),
+        label_of(Light, colour, "—"),
         overdue or None, _amount(task),
     ]
+
+
+EVIDENCE_NAMES = 10
+"""File names listed in a ledger cell before "等"."""
+
+
+def evidence_text(names: list[str]) -> str:
+    """"3个：整改前.jpg、整改后.jpg、验收单.pdf" (the count, then the names), or ""."""
+    if not names:
+        return ""
+    more = "等" if len(names) > EVIDENCE_NAMES else ""
+    return f"{len(names)}个：{'、'.join(names[:EVIDENCE_NAMES])}{more}"
 
 
 def _due_text(text: str, at: datetime | None, tz: Any) -> str:

@@ -8,11 +8,14 @@ unit's own acknowledgement and feedback are updated and the event names the unit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from engine.errors import InvalidInput, PolicyViolation
+from engine.files.attach import attach_files, audit_files, require_completion_evidence
+from engine.files.ingest import Upload, store_uploads
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.permissions import ON_BEHALF_ACTIONS, UnitAct, require_action
@@ -82,13 +85,15 @@ def acknowledge(*, session: Session, task: str | int, actor: Actor, now: datetim
 def report_progress(
     *, session: Session, task: str | int, actor: Actor, text: str, now: datetime,
     achieved: float | None = None, milestone: int | None = None, for_unit: str | None = None,
+    files: Sequence[Upload] = (),
 ) -> ProgressReport:
-    """反馈进展 (or the office's 代反馈 for ``for_unit``): text, optionally the achieved
-    quantity and a milestone reached."""
+    """反馈进展 (or the office's 代反馈 for ``for_unit``): text and/or files (photos,
+    documents), optionally the achieved quantity and a milestone reached. The files' hashes,
+    sizes, types and names go into the audit event."""
     row = find_visible_task(session, actor, task)
     act, link = _unit_act(session, actor, row, "report_progress", for_unit)
-    if not text.strip():
-        raise InvalidInput("进展内容不能为空")
+    if not text.strip() and not files:
+        raise InvalidInput("进展内容不能为空（可以只发送照片或文件）")
     if achieved is not None and achieved < 0:
         raise InvalidInput("完成量不能为负数")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
@@ -96,22 +101,28 @@ def report_progress(
     stone = _milestone(session, row, milestone) if milestone is not None else None
     if link.acknowledged_at is None:
         raise PolicyViolation("请先签收事项再反馈进展")
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="report_progress", actor=actor, now=now,
                          detail=_detail(session, act, "report_progress", text=text,
                                         achieved=achieved,
-                                        milestone=stone.seq if stone else None),
+                                        milestone=stone.seq if stone else None,
+                                        **audit_files(stored)),
                          on_behalf_unit_id=act.unit_id if act.on_behalf else None)
     report = ProgressReport(task_id=pk(row), unit_id=act.unit_id, person_id=actor.person_id,
                             kind=ReportKind.PROGRESS, text=text, achieved=achieved,
                             milestone_id=stone.id if stone else None, at=now,
                             on_behalf=act.on_behalf)
     session.add(report)
+    session.flush()
+    attach_files(session, stored, purpose="progress", actor=actor, now=now, task_id=row.id,
+                 report_id=report.id, unit_id=act.unit_id)
     if achieved is not None and act.role is UnitRole.LEAD:
         row.achieved = achieved
     if stone is not None:
         stone.done_at = now
         session.add(stone)
-    link.last_feedback_at, link.last_feedback_text = now, text
+    link.last_feedback_at = now
+    link.last_feedback_text = text or f"（{len(stored)} 个文件）"
     link.last_feedback_by_id, link.last_feedback_on_behalf = actor.person_id, act.on_behalf
     session.add(link)
     row.last_progress_at = now
@@ -132,28 +143,42 @@ def _milestone(session: Session, task: Task, seq: int) -> Milestone:
 @service
 def request_completion(
     *, session: Session, task: str | int, actor: Actor, evidence: str, now: datetime,
-    achieved: float | None = None, for_unit: str | None = None,
+    achieved: float | None = None, for_unit: str | None = None, files: Sequence[Upload] = (),
 ) -> Task:
-    """申请办结 by the lead unit (or the office's 代申请办结 for it), with a description of the
-    evidence (证明材料)."""
+    """申请办结 by the lead unit (or the office's 代申请办结 for it), with its evidence
+    (证明材料): a description and/or files.
+
+    Where the policy requires a file for the task's priority, a request without one is refused
+    (:class:`engine.errors.EvidenceRequired`). The office is sent the files (each its own
+    message) and then the review message with the 审核销号 / 退回 buttons.
+    """
     row = find_visible_task(session, actor, task)
     act, link = _unit_act(session, actor, row, "request_completion", for_unit)
-    if not evidence.strip():
-        raise InvalidInput("申请办结须说明证明材料")
+    if not evidence.strip() and not files:
+        raise InvalidInput("申请办结须说明证明材料或附上文件")
+    lifecycle.target_status(row.status, "request_completion")  # the status refuses first
+    require_completion_evidence(session, row, files)
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="request_completion", actor=actor, now=now,
                          detail=_detail(session, act, "request_completion", evidence=evidence,
-                                        achieved=achieved),
+                                        achieved=achieved, **audit_files(stored)),
                          on_behalf_unit_id=act.unit_id if act.on_behalf else None)
-    session.add(ProgressReport(task_id=pk(row), unit_id=act.unit_id, person_id=actor.person_id,
-                               kind=ReportKind.COMPLETION, text=evidence, achieved=achieved,
-                               at=now, on_behalf=act.on_behalf))
-    link.last_feedback_at, link.last_feedback_text = now, evidence
+    report = ProgressReport(task_id=pk(row), unit_id=act.unit_id, person_id=actor.person_id,
+                            kind=ReportKind.COMPLETION, text=evidence, achieved=achieved,
+                            at=now, on_behalf=act.on_behalf)
+    session.add(report)
+    session.flush()
+    attachments = attach_files(session, stored, purpose="completion", actor=actor, now=now,
+                               task_id=row.id, report_id=report.id, unit_id=act.unit_id)
+    link.last_feedback_at = now
+    link.last_feedback_text = evidence or f"（{len(stored)} 个文件）"
     link.last_feedback_by_id, link.last_feedback_on_behalf = actor.person_id, act.on_behalf
     session.add(link)
     if achieved is not None:
         row.achieved = achieved
     row.last_progress_at = now
-    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row))
+    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row),
+                                attachments=attachments)
     return row
 
 

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
 from engine.errors import InvalidInput
+from engine.files.attach import attach_files, audit_files
+from engine.files.ingest import Upload, store_uploads
 from engine.org.actors import Actor
 from engine.org.directory import find_directive
 from engine.org.permissions import require_directive_author
@@ -36,14 +39,18 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
 
 @service
 def create_directive(
-    *, session: Session, data: DirectiveCreate, actor: Actor, now: datetime
+    *, session: Session, data: DirectiveCreate, actor: Actor, now: datetime,
+    files: Sequence[Upload] = (),
 ) -> Directive:
-    """Register a directive; a 跟批 must name its parent and cannot predate it."""
-    return create_directive_in_transaction(session=session, data=data, actor=actor, now=now)
+    """Register a directive, with its original (the scanned 批示, the meeting minutes) as files
+    if given; a 跟批 must name its parent and cannot predate it."""
+    return create_directive_in_transaction(session=session, data=data, actor=actor, now=now,
+                                           files=files)
 
 
 def create_directive_in_transaction(
-    *, session: Session, data: DirectiveCreate, actor: Actor, now: datetime
+    *, session: Session, data: DirectiveCreate, actor: Actor, now: datetime,
+    files: Sequence[Upload] = (),
 ) -> Directive:
     """:func:`create_directive` without the commit, for callers storing several records in one
     transaction (document intake)."""
@@ -52,6 +59,7 @@ def create_directive_in_transaction(
     parent = _check(session, data, now)
     if data.issued_by_id is not None and session.get(Person, data.issued_by_id) is None:
         raise InvalidInput(f"签发人 {data.issued_by_id} 不存在")
+    stored = store_uploads(session, files, now=now)
     directive = Directive(**data.model_dump(exclude={"kind"}), kind=kind.value if kind else "",
                           created_at=now)
     directive.parent_id = parent.id if parent else None
@@ -60,5 +68,8 @@ def create_directive_in_transaction(
     audit.record(session, actor=actor, entity="directive", entity_id=directive.id,
                  action="create", now=now,
                  after={"kind": directive.kind, "title": directive.title,
-                        "parent_id": directive.parent_id, "issued_at": directive.issued_at})
+                        "parent_id": directive.parent_id, "issued_at": directive.issued_at,
+                        **audit_files(stored)})
+    attach_files(session, stored, purpose="directive", actor=actor, now=now,
+                 directive_id=directive.id)
     return directive

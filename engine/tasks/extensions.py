@@ -7,12 +7,15 @@ escalation ladder starts again for the new deadline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, func, select
 
 from engine.calendar.lights import due_of
 from engine.errors import InvalidInput, NotFound, PolicyViolation
+from engine.files.attach import attach_files, audit_files
+from engine.files.ingest import Upload, store_uploads
 from engine.org.actors import Actor
 from engine.org.permissions import require_action
 from engine.org.visibility import can_see_task, find_visible_task
@@ -33,9 +36,10 @@ def _approved_count(session: Session, task: Task) -> int:
 @service
 def request_extension(
     *, session: Session, task: str | int, actor: Actor, new_due: str, reason: str,
-    now: datetime,
+    now: datetime, files: Sequence[Upload] = (),
 ) -> ExtensionRequest:
-    """File a request; refused if one is pending, the cap is reached or the date is not later."""
+    """File a request, with supporting files if any (sent to the office with it); refused if
+    one is pending, the cap is reached or the date is not later."""
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
@@ -54,8 +58,10 @@ def request_extension(
     resolved = resolve_due(session, text=new_due, issued_at=now)
     if resolved.due_at <= due_of(row):
         raise InvalidInput(f"申请的新时限“{new_due}”不晚于现有时限，无需延期")
+    stored = store_uploads(session, files, now=now)
     lifecycle.transition(session, task=row, action="request_extension", actor=actor, now=now,
-                         detail={"new_due_at": resolved.due_at, "reason": reason})
+                         detail={"new_due_at": resolved.due_at, "reason": reason,
+                                 **audit_files(stored)})
     request = ExtensionRequest(
         task_id=pk(row), requested_by_id=actor.person_id,
         requested_due_text=resolved.text, requested_due_at=resolved.due_at,
@@ -63,7 +69,10 @@ def request_extension(
     )
     session.add(request)
     session.flush()
-    notify.extension_requested(session, task=row, now=now, seq=request.id or 0)
+    attachments = attach_files(session, stored, purpose="extension", actor=actor, now=now,
+                               task_id=row.id, extension_id=request.id, unit_id=row.lead_unit_id)
+    notify.extension_requested(session, task=row, now=now, seq=request.id or 0,
+                               attachments=attachments)
     return request
 
 

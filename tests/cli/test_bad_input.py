@@ -8,6 +8,8 @@ errors never reach the database, so they run on SQLite only.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,17 +19,23 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from engine.files.ingest import Upload
 from engine.store.db import make_engine
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.extensions import decide_extension, request_extension
 from models import MilestoneCreate
 from tests.cli import assert_refused, drop_everything, dump, invoke
 from tests.factories import ISSUED, act, make_city, make_task
+from tests.support import samples
 
 N = ["--now", "2024-03-10T10:00"]
 T = ["task", "add", "--directive", "1", "--title", "新事项"]
 D = ["directive", "add", "--title", "新来源"]
 P = ["person", "add", "新人"]
+PR = ["task", "progress", "DB-2024-0003", "--as", "张联络", "--text", "整改照片"]
+PHOTO = samples.jpeg(8000, seed=3)
+STORED = hashlib.sha256(PHOTO).hexdigest()
+"""A photo the populated database holds (a progress report of DB-2024-0003, by FIRE)."""
 
 # (id, argv, exit code, a fragment of the message). "{dir}" is the case's scratch directory.
 REFUSED: list[tuple[str, list[str], str]] = [
@@ -141,6 +149,32 @@ REFUSED: list[tuple[str, list[str], str]] = [
                         "--evidence", "x", *N], "不能“申请办结”"),
     ("complete-empty-evidence", ["task", "complete", "DB-2024-0003", "--as", "张联络",
                                  "--evidence", "", *N], "证明材料"),
+    ("complete-nothing", ["task", "complete", "DB-2024-0003", "--as", "张联络", *N],
+     "证明材料或附上文件"),
+    ("complete-file-other-unit", ["task", "complete", "DB-2024-0003", "--as", "孙应急", "--file",
+                                  "{dir}/good.jpg", *N], "未找到督办事项"),
+    ("progress-program-as-photo", [*PR, "--file", "{dir}/整改照片.jpg", *N], "Windows 可执行程序"),
+    ("progress-oversize", [*PR, "--file", "{dir}/big.jpg", *N], "20 MB 的上限"),
+    ("progress-truncated-photo", [*PR, "--file", "{dir}/cut.jpg", *N], "不完整"),
+    ("progress-zip-with-program", [*PR, "--file", "{dir}/材料.zip", *N], "可执行程序"),
+    ("progress-macros", [*PR, "--file", "{dir}/报告.docx", *N], "宏"),
+    ("progress-unrecognised", [*PR, "--file", "{dir}/data.bin", *N], "无法识别"),
+    ("progress-empty-file", [*PR, "--file", "{dir}/empty.txt", *N], "空文件"),
+    ("progress-missing-file", [*PR, "--file", "{dir}/none.jpg", *N], "无法读取附件"),
+    ("progress-good-and-bad", [*PR, "--file", "{dir}/good.jpg", "--file", "{dir}/cut.jpg", *N],
+     "不完整"),
+    ("progress-too-many-files", [*PR, *(["--file", "{dir}/good.jpg"] * 11), *N], "最多提交 10 个"),
+    ("extend-program", ["task", "extend", "DB-2024-0002", "--as", "张联络", "--to", "4月30日前",
+                        "--reason", "x", "--file", "{dir}/整改照片.jpg", *N], "可执行程序"),
+    ("directive-program", [*D, "--kind", "instruction", "--file", "{dir}/整改照片.jpg", *N],
+     "可执行程序"),
+    ("file-get-unknown", ["file", "get", "0123456789abcdef", "--as", "赵督查", "--out", "{dir}"],
+     "未找到"),
+    ("file-get-bad-hash", ["file", "get", "xyz", "--as", "赵督查", "--out", "{dir}"], "无效"),
+    ("file-get-other-unit", ["file", "get", STORED[:12], "--as", "孙应急", "--out", "{dir}"],
+     "未找到哈希为"),
+    ("file-get-no-directory", ["file", "get", STORED[:12], "--as", "赵督查", "--out",
+                               "{dir}/nope/x.jpg"], "不存在"),
     ("verify-not-pending", ["task", "verify", "DB-2024-0003", "--as", "赵督查", *N],
      "不能“审核销号”"),
     ("verify-by-unit", ["task", "verify", "DB-2024-0004", "--as", "陈支队", *N], "督查室"),
@@ -196,8 +230,6 @@ USAGE: list[tuple[str, list[str], str]] = [
     ("task-missing-value", [*T, "--lead"], "--lead 缺少取值"),
     ("assign-missing-as", ["task", "assign", "DB-2024-0001"], "缺少参数：--as"),
     ("progress-missing-text", ["task", "progress", "DB-2024-0003", "--as", "张联络"], "--text"),
-    ("complete-missing-evidence", ["task", "complete", "DB-2024-0003", "--as", "张联络"],
-     "--evidence"),
     ("return-missing-reason", ["task", "return", "DB-2024-0004", "--as", "赵督查"], "--reason"),
     ("extend-missing-to", ["task", "extend", "DB-2024-0002", "--as", "张联络", "--reason", "x"],
      "--to"),
@@ -230,7 +262,7 @@ def _populate(url: str) -> None:
                 acknowledge(session=s, task=task.code, actor=act(city.fire_contact), now=t0)
             acknowledge(session=s, task=third.code, actor=act(city.housing_contact), now=t0)
             report_progress(session=s, task=third.code, actor=act(city.fire_contact), text="推进中",
-                            now=t0)
+                            now=t0, files=[Upload("现场.jpg", io.BytesIO(PHOTO))])
             first = request_extension(session=s, task=third.code, actor=act(city.fire_head),
                                       new_due="4月30日前", reason="工程量大", now=t0)
             decide_extension(session=s, request_id=first.id or 0, actor=act(city.office),
@@ -265,6 +297,14 @@ class Prepared:
 
 def _scratch(directory: Path) -> None:
     (directory / "t.txt").write_text("正文", encoding="utf-8")
+    (directory / "good.jpg").write_bytes(samples.jpeg(5000, seed=4))
+    (directory / "整改照片.jpg").write_bytes(samples.windows_program())
+    (directory / "big.jpg").write_bytes(samples.jpeg(21 * 1024 * 1024, seed=5))
+    (directory / "cut.jpg").write_bytes(samples.jpeg(60_000, seed=6)[:40_000])
+    (directory / "材料.zip").write_bytes(samples.zip_with_program())
+    (directory / "报告.docx").write_bytes(samples.docx_with_macros())
+    (directory / "data.bin").write_bytes(bytes(range(256)) * 4)
+    (directory / "empty.txt").write_bytes(b"")
     (directory / "bad.yaml").write_text("policy:\n  timezone: Mars/Base\n", encoding="utf-8")
     (directory / "org.yaml").write_text("units:\n  - {code: NEW, name: 新单位}\n",
                                         encoding="utf-8")

@@ -65,8 +65,9 @@ def free_port() -> int:
 class BotSession:
     """The bot running against the stub inside one event loop; ``ask``/``press`` await replies."""
 
-    def __init__(self, stub: BotApiStub, engine: Engine, clock: Callable[[], datetime]) -> None:
-        self.stub, self.engine, self.clock = stub, engine, clock
+    def __init__(self, stub: BotApiStub, engine: Engine, clock: Callable[[], datetime],
+                 album_wait: float = 0.3) -> None:
+        self.stub, self.engine, self.clock, self.album_wait = stub, engine, clock, album_wait
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -75,7 +76,7 @@ class BotSession:
 
         self._task = asyncio.create_task(run_bot(
             engine=self.engine, token=self.stub.token, base_url=self.stub.base_url,
-            clock=self.clock, stop=self._stop, poll_timeout=1))
+            clock=self.clock, stop=self._stop, poll_timeout=1, album_wait=self.album_wait))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -90,6 +91,12 @@ class BotSession:
         """Send ``text`` from ``chat_id``; return the bot's answer in that chat."""
         after = self._latest()
         self.stub.push_message(chat_id, text)
+        return await self._reply(chat_id, after)
+
+    async def send(self, chat_id: int, push: Callable[[], object]) -> str:
+        """Run ``push`` (a photo, a document, an album from ``chat_id``); return the answer."""
+        after = self._latest()
+        push()
         return await self._reply(chat_id, after)
 
     async def press(self, chat_id: int, data: str) -> tuple[str, str | None]:

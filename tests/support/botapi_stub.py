@@ -49,6 +49,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.botapi_files import FilesMixin, SentPhoto
+
 __all__ = [
     "ApiCall",
     "BotApiStub",
@@ -57,6 +59,7 @@ __all__ = [
     "RateLimits",
     "SentDocument",
     "SentMessage",
+    "SentPhoto",
     "StoredMessage",
     "TimeoutRecord",
 ]
@@ -131,6 +134,8 @@ class SentDocument:
     message_id: int
     at: float
     timed_out: bool = False
+    file_id: str | None = None  # the file id of the document in the sent message
+    media_group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,7 @@ class StoredMessage:
     from_bot: bool
     caption: str | None = None
     edit_date: int | None = None
+    extra: dict[str, Any] | None = None  # photo / document / media_group_id / reply_to_message
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,8 @@ class RateLimits:
     group_per_minute: int = 20
     group_window: float = 60.0
     enabled: bool = True
-    methods: frozenset[str] = frozenset({"sendmessage", "senddocument"})
+    methods: frozenset[str] = frozenset({"sendmessage", "senddocument", "sendphoto",
+                                         "sendmediagroup"})
     violation_grace: float = 0.05
 
     @classmethod
@@ -501,7 +508,24 @@ class _Handler(BaseHTTPRequestHandler):
         _LOG.debug("botapi_stub: " + fmt, *args)
 
     def do_GET(self) -> None:
+        if self.path.startswith("/file/bot"):
+            self._serve_file()
+            return
         self._dispatch()
+
+    def _serve_file(self) -> None:
+        status, body, promised = self.server.stub._download(urlsplit(self.path).path)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(promised))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
+            pass
+        if len(body) < promised:  # a broken download: the connection ends early
+            self.close_connection = True
 
     def do_POST(self) -> None:
         self._dispatch()
@@ -590,8 +614,9 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
-class BotApiStub:
-    """Local Telegram Bot API stub. See the module docstring."""
+class BotApiStub(FilesMixin):
+    """Local Telegram Bot API stub. See the module docstring (and :mod:`botapi_files` for
+    photos, documents, albums, ``getFile`` and downloads)."""
 
     def __init__(
         self,
@@ -664,6 +689,7 @@ class BotApiStub:
         self._group_windows: dict[int, deque[float]] = {}
         self._penalties: dict[tuple[str, int], _Penalty] = {}
 
+        self._init_files()
         self._handlers: dict[str, tuple[str, Callable[[_Request], Any]]] = {}
         for name, handler in (
             ("getMe", self._h_get_me),
@@ -679,6 +705,9 @@ class BotApiStub:
             ("getMyCommands", self._h_get_my_commands),
             ("deleteMyCommands", self._h_delete_my_commands),
             ("sendDocument", self._h_send_document),
+            ("sendPhoto", self._h_send_photo),
+            ("sendMediaGroup", self._h_send_media_group),
+            ("getFile", self._h_get_file),
             ("sendChatAction", self._h_true),
             ("close", self._h_true),
             ("logOut", self._h_true),
@@ -825,6 +854,8 @@ class BotApiStub:
             return {
                 "sent": len(self._sent),
                 "documents": len(self._documents),
+                "photos": len(self._photos),
+                "downloads": len(self._downloads),
                 "edits": len(self._edits),
                 "callback_answers": len(self._callback_answers),
                 "rate_limit_hits": self._rate_limit_hits,
@@ -842,6 +873,8 @@ class BotApiStub:
         with self._cond:
             self._sent.clear()
             self._documents.clear()
+            self._photos.clear()
+            self._downloads.clear()
             self._edits.clear()
             self._callback_answers.clear()
             self._timeouts.clear()
@@ -955,6 +988,8 @@ class BotApiStub:
             data["edit_date"] = stored.edit_date
         if stored.reply_markup is not None and "inline_keyboard" in stored.reply_markup:
             data["reply_markup"] = stored.reply_markup
+        if stored.extra:
+            data.update(stored.extra)
         return data
 
     def _enqueue(self, update: JSONDict) -> JSONDict:
@@ -975,6 +1010,11 @@ class BotApiStub:
 
         ``from_id`` defaults to ``chat_id`` for private chats. Returns the update JSON.
         """
+        return self._push_user_message(chat_id, text, None, None, from_id, username)
+
+    def _push_user_message(self, chat_id: int, text: str | None, caption: str | None,
+                           extra: dict[str, Any] | None, from_id: int | None = None,
+                           username: str | None = None) -> JSONDict:
         with self._cond:
             sender_id = from_id if from_id is not None else (chat_id if chat_id > 0 else 1000)
             user = self._user(sender_id, username)
@@ -987,6 +1027,8 @@ class BotApiStub:
                 reply_markup=None,
                 date=int(time.time()),
                 from_bot=False,
+                caption=caption,
+                extra=extra,
             )
             self._next_message_id += 1
             self._messages[stored.message_id] = stored
@@ -1185,6 +1227,10 @@ class BotApiStub:
                 if self._documents[i].message_id == message_id:
                     self._documents[i] = dataclasses.replace(self._documents[i], timed_out=True)
                     return
+            for i in range(len(self._photos) - 1, -1, -1):
+                if self._photos[i].message_id == message_id:
+                    self._photos[i] = dataclasses.replace(self._photos[i], timed_out=True)
+                    return
 
     def _take_fault(self, method: str) -> _Fault | None:
         key = method.lower()
@@ -1349,71 +1395,92 @@ class BotApiStub:
             self._cond.notify_all()
             return self._message_json(stored)
 
-    def _h_send_document(self, request: _Request) -> JSONDict:
-        params = request.params
-        chat_id = _chat_id_param(params)
+    def _api_error(self, status: int, description: str) -> _ApiError:
+        return _ApiError(status, description)
+
+    @staticmethod
+    def _chat_param(params: dict[str, Any]) -> int:
+        return _chat_id_param(params)
+
+    @staticmethod
+    def _json_param(value: Any, name: str) -> Any:
+        return _as_json(value, name)
+
+    def _caption_params(
+        self, params: dict[str, Any]
+    ) -> tuple[str | None, str | None, dict[str, Any] | None]:
         parse_mode = params.get("parse_mode") or None
         markup = _validate_reply_markup(_as_json(params.get("reply_markup"), "reply_markup"))
         caption = params.get("caption")
-        upload = request.files.get("document")
-        file_ref: str | None = None
-        if upload is None:
-            ref = params.get("document")
-            if isinstance(ref, str) and ref.startswith("attach://"):
-                upload = request.files.get(ref[len("attach://") :])
-            elif isinstance(ref, str) and ref:
-                file_ref = ref
-        if upload is None and file_ref is None:
-            raise _ApiError(400, "Bad Request: there is no document in the request")
+        if caption is not None:
+            if not isinstance(caption, str):
+                raise _ApiError(400, "Bad Request: invalid caption")
+            plain = _plain_text(caption, parse_mode) if self.validate_html else caption
+            if _utf16_len(plain) > MAX_CAPTION_LENGTH:
+                raise _ApiError(400, "Bad Request: message caption is too long")
+        return caption, parse_mode, markup
+
+    def _store_bot_message(
+        self, chat_id: int, caption: str | None, parse_mode: str | None,
+        markup: dict[str, Any] | None,
+    ) -> StoredMessage:
+        """A new bot message carrying media (caller holds the lock)."""
+        stored = StoredMessage(
+            message_id=self._next_message_id,
+            chat_id=chat_id,
+            text=None,
+            parse_mode=parse_mode,
+            reply_markup=markup,
+            date=int(time.time()),
+            from_bot=True,
+            caption=caption,
+        )
+        self._next_message_id += 1
+        self._messages[stored.message_id] = stored
+        return stored
+
+    def _h_send_document(self, request: _Request) -> JSONDict:
+        params = request.params
+        chat_id = _chat_id_param(params)
+        caption, parse_mode, markup = self._caption_params(params)
+        stored_file, uploaded = self._resolve_media(request, params.get("document"), "document",
+                                                    "document")
         with self._cond:
             self._check_chat(chat_id)
-            if caption is not None:
-                if not isinstance(caption, str):
-                    raise _ApiError(400, "Bad Request: invalid caption")
-                plain = _plain_text(caption, parse_mode) if self.validate_html else caption
-                if _utf16_len(plain) > MAX_CAPTION_LENGTH:
-                    raise _ApiError(400, "Bad Request: message caption is too long")
-            name = upload.filename if upload else file_ref
             self._rate_limit(
-                request.method, chat_id, request.arrived_at, f"{chat_id}\x00doc:{name}:{caption}"
+                request.method, chat_id, request.arrived_at,
+                f"{chat_id}\x00doc:{stored_file.unique_id}:{caption}",
             )
-            message_id = self._next_message_id
-            self._next_message_id += 1
-            stored = StoredMessage(
-                message_id=message_id,
+            return self._record_document(chat_id, stored_file, uploaded, caption, parse_mode,
+                                         markup)
+
+    def _record_document(
+        self, chat_id: int, stored_file: Any, uploaded: bool, caption: str | None,
+        parse_mode: str | None, markup: dict[str, Any] | None, group: str | None = None,
+    ) -> JSONDict:
+        """Record a sent document (caller holds the lock); return its message JSON."""
+        stored = self._store_bot_message(chat_id, caption, parse_mode, markup)
+        self._documents.append(
+            SentDocument(
                 chat_id=chat_id,
-                text=None,
+                filename=stored_file.name,
+                content=stored_file.content if uploaded else None,
+                file_ref=None if uploaded else stored_file.file_id,
+                caption=caption,
                 parse_mode=parse_mode,
                 reply_markup=markup,
-                date=int(time.time()),
-                from_bot=True,
-                caption=caption,
+                message_id=stored.message_id,
+                at=self._clock(),
+                file_id=stored_file.file_id,
+                media_group_id=group,
             )
-            self._messages[message_id] = stored
-            self._documents.append(
-                SentDocument(
-                    chat_id=chat_id,
-                    filename=upload.filename if upload else None,
-                    content=upload.content if upload else None,
-                    file_ref=file_ref,
-                    caption=caption,
-                    parse_mode=parse_mode,
-                    reply_markup=markup,
-                    message_id=message_id,
-                    at=self._clock(),
-                )
-            )
-            self._cond.notify_all()
-            result = self._message_json(stored)
-            result["document"] = {
-                "file_id": file_ref or f"doc{message_id}",
-                "file_unique_id": f"udoc{message_id}",
-                "file_name": (upload.filename if upload else None) or "document",
-                "mime_type": (upload.content_type if upload else None)
-                or "application/octet-stream",
-                "file_size": len(upload.content) if upload else 0,
-            }
-            return result
+        )
+        self._cond.notify_all()
+        result = self._message_json(stored)
+        result["document"] = self._document_json(stored_file)
+        if group:
+            result["media_group_id"] = group
+        return result
 
     def _edit_target(self, params: dict[str, Any]) -> StoredMessage:
         if "inline_message_id" in params:

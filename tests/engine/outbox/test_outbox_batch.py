@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from engine.outbox import queue as outbox
 from models import OutboxMessage
-from tests.factories import at, make_city
+from tests.factories import ISSUED, at, make_city
 
 T0 = at("2024-03-05", "10:00")
 
@@ -51,3 +51,13 @@ def test_refuses_a_moment_without_a_zone_and_writes_nothing(session: Session) ->
                                       _values(city.fire_contact, "k:naive", now=naive)])
     session.rollback()
     assert _count(session) == 0
+
+
+def test_enqueue_tells_whether_it_added_a_row(session: Session) -> None:
+    """On both backends (psycopg's rowcount for an INSERT is -1, which must not read as "added")."""
+    from engine.outbox.queue import enqueue
+
+    city = make_city(session)
+    added = [enqueue(session, dedupe_key="same", kind="notice", recipient=city.office, body="x",
+                     now=ISSUED) for _ in range(2)]
+    assert added == [True, False]

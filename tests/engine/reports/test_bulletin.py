@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from docx.oxml.ns import qn
 from sqlmodel import Session, col, func, select
 
 from engine.errors import InvalidInput
+from engine.files.ingest import Upload
 from engine.reports.bulletin import (
     BulletinData,
     build_bulletin,
@@ -33,6 +35,7 @@ from engine.tasks.directives import create_directive
 from engine.tasks.lifecycle import OPEN_STATUSES
 from models import Directive, DirectiveCreate, Person, Task, TaskCreate
 from tests.factories import TZ, City, act, at, make_city, operator
+from tests.support import samples
 
 NOW = at("2024-04-01", "10:00")
 SECTIONS = ["一、领导批示办理情况", "二、会议议定事项落实情况", "三、督查检查发现问题整改情况",
@@ -58,9 +61,12 @@ def _task(session: Session, city: City, directive: Directive, title: str, lead: 
     return task
 
 
-def _close(session: Session, city: City, task: Task, head: Person, when: datetime) -> None:
+def _close(session: Session, city: City, task: Task, head: Person, when: datetime,
+           files: tuple[str, ...] = ()) -> None:
     acknowledge(session=session, task=task.code, actor=act(head), now=when)
-    request_completion(session=session, task=task.code, actor=act(head), evidence="整改台账", now=when)
+    uploads = [Upload(name, io.BytesIO(samples.jpeg(2000, seed=i))) for i, name in enumerate(files)]
+    request_completion(session=session, task=task.code, actor=act(head), evidence="整改台账", now=when,
+                       files=uploads)
     verify_and_close(session=session, task=task.code, actor=act(city.office), rating="良好",
                      now=when + timedelta(hours=1))
 
@@ -96,7 +102,7 @@ def script_march(session: Session) -> March:
     check = _directive(session, city, "inspection", "高层住宅消防安全明察暗访", at("2024-03-12"),
                        city.vice_mayor)
     fixed = _task(session, city, check, "疏通消防通道", "FIRE", "3月15日前")
-    _close(session, city, fixed, city.fire_head, at("2024-03-14"))
+    _close(session, city, fixed, city.fire_head, at("2024-03-14"), ("整改前.jpg", "整改后.jpg"))
     review = _task(session, city, check, "更换失效灭火器", "FIRE", "3月31日前")
     acknowledge(session=session, task=review.code, actor=act(city.fire_head), now=at("2024-03-13"))
     request_completion(session=session, task=review.code, actor=act(city.fire_head), evidence="照片",
@@ -176,6 +182,8 @@ def _check_docx(document: Any, expected: dict[str, int]) -> None:
     assert "王炳森书记圈阅了《消防工作专报》" in body
     assert "议定事项3项，正在办理2项、逾期1项" in body
     assert "发现问题2个，已整改1个、逾期未整改1个" in body
+    assert "整改情况：已整改销号（3月14日），证明材料：整改前.jpg、整改后.jpg。" in body
+    assert "办理情况：已办结（3月20日）。" in body  # closed without files: none named
     assert "开展住宅小区全覆盖排查" in body.split("四、近期重点工作及时限")[1]
     assert "现予通报：市住房和城乡建设局2项；市应急管理局1项；市消防救援支队1项" in body
     (table,) = document.tables

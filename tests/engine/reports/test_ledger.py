@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,12 +14,14 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
 from engine.errors import InvalidInput, NotFound
+from engine.files.ingest import Upload
 from engine.reports.ledger import HEADERS, LIGHT_FILLS, display_width, export_ledger
 from engine.store.db import make_engine
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.extensions import decide_extension, request_extension
 from tests.conftest import mark_simulation
 from tests.factories import ISSUED, act, at, make_city, make_task, operator
+from tests.support import samples
 
 NOW = at("2024-03-15", "10:00")
 
@@ -49,8 +52,12 @@ def _month(session: Session) -> dict[str, Any]:
                       measure="个")
     closed = make_task(session, city, title="约谈物业企业", due="3月31日前", co=[])
     acknowledge(session=session, task=closed.code, actor=act(city.fire_contact), now=at("2024-03-05"))
+    report_progress(session=session, task=red.code, actor=act(city.fire_contact), text="",
+                    now=at("2024-03-09"), files=[Upload("现场.jpg", io.BytesIO(samples.jpeg(3000)))])
     request_completion(session=session, task=closed.code, actor=act(city.fire_head), evidence="约谈记录",
-                       now=at("2024-03-06"))
+                       now=at("2024-03-06"),
+                       files=[Upload("约谈记录.pdf", io.BytesIO(samples.pdf("talk"))),
+                              Upload("签到表.png", io.BytesIO(samples.png()))])
     verify_and_close(session=session, task=closed.code, actor=act(city.office), rating="良好",
                      now=at("2024-03-07"))
     extended = make_task(session, city, title="完善长效机制", due="3月12日前", co=[])
@@ -85,9 +92,9 @@ def test_layout_headers_freeze_filter_widths(lite: Session, tmp_path: Path,
     ws = _sheet(path)
     assert tuple(c.value for c in ws[2]) == HEADERS
     assert ws["A1"].value.startswith("督办台账")
-    assert "A1:O1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:P1" in {str(r) for r in ws.merged_cells.ranges}
     assert ws.freeze_panes == "A3"
-    assert ws.auto_filter.ref == "A2:O7"
+    assert ws.auto_filter.ref == "A2:P7"
     assert ws.max_row == 7
     assert [ws.cell(row=r, column=1).value for r in range(3, 8)] == [1, 2, 3, 4, 5]
     widths = {h: ws.column_dimensions[chr(ord("A") + i)].width for i, h in enumerate(HEADERS)}
@@ -106,7 +113,7 @@ def test_layout_headers_freeze_filter_widths(lite: Session, tmp_path: Path,
     batched = _sheet(again)
     assert [[c.value for c in row] for row in batched.iter_rows(min_row=2)] == [
         [c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    assert batched.auto_filter.ref == "A2:O7"
+    assert batched.auto_filter.ref == "A2:P7"
 
 
 def test_values_lights_fills_and_filters(session: Session, tmp_path: Path) -> None:
@@ -119,7 +126,8 @@ def test_values_lights_fills_and_filters(session: Session, tmp_path: Path) -> No
     assert red["红黄绿灯"].fill.fgColor.rgb == LIGHT_FILLS["red"]
     assert red["逾期天数"].value == 5
     assert red["完成时限"].value == "3月10日前（2024-03-10）"
-    assert red["最新进展"].value == "3月8日：已排查30处"
+    assert red["最新进展"].value == "3月9日：（见证明材料）"
+    assert red["证明材料"].value == "1个：现场.jpg"
     assert red["牵头单位"].value == "市消防救援支队"
     assert red["配合单位"].value == "市住房和城乡建设局"
     assert red["分管领导"].value == "李占明"
@@ -134,6 +142,8 @@ def test_values_lights_fills_and_filters(session: Session, tmp_path: Path) -> No
     assert green["完成量/目标量"].value == "0/100个"
     closed = rows[tasks["closed"].code]
     assert closed["办理状态"].value == "已办结" and closed["红黄绿灯"].value == "—"
+    assert closed["证明材料"].value == "2个：约谈记录.pdf、签到表.png"
+    assert green["证明材料"].value in (None, "")
     assert closed["红黄绿灯"].fill.fill_type is None
     extended = rows[tasks["extended"].code]
     assert extended["完成时限"].value == "4月30日前（2024-04-30）"
@@ -151,7 +161,7 @@ def _check_filters(session: Session, tasks: dict[str, Any], path: Path) -> None:
     assert set(_rows_by_code(_sheet(path))) == {tasks["closed"].code}
     assert export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="FIRE", status="in_progress") == 1
     assert export_ledger(session=session, actor=operator(), path=path, now=NOW, status="cancelled") == 0
-    assert _sheet(path).auto_filter.ref == "A2:O2"
+    assert _sheet(path).auto_filter.ref == "A2:P2"
 
 
 def test_bad_filters_write_nothing(lite: Session, tmp_path: Path) -> None:
