@@ -22,7 +22,7 @@ TASK_COLS = ("id, code, title, status, priority, due_at, due_text, original_due_
              "last_progress_at, assigned_at, cadence_days, deadline_version, next_check_at")
 OUTBOX_COLS = ("dedupe_key, kind, task_id, level, recipient_id, subject, body, body_html, actions, "
                "status, attempts, next_attempt_at, created_at")
-AUDIT_COLS = "at, actor, actor_id, entity, entity_id, action, before, after, prev_hash, hash"
+AUDIT_COLS = "id, at, actor, actor_id, entity, entity_id, action, before, after, prev_hash, hash"
 
 
 class Db:
@@ -60,7 +60,7 @@ def capture_escalation(url: str, marks: dict[str, Any], path: str) -> dict[str, 
     db = Db(url)
     json_text = "CAST({} AS TEXT)"
     outbox = db.all(f"SELECT {OUTBOX_COLS} FROM outbox WHERE id > ? ORDER BY id", (marks["outbox_id"],))
-    audit = db.all(f"SELECT at, actor, actor_id, entity, entity_id, action, {json_text.format('before')}, "
+    audit = db.all(f"SELECT id, at, actor, actor_id, entity, entity_id, action, {json_text.format('before')}, "
                    f"{json_text.format('after')}, prev_hash, hash FROM audit_event WHERE id > ? "
                    "ORDER BY id", (marks["audit_id"],))
     tasks = db.all("SELECT t.status, t.escalation_level, t.escalated_at, t.next_check_at, t.updated_at, "
@@ -81,26 +81,29 @@ def escalation(url: str, path: str, batch: int = 500) -> float:
         by_task_out[row[2]].append(row)
     by_task_audit: dict[int, list[Any]] = defaultdict(list)
     for row in data["audit"]:
-        by_task_audit[row[4]].append(row)
+        by_task_audit[row[5]].append(row)
     updates = {row[-1]: row for row in data["tasks"]}
     db = Db(url)
     now = db.dt(NOW)
     conflict = " ON CONFLICT (dedupe_key) DO NOTHING"
+    # The engine locks what it selects on PostgreSQL (concurrent passes split the work): so does this.
+    lock = "" if db.sqlite else " FOR UPDATE SKIP LOCKED"
     t0 = time.perf_counter()
     db.begin()
     db.all("SELECT id FROM task WHERE recurrence_text IS NOT NULL AND successor_created = ? "
-           "AND due_at <= ? AND status NOT IN ('cancelled', 'draft') ORDER BY id", (False, now))
-    db.all("SELECT id FROM recheck WHERE done_at IS NULL AND notified_at IS NULL AND due_at <= ?", (now,))
+           f"AND due_at <= ? AND status NOT IN ('cancelled', 'draft') ORDER BY id{lock}", (False, now))
+    db.all(f"SELECT id FROM recheck WHERE done_at IS NULL AND notified_at IS NULL AND due_at <= ?{lock}",
+           (now,))
     db.commit()
     while True:
         db.begin()
         rows = db.all(f"SELECT {TASK_COLS} FROM task WHERE next_check_at <= ? AND status IN {LADDER} "
-                      "ORDER BY next_check_at, id LIMIT ?", (now, batch))
+                      f"ORDER BY next_check_at, id LIMIT ?{lock}", (now, batch))
         if not rows:
             db.commit()
             break
         ids = [r[0] for r in rows]
-        db.many(f"INSERT INTO audit_event ({AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        db.many(f"INSERT INTO audit_event ({AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [a for i in ids for a in by_task_audit.get(i, ())])
         db.many(f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + conflict, [o for i in ids for o in by_task_out.get(i, ())])

@@ -7,7 +7,8 @@
 head and a contact each, 200 leaders (5 top leaders; the others supervise units), an office,
 directives with 跟批 chains, and ``--tasks`` tasks spread over statuses, priorities and deadlines
 (overdue, near, far; some extended), each with its lead and 0–3 cooperating units, progress
-reports, milestones, escalation levels with their audit events (a valid hash chain), extension
+reports, milestones, escalation levels with their audit events (a valid chain signed with the audit
+key — DUBAN_AUDIT_KEY or the key file — like the engine's), extension
 requests, re-checks and a history of sent messages.
 
 ``next_check_at`` is what the engine itself would hold at :data:`bench.common.NOW`: for every
@@ -37,7 +38,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import NOW, ensure_pg_database, kind_of, raw_connect, sqlite_file, sqlite_text
-from engine.tasks.audit import event_digest
+from engine.tasks.audit import digest
+from engine.tasks.audit_key import audit_key, key_id
 
 WRITTEN_AT = datetime.now(UTC)
 """The real time of the generation: every generated audit event's ``recorded_at``."""
@@ -304,6 +306,7 @@ class TaskGen:
         self.ids = {"task_unit": 0, "progress_report": 0, "milestone": 0, "audit_event": 0,
                     "outbox": 0, "extension_request": 0, "recheck": 0}
         self.prev_hash = "0" * 64
+        self.key = audit_key()
         self.last_event_at = NOW
         self.counts: dict[str, int] = {}
         self.due_count = 0
@@ -510,12 +513,12 @@ class TaskGen:
                      "on_behalf_unit_id": None, "entity": "task", "entity_id": tid,
                      "action": "escalate", "before": before, "after": after,
                      "prev_hash": self.prev_hash}
-            digest = event_digest(event)
+            signed = digest(event, self.key)  # the engine's own keyed hash: a valid chain
             out["audit_event"].append((event["id"], self.w.dt(at), self.w.dt(WRITTEN_AT), "系统",
                                        None, "scheduler", "task", tid, "escalate",
                                        json.dumps(before), json.dumps(after), self.prev_hash,
-                                       digest))
-            self.prev_hash = digest
+                                       signed))
+            self.prev_hash = signed
             self.last_event_at = at
             prev_level = s.level
 
@@ -550,6 +553,9 @@ COLUMNS = {
 def prepare_schema(url: str) -> None:
     from engine.store.db import make_engine
     from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
+
+    ensure_key_file()  # the generated chain is signed with this machine's key, as `init` makes it
 
     if kind_of(url) == "sqlite":
         path = Path(sqlite_file(url))
@@ -583,7 +589,8 @@ def generate(url: str, n: int, seed: int, due_fraction: float, log: Callable[[st
     w.insert("counter", ("name", "value"), [(f"task:{y}", v) for y, v in gen.codes.items()])
     # A simulation database: the benchmarks run the engine at bench.common.NOW.
     w.insert("setting", ("key", "value", "updated_at"),
-             [("audit_head", json.dumps({"hash": gen.prev_hash}), dt(gen.last_event_at)),
+             [("audit_head", json.dumps({"seq": gen.ids["audit_event"], "hash": gen.prev_hash,
+                                         "key_id": key_id(gen.key)}), dt(gen.last_event_at)),
               ("simulation", json.dumps({"simulation": True, "since": WRITTEN_AT.isoformat()}),
                dt(WRITTEN_AT))])
     w.insert("summary_run", ("id", "local_date", "built_at", "path"),

@@ -38,7 +38,7 @@ CATALOG: dict[str, Entry] = {
     "ingest": Entry(("commands_intake",), "识别文件中的批示、跟批、会议议定事项、督查问题，生成待交办事项供督查室确认。"),
     "import": Entry(("commands_docs",), "导入任务清单：逐行校验，全部通过才一次性创建待交办事项，否则一条也不创建。"),
     "export": Entry(("commands_docs",), "导出督办台账（Excel：红黄绿灯、冻结表头、筛选）。"),
-    "report": Entry(("commands_docs",), "生成月度督办工作情况通报（Word 或 Markdown）。"),
+    "report": Entry(("commands_docs",), "生成月度督办工作情况通报（Word 或 Markdown），默认截至该月末。"),
     "board": Entry(("commands_views",), "各单位红黄绿灯看板。"),
     "summary": Entry(("commands_ops",), "生成每日调度（全市及各分管领导范围），保存 Markdown 报告，可 --send 推送。"),
     "tick": Entry(("commands_ops",), "执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"),

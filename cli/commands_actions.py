@@ -36,12 +36,20 @@ def _run(task: str, as_: str, now: str | None, json_out: bool, verb: str,
         done(escape(f"{verb}：{row.code} {row.title}（状态：{row.status.label}）"))
 
 
+PastDueOpt = Annotated[bool, typer.Option(
+    "--allow-past-due", help="完成时限已过仍交办（交办即逾期，须明确确认）")]
+
+
 @task_app.command("assign")
-def task_assign(task: str, as_: AsOpt, now: NowOpt = None, json_out: JsonOpt = False) -> None:
+def task_assign(task: str, as_: AsOpt, allow_past_due: PastDueOpt = False, now: NowOpt = None,
+                json_out: JsonOpt = False) -> None:
     """交办事项（督查室）。"""
     from engine.tasks.creation import assign_task
 
-    _run(task, as_, now, json_out, "已交办", assign_task)
+    def call(**kw: Any) -> Any:
+        return assign_task(allow_past_due=allow_past_due, **kw)
+
+    _run(task, as_, now, json_out, "已交办", call)
 
 
 @task_app.command("ack")
@@ -217,16 +225,24 @@ def extension_reject(request_id: int, as_: AsOpt, note: Annotated[str, typer.Opt
 def task_edit(
     task: str, as_: AsOpt,
     title: Annotated[str | None, typer.Option("--title")] = None,
+    requirement: Annotated[str | None, typer.Option("--requirement", help="具体要求")] = None,
     lead: Annotated[str | None, typer.Option("--lead", help="牵头单位")] = None,
     co: Annotated[list[str] | None, typer.Option("--co", help="配合单位，可重复（给出即整体替换）")] = None,
-    due: Annotated[str | None, typer.Option("--due", help="完成时限")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="责任人")] = None,
     leader: Annotated[str | None, typer.Option("--leader", help="分管领导")] = None,
+    priority: Annotated[str | None, typer.Option("--priority", help="特急|加急|普通")] = None,
+    target: Annotated[float | None, typer.Option("--target", help="目标量")] = None,
+    measure: Annotated[str | None, typer.Option("--measure", help="计量单位")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="完成时限（仅待交办事项；已交办的走延期审批）")] = None,
     now: NowOpt = None, json_out: JsonOpt = False,
 ) -> None:
-    """补充或修改待交办事项（督查室）：牵头/配合单位、完成时限、标题、分管领导。"""
-    from engine.tasks.drafts import edit_draft
+    """修改事项（督查室）：待交办事项补充单位、时限等；已交办事项可更正标题、要求、单位、责任人、
+    分管领导、紧急程度、目标量（留痕并通知相关单位）。"""
+    from engine.tasks.editing import edit_task
 
     def call(**kw: Any) -> Any:
-        return edit_draft(title=title, lead=lead, co=co, due=due, leader=leader, **kw)
+        return edit_task(title=title, requirement=requirement, lead=lead, co=co, owner=owner,
+                         leader=leader, priority=priority, target=target, measure=measure,
+                         due=due, **kw)
 
     _run(task, as_, now, json_out, "已修改", call)

@@ -83,18 +83,28 @@ def report(
     period: Annotated[str, typer.Option("--period", help="统计月份，如 2024-03")],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.docx 或 .md")],
     as_: ReaderOpt = None,
-    now: NowOpt = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", help="统计截至的时间（默认：该月最后一刻；本月则为当前时间）")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """生成月度督办工作情况通报（Word 或 Markdown）。"""
-    from engine.reports.bulletin import build_bulletin, parse_period, render_markdown, write_docx
+    """生成月度督办工作情况通报（Word 或 Markdown），默认截至该月末。"""
+    from engine.reports.bulletin import (
+        build_bulletin,
+        parse_period,
+        render_markdown,
+        report_moment,
+        write_docx,
+    )
 
     parse_period(period, local_zone())  # refuse a bad month before touching the database
     _writable(out, (".docx", ".md"), "通报")
     parse_moment(now)
     with open_session(read_only=True) as session:
+        # As of the period's end unless told otherwise (--now), never after the real present.
+        as_of = moment(session, now, writes=False) if now else report_moment(
+            parse_period(period, local_zone()), parse_moment(None))
         data = build_bulletin(session=session, actor=actor(session, as_), period=period,
-                              now=moment(session, now, writes=False))
+                              now=as_of)
     if out.suffix.lower() == ".md":
         out.write_text(render_markdown(data), encoding="utf-8")
     else:
@@ -103,7 +113,9 @@ def report(
     if json_out:
         emit_json({"path": str(out), "title": data.title, "total": stats.total,
                    "closed": stats.closed, "in_progress": stats.in_progress,
-                   "overdue": stats.overdue, "overdue_units": dict(data.overdue_units)})
+                   "overdue": stats.overdue, "carried_overdue": stats.carried_overdue,
+                   "as_of": as_of.isoformat(), "overdue_units": dict(data.overdue_units),
+                   "anchor": data.anchor})
         return
     done(f"已生成《{data.title}》：{out}（事项 {stats.total} 项，已办结 {stats.closed} 项，"
          f"逾期 {stats.overdue} 项）")

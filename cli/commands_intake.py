@@ -45,6 +45,7 @@ def read_document(source: str) -> str:
     """Plain UTF-8 or GB18030 text, a .docx file, or ``-`` for standard input; a text beyond
     the size limit is refused before it is read whole."""
     from engine.errors import InvalidInput
+    from engine.inputs import check_input_file
 
     cap = _limit() * _BYTES_PER_CHAR
     if source == "-":
@@ -53,10 +54,7 @@ def read_document(source: str) -> str:
             raise _too_long(len(text), "字")
         return text
     path = Path(source)
-    if path.is_dir():
-        raise InvalidInput(f"{source} 是目录，请给出文件路径")
-    if not path.is_file():
-        raise InvalidInput(f"文件 {source} 不存在")
+    check_input_file(path)
     if path.stat().st_size > cap:
         raise _too_long(path.stat().st_size // 1024, "KB")
     if path.suffix.lower() == ".docx":

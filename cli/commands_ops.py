@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.main import app
@@ -22,20 +23,25 @@ def tick(as_: OperatorOpt = None, now: NowOpt = None, json_out: JsonOpt = False)
     """执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"""
     from engine.escalation.planned import planned_json
     from engine.escalation.run import run_pass
-    from engine.values import OutboxKind
+    from engine.read.tasks import task_codes
+    from engine.values import EscalationLevel, OutboxKind
 
     parse_moment(now)
     with open_session() as session:
         created = run_pass(session=session, actor=actor(session, as_),
                            now=moment(session, now, writes=True))
+        codes = task_codes(session, [p.task_id for p in created[:200]])
     if json_out:
         emit_json(planned_json(created))
         return
-    table = Table("类型", "事项ID", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
-    labels = {k.value: k.label for k in OutboxKind} | {"occurrence": "周期任务"}
+    table = Table("类型", "事项编号", "级别", "接收人", title=f"本次生成通知 {len(created)} 条")
+    labels = {k.value: k.label for k in OutboxKind}
     for p in created[:200]:
-        table.add_row(labels.get(p.kind, p.kind), str(p.task_id or ""), str(p.level or ""),
-                      p.recipient)
+        level = EscalationLevel(p.level).label if p.kind == OutboxKind.ESCALATION else ""
+        table.add_row(labels.get(p.kind, p.kind), codes.get(p.task_id or 0, ""), level,
+                      escape(p.recipient))
+    if len(created) > 200:
+        table.caption = f"只列出前 200 条，共 {len(created)} 条（duban outbox list 查看全部）"
     console.print(table)
 
 
@@ -104,7 +110,7 @@ def dispatch(
 
 @outbox_app.command("list")
 def outbox_list(
-    status: Annotated[str | None, typer.Option("--status", help="pending|sending|sent|dead|cancelled")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="待发送|发送中|已发送|死信|已取消（或英文）")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 100,
     as_: AdminOpt = None,
     json_out: JsonOpt = False,
@@ -124,16 +130,14 @@ def outbox_list(
     if json_out:
         emit_json({"stats": stats, "messages": [r.to_json() for r in rows]})
         return
-    from rich.markup import escape
-
     from cli.render import minute
 
-    table = Table("ID", "类型", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
+    table = Table("ID", "类型", "事项编号", "级别", "接收人", "状态", "尝试", "下次尝试", "渠道", "错误",
                   title="发件箱：" + "，".join(f"{OutboxStatus(k).label} {v}" for k, v in stats.items()))
     for r in rows:
         kind = r.kind.label if isinstance(r.kind, OutboxKind) else r.kind
-        table.add_row(str(r.id), kind, str(r.level or ""), escape(r.recipient), r.status.label,
-                      str(r.attempts), minute(r.next_attempt_at), r.channel or "",
+        table.add_row(str(r.id), kind, r.task_code or "", str(r.level or ""), escape(r.recipient),
+                      r.status.label, str(r.attempts), minute(r.next_attempt_at), r.channel or "",
                       escape(r.last_error or ""))
     console.print(table)
 

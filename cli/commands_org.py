@@ -19,6 +19,7 @@ from cli.runtime import (
     emit_json,
     engine_for,
     open_session,
+    parse_moment,
 )
 
 unit_app = typer.Typer(help="单位管理", no_args_is_help=True)
@@ -51,15 +52,17 @@ def init(
 ) -> None:
     """创建或升级数据库结构；可同时载入组织与规则配置文件。"""
     from config.orgfile import load_org_file
-    from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
+    from engine.tasks.audit_seal import upgrade_and_seal
 
     org = load_org_file(config) if config is not None else None
+    key_file = ensure_key_file()
     engine = engine_for(database_url(), create_dirs=True)
     try:
-        revision = upgrade(engine)
+        revision = upgrade_and_seal(engine, now=parse_moment(None))
     finally:
         engine.dispose()
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
     with open_session() as session:
         who = actor(session, as_)
         if simulation:
@@ -75,12 +78,18 @@ def init(
         simulated = is_simulation(session)
     if json_out:
         emit_json({"database": database_url(), "revision": revision, "simulation": simulated,
-                   **counts})
+                   **counts, "audit_key_file": str(key_file) if key_file else None})
         return
     done(f"数据库已就绪（版本 {revision}{'，模拟数据库' if simulated else ''}）：{escape(database_url())}")
+    if key_file is not None:
+        done(escape(f"已生成审计密钥文件 {key_file}（仅属主可读写）：请妥善备份，"
+                    "丢失后将无法校验审计记录"))
     if counts:
         done("已载入配置：新增单位 {units_added} 个、更新 {units_updated} 个，"
              "新增人员 {people_added} 人、更新 {people_updated} 人".format(**counts))
+        changed = counts["policy_changed"]
+        done("规则：已更新 " + "、".join(changed) + "；文件未提及的设置保持不变" if changed
+             else "规则：文件未改动任何设置，原有规则保持不变")
 
 
 @unit_app.command("add")
@@ -141,6 +150,8 @@ def person_add(
     top: Annotated[bool, typer.Option("--top", help="主要领导（接收通报）")] = False,
     telegram_chat: Annotated[int | None, typer.Option("--telegram-chat", help="Telegram 会话 ID")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
+    allow_same_name: Annotated[bool, typer.Option(
+        "--allow-same-name", help="已有同名人员时仍登记（此后须用 姓名@单位代码 指明）")] = False,
     as_: AdminOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -153,7 +164,8 @@ def person_add(
                  telegram_chat=telegram_chat, email=email)
     with open_session() as session:
         who = actor(session, as_)
-        person = add_person(session=session, spec=spec, actor=who, now=_wall(who))
+        person = add_person(session=session, spec=spec, actor=who, now=_wall(who),
+                            allow_same_name=allow_same_name)
         row = {"id": person.id, "name": person.name, "title": person.title, "unit": unit,
                "roles": person.roles, "aliases": person.aliases}
     emit_json(row) if json_out else done(escape(f"已登记人员 {person.name}（{person.title or '无职务'}）"))

@@ -67,7 +67,9 @@ def _files_of(session: Any, directive_id: int | None) -> list[dict[str, Any]]:
 
 def _read_text(path: Path) -> str:
     from engine.errors import InvalidInput
+    from engine.inputs import check_input_file
 
+    check_input_file(path, "文本文件")
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -110,7 +112,7 @@ def task_add(
     lead: Annotated[str, typer.Option("--lead", help="牵头单位代码或名称")],
     due: Annotated[str, typer.Option("--due", help="完成时限，如 3月31日前、3个工作日内")],
     co: Annotated[list[str] | None, typer.Option("--co", help="配合单位，可重复")] = None,
-    priority: Annotated[str, typer.Option("--priority", help="urgent|high|normal")] = "normal",
+    priority: Annotated[str, typer.Option("--priority", help="特急|加急|普通（或 urgent|high|normal）")] = "普通",
     target: Annotated[float | None, typer.Option("--target", help="目标量")] = None,
     measure: Annotated[str | None, typer.Option("--measure", help="计量单位，如 个")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="责任人")] = None,
@@ -119,6 +121,8 @@ def task_add(
     parent: Annotated[str | None, typer.Option("--parent", help="上级事项编号（分解）")] = None,
     milestone: Annotated[list[str] | None, typer.Option("--milestone", help="阶段节点 标题=时限，可重复")] = None,
     assign: Annotated[bool, typer.Option("--assign", help="创建后立即交办")] = False,
+    allow_past_due: Annotated[bool, typer.Option(
+        "--allow-past-due", help="完成时限已过仍交办（须明确确认）")] = False,
     as_: OperatorOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
@@ -138,11 +142,12 @@ def task_add(
                           measure=measure or ("个" if target is not None else None),
                           owner=owner, leader=leader, requirement=requirement, parent_id=parent_id,
                           milestones=_milestones(milestone or []))
-        task = create_task(session=session, data=data, actor=who, now=when, assign=assign)
+        task = create_task(session=session, data=data, actor=who, now=when, assign=assign,
+                           allow_past_due=allow_past_due)
         row = task_rows(session, [task], when)[0]
-    due_at = row.due_at.isoformat() if row.due_at else ""
+    due_at = f"{row.due_at:%Y-%m-%d %H:%M}" if row.due_at else "未定"
     emit_json(row.to_json()) if json_out else done(escape(
-        f"已创建事项 {row.code}：{row.title}（时限：{row.due_text} → {due_at}）"))
+        f"已创建事项 {row.code}：{row.title}（完成时限：{row.due_text or due_at}，即 {due_at}）"))
 
 
 def _milestones(values: list[str]) -> list[Any]:

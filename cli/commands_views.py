@@ -32,13 +32,39 @@ def board(as_: ReaderOpt = None, now: NowOpt = None, json_out: JsonOpt = False) 
 
 
 @audit_app.command("verify")
-def audit_verify(as_: OperatorOpt = None, json_out: JsonOpt = False) -> None:
-    """校验审计链：任何事件被改动、删除或插入都会被发现。"""
-    from engine.tasks.audit import verify_chain
+def audit_verify(
+    as_: OperatorOpt = None,
+    anchor: Annotated[list[str] | None, typer.Option(
+        "--anchor", help="已公布的审计锚点 序号:哈希（每日调度、情况通报末尾所印），可重复")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """校验审计链（以审计密钥签名）：任何事件被改动、删除、插入，或链尾被截断（对照已公布的锚点），都会被发现。"""
+    from engine.tasks.audit_verify import parse_anchor, verify
+
+    anchors = [parse_anchor(value) for value in anchor or []]
+    with open_session(read_only=True) as session:
+        report = verify(session=session, actor=actor(session, as_), anchors=anchors)
+    if json_out:
+        emit_json({"ok": True, "events": report.events,
+                   "head": str(report.head) if report.head else None,
+                   "anchors": [str(a) for a in report.anchors]})
+        return
+    checked = f"，与 {len(anchors)} 个已公布锚点相符" if anchors else ""
+    head = f"；当前锚点 {report.head}" if report.head else ""
+    done(f"审计链完整：共 {report.events} 条事件{checked}{head}")
+
+
+@audit_app.command("anchor")
+def audit_anchor(json_out: JsonOpt = False) -> None:
+    """显示审计链当前锚点（最新事件的序号:哈希），供抄录或公布到库外。"""
+    from engine.tasks.audit import chain_anchor
 
     with open_session(read_only=True) as session:
-        count = verify_chain(session=session, actor=actor(session, as_))
-    emit_json({"ok": True, "events": count}) if json_out else done(f"审计链完整：共 {count} 条事件")
+        anchor = chain_anchor(session)
+    if json_out:
+        emit_json({"anchor": str(anchor) if anchor else None})
+        return
+    done(f"审计锚点：{anchor}" if anchor else "审计链尚无事件")
 
 
 @app.command()

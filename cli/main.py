@@ -54,7 +54,15 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def _param(e: click_errors.BadParameter) -> str:
+_ARGUMENT_NAMES = {"request_id": "延期申请编号", "directive_id": "来源事项编号", "ids": "死信编号",
+                   "task": "事项编号", "code": "单位代码", "name": "名称", "path": "文件",
+                   "source": "文件"}
+"""Positional arguments as a user knows them (their Python names mean nothing to a reader)."""
+
+
+def _param(e: click_errors.BadParameter | click_errors.MissingParameter) -> str:
+    if e.param is not None and e.param.param_type_name == "argument":
+        return f"“{_ARGUMENT_NAMES.get(e.param.name or '', e.param.name)}”"
     if e.param is not None and e.param.opts:
         return str(e.param.opts[0])
     hint = e.param_hint
@@ -73,7 +81,9 @@ _VALUE_REASONS = {
 def _bad_value(e: click_errors.BadParameter) -> str:
     errors = getattr(e.__cause__, "errors", None)
     if not callable(errors):
-        return f"参数 {_param(e)} 的值无效"
+        # Our own checks (cli.plain_params) give a Chinese reason; Typer's English ones do not.
+        reason = f"：{e.message}" if re.search(r"[\u4e00-\u9fff]", e.message or "") else ""
+        return f"参数 {_param(e)} 的值无效{reason}"
     first = errors()[0]
     reason = _VALUE_REASONS.get(first.get("type", ""), "格式不正确")
     return f"参数 {_param(e)} 的值“{first.get('input')}”无效：{reason}"
@@ -166,6 +176,12 @@ def _internal_error(exc: Exception) -> int:
 
     from sqlalchemy.exc import OperationalError
 
+    from cli.runtime import database_problem
+
+    problem = database_problem(exc)
+    if problem is not None:
+        err_console.print(f"[red]错误：[/red]{escape(problem)}")
+        return 1
     if isinstance(exc, OperationalError):
         err_console.print("[red]错误：[/red]无法访问数据库，请检查 --db 或 DUBAN_DATABASE_URL")
         return 1

@@ -65,6 +65,13 @@ def print_task_table(rows: list[TaskRow], *, title: str) -> None:
     console.print(table)
 
 
+def _due_line(text: str, at: datetime | None) -> str:
+    """"3月31日前（2024-03-31 23:59）", or "未定" for a draft without a deadline."""
+    if at is None:
+        return f"{text}（未定）" if text else "未定"
+    return f"{text}（{minute(at)}）" if text else minute(at)
+
+
 def print_task(detail: TaskDetail) -> None:
     d = detail.task
     console.print(f"[bold]{escape(d.code)}[/bold] {escape(d.title)}  "
@@ -73,10 +80,13 @@ def print_task(detail: TaskDetail) -> None:
         ("来源", f"{detail.directive_kind.label}：{detail.directive_title}"),
         ("优先级", d.priority.label), ("牵头单位", d.lead_unit), ("配合单位", "、".join(d.co_units)),
         ("责任人", d.owner or ""), ("分管领导", d.leader or ""),
-        ("完成时限", f"{d.due_text} → {minute(d.due_at)}"),
-        ("原定时限", f"{d.original_due_text} → {minute(d.original_due_at)}"),
+        ("完成时限", _due_line(d.due_text, d.due_at)),
+        ("时限起算", f"{minute(detail.due_base_at)}（{detail.due_base.label}）"
+         if detail.due_base else ""),
+        ("原定时限", _due_line(d.original_due_text, d.original_due_at)
+         if d.extension_count else ""),
         ("督办级别", d.escalation_level.label if d.escalation_level else ""),
-        ("完成量", _amount(d)), ("评价", d.rating.label if d.rating else ""),
+        ("完成量", _amount(d)), ("销号评价", d.rating.label if d.rating else ""),
         ("具体要求", detail.requirement),
     ]
     for key, value in lines:
@@ -96,12 +106,19 @@ def print_task(detail: TaskDetail) -> None:
             stones.add_row(str(m.seq), escape(m.title), escape(m.due_text), day(m.done_at))
         console.print(stones)
     for r in detail.reports:
-        who = f"督查室{r.by or ''}代{r.kind.label}" if r.on_behalf else f"{r.unit or ''} {r.kind.label}"
+        # Who wrote it: the unit, the office for the unit, or whoever recorded it themselves.
+        if r.on_behalf:
+            who = f"督查室{r.by or ''}代{r.kind.label}"
+        else:
+            who = f"{r.unit or r.by or '系统操作员'} {r.kind.label}"
         console.print(escape(f"  [{minute(r.at)}] {who}：{r.text}"))
+    for back in detail.returns:
+        console.print(escape(f"  [{minute(back.at)}] {back.by} 退回办结申请，理由：{back.reason}"))
     for e in detail.extensions:
-        console.print(escape(f"  延期申请 #{e.id}（{e.status.label}）：至 {e.requested_due_text}，"
-                             f"{e.reason}" + (f"；审批意见：{e.decision_note}"
-                                              if e.decision_note else "")))
+        decided = f"（{e.decided_by or '督查室'}：{e.decision_note}）" if e.decision_note else ""
+        console.print(escape(f"  延期申请 #{e.id}（{e.status.label}）：申请延至 "
+                             f"{e.requested_due_text}（{minute(e.requested_due_at)}），"
+                             f"理由：{e.reason}{decided}"))
     print_files(detail.files, title="证明材料与附件")
 
 
@@ -154,11 +171,11 @@ def print_board(rows: list[BoardRow], *, title: str) -> None:
 
 def summary_table(data: SummaryView) -> RenderableType:
     """The 15:00 summary as rich tables (the messages and reports use engine.summary.render)."""
-    from engine.summary.render import due_text, moment, title
+    from engine.summary.render import cells, moment, since_text, title
 
     parts: list[RenderableType] = [
         Text(title(data), style="bold"),
-        Text(f"截至 {moment(data.built_at)}（上次调度 {moment(data.since)}）"),
+        Text(f"截至 {moment(data.built_at)}（{since_text(data)}）"),
         Text.assemble(("红灯 ", "bold red"), str(data.lights["red"]), ("  黄灯 ", "yellow"),
                       str(data.lights["yellow"]), ("  绿灯 ", "green"), str(data.lights["green"])),
     ]
@@ -171,9 +188,9 @@ def summary_table(data: SummaryView) -> RenderableType:
         table = Table("编号", "事项", "牵头单位", "时限", "逾期天数", "分管领导", "状态",
                       title=f"{section.title}（{section.total}）")
         for r in section.rows:
-            table.add_row(escape(r.code), escape(r.title), escape(r.lead_unit),
-                          escape(due_text(r)), str(r.days_overdue or ""), escape(r.leader or ""),
-                          r.status.label)
+            # Typed by people: never read as rich markup (and controls shown, by SafeConsole).
+            table.add_row(*(escape(cell) for cell in cells(r)))
         parts.append(table)
+    if data.anchor:
+        parts.append(Text(data.anchor, style="dim"))
     return Group(*parts)
-

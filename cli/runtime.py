@@ -6,6 +6,7 @@ Imports of the engine happen inside functions so that ``duban --help`` stays fas
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,9 +34,9 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
-            from rich.console import Console
+            from notifiers.console import SafeConsole
 
-            self._console = Console(**self._kwargs)
+            self._console = SafeConsole(**self._kwargs)
         return getattr(self._console, name)
 
 
@@ -65,6 +66,11 @@ def local_zone() -> Any:
     return ZoneInfo(_STATE.get("tz") or "Asia/Shanghai")
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2099
+"""Years a typed date may fall in: working-day calendars and deadlines a decade ahead stay
+computable (year 1 or 9999 would overflow them)."""
+
+
 def parse_moment(value: str | None, *, what: str = "--now", end_of_day: bool = False) -> datetime:
     """Parse an ISO date or datetime typed by a user; naive values are local time.
 
@@ -85,6 +91,8 @@ def parse_moment(value: str | None, *, what: str = "--now", end_of_day: bool = F
         raise InvalidInput(
             f"{what} 的值“{value}”不是有效的日期或时间，应为 2024-03-04 或 2024-03-04T15:00"
         ) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInput(f"{what} 的值“{value}”超出支持的范围（{MIN_YEAR} 年至 {MAX_YEAR} 年）")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone())
     return moment.astimezone(UTC)
@@ -108,6 +116,10 @@ def open_session(*, read_only: bool = False) -> Iterator[Session]:
     path = sqlite_path(database_url())
     if path is not None and not path.exists():
         raise DubanError(f"数据库文件 {path} 不存在，请先运行 duban init")
+    if path is not None and path.is_dir():
+        raise DubanError(f"{path} 是一个目录，不是数据库文件")
+    if path is not None and not read_only and not sqlite_writable(path):
+        raise DubanError(read_only_message(path))
     try:
         _check_reachable(engine)
         with session_scope(engine, read_only=read_only) as session:
@@ -138,17 +150,55 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
                            "（请检查 --db 或 DUBAN_DATABASE_URL）") from None
 
 
+def sqlite_writable(path: Any) -> bool:
+    """Whether this process may write the SQLite file and its folder (WAL keeps files beside
+    it). Root may write anyway: the database's own refusal is translated too (:func:`database_problem`)."""
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def read_only_message(path: Any = None) -> str:
+    where = f"数据库文件 {path} " if path is not None else "数据库"
+    return f"{where}是只读的（没有写权限），不能执行会修改数据的命令；未作任何改动"
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """A Chinese sentence for a database error a user can fix (``None`` for anything else)."""
+    from sqlalchemy.exc import DatabaseError
+
+    from engine.store.db import sqlite_path
+
+    if not isinstance(exc, DatabaseError):
+        return None
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "readonly database" in text or "read-only" in text:
+        return read_only_message(sqlite_path(database_url()))
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        return (f"数据库文件 {sqlite_path(database_url())} 已损坏或不是 duban 数据库"
+                "（请检查 --db 或 DUBAN_DATABASE_URL）")
+    if "unable to open" in text:
+        return f"无法打开数据库文件 {sqlite_path(database_url())}（请检查路径与权限）"
+    return None
+
+
 def _check_reachable(engine: Engine) -> None:
-    # Connect once first: an unreachable server must not be reported as "not initialised".
-    from sqlalchemy.exc import OperationalError
+    # Connect once first: an unreachable server must not be reported as "not initialised", and
+    # a file that is not a database must be said to be one.
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
     from engine.errors import DubanError
 
     try:
         with engine.connect():
             pass
-    except OperationalError:
-        raise DubanError("无法连接数据库，请检查 --db 或 DUBAN_DATABASE_URL") from None
+    except DatabaseError as exc:
+        problem = database_problem(exc)
+        if problem is not None:
+            raise DubanError(problem) from None
+        if isinstance(exc, OperationalError):
+            raise DubanError("无法连接数据库，请检查 --db 或 DUBAN_DATABASE_URL") from None
+        raise
 
 
 def os_user() -> str:
@@ -200,8 +250,22 @@ def person_for(session: Session, ref: str | None) -> Person | None:
     return find_person(session, ref)
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with non-finite floats as ``null``: an older row may hold ``inf`` or ``nan``,
+    which JSON cannot (Python would print the invalid ``Infinity``)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Valid JSON on stdout (never ``NaN``/``Infinity``), Chinese kept as is."""
+    sys.stdout.write(json.dumps(_finite(data), ensure_ascii=False, indent=2, default=str,
+                                allow_nan=False) + "\n")
 
 
 def done(message: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from config.errors import ConfigError
+from config.errors import WHOLE_FILE, ConfigError
 from config.policy import Policy
 
 ROLES = ("admin", "office", "leader", "unit_head", "unit_contact")
@@ -46,6 +47,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _one_line(value: Any) -> Any:
+    """Names, titles and aliases are one line without control or bidi characters."""
+    from config.text import UNSAFE_LINE, describe_char
+
+    for text in value if isinstance(value, list) else [value]:
+        found = UNSAFE_LINE.search(text) if isinstance(text, str) else None
+        if found is not None:
+            raise ValueError(f"第 {found.start() + 1} 个字符是{describe_char(found.group())}，不能使用")
+    return value
+
+
 class UnitSpec(_Strict):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str = Field(min_length=1, max_length=128)
@@ -53,10 +65,12 @@ class UnitSpec(_Strict):
     parent: str | None = None
     short_names: list[str] = []
 
+    _text = field_validator("name", "short_names")(classmethod(lambda cls, v: _one_line(v)))
+
 
 class PersonSpec(_Strict):
     name: str = Field(min_length=1, max_length=64)
-    title: str = ""
+    title: str = Field(default="", max_length=64)
     unit: str | None = None
     roles: list[Literal["admin", "office", "leader", "unit_head", "unit_contact"]] = Field(
         min_length=1
@@ -64,9 +78,13 @@ class PersonSpec(_Strict):
     aliases: list[str] = []
     supervises: list[str] = []
     top_leader: bool = False
-    telegram_chat: int | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # Telegram chat ids are 52-bit at most; the column holds 64 bits.
+    telegram_chat: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+    email: str | None = Field(default=None, max_length=256,
+                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     channels: list[str] = []
+
+    _text = field_validator("name", "title", "aliases")(classmethod(lambda cls, v: _one_line(v)))
 
     @field_validator("channels")
     @classmethod
@@ -78,17 +96,24 @@ class PersonSpec(_Strict):
 
 
 class OrgFile(_Strict):
-    """The whole file: org directory plus policy."""
+    """The whole file: org directory plus policy.
+
+    ``policy`` is ``None`` when the file has no ``policy`` section: the stored policy is then
+    kept as it is; a partial section changes only the settings it names
+    (:func:`config.policy.merge_policy`).
+    """
 
     units: list[UnitSpec] = []
     people: list[PersonSpec] = []
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy | None = None
 
     @model_validator(mode="after")
     def _references(self) -> OrgFile:
         codes = [u.code for u in self.units]
         _no_duplicates(codes, "units", "code")
         _no_duplicates([u.name for u in self.units], "units", "name")
+        # People are matched by name when the file is loaded again: one entry per name.
+        _no_duplicates([p.name for p in self.people], "people", "name")
         known = set(codes)
         for i, unit in enumerate(self.units):
             if unit.parent is not None and unit.parent not in known:
@@ -109,11 +134,12 @@ class _RefError(ValueError):
 
 
 def _no_duplicates(values: list[str], section: str, field: str) -> None:
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i, value in enumerate(values):
         if value in seen:
-            raise _RefError(f"{section}[{i}].{field}", value, "重复")
-        seen.add(value)
+            raise _RefError(f"{section}[{i}].{field}", value,
+                            f"与 {section}[{seen[value]}] 重复（每项只能写一次）")
+        seen[value] = i
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -149,19 +175,58 @@ def translate_validation_error(exc: ValidationError, file: str) -> ConfigError:
     return ConfigError(file, _field_path(tuple(err["loc"])), err.get("input"), reason)
 
 
-def load_org_file(path: Path) -> OrgFile:
-    """Read and validate the org/policy YAML file at ``path``."""
+def _read(path: Path) -> str:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(name, "（文件）", name, "文件不存在") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, "（文件）", name, f"无法读取：{exc.__class__.__name__}") from None
+        raise ConfigError(name, WHOLE_FILE, name, "文件不存在") from None
+    except IsADirectoryError:
+        raise ConfigError(name, WHOLE_FILE, name, "这是一个目录，不是配置文件") from None
+    except PermissionError:
+        raise ConfigError(name, WHOLE_FILE, name, "没有读取权限") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, WHOLE_FILE, name,
+                          f"不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节无法解码），"
+                          "请另存为 UTF-8 后重试") from None
+    except OSError as exc:
+        raise ConfigError(name, WHOLE_FILE, name, f"无法读取（{exc.strerror}）") from None
+
+
+def load_org_file(path: Path) -> OrgFile:
+    """Read and validate the org/policy YAML file at ``path``; an error names the line."""
+    name = str(path)
+    text = _read(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark is not None else "（未知位置）"
         raise ConfigError(name, where, "", "YAML 语法错误") from None
-    return parse_org_data(data, file=name)
+    try:
+        return parse_org_data(data, file=name)
+    except ConfigError as exc:
+        line = _line_of(text, exc.field)
+        if line is None:
+            raise
+        raise ConfigError(name, exc.field, exc.value, exc.reason, line=line) from None
+
+
+def _line_of(text: str, field: str) -> int | None:
+    """The 1-based line of ``field`` ("people[3].name") in the YAML ``text`` (``None``: unknown)."""
+    parts = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", field)]
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            return None
+    return int(node.start_mark.line) + 1 if node is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -158,3 +158,24 @@ class Policy(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("未知的时区名称，应为 IANA 时区如 Asia/Shanghai") from None
         return value
+
+
+def merge_policy(stored: BaseModel, given: BaseModel, prefix: str = "policy") -> tuple[Any, list[str]]:
+    """``stored`` with only the settings ``given`` names explicitly (its ``model_fields_set``,
+    section by section) replaced; returns the result and the dotted names of what changed.
+
+    A file that says ``policy: {quiet_hours: {start: "23:00"}}`` changes that one time and keeps
+    every other setting — including the end of the quiet hours — as the database had it.
+    """
+    updates: dict[str, Any] = {}
+    changed: list[str] = []
+    for name in given.model_fields_set:
+        old, new = getattr(stored, name), getattr(given, name)
+        if isinstance(old, BaseModel) and isinstance(new, BaseModel):
+            merged, inner = merge_policy(old, new, f"{prefix}.{name}")
+            if inner:
+                updates[name], changed = merged, changed + inner
+        elif old != new:
+            updates[name] = new
+            changed.append(f"{prefix}.{name}")
+    return (stored.model_copy(update=updates) if updates else stored), sorted(changed)

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     file_channel_path: Path | None = None
     # Seconds the "file" channel waits before each send (stands in for a slow channel).
     file_channel_delay: float = 0.0
+    # The secret that keys the audit chain (HMAC-SHA256). Never stored in the database: given
+    # here, or read from the key file that `duban init` creates (owner-only permissions).
+    audit_key: str | None = None
+    # The key file; default ~/.config/duban/audit.key ($XDG_CONFIG_HOME respected).
+    audit_key_file: Path | None = None
 
 
 @lru_cache(maxsize=1)

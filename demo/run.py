@@ -151,7 +151,11 @@ def run_demo(*, directory: Path, days: int, json_out: bool) -> dict[str, Any]:
     """Run the demo in ``directory`` (recreated); return its figures."""
     from engine.org.setup import mark_simulation
     from engine.store.schema import upgrade
+    from engine.tasks.audit_key import ensure_key_file
 
+    # The demo's audit trail is signed like any other: with this machine's key (DUBAN_AUDIT_KEY,
+    # or the key file, created here as `duban init` would).
+    ensure_key_file()
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)

@@ -32,7 +32,7 @@ SERVICES: dict[str, str] = {
     "create_directive": "engine.tasks.directives",
     "create_task": "engine.tasks.creation",
     "assign_task": "engine.tasks.creation",
-    "edit_draft": "engine.tasks.drafts",
+    "edit_task": "engine.tasks.editing",
     "acknowledge": "engine.tasks.actions",
     "report_progress": "engine.tasks.actions",
     "request_completion": "engine.tasks.actions",

@@ -148,7 +148,19 @@ class OutboxKind(Labelled):
     MILESTONE = "milestone", "阶段节点提醒"
     RECHECK = "recheck", "回头看到期"
     SUMMARY = "summary", "每日调度"
+    EDITED = "edited", "事项变更通知"
+    OCCURRENCE = "occurrence", "周期任务"
     EVIDENCE = "evidence", "证明材料"
+
+
+class DueBase(Labelled):
+    """What a task's current deadline counts from (a relative one such as "3个工作日内")."""
+
+    DIRECTIVE = "directive", "来源事项下达时间"
+    ENTERED = "entered", "督查室录入时间"
+    EXTENSION = "extension", "延期申请提交时间"
+    RECHECK = "recheck", "回头看时间"
+    RECURRENCE = "recurrence", "上一周期时限"
 
 
 class Channel(Labelled):

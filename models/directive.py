@@ -18,6 +18,9 @@ class DirectiveBase(Model):
     doc_number: str | None = Field(default=None, sa_type=String(64))
     # Read-only instructions (阅/圈阅) create no task and need no reply.
     read_only: bool = False
+    # The source gave no date (document intake): issued_at is when it was registered, and
+    # nothing the office reads may present that as the date of the instruction.
+    undated: bool = False
 
 
 class DirectiveCreate(DirectiveBase):

@@ -1,4 +1,5 @@
-"""Append-only, hash-chained audit events."""
+"""Append-only audit events, chained by a keyed hash (HMAC) in id order (ids are gap-free
+from revision 0002 on, and signed: a published anchor names an event as "ID:HASH")."""
 
 from __future__ import annotations
 

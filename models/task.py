@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Float, Index, String, Text, UniqueConstraint, false, text
@@ -31,9 +32,15 @@ class MilestoneCreate(BaseModel):
 
 
 class TaskCreate(TaskBase):
-    """What the office gives to create a task; references by code / name / alias."""
+    """What the office gives to create a task; references by code / name / alias.
+
+    ``due_counts_from``: a relative deadline ("3个工作日内") typed by the office counts from the
+    moment it is entered (``"entered"``); one taken from a document (intake, a task list) counts
+    from the directive's date (``"directive"``).
+    """
 
     directive_id: int
+    due_counts_from: Literal["entered", "directive"] = "entered"
     parent_id: int | None = None
     lead_unit: str | None = None
     co_units: list[str] = []
@@ -78,6 +85,10 @@ class Task(TaskBase, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     original_due_text: str = Field(default="", sa_type=String(64))
+    # What the current deadline counts from ("3个工作日内" after which moment): the directive's
+    # date, the moment the office entered it, an extension request, a 回头看, the previous period.
+    due_base: str | None = Field(default=None, sa_type=String(16))
+    due_base_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Bumped on every approved extension: keys the escalation ladder to one deadline.
     deadline_version: int = 1
     extension_count: int = 0

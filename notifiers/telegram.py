@@ -56,6 +56,7 @@ from engine.errors import (
     RecipientUnreachable,
     TransientDeliveryError,
 )
+from engine.inputs import printable
 from engine.outbox.channel import Outgoing, OutgoingFile
 from notifiers.throttle import PaceLimits, Throttle
 
@@ -130,14 +131,15 @@ def _utf16_len(text: str) -> int:
 
 def message_html(message: Outgoing, limit: int = MAX_TEXT) -> str:
     """The HTML to send: the row's HTML, or its escaped text; cut to ``limit`` (Telegram's
-    limit on a message, or on a caption)."""
-    html = message.html or escape(message.text)
+    limit on a message, or on a caption). Control and bidi characters an older row may hold
+    are shown as visible stand-ins."""
+    html = printable(message.html or escape(message.text))
     plain = unescape(re.sub(r"<[^>]+>", "", html))
     if _utf16_len(plain) <= limit:
         return html
     note = "\n…（内容过长，已截断，详见调度报告或 duban 命令行）"
     keep, used = [], _utf16_len(note)
-    for char in message.text:
+    for char in printable(message.text):
         used += _utf16_len(char)
         if used > limit:
             break

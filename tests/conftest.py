@@ -26,6 +26,10 @@ import models  # noqa: F401  (registers the tables)
 from engine.store.db import make_engine
 from engine.store.mode import set_simulation
 
+# The audit chain is keyed (engine.tasks.audit_key): every test process, and every process it
+# starts, signs with this test key unless a test sets up its own.
+os.environ.setdefault("DUBAN_AUDIT_KEY", "duban-test-audit-key-" + "5" * 43)
+
 PG_BASE_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 PG_SCHEMA = f"duban_test_{os.getpid()}"
 PG_URL = f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"

@@ -21,7 +21,7 @@ from engine.calendar.workdays import WorkCalendar
 from engine.errors import DeadlineParseError
 
 DAY_END = time(23, 59, 59)
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９：－／～", "0123456789:-/~")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９：－／～．−", "0123456789:-/~.-")
 _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6}
@@ -83,16 +83,20 @@ def normalize(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
 def cn_int(s: str) -> int:
-    """An Arabic or Chinese numeral as int ("三十一" → 31, "二〇二四" → 2024, "两" → 2)."""
+    """An Arabic or Chinese numeral as int ("三十一" → 31, "二〇二四" → 2024, "两" → 2,
+    "一千零三" → 1003); :class:`ValueError` for anything else."""
     if s.isascii() and s.isdigit():
         return int(s)
-    if "十" not in s and "百" not in s:
+    if not any(ch in _CN_UNITS for ch in s):
         return int("".join(str(_CN_DIGITS[ch]) for ch in s))
     total, current = 0, 0
     for ch in s:
-        if ch in "十百":
-            total += (current or 1) * (10 if ch == "十" else 100)
+        if ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
             current = 0
         else:
             current = _CN_DIGITS[ch]
@@ -191,8 +195,15 @@ def weekday(s: str) -> int:
 # -- regular-expression fragments -------------------------------------------------------------
 
 _CN1 = "[一二两三四五六七八九]"
-NUM = rf"(?:\d{{1,3}}|{_CN1}?十[一二三四五六七八九]?|{_CN1})"
-"""A count, month, day or hour: 1–3 Arabic digits or a Chinese numeral up to 九十九."""
+CN_NUMERAL_CHARS = "〇零一二两三四五六七八九十百千"
+NUM = (rf"(?:(?<![\d.])\d{{1,3}}(?!\d|\.\d)"
+       rf"|(?<![{CN_NUMERAL_CHARS}])(?:{_CN1}?十[一二三四五六七八九]?|{_CN1})(?![{CN_NUMERAL_CHARS}]))")
+"""A month, day or hour: 1–3 Arabic digits or a Chinese numeral up to 九十九 — always the whole
+number written (never the last digits of "1003" or the "5" of "1.5")."""
+COUNT = (rf"(?P<sign>-)?(?<![\d.])(?P<n>\d+(?:\.\d+)?(?![\d.])"
+         rf"|(?<![{CN_NUMERAL_CHARS}])[{CN_NUMERAL_CHARS}]+|半)")
+"""A count as written, whatever its size, sign or decimals, so that a wrong one is refused
+with its reason instead of being misread."""
 YEAR4 = r"(?:\d{4}|[〇零一二三四五六七八九]{4})"
 YEAR = rf"(?:(?P<yn>{YEAR4})年|(?P<yw>今|本|当|明|次|来|后)年)?"
 BEFORE = r"(?:之前|以前|前|为止|止)?"

@@ -86,7 +86,11 @@ def resolve_deadline(
     """Resolve one deadline expression, with optional verbs around it ("于3月31日前报送").
 
     Raises :class:`engine.errors.DeadlineParseError` when no expression is found, when several
-    concrete ones are, or when the date does not exist ("2月30日", reason "日期不存在").
+    concrete ones are, when the date does not exist ("2月30日", reason "日期不存在"), when a count
+    is not a whole positive number ("1.5个工作日内", "-3天内") and when the deadline lies more
+    than :data:`MAX_SPAN_DAYS` ahead. Every number is read whole: "1003个工作日内" is 1003 (and
+    refused as too long), never 3; spaces as pasted text has them ("3 个工作日内") and full-width
+    digits are accepted.
     An urgency word beside a concrete deadline ("立即整改，3月31日前报送") yields to the latter.
     """
     if issued_at.utcoffset() is None:
@@ -101,6 +105,8 @@ def resolve_deadline(
     if len(chosen) > 1:
         raise ctx.fail("包含多个时间表达，请只写一个")
     hit = chosen[0].resolve(ctx)
+    if hit.due_at - issued_at > timedelta(days=MAX_SPAN_DAYS):
+        raise ctx.fail("时限过远：不得晚于起算时间后约 10 年，请核对年份或数量")
     recurrence = None
     if hit.rule is not None:
         recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped,
@@ -179,17 +185,41 @@ def _resolve_range(sm: re.Match[str], em: re.Match[str], end_rule: Resolver, ctx
 # -- relative: "一个月内", "3个工作日内", "10天内", "两周内", "1小时内", "半小时内" ----------------
 
 _RELATIVE = re.compile(
-    rf"(?P<n>{NUM}|半)(?:个月|个?(?P<u>工作日|自然日|小时|钟头|分钟|星期|礼拜|周|天|日|年))"
-    r"(?:之内|以内|内)")
+    rf"{f.COUNT}\s*(?:个\s*月|个?\s*(?P<u>工作日|自然日|小时|钟头|分钟|星期|礼拜|周|天|日|年))"
+    r"\s*(?:之内|以内|内)")
+
+MAX_SPAN_DAYS = 3660
+"""The latest deadline accepted: about 10 years after the moment it counts from. Anything later
+is a typing slip ("99999个工作日内", "2099年") and is refused with its own message."""
+_UNIT_SPAN_DAYS = {"工作日": 1.4, "小时": 1 / 24, "钟头": 1 / 24, "分钟": 1 / 1440, "月": 30.5,
+                   "年": 365.25, **_UNIT_DAYS}
+"""Approximate calendar days per unit, to refuse an over-long count before computing it."""
+
+
+def _count(m: re.Match[str], unit: str, ctx: Ctx) -> int:
+    """The whole positive number written before ``unit``; refuses decimals, negatives, zero and
+    counts beyond :data:`MAX_SPAN_DAYS`, each with its reason."""
+    written = m["n"]
+    if "." in written:
+        raise ctx.fail(f"时限数量须为整数，如“3个{unit}内”，不能写“{written}个{unit}”")
+    if m["sign"]:
+        raise ctx.fail("时限须大于零，不能为负数")
+    try:
+        n = f.cn_int(written)
+    except (KeyError, ValueError):
+        raise ctx.fail(f"无法读出数量“{written}”") from None
+    if n == 0:
+        raise ctx.fail("时限须大于零")
+    if n * _UNIT_SPAN_DAYS[unit] > MAX_SPAN_DAYS:
+        raise ctx.fail(f"时限过长：{n}个{unit}超过约 10 年的上限，请核对数量")
+    return n
 
 
 def _resolve_relative(m: re.Match[str], ctx: Ctx) -> Hit:
     unit = m["u"] or "月"
     if m["n"] == "半":
         return _resolve_half(unit, ctx)
-    n = f.cn_int(m["n"])
-    if n == 0:
-        raise ctx.fail("时限须大于零")
+    n = _count(m, unit, ctx)
     if unit in ("小时", "钟头", "分钟"):
         delta = timedelta(minutes=n) if unit == "分钟" else timedelta(hours=n)
         return Hit((ctx.issued_at + delta).astimezone(UTC), "hours")

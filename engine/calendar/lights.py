@@ -1,4 +1,9 @@
-"""红黄绿灯 and overdue, derived from ``now``, the deadline and the policy (never stored)."""
+"""红黄绿灯 and overdue, derived from ``now``, the deadline and the policy (never stored).
+
+One rule for every view (lists, board, summary, ledger, bulletin, messages): only work given to
+a unit has a light or can be overdue — from 交办 to 申请办结 (:data:`LIT_STATUSES`). A draft
+(待交办) is the office's own queue and has none; closed and cancelled tasks have none either.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from sqlmodel import col
 
 from config.policy import Policy
 from engine.store.policy import calendar_for, zone_for
-from engine.tasks.lifecycle import OPEN_STATUSES
+from engine.tasks.lifecycle import ACTIVE_STATUSES
 from models import Task
+
+LIT_STATUSES = ACTIVE_STATUSES
+"""Statuses with a light and a possible overdue: assigned, acknowledged, in progress, pending review."""
 
 
 def due_of(task: Task) -> datetime:
@@ -22,8 +30,8 @@ def due_of(task: Task) -> datetime:
 
 
 def is_overdue(task: Task, now: datetime) -> bool:
-    """Due passed and not closed or cancelled (a draft without a deadline is never overdue)."""
-    return task.status in OPEN_STATUSES and task.due_at is not None and now > task.due_at
+    """Due passed while the task is with its units (never for drafts, closed or cancelled)."""
+    return task.status in LIT_STATUSES and task.due_at is not None and now > task.due_at
 
 
 def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
@@ -59,14 +67,14 @@ def yellow_cutoff(now: datetime, policy: Policy) -> datetime:
 def light(task: Task, now: datetime, policy: Policy) -> str | None:
     """``red`` overdue; ``yellow`` due within the warning window or escalated; else ``green``.
 
-    Closed and cancelled tasks, and drafts without a deadline, have no light (``None``).
+    Drafts, closed and cancelled tasks have no light (``None``).
     """
     return light_at(task, now, yellow_cutoff(now, policy))
 
 
 def light_at(task: Task, now: datetime, cutoff: datetime) -> str | None:
     """:func:`light` given ``cutoff = yellow_cutoff(now, policy)``, for lists computed at once."""
-    if task.status not in OPEN_STATUSES or task.due_at is None:
+    if task.status not in LIT_STATUSES or task.due_at is None:
         return None
     if now > task.due_at:
         return "red"
@@ -87,7 +95,7 @@ def light_condition(colour: str, now: datetime, cutoff: datetime) -> Any:
     """The SQL condition "the task's light is ``colour``": the rule of :func:`light_at`, written
     so that each colour is a range on the deadline (an index can serve it)."""
     due = col(Task.due_at)
-    lit = and_(col(Task.status).in_(OPEN_STATUSES), due.is_not(None))
+    lit = and_(col(Task.status).in_(LIT_STATUSES), due.is_not(None))
     escalated = col(Task.escalation_level) >= 1
     if colour == "red":
         return and_(lit, due < now)

@@ -7,6 +7,8 @@ Guarantees:
 - catch-up safe: after downtime each missed level fires once and superseded reminders are
   skipped (:mod:`engine.escalation.ladder`);
 - atomic per task batch: a level change, its audit event and its messages commit together;
+- concurrent passes never do the same work twice: each batch locks its tasks (PostgreSQL
+  ``FOR UPDATE SKIP LOCKED``; SQLite's write lock), so a level's audit event is written once;
 - streaming: only tasks whose ``next_check_at`` has come are read, ``batch_size`` at a time.
 """
 
@@ -137,11 +139,16 @@ def _batches(session: Session, ctx: _Pass, batch_size: int) -> list[Planned]:
     created: list[Planned] = []
     now = ctx.now
     while True:
+        # Two passes at once (two ticks, two workers) split the work instead of both doing it:
+        # PostgreSQL skips the rows the other pass holds until its batch commits, and the rows
+        # are re-read as committed (SQLite: the write lock serialises whole batches).
         tasks = list(session.exec(
             select(Task)
             .where(col(Task.next_check_at) <= now, col(Task.status).in_(lifecycle.LADDER_STATUSES))
             .order_by(col(Task.next_check_at), col(Task.id))
             .limit(batch_size)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         ).all())
         if not tasks:
             return created

@@ -45,6 +45,8 @@ def create_due_occurrences(*, session: Session, actor: Actor, now: datetime) -> 
     """For each recurring task whose period has ended, create and assign the next occurrence."""
     due = session.exec(
         select(Task).where(*awaiting_occurrence(), col(Task.due_at) <= now).order_by(col(Task.id))
+        # A concurrent pass holds these until it commits their successors: skip, never repeat.
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ).all()
     created: list[Planned] = []
     for task in due:
@@ -58,7 +60,8 @@ def create_due_occurrences(*, session: Session, actor: Actor, now: datetime) -> 
 def _next_occurrence(session: Session, actor: Actor, task: Task, now: datetime) -> Task:
     policy = get_policy(session)
     tz = zone_for(policy)
-    resolved = resolve_deadline(task.recurrence_text or "", issued_at=max(due_of(task), now), tz=tz,
+    base_at = max(due_of(task), now)
+    resolved = resolve_deadline(task.recurrence_text or "", issued_at=base_at, tz=tz,
                                 calendar=calendar_for(policy))
     task.series_id = task.series_id or task.id
     task.successor_created = True
@@ -68,6 +71,7 @@ def _next_occurrence(session: Session, actor: Actor, task: Task, now: datetime) 
                      status=TaskStatus.ASSIGNED.value,
                      due_at=resolved.due_at, due_text=task.due_text,
                      original_due_at=resolved.due_at, original_due_text=task.due_text,
+                     due_base="recurrence", due_base_at=base_at,
                      assigned_at=now, created_at=now, updated_at=now, next_check_at=now)
     session.add_all([task, successor])
     session.flush()
@@ -88,6 +92,7 @@ def notify_due_rechecks(*, session: Session, actor: Actor, now: datetime) -> lis
     require_office_or_system(actor, "发送回头看提醒")
     rows = session.exec(
         select(Recheck).where(*awaiting_recheck(), col(Recheck.due_at) <= now)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ).all()
     if not rows:
         return []

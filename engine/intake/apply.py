@@ -194,6 +194,7 @@ def _store_directive(session: Session, draft: Any, ids: dict[str, int], actor: A
     kind = "instruction" if draft.kind == "read" else draft.kind
     data = DirectiveCreate(kind=kind, title=draft.title[:256], text=draft.text,
                            read_only=draft.read_only, issued_at=issued_at,
+                           undated=draft.issued_at is None and doc_date is None,
                            issued_by_id=issuer.id if issuer else None,
                            parent_id=ids.get(draft.parent_key or ""))
     if kind == "followup" and data.parent_id is None:
@@ -221,7 +222,8 @@ def _store_task(session: Session, task: Any, directive_id: int, actor: Actor,
 
     due = due_text or _due(session, task, now, tz)
     data = TaskCreate(
-        directive_id=directive_id, title=task.title[:256], requirement=task.requirement,
+        directive_id=directive_id, due_counts_from="directive",
+        title=task.title[:256], requirement=task.requirement,
         lead_unit=task.lead_units[0] if task.lead_units else None,
         co_units=[*task.lead_units[1:], *task.co_units], due=due,
         owner=_owner(session, task.owner), target=task.quantity, measure=task.measure,

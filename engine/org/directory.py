@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from engine.errors import AmbiguousReference, NotFound
+from engine.inputs import fits_db_int
 from engine.org.naming import title_forms
 from models import Directive, Person, Task, Unit
 
@@ -40,17 +41,35 @@ def find_unit(session: Session, ref: str) -> Unit:
 
 
 def find_person(session: Session, ref: str) -> Person:
-    """The active person named ``ref`` by name, alias or title form; raises on none or several."""
+    """The active person named ``ref`` by name, alias or title form, optionally qualified by
+    their unit ("张伟@FIRE", "张伟@消防"); raises on none or several (the message says how to
+    tell them apart)."""
     ref = ref.strip()
+    name, _, unit_ref = ref.partition("@")
     people = session.exec(select(Person).where(Person.active == True)).all()  # noqa: E712
-    exact = [p for p in people if p.name == ref]
-    matches = exact or [p for p in people if ref in person_mentions(p)]
+    if unit_ref:
+        unit = find_unit(session, unit_ref)
+        people = [p for p in people if p.unit_id == unit.id]
+    name = name.strip()
+    exact = [p for p in people if p.name == name]
+    matches = exact or [p for p in people if name in person_mentions(p)]
     if not matches:
         raise NotFound(f"未找到人员“{ref}”，可用 duban person list 查看已登记的人员")
     if len(matches) > 1:
-        who = "、".join(f"{p.name}（{p.title}）" for p in matches)
-        raise AmbiguousReference(f"“{ref}”对应多人：{who}，请写全名")
+        raise AmbiguousReference(_ambiguous(session, ref, matches))
     return matches[0]
+
+
+def _ambiguous(session: Session, ref: str, matches: list[Person]) -> str:
+    units = {u.id: u for u in session.exec(select(Unit)).all()}
+    who = "、".join(f"{p.name}（{units[p.unit_id].name if p.unit_id in units else '无单位'}"
+                   f"{' ' + p.title if p.title else ''}）" for p in matches)
+    qualified = [f"{p.name}@{units[p.unit_id].code}" for p in matches if p.unit_id in units]
+    if len(set(qualified)) == len(matches):
+        hint = "请写明单位，如 " + " 或 ".join(qualified)
+    else:
+        hint = "请改用各人的别称（duban person list 可查看）"
+    return f"“{ref}”对应 {len(matches)} 人：{who}；{hint}"
 
 
 def task_not_found(ref: str | int) -> NotFound:
@@ -65,7 +84,7 @@ def find_task(session: Session, ref: str | int) -> Task:
     """
     text = str(ref).strip()
     task = session.exec(select(Task).where(Task.code == text.upper())).first()
-    if task is None and text.isdigit() and len(text) < 19:
+    if task is None and text.isdigit() and fits_db_int(int(text)):
         task = session.get(Task, int(text))
     if task is None:
         raise task_not_found(text)
@@ -75,7 +94,8 @@ def find_task(session: Session, ref: str | int) -> Task:
 def find_directive(session: Session, ref: str | int) -> Directive:
     """The directive with id ``ref``; raises :class:`NotFound`."""
     text = str(ref).strip()
-    directive = session.get(Directive, int(text)) if text.isdigit() else None
+    directive = (session.get(Directive, int(text))
+                 if text.isdigit() and fits_db_int(int(text)) else None)
     if directive is None:
         raise NotFound(f"未找到来源事项“{text}”")
     return directive

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
-from config.orgfile import ROLES, OrgFile, PersonSpec, UnitSpec
+from config.orgfile import ROLES, OrgFile, PersonSpec, UnitSpec, translate_validation_error
+from config.policy import Policy, merge_policy
 from engine.errors import Conflict, InvalidInput
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.permissions import require_office
 from engine.store.ids import pk
 from engine.store.mode import set_simulation
-from engine.store.policy import save_policy
+from engine.store.policy import get_policy, save_policy
 from engine.store.service import service
 from engine.tasks import audit
 from models import LeaderScope, Person, Unit
@@ -86,8 +89,14 @@ def _apply_person(session: Session, person: Person, spec: PersonSpec, unit: Unit
 
 
 @service
-def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetime) -> Person:
-    """Register a person; refused if someone of the same name is already in the same unit."""
+def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetime,
+               allow_same_name: bool = False) -> Person:
+    """Register a person; refused if someone of the same name is already in the same unit.
+
+    Someone of the same name in another unit is refused too unless ``allow_same_name``: from
+    then on the bare name would name two people, so neither could be named by it alone (both
+    remain reachable as 姓名@单位代码, which the refusal explains).
+    """
     require_office(actor, "登记人员")
     unit, scope = _check_person(session, spec)
     clash = session.exec(
@@ -95,6 +104,14 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetim
     ).first()
     if clash is not None:
         raise Conflict(f"{unit.name if unit else ''}已有人员“{spec.name}”")
+    namesake = session.exec(select(Person).where(Person.name == spec.name,
+                                                 Person.active == True)).first()  # noqa: E712
+    if namesake is not None and not allow_same_name:
+        home = session.get(Unit, namesake.unit_id) if namesake.unit_id else None
+        where = home.name if home is not None else "无单位"
+        raise Conflict(f"已有同名人员“{spec.name}”（{where}）。再登记一位同名人员后，仅写“{spec.name}”"
+                       "将无法区分两人，须写成 姓名@单位代码（如 --as "
+                       f"{spec.name}@{unit.code if unit else '单位代码'}）；确需登记请加 --allow-same-name")
     person = Person(name=spec.name)
     _apply_person(session, person, spec, unit, scope)
     audit.record(session, actor=actor, entity="person", entity_id=person.id, action="create",
@@ -103,10 +120,13 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetim
 
 
 @service
-def load_org(*, session: Session, org: OrgFile, actor: Actor, now: datetime) -> dict[str, int]:
+def load_org(*, session: Session, org: OrgFile, actor: Actor,
+             now: datetime) -> dict[str, Any]:
     """Create or update every unit and person of the file and store its policy.
 
-    Units are matched by code, people by name (and unit); nothing is deleted. Returns counts.
+    Units are matched by code, people by name; nothing is deleted, and policy settings the file
+    does not mention keep their stored values. Returns counts and ``policy_changed`` (the dotted
+    names of the settings the file changed).
     """
     require_office(actor, "载入组织与规则配置")
     counts = {"units_added": 0, "units_updated": 0, "people_added": 0, "people_updated": 0}
@@ -126,7 +146,23 @@ def load_org(*, session: Session, org: OrgFile, actor: Actor, now: datetime) -> 
         person = session.exec(select(Person).where(Person.name == pspec.name)).first()
         counts["people_updated" if person else "people_added"] += 1
         _apply_person(session, person or Person(name=pspec.name), pspec, unit, scope)
-    save_policy(session, policy=org.policy, now=now)
+    changed = _merge_policy(session, org, now)
     audit.record(session, actor=actor, entity="org", entity_id=None, action="load", now=now,
-                 after=counts)
-    return counts
+                 after={**counts, "policy_changed": changed})
+    return {**counts, "policy_changed": changed}
+
+
+def _merge_policy(session: Session, org: OrgFile, now: datetime) -> list[str]:
+    """Store the file's policy over the stored one: only what the file names changes (a file
+    with no ``policy`` section keeps the policy as it is). Returns what changed."""
+    if org.policy is None:
+        return []
+    stored = get_policy(session)
+    merged, changed = merge_policy(stored, org.policy)
+    if changed:
+        try:
+            merged = Policy.model_validate(merged.model_dump())
+        except ValidationError as exc:
+            raise translate_validation_error(exc, "配置文件") from None
+        save_policy(session, policy=merged, now=now)
+    return changed

@@ -6,14 +6,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from engine.outbox import queue as outbox
 from engine.outbox.evidence import file_list, send_files
 from engine.outbox.messages import buttons_for, render_task_message, review_buttons
-from engine.outbox.recipients import office_people, task_unit_people
+from engine.outbox.recipients import office_people, task_unit_people, unit_people
 from engine.store.policy import get_policy
-from models import Attachment, Person, Task
+from models import Attachment, AuditEvent, Person, Task
+
+
+def event_seq(session: Session, task: Task) -> int:
+    """A number unique per event on the task, to key its one-off notifications."""
+    count = session.exec(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "task", col(AuditEvent.entity_id) == task.id
+        )
+    ).one()
+    return int(count)
 
 
 def _hold(session: Session, task: Task, now: datetime) -> datetime | None:
@@ -75,12 +85,16 @@ def completion_requested(session: Session, *, task: Task, now: datetime, seq: in
 
 
 def extension_requested(session: Session, *, task: Task, now: datetime, seq: int,
+                        requested: str, reason: str,
                         attachments: Sequence[Attachment] = ()) -> int:
+    """``requested``: the new deadline as written and resolved ("4月30日前（2024-04-30 23:59）")."""
     people = office_people(session)
     count = send_files(session, task=task, people=people, attachments=attachments,
                        headline="延期申请材料", now=now, hold=_hold(session, task, now))
     return count + _send(session, task=task, kind="extension_request", people=people,
-                         headline="延期申请待审批", ask=f"审批延期申请{file_list(attachments)}",
+                         headline="延期申请待审批",
+                         ask=f"审批延期申请（第 {seq} 号）：申请延至 {requested}；理由：{reason}"
+                             f"{file_list(attachments)}",
                          now=now, key_extra=f":{seq}")
 
 
@@ -91,3 +105,18 @@ def extension_decided(session: Session, *, task: Task, approved: bool, now: date
     return _send(session, task=task, kind="extension_decision",
                  people=task_unit_people(session, task, lead_only=True), headline=verdict,
                  ask=ask, now=now, key_extra=f":{seq}")
+
+
+def task_edited(session: Session, *, task: Task, changes: list[str], removed: set[int],
+                now: datetime, seq: int) -> int:
+    """The office corrected an assigned task: its units hear what changed; a unit taken off it
+    hears that it no longer handles it."""
+    what = "；".join(changes) or "事项信息已更新"
+    count = _send(session, task=task, kind="edited", people=task_unit_people(session, task),
+                  headline="督办事项变更", ask=f"按变更后的要求办理（{what}）", now=now,
+                  key_extra=f":{seq}", buttons=buttons_for(task))
+    gone = [p for unit_id in sorted(removed) for p in unit_people(session, unit_id)]
+    return count + _send(session, task=task, kind="edited", people=gone,
+                         headline="督办事项变更：本单位不再承办",
+                         ask=f"本单位已不再承办此事项（{what}），无需再办理或反馈",
+                         now=now, key_extra=f":{seq}:off")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
+from engine.org.leaders import leader_id_of, scope_leaders, supervising_leader_id
 from models import Person, Task, TaskUnit
 
 UNIT_RECIPIENT_ROLES = ("unit_contact", "unit_head")
@@ -58,7 +59,9 @@ def top_leaders(session: Session) -> list[Person]:
 
 
 def supervising_leader(session: Session, task: Task) -> Person | None:
-    return session.get(Person, task.leader_id) if task.leader_id is not None else None
+    """The task's leader, else the one supervising its lead unit (:mod:`engine.org.leaders`)."""
+    leader_id = supervising_leader_id(session, task)
+    return session.get(Person, leader_id) if leader_id is not None else None
 
 
 def escalation_recipients(session: Session, task: Task, level: int) -> list[Person]:
@@ -101,6 +104,7 @@ class RecipientCache:
         self._people: dict[int, Person] = {}
         self._top: list[Person] | None = None
         self._office: list[Person] | None = None
+        self._scopes: dict[int, int] | None = None
 
     def prefetch(self, task_ids: Iterable[int]) -> None:
         """Load the unit links of ``task_ids`` and the people of their units in two queries."""
@@ -150,10 +154,13 @@ class RecipientCache:
     def escalation_recipients(self, task: Task, level: int) -> list[Person]:
         """As :func:`escalation_recipients`."""
         people = self.task_unit_people(task, lead_only=True)
-        if level >= 2 and task.leader_id is not None:
-            leader = self._people.get(task.leader_id) or self.session.get(Person, task.leader_id)
+        if self._scopes is None:
+            self._scopes = scope_leaders(self.session)
+        leader_id = leader_id_of(task, self._scopes)
+        if level >= 2 and leader_id is not None:
+            leader = self._people.get(leader_id) or self.session.get(Person, leader_id)
             if leader is not None:
-                self._people[task.leader_id] = leader
+                self._people[leader_id] = leader
                 people.append(leader)
         if level >= 3:
             if self._top is None or self._office is None:

@@ -14,7 +14,7 @@ from engine.org.permissions import require_office
 from engine.read.schemas import Schema
 from engine.store.policy import get_policy, zone_for
 from engine.values import OutboxKind, OutboxStatus
-from models import OutboxMessage, Person
+from models import OutboxMessage, Person, Task
 
 _KINDS = {k.value: k for k in OutboxKind}
 
@@ -28,6 +28,8 @@ class OutboxRow(Schema):
     """The message's kind (a plain code for kinds a newer version may add)."""
     level: int
     task_id: int | None
+    task_code: str | None
+    """The task's code (what people know it by), beside its id."""
     recipient: str
     status: OutboxStatus
     attempts: int
@@ -58,14 +60,16 @@ def outbox_rows(*, session: Session, actor: Actor, status: OutboxStatus | None,
     def local(value: datetime | None) -> Any:
         return value.astimezone(tz) if value is not None else None
 
-    query = select(OutboxMessage, Person.name).join(
-        Person, col(Person.id) == col(OutboxMessage.recipient_id), isouter=True)
+    query = select(OutboxMessage, Person.name, Task.code).join(
+        Person, col(Person.id) == col(OutboxMessage.recipient_id), isouter=True).join(
+        Task, col(Task.id) == col(OutboxMessage.task_id), isouter=True)
     if status is not None:
         query = query.where(OutboxMessage.status == status.value)
     query = query.order_by(col(OutboxMessage.id).desc()).limit(max(1, min(limit, 10_000)))
     return [OutboxRow(id=m.id or 0, kind=_KINDS.get(m.kind, m.kind), level=m.level,
-                      task_id=m.task_id, recipient=name or "", status=OutboxStatus(m.status),
-                      attempts=m.attempts, next_attempt_at=local(m.next_attempt_at),
-                      sent_at=local(m.sent_at), channel=m.channel, last_error=m.last_error,
-                      dedupe_key=m.dedupe_key, subject=m.subject)
-            for m, name in session.exec(query).all()]
+                      task_id=m.task_id, task_code=code, recipient=name or "",
+                      status=OutboxStatus(m.status), attempts=m.attempts,
+                      next_attempt_at=local(m.next_attempt_at), sent_at=local(m.sent_at),
+                      channel=m.channel, last_error=m.last_error, dedupe_key=m.dedupe_key,
+                      subject=m.subject)
+            for m, name, code in session.exec(query).all()]

@@ -17,13 +17,22 @@ from engine.read.schemas import (
     MilestoneView,
     RecheckView,
     ReportView,
+    ReturnView,
     TaskDetail,
     UnitPart,
 )
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
-from engine.values import DirectiveKind, ExtensionState, RecheckResult, ReportKind, UnitRole
+from engine.values import (
+    DirectiveKind,
+    DueBase,
+    ExtensionState,
+    RecheckResult,
+    ReportKind,
+    UnitRole,
+)
 from models import (
+    AuditEvent,
     Directive,
     ExtensionRequest,
     Milestone,
@@ -69,8 +78,21 @@ def task_detail(*, session: Session, actor: Actor, code: str | int, now: datetim
                               result=RecheckResult(r.result) if r.result else None, note=r.note)
                   for r in session.exec(select(Recheck).where(Recheck.task_id == task.id)
                                         .order_by(col(Recheck.due_at))).all()],
+        due_base=DueBase.parse(task.due_base) if task.due_base else None,
+        due_base_at=names.local(task.due_base_at),
+        returns=_returns(session, task, names),
         files=task_files(session, task.id or 0),
     )
+
+
+def _returns(session: Session, task: Task, names: _Names) -> list[ReturnView]:
+    """Each 退回 of a completion request, with its reason (from the audit trail)."""
+    rows = session.exec(
+        select(AuditEvent.at, AuditEvent.actor, AuditEvent.after).where(
+            AuditEvent.entity == "task", col(AuditEvent.entity_id) == task.id,
+            AuditEvent.action == "return").order_by(col(AuditEvent.id))).all()
+    return [ReturnView(at=names.local(at), by=actor, reason=str((after or {}).get("reason", "")))
+            for at, actor, after in rows]
 
 
 class _Names:

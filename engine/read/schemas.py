@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from engine.values import (
     DirectiveKind,
+    DueBase,
     EscalationLevel,
     ExtensionState,
     Light,
@@ -72,7 +73,7 @@ class Schema:
         return out
 
 
-_LABELLED_OPTIONAL = frozenset({"light", "rating", "result"})
+_LABELLED_OPTIONAL = frozenset({"light", "rating", "result", "due_base"})
 """Labelled values that may be absent; their ``_label`` is then ``null`` (a stable key set)."""
 
 
@@ -215,6 +216,15 @@ class RecheckView(Schema):
 
 
 @dataclass(slots=True)
+class ReturnView(Schema):
+    """A completion request the office sent back (退回), with its reason."""
+
+    at: datetime
+    by: str
+    reason: str
+
+
+@dataclass(slots=True)
 class TaskDetail(Schema):
     """One task in full: its row and everything the office needs to judge it."""
 
@@ -227,6 +237,10 @@ class TaskDetail(Schema):
     reports: list[ReportView]
     extensions: list[ExtensionView]
     rechecks: list[RecheckView]
+    due_base: DueBase | None = None
+    """What the deadline counts from (a relative one such as "3个工作日内")."""
+    due_base_at: datetime | None = None
+    returns: list[ReturnView] = field(default_factory=list)
     files: list[FileView] = field(default_factory=list)
     """The task's evidence files, oldest first."""
 
@@ -300,6 +314,10 @@ class SummaryView(Schema):
     lights: dict[str, int]
     by_unit: list[UnitLights]
     sections: list[SummarySection] = field(default_factory=list)
+    first: bool = False
+    """No summary was built before: ``since`` is then a day before ``built_at``."""
+    anchor: str = ""
+    """The audit chain's anchor when built ("审计锚点：ID:HASH"), published with every summary."""
 
     def visible_sections(self) -> list[SummarySection]:
         """The sections with something in them (empty ones are left out everywhere)."""

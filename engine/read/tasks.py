@@ -17,6 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from engine.calendar.lights import (
+    LIT_STATUSES,
     days_overdue,
     is_overdue,
     light_at,
@@ -25,6 +26,7 @@ from engine.calendar.lights import (
 )
 from engine.org.actors import Actor
 from engine.org.directory import find_person, find_unit
+from engine.org.leaders import leader_id_of, scope_leaders, supervised_by
 from engine.org.visibility import task_scope
 from engine.read.filters import (
     PageRequest,
@@ -39,7 +41,6 @@ from engine.read.filters import (
 from engine.read.schemas import BoardRow, Page, TaskRow
 from engine.store.policy import get_policy, zone_for
 from engine.values import (
-    OPEN_STATUSES,
     EscalationLevel,
     Light,
     Priority,
@@ -88,6 +89,15 @@ def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]
     return co
 
 
+def task_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """``{task id: code}`` for ``ids`` (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Task.id, Task.code).where(col(Task.id).in_(wanted))).all()
+    return {i: c for i, c in rows if i is not None}
+
+
 def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[TaskRow]:
     """Each task as a :class:`TaskRow` (times in the local zone, lights as of ``now``).
 
@@ -96,7 +106,9 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
     if not tasks:
         return []
     policy = get_policy(session)
-    people = _person_names(session, [t.owner_id for t in tasks] + [t.leader_id for t in tasks])
+    scopes = scope_leaders(session)
+    leaders = {t.id: leader_id_of(t, scopes) for t in tasks}
+    people = _person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
     units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None}
                         | {u for us in co.values() for u in us})
@@ -120,7 +132,7 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
             original_due_text=t.original_due_text, extension_count=t.extension_count,
             lead_unit=units.get(t.lead_unit_id or 0, ""),
             co_units=[units.get(u, "") for u in co.get(t.id or 0, [])],
-            owner=people.get(t.owner_id or 0), leader=people.get(t.leader_id or 0),
+            owner=people.get(t.owner_id or 0), leader=people.get(leaders[t.id] or 0),
             escalation_level=_LEVEL.get(t.escalation_level, EscalationLevel.BULLETIN),
             target=t.target, achieved=t.achieved, measure=t.measure, directive_id=t.directive_id,
             parent_id=t.parent_id, recurrence=t.recurrence_text,
@@ -142,14 +154,14 @@ def filter_conditions(session: Session, actor: Actor, filters: TaskFilters,
     if filters.statuses:
         where.append(col(Task.status).in_([s.value for s in filters.statuses]))
     if filters.overdue:
-        where += [col(Task.status).in_(OPEN_STATUSES), col(Task.due_at) < now]
+        where += [col(Task.status).in_(LIT_STATUSES), col(Task.due_at) < now]
     if filters.light is not None:
         where.append(light_condition(filters.light.value, now,
                                      yellow_cutoff(now, get_policy(session))))
     if filters.leader is not None:
-        where.append(col(Task.leader_id) == find_person(session, filters.leader).id)
+        where.append(supervised_by(session, find_person(session, filters.leader).id))
     if filters.leader_id is not None:
-        where.append(col(Task.leader_id) == filters.leader_id)
+        where.append(supervised_by(session, filters.leader_id))
     if filters.source_kind is not None:
         where.append(col(Task.directive_id).in_(
             select(Directive.id).where(Directive.kind == filters.source_kind.value)))

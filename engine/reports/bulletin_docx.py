@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.inputs import one_line, printable
+
 TITLE_FONT, TITLE_FALLBACK = "方正小标宋简体", "黑体"
 BODY_FONT, HEADING_FONT, SUBHEADING_FONT = "仿宋_GB2312", "黑体", "楷体_GB2312"
 LATIN_FONT = "Times New Roman"
@@ -26,13 +28,16 @@ LATIN_FONT = "Times New Roman"
 @dataclass
 class Stats:
     """Counts of the period's tasks and its directives by kind (definitions: the docstring of
-    :mod:`engine.reports.bulletin`); ``closed + in_progress + overdue == total``."""
+    :mod:`engine.reports.bulletin`); ``closed + in_progress + overdue == total``, and
+    ``overdue + carried_overdue`` is section 五's total."""
 
     directives: dict[str, int]
     total: int
     closed: int
     in_progress: int
     overdue: int
+    carried_overdue: int = 0
+    """Tasks of earlier periods overdue at the same moment (section 五 counts both)."""
 
     @property
     def rate(self) -> float | None:
@@ -71,6 +76,9 @@ class BulletinData:
     sections: list[Section]
     overdue_units: list[tuple[str, int]]
     """(unit name, overdue tasks) in the order section 五 names them."""
+    anchor: str = ""
+    """The audit chain's anchor ("审计锚点：SEQ:HASH") printed at the end: published outside the
+    database, it lets anyone check later that the records behind the bulletin were not rewritten."""
 
 
 def ordinal(n: int) -> str:
@@ -93,23 +101,29 @@ def headings(section: Section) -> list[str]:
 
 
 def render_markdown(data: BulletinData) -> str:
-    """Title (#), date line, statistics paragraph, sections (##), sub-parts (###), the table."""
-    lines = [f"# {data.title}", "", data.date_line, "", data.summary, ""]
+    """Title (#), date line, statistics paragraph, sections (##), sub-parts (###), the table.
+
+    Text from the database goes through :func:`engine.inputs.printable` (headings and cells also
+    through :func:`engine.inputs.one_line`): no stored character can break the file.
+    """
+    lines = [f"# {one_line(data.title)}", "", data.date_line, "", printable(data.summary), ""]
     for section in data.sections:
         lines += [f"## {section.title}", ""]
         for block, heading in zip(section.blocks, headings(section), strict=True):
             if heading:
-                lines += [f"### {heading}", ""]
+                lines += [f"### {one_line(heading)}", ""]
             for paragraph in block.paragraphs:
-                lines += [paragraph, ""]
+                lines += [printable(paragraph), ""]
             if block.table is not None and block.table.rows:
                 lines += [_md_row(block.table.headers), "|" + "---|" * len(block.table.headers)]
                 lines += [_md_row(r) for r in block.table.rows] + [""]
+    if data.anchor:
+        lines += [f"`{data.anchor}`", ""]
     return "\n".join(lines)
 
 
 def _md_row(cells: tuple[str, ...]) -> str:
-    return "| " + " | ".join(c.replace("|", "｜").replace("\n", " ") for c in cells) + " |"
+    return "| " + " | ".join(one_line(c).replace("|", "｜") for c in cells) + " |"
 
 
 def write_docx(data: BulletinData, path: Path) -> None:
@@ -119,19 +133,22 @@ def write_docx(data: BulletinData, path: Path) -> None:
 
     document = Document()
     _setup(document)
-    document.add_paragraph(data.title, style="Title")
+    # Word's XML cannot hold control characters: every text goes in through printable().
+    document.add_paragraph(one_line(data.title), style="Title")
     document.add_paragraph(data.date_line, style="Date Line")
-    document.add_paragraph(data.summary)
+    document.add_paragraph(printable(data.summary))
     for section in data.sections:
         document.add_heading(section.title, level=1)
         for block, heading in zip(section.blocks, headings(section), strict=True):
             if heading:
-                document.add_heading(heading, level=2)
+                document.add_heading(one_line(heading), level=2)
             for paragraph in block.paragraphs:
-                document.add_paragraph(paragraph)
+                document.add_paragraph(printable(paragraph))
             if block.table is not None and block.table.rows:
                 _table(document, block.table)
-    document.core_properties.title = data.title
+    if data.anchor:
+        document.add_paragraph(data.anchor, style="Anchor")
+    document.core_properties.title = one_line(data.title)
     document.core_properties.language = "zh-CN"
     path = Path(path)
     handle, temp = tempfile.mkstemp(suffix=".docx", prefix=".bulletin-", dir=path.parent)
@@ -170,6 +187,11 @@ def _setup(document: Any) -> None:
     date_line.base_style = normal
     date_line.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     date_line.paragraph_format.first_line_indent = Pt(0)
+    anchor = styles.add_style("Anchor", WD_STYLE_TYPE.PARAGRAPH)
+    anchor.base_style = normal
+    anchor.font.size = Pt(9)
+    anchor.paragraph_format.first_line_indent = Pt(0)
+    anchor.paragraph_format.space_before = Pt(24)
     for name, font in (("Heading 1", HEADING_FONT), ("Heading 2", SUBHEADING_FONT)):
         heading = styles[name]
         _font(heading, font, 16, bold=False)
@@ -239,7 +261,7 @@ def _table(document: Any, table: Table) -> None:
     header.append(OxmlElement("w:tblHeader"))
     for values in table.rows:
         for cell, text in zip(grid.add_row().cells, values, strict=True):
-            cell.paragraphs[0].add_run(text)
+            cell.paragraphs[0].add_run(one_line(text))
     for row in grid.rows:
         for cell in row.cells:
             fmt = cell.paragraphs[0].paragraph_format

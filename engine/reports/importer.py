@@ -14,6 +14,7 @@ in one transaction, committed together or rolled back together.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from engine.calendar.timefmt import local_date_text
 from engine.errors import AmbiguousReference, DubanError, InvalidInput, NotFound, PolicyViolation
+from engine.inputs import check_input_file, check_line, check_quantity
 from engine.intake.records import record_applied, refuse_if_applied
 from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
@@ -84,8 +86,7 @@ class TaskTable:
 
 def read_task_table(path: Path) -> TaskTable:
     """Read the first sheet with a recognisable header; raise :class:`InvalidInput` otherwise."""
-    if not path.is_file():
-        raise InvalidInput(f"文件 {path} 不存在")
+    check_input_file(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InvalidInput(f"文件 {path} 不是 Excel 工作簿（应为 .xlsx 文件）")
     from openpyxl import load_workbook
@@ -157,7 +158,8 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # Every column read here is one line: a line break typed inside a cell (Alt+Enter) joins.
+    return re.sub(r"\s*[\r\n]+\s*", "", str(value)).strip()
 
 
 @dataclass
@@ -248,9 +250,9 @@ def _check_target(ctx: _Context, value: Any, clean: dict[str, Any]) -> float | N
         number = float(text.replace(",", ""))
     except ValueError:
         raise InvalidInput(f"“{text}”不是数字") from None
-    if number <= 0:
-        raise InvalidInput("必须大于 0")
-    return number
+    if not math.isfinite(number):
+        raise InvalidInput(f"“{text}”不是有效的数字")
+    return check_quantity(number, "目标量", positive=True)
 
 
 def _check_measure(ctx: _Context, value: Any, clean: dict[str, Any]) -> str | None:
@@ -261,7 +263,8 @@ def _check_measure(ctx: _Context, value: Any, clean: dict[str, Any]) -> str | No
 
 
 _CHECKS: dict[str, Callable[[_Context, Any, dict[str, Any]], Any]] = {
-    "title": lambda ctx, v, clean: _required(v), "lead": _check_lead, "co": _check_co,
+    "title": lambda ctx, v, clean: check_line(_required(v), "内容"), "lead": _check_lead,
+    "co": _check_co,
     "due": _check_due, "owner": _check_person,
     "leader": lambda ctx, v, clean: _check_person(ctx, v, clean, leader=True),
     "target": _check_target, "measure": _check_measure,
@@ -286,7 +289,7 @@ def _check_row(
 def _task_create(directive_id: int, clean: dict[str, Any]) -> TaskCreate:
     title = clean["title"]
     short = title if len(title) <= 256 else title[:255] + "…"
-    return TaskCreate(directive_id=directive_id, title=short,
+    return TaskCreate(directive_id=directive_id, title=short, due_counts_from="directive",
                       requirement=title if short != title else "", lead_unit=clean["lead"],
                       co_units=clean["co"], due=clean["due"], owner=clean["owner"],
                       leader=clean["leader"], target=clean["target"], measure=clean["measure"])

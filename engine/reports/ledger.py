@@ -37,8 +37,10 @@ from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
 from engine.files.access import names_by_task
+from engine.inputs import printable
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
+from engine.org.leaders import leader_id_of, scope_leaders
 from engine.org.visibility import task_scope
 from engine.store.policy import get_policy, zone_for
 from engine.values import DirectiveKind, Light, TaskStatus, label_of
@@ -127,13 +129,16 @@ class _Batch:
     co_units: dict[int, list[int]]
     people: dict[int, str]
     progress: dict[int, str]
+    leaders: dict[int, int | None]
     files: dict[int, list[str]]
 
 
 def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
     ids = [t.id for t in tasks if t.id is not None]
     directive_ids = {t.directive_id for t in tasks}
-    person_ids = {i for t in tasks for i in (t.owner_id, t.leader_id) if i is not None}
+    scopes = scope_leaders(session)
+    leaders = {t.id or 0: leader_id_of(t, scopes) for t in tasks}
+    person_ids = {i for t in tasks for i in (t.owner_id, leaders[t.id or 0]) if i is not None}
     co: dict[int, list[int]] = defaultdict(list)
     for link in session.exec(select(TaskUnit).where(col(TaskUnit.task_id).in_(ids),
                                                     TaskUnit.role == "co").order_by(col(TaskUnit.id))):
@@ -153,6 +158,7 @@ def _load_batch(session: Session, tasks: list[Task], tz: Any) -> _Batch:
         people={p.id: p.name for p in session.exec(
             select(Person).where(col(Person.id).in_(person_ids))) if p.id is not None},
         progress=progress,
+        leaders=leaders,
         files=names_by_task(session, ids),
     )
 
@@ -194,7 +200,8 @@ def _values(number: int, task: Task, batch: _Batch, units: dict[int, str], colou
     return [
         number, task.code, source, task.title, units.get(task.lead_unit_id or 0, ""),
         "、".join(units.get(u, "") for u in batch.co_units.get(task.id or 0, [])),
-        batch.people.get(task.owner_id or 0, ""), batch.people.get(task.leader_id or 0, ""),
+        batch.people.get(task.owner_id or 0, ""),
+        batch.people.get(batch.leaders.get(task.id or 0) or 0, ""),
         _due_text(task.due_text, task.due_at, tz), original, label_of(TaskStatus, task.status),
         batch.progress.get(task.id or 0, ""), evidence_text(batch.files.get(task.id or 0, [])),
         label_of(Light, colour, "—"),
@@ -268,7 +275,13 @@ _NUMBER_COLUMNS = {HEADERS.index("序号"), HEADERS.index("逾期天数")}
 
 
 def _cell(sheet: Any, value: Any, style: Any) -> Any:
+    # Excel's XML cannot hold control characters (openpyxl raises): show them as stand-ins. A
+    # leading "=" would make a typed title a formula: such text is kept as text.
+    if isinstance(value, str):
+        value = printable(value)
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
     # A ready style array, shared: far cheaper than setting each attribute, and safe because a
     # write-only cell is serialised once and never restyled.
     cell._style = style

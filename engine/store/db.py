@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from engine.store import lengths  # noqa: F401  (the same length limits on every database)
+
 READ_ONLY = "duban_read_only"
 """Execution option marking an engine/connection whose transactions only read."""
 

@@ -22,6 +22,7 @@ from engine.org.visibility import leader_scope, sees_all_tasks
 from engine.read.schemas import SummarySection, SummaryView, UnitLights
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
+from engine.tasks.audit import anchor_text
 from engine.values import ACTIVE_STATUSES, LADDER_STATUSES, ExtensionState, Role, TaskStatus
 from models import AuditEvent, ExtensionRequest, Person, SummaryRun, Task, Unit
 
@@ -29,13 +30,12 @@ LIST_LIMIT = 50
 """Rows shown per list in a summary (the counts always cover everything)."""
 
 
-def last_summary_at(session: Session, now: datetime) -> datetime:
-    """When the previous summary was built (a day ago if none was)."""
-    row = session.exec(
+def previous_summary_at(session: Session, now: datetime) -> datetime | None:
+    """When the previous summary was built (``None``: this is the first)."""
+    return session.exec(
         select(SummaryRun.built_at).where(col(SummaryRun.built_at) < now)
         .order_by(col(SummaryRun.built_at).desc()).limit(1)
     ).first()
-    return row if row is not None else now - timedelta(days=1)
 
 
 def summary_for(*, session: Session, actor: Actor, now: datetime) -> SummaryView:
@@ -56,11 +56,13 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
     policy = get_policy(session)
     tz = zone_for(policy)
     scope = [leader_scope(session, leader.id or 0)] if leader is not None else []
-    since = last_summary_at(session, now)
+    previous = previous_summary_at(session, now)
+    since = previous if previous is not None else now - timedelta(days=1)
     cutoff = yellow_cutoff(now, policy)
     data = SummaryView(
         scope=f"{leader.name}{leader.title}分管范围" if leader else "全市",
-        built_at=now.astimezone(tz), since=since.astimezone(tz),
+        built_at=now.astimezone(tz), since=since.astimezone(tz), first=previous is None,
+        anchor=anchor_text(session),
         lights=_light_counts(session, scope, now, cutoff),
         by_unit=_unit_counts(session, scope, now, cutoff),
     )

@@ -5,6 +5,8 @@ fires it (:func:`scheduled_summary`)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,23 +56,35 @@ def run_daily_summary(*, session: Session, actor: Actor, now: datetime, reports_
     Queueing is idempotent per day and recipient; a second run the same day rebuilds the report
     and queues nothing twice. ``record=False`` builds a preview that is not remembered as the
     day's summary (so it does not move "since the last summary"). The office, the operator or
-    the system's job may run it.
+    the system's job may run it. All or nothing: when the database refuses the run (read-only,
+    a lost connection) no report file is written either.
     """
     require_office_or_system(actor, "生成每日调度")
     whole = build_summary(session, now=now)
     result = DailyResult(local_date=local_date_of(session, now), whole=whole)
     for leader in leaders_with_scope(session):
         result.scoped[leader.name] = build_summary(session, now=now, leader=leader)
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"summary-{result.local_date}.md"
-    path.write_text(render_markdown(whole) + "".join(
-        "\n\n" + render_markdown(d) for d in result.scoped.values()), encoding="utf-8")
     result.path = str(path)
     if send:
         result.queued = _queue(session, result, now)
     if record:
         _remember(session, result.local_date, now, result.path)
-    session.commit()
+    # The database first (a read-only one refuses here, before any file exists), then the file
+    # through a temporary one that becomes the report only once the rows are committed.
+    session.flush()
+    text = render_markdown(whole) + "".join(
+        "\n\n" + render_markdown(d) for d in result.scoped.values())
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(suffix=".md", prefix=".summary-", dir=reports_dir)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        session.commit()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return result
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from engine.errors import InvalidInput, PolicyViolation
 from engine.files.attach import attach_files, audit_files, require_completion_evidence
 from engine.files.ingest import Upload, store_uploads
+from engine.inputs import check_quantity, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.permissions import ON_BEHALF_ACTIONS, UnitAct, require_action
@@ -28,7 +29,7 @@ from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.extensions import withdraw_pending
 from engine.values import Rating, ReportKind, TaskStatus, UnitRole
-from models import AuditEvent, Milestone, ProgressReport, Recheck, Task, TaskUnit, Unit
+from models import Milestone, ProgressReport, Recheck, Task, TaskUnit, Unit
 
 
 def _unit_act(session: Session, actor: Actor, task: Task, action: str,
@@ -92,10 +93,10 @@ def report_progress(
     sizes, types and names go into the audit event."""
     row = find_visible_task(session, actor, task)
     act, link = _unit_act(session, actor, row, "report_progress", for_unit)
+    text = check_text(text, "进展内容")
     if not text.strip() and not files:
         raise InvalidInput("进展内容不能为空（可以只发送照片或文件）")
-    if achieved is not None and achieved < 0:
-        raise InvalidInput("完成量不能为负数")
+    achieved = check_quantity(achieved, "完成量")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
     lifecycle.target_status(row.status, "report_progress")
     stone = _milestone(session, row, milestone) if milestone is not None else None
@@ -154,8 +155,10 @@ def request_completion(
     """
     row = find_visible_task(session, actor, task)
     act, link = _unit_act(session, actor, row, "request_completion", for_unit)
+    evidence = check_text(evidence, "证明材料说明")
     if not evidence.strip() and not files:
         raise InvalidInput("申请办结须说明证明材料或附上文件")
+    achieved = check_quantity(achieved, "完成量")
     lifecycle.target_status(row.status, "request_completion")  # the status refuses first
     require_completion_evidence(session, row, files)
     stored = store_uploads(session, files, now=now)
@@ -177,7 +180,7 @@ def request_completion(
     if achieved is not None:
         row.achieved = achieved
     row.last_progress_at = now
-    notify.completion_requested(session, task=row, now=now, seq=_event_seq(session, row),
+    notify.completion_requested(session, task=row, now=now, seq=notify.event_seq(session, row),
                                 attachments=attachments)
     return row
 
@@ -191,6 +194,7 @@ def verify_and_close(
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "verify")
     rating = _rating(rating)
+    note = check_text(note, "审核意见")
     lifecycle.transition(session, task=row, action="verify", actor=actor, now=now,
                          detail={"rating": rating, "note": note})
     row.rating, row.closed_at = rating.value, now
@@ -217,11 +221,12 @@ def return_task(
     """退回: the completion request is refused with a reason; the unit goes on working."""
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "return")
+    reason = check_text(reason, "退回理由")
     if not reason.strip():
         raise InvalidInput("退回须写明理由")
     lifecycle.transition(session, task=row, action="return", actor=actor, now=now,
                          detail={"reason": reason})
-    notify.task_returned(session, task=row, reason=reason, now=now, seq=_event_seq(session, row))
+    notify.task_returned(session, task=row, reason=reason, now=now, seq=notify.event_seq(session, row))
     return row
 
 
@@ -232,6 +237,7 @@ def cancel_task(
     """撤销 (office only) from any open state; pending reminders are cancelled too."""
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "cancel")
+    reason = check_text(reason, "撤销理由")
     if not reason.strip():
         raise InvalidInput("撤销须写明理由")
     lifecycle.transition(session, task=row, action="cancel", actor=actor, now=now,
@@ -239,13 +245,3 @@ def cancel_task(
     outbox.cancel_pending_for_task(session, task_id=pk(row), now=now)
     withdraw_pending(session, task=row, now=now)
     return row
-
-
-def _event_seq(session: Session, task: Task) -> int:
-    """A number unique per event on the task, to key its one-off notifications."""
-    count = session.exec(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.entity == "task", col(AuditEvent.entity_id) == task.id
-        )
-    ).one()
-    return int(count)

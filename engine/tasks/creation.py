@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from engine.calendar.deadlines import ResolvedDeadline, resolve_deadline
+from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, PolicyViolation
+from engine.inputs import check_line, check_quantity, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
 from engine.org.permissions import require_action, require_office
@@ -21,6 +23,17 @@ from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.values import Priority, TaskStatus, UnitRole
 from models import Directive, Milestone, Person, Task, TaskCreate, TaskUnit, Unit
+
+TITLE_MAX = 256
+"""Characters in a task's title (the column's length, the same on every database)."""
+
+
+def priority_key(value: str) -> str:
+    """``urgent``/``high``/``normal`` from the code or its label (特急、加急、普通)."""
+    priority = Priority.parse(value)
+    if priority is None:
+        raise InvalidInput(f"紧急程度“{value}”无效，应为：{Priority.choices()}")
+    return priority.value
 
 
 def resolve_due(session: Session, *, text: str, issued_at: datetime) -> ResolvedDeadline:
@@ -54,24 +67,48 @@ def _check_people(session: Session, data: TaskCreate) -> tuple[Person | None, Pe
     return owner, leader
 
 
+def check_task_text(data: TaskCreate) -> None:
+    """The typed fields of a task, cleaned in place or refused (:mod:`engine.inputs`)."""
+    data.title = check_line(data.title, "事项标题", max_length=TITLE_MAX, required=True)
+    data.requirement = check_text(data.requirement, "具体要求")
+    if data.measure is not None:
+        data.measure = check_line(data.measure, "计量单位", max_length=16) or None
+    if data.due is not None:
+        data.due = check_line(data.due, "完成时限", max_length=64)
+    if data.recurrence_text is not None:
+        data.recurrence_text = check_line(data.recurrence_text, "周期", max_length=64) or None
+    for stone in data.milestones:
+        stone.title = check_line(stone.title, "阶段节点标题", max_length=TITLE_MAX, required=True)
+        stone.due = check_line(stone.due, "阶段节点时限", max_length=64)
+    data.target = check_quantity(data.target, "目标量", positive=True)
+
+
 def _check_basics(data: TaskCreate, directive: Directive) -> Priority:
     """Check the plain values; return the priority (given as code or label)."""
-    if not data.title.strip():
-        raise InvalidInput("事项标题不能为空")
-    priority = Priority.parse(data.priority)
-    if priority is None:
-        raise InvalidInput(f"紧急程度“{data.priority}”无效，应为：{Priority.choices()}")
-    if data.target is not None and data.target <= 0:
-        raise InvalidInput("目标量必须大于 0")
-    if data.cadence_days is not None and data.cadence_days < 1:
-        raise InvalidInput("进展报送周期必须至少为 1 天")
+    check_task_text(data)
+    priority = Priority(priority_key(data.priority))
+    if data.cadence_days is not None and not 1 <= data.cadence_days <= 366:
+        raise InvalidInput("进展报送周期应为 1 至 366 天")
     if directive.read_only:
         raise PolicyViolation("阅示类批示只需阅知，不生成督办事项")
     return priority
 
 
-def _resolve_checked(session: Session, text: str, directive: Directive) -> ResolvedDeadline:
-    resolved = resolve_due(session, text=text, issued_at=directive.issued_at)
+def due_base(data: TaskCreate, directive: Directive, now: datetime) -> tuple[str, datetime]:
+    """What the task's deadline counts from: the directive's date for a deadline taken from a
+    document, the moment of entry for one the office typed."""
+    if data.due_counts_from == "directive":
+        return "directive", directive.issued_at
+    return "entered", now
+
+
+def resolve_checked(session: Session, text: str, directive: Directive,
+                    base_at: datetime) -> ResolvedDeadline:
+    """A deadline typed for a task under ``directive``, counted from ``base_at``: never empty,
+    never before the directive was issued."""
+    if not text.strip():
+        raise InvalidInput("完成时限不能为空，请写明时限，如“3月31日前”“3个工作日内”")
+    resolved = resolve_due(session, text=text, issued_at=base_at)
     if resolved.due_at <= directive.issued_at:
         raise InvalidInput(f"完成时限“{text}”早于下达时间，请检查")
     return resolved
@@ -79,9 +116,10 @@ def _resolve_checked(session: Session, text: str, directive: Directive) -> Resol
 
 @service
 def create_task(*, session: Session, data: TaskCreate, actor: Actor, now: datetime,
-                assign: bool = False) -> Task:
+                assign: bool = False, allow_past_due: bool = False) -> Task:
     """Register a draft task under a directive (or under a parent task for decomposition), and
-    with ``assign`` send it to its units at once (交办).
+    with ``assign`` send it to its units at once (交办; ``allow_past_due`` as for
+    :func:`assign_task`).
 
     Guarantees: every reference is resolved and every value checked before anything is written;
     the deadline text is kept beside its resolution, which is also the original deadline; the
@@ -89,7 +127,7 @@ def create_task(*, session: Session, data: TaskCreate, actor: Actor, now: dateti
     """
     task = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
     if assign:
-        _assign(session, actor, task, now)
+        _assign(session, actor, task, now, allow_past_due)
     return task
 
 
@@ -108,8 +146,9 @@ def create_task_in_transaction(
               if data.parent_id is not None else None)
     lead, co = check_units(session, data.lead_unit, data.co_units)
     owner, leader = _check_people(session, data)
-    due = _resolve_checked(session, data.due, directive) if data.due else None
-    milestones = [(m, _resolve_checked(session, m.due, directive)) for m in data.milestones]
+    base, base_at = due_base(data, directive, now)
+    due = resolve_checked(session, data.due, directive, base_at) if data.due is not None else None
+    milestones = [(m, resolve_checked(session, m.due, directive, base_at)) for m in data.milestones]
     for m, resolved in milestones:
         if due is not None and resolved.due_at > due.due_at:
             raise InvalidInput(f"阶段节点“{m.title}”的时限晚于事项完成时限")
@@ -128,6 +167,8 @@ def create_task_in_transaction(
         due_text=due.text if due else "",
         original_due_at=due.due_at if due else None,
         original_due_text=due.text if due else "",
+        due_base=base if due else None,
+        due_base_at=base_at if due else None,
         recurrence_text=due.recurrence.text if due and due.recurrence else data.recurrence_text,
         created_at=now,
         updated_at=now,
@@ -154,29 +195,46 @@ def _add_links_and_milestones(session: Session, task: Task, lead: Unit | None, c
 
 
 def set_units(session: Session, task: Task, lead: Unit | None, co: list[Unit]) -> None:
-    """Replace the task's unit links with ``lead`` (牵头) and ``co`` (配合)."""
+    """Make the task's units ``lead`` (牵头) and ``co`` (配合): a unit that stays keeps its row
+    (its 签收 and feedback) with its new role; one taken off loses it; a new one gets a new row."""
+    wanted = {pk(u): UnitRole.CO.value for u in co} | (
+        {pk(lead): UnitRole.LEAD.value} if lead is not None else {})
     for link in session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all():
-        session.delete(link)
+        role = wanted.pop(link.unit_id, None)
+        if role is None:
+            session.delete(link)
+        elif role != link.role:
+            link.role = role
+            session.add(link)
     session.flush()
     task.lead_unit_id = lead.id if lead else None
-    if lead is not None:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(lead), role=UnitRole.LEAD.value))
-    for unit in co:
-        session.add(TaskUnit(task_id=pk(task), unit_id=pk(unit), role=UnitRole.CO.value))
+    for unit_id, role in wanted.items():
+        session.add(TaskUnit(task_id=pk(task), unit_id=unit_id, role=role))
 
 
 @service
-def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetime) -> Task:
-    """交办: the office sends the task to its units, who are notified through the outbox."""
+def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetime,
+                allow_past_due: bool = False) -> Task:
+    """交办: the office sends the task to its units, who are notified through the outbox.
+
+    A task whose deadline has already passed is refused with the reason (it would be overdue
+    the moment the units receive it) unless ``allow_past_due`` says the office means it.
+    """
     row = find_visible_task(session, actor, task)
-    _assign(session, actor, row, now)
+    _assign(session, actor, row, now, allow_past_due)
     return row
 
 
-def _assign(session: Session, actor: Actor, row: Task, now: datetime) -> None:
+def _assign(session: Session, actor: Actor, row: Task, now: datetime,
+            allow_past_due: bool = False) -> None:
     require_action(session, actor, row, "assign")
     if row.status == TaskStatus.DRAFT and (row.lead_unit_id is None or row.due_at is None):
         raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")
+    if row.due_at is not None and row.due_at <= now and not allow_past_due:
+        when = local_text(row.due_at, zone_for(get_policy(session)))
+        raise PolicyViolation(f"事项 {row.code} 的完成时限（{row.due_text or when}，{when}）已过，"
+                              "交办即逾期：请先用 duban task edit 修改时限，或确认后加 "
+                              "--allow-past-due 交办")
     lifecycle.transition(session, task=row, action="assign", actor=actor, now=now)
     row.assigned_at = now
     notify.task_assigned(session, task=row, now=now)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from engine.errors import InvalidInput
 from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
+from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_directive
 from engine.org.permissions import require_directive_author
@@ -23,8 +24,10 @@ from models import Directive, DirectiveCreate, Person
 def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive | None:
     if DirectiveKind.parse(data.kind) is None:
         raise InvalidInput(f"来源类型“{data.kind}”无效，应为：{DirectiveKind.choices()}")
-    if not data.title.strip():
-        raise InvalidInput("来源事项标题不能为空")
+    data.title = check_line(data.title, "来源事项标题", max_length=256, required=True)
+    data.text = check_text(data.text, "来源事项原文")
+    if data.doc_number is not None:
+        data.doc_number = check_line(data.doc_number, "文号", max_length=64) or None
     if data.issued_at.tzinfo is None:
         raise InvalidInput("下达时间须带时区")
     if data.issued_at > now:

@@ -13,15 +13,17 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from engine.calendar.lights import due_of
+from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput, NotFound, PolicyViolation
 from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
+from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
 from engine.org.permissions import require_action
 from engine.org.visibility import can_see_task, find_visible_task
 from engine.outbox import notify
 from engine.store.ids import pk
-from engine.store.policy import get_policy
+from engine.store.policy import get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.creation import resolve_due
@@ -43,6 +45,8 @@ def request_extension(
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
+    reason = check_text(reason, "延期理由")
+    new_due = check_line(new_due, "申请的新时限", max_length=64, required=True)
     if not reason.strip():
         raise InvalidInput("申请延期须说明理由")
     policy = get_policy(session)
@@ -71,7 +75,9 @@ def request_extension(
     session.flush()
     attachments = attach_files(session, stored, purpose="extension", actor=actor, now=now,
                                task_id=row.id, extension_id=request.id, unit_id=row.lead_unit_id)
+    when = local_text(resolved.due_at, zone_for(policy))
     notify.extension_requested(session, task=row, now=now, seq=request.id or 0,
+                               requested=f"{resolved.text}（{when}）", reason=reason,
                                attachments=attachments)
     return request
 
@@ -94,6 +100,7 @@ def decide_extension(
     """Approve (the deadline moves, the ladder restarts) or reject a pending request."""
     request, task = _request_and_task(session, actor, request_id)
     require_action(session, actor, task, "decide_extension")
+    note = check_text(note, "审批意见")
     lifecycle.target_status(task.status, "decide_extension")  # the status refuses first
     if request.status != ExtensionState.PENDING:
         raise PolicyViolation(f"延期申请 {request_id} 已处理，不能重复审批")
@@ -109,6 +116,7 @@ def decide_extension(
     if approve:
         before = {"due_at": task.due_at, "due_text": task.due_text, "level": task.escalation_level}
         task.due_at, task.due_text = request.requested_due_at, request.requested_due_text
+        task.due_base, task.due_base_at = "extension", request.created_at
         task.extension_count += 1
         task.deadline_version += 1
         task.escalation_level, task.escalated_at = 0, None

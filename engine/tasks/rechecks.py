@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, InvalidTransition
+from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
 from engine.org.permissions import require_action
 from engine.org.visibility import find_visible_task
@@ -26,6 +27,7 @@ def schedule_recheck(
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
+    when = check_line(when, "回头看时间", max_length=64, required=True)
     resolved = resolve_due(session, text=when, issued_at=now)
     recheck = Recheck(task_id=pk(row), due_at=resolved.due_at, created_at=now)
     session.add(recheck)
@@ -62,6 +64,9 @@ def record_recheck(
     row = find_visible_task(session, actor, task)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
+    note = check_text(note, "回头看情况")
+    if new_due is not None:
+        new_due = check_line(new_due, "整改时限", max_length=64) or None
     if not passed and not note.strip():
         raise InvalidInput("回头看发现问题时须写明问题")
     if passed and new_due:
@@ -90,5 +95,6 @@ def record_recheck(
 def _set_rectification_due(session: Session, task: Task, text: str, now: datetime) -> None:
     resolved = resolve_due(session, text=text, issued_at=now)
     task.due_at, task.due_text = resolved.due_at, resolved.text
+    task.due_base, task.due_base_at = "recheck", now
     task.deadline_version += 1
     task.escalation_level, task.escalated_at = 0, None

@@ -112,7 +112,8 @@ def _add_tasks(duban: Duban) -> dict[str, Any]:
     assert (task["due_at"], task["due_text"]) == ("2024-03-31T23:59:59+08:00", "3月31日前")
     assert task["original_due_at"] == task["due_at"]
     assert (task["lead_unit"], task["co_units"]) == ("市消防救援支队", ["市住房和城乡建设局"])
-    assert (task["light"], task["overdue"], task["escalation_level"]) == ("green", False, 0)
+    # A draft (待交办) has no light: it is not yet any unit's work.
+    assert (task["light"], task["overdue"], task["escalation_level"]) == (None, False, 0)
     assert (task["target"], task["achieved"], task["measure"]) == (100, None, "处")
     assert (task["owner"], task["leader"], task["priority"]) == ("陈支队", "李占明", "high")
     second = duban.json("task", "add", "--directive", "3", "--title", "报送周进展", "--lead",
@@ -196,11 +197,17 @@ def _views(duban: Duban) -> None:
     assert by_code["DB-2024-0002"]["light"] is None  # cancelled
     codes = [r["code"] for r in duban.json("task", "list", "--unit", "住建", *late)]
     assert codes == ["DB-2024-0001"]
+    # DB-2024-0004 is a draft past its deadline: it has no light and is not overdue (issue 10).
+    assert by_code["DB-2024-0004"]["light"] is None and not by_code["DB-2024-0004"]["overdue"]
     assert [r["code"] for r in duban.json("task", "list", "--light", "red", *late)] == [
-        "DB-2024-0003", "DB-2024-0004"]
+        "DB-2024-0003"]
+    assert [r["code"] for r in duban.json("task", "list", "--light", "红灯", *late)] == [
+        "DB-2024-0003"]
     assert [r["code"] for r in duban.json("task", "list", "--overdue", *late)] == [
-        "DB-2024-0003", "DB-2024-0004"]
+        "DB-2024-0003"]
     assert [r["code"] for r in duban.json("task", "list", "--status", "cancelled")] == [
+        "DB-2024-0002"]
+    assert [r["code"] for r in duban.json("task", "list", "--status", "已撤销")] == [
         "DB-2024-0002"]
     assert "督办事项（4）" in duban.ok("task", "list", *late)
     board = {r["unit"]: r for r in duban.json("board", *late)}

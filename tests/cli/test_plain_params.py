@@ -25,7 +25,20 @@ def test_text_and_flag_parameters_pass_through_and_others_keep_their_adapter() -
     kinds = {p.name: type(p.get_runtime_param()).__name__ for p in _command("task", "list").params}
     assert kinds["unit"] == kinds["now"] == kinds["overdue"] == kinds["json_out"] == "PlainRuntimeParam"
     [number] = [p for p in _command("directive", "show").params if p.name == "directive_id"]
-    assert type(number.get_runtime_param()).__name__ == "AdapterRuntimeParam"
+    # Numbers keep Typer's adapter, inside the range check of cli.plain_params.
+    checked = number.get_runtime_param()
+    assert type(checked).__name__ == "CheckedNumberParam"
+    assert type(checked.inner).__name__ == "AdapterRuntimeParam"
+
+
+def test_numbers_beyond_64_bits_or_not_finite_are_usage_errors(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert plain_params.number_problem(2**63) and plain_params.number_problem(-(2**63) - 1)
+    assert plain_params.number_problem(2**63 - 1) is None
+    assert plain_params.number_problem(float("nan")) and plain_params.number_problem(float("inf"))
+    assert plain_params.number_problem(1e308) is None and plain_params.number_problem(True) is None
+    assert run(["directive", "show", str(2**64)]) == 2
+    assert "超出范围" in capsys.readouterr().err
 
 
 def test_a_flag_given_as_text_still_goes_through_typers_coercion() -> None:

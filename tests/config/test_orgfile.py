@@ -25,18 +25,18 @@ def test_example_loads_and_is_consistent() -> None:
     assert all(p.unit in codes for p in org.people if p.unit)
     roles = {r for p in org.people for r in p.roles}
     assert roles == {"admin", "office", "leader", "unit_head", "unit_contact"}
-    assert org.policy.timezone == "Asia/Shanghai"
+    assert org.policy is not None and org.policy.timezone == "Asia/Shanghai"
     assert org.policy.summary.time == "15:00"
     assert org.policy.escalation.urgent.unit == "minutes"
     assert "#" in EXAMPLE.read_text(encoding="utf-8")  # documented with comments
 
 
-def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+def test_empty_file_changes_nothing(tmp_path: Path) -> None:
+    """No policy section: the stored policy (the defaults on a new database) is kept."""
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
     org = load_org_file(path)
-    assert org.units == [] and org.people == []
-    assert org.policy.extension_cap == 2
+    assert org.units == [] and org.people == [] and org.policy is None
 
 
 def _base() -> dict[str, Any]:

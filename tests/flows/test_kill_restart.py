@@ -195,7 +195,8 @@ def _count(url: str, *statuses: str) -> int:
 
 
 def _env(tmp_path: Path, deliveries: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DUBAN_") or k == "DUBAN_AUDIT_KEY"}  # the shared audit key stays
     env.update({"DUBAN_NOTIFIERS": '["file"]', "DUBAN_FILE_CHANNEL_PATH": str(deliveries),
                 "DUBAN_FILE_CHANNEL_DELAY": str(SEND_DELAY),
                 "DUBAN_REPORTS_DIR": str(tmp_path / "reports")})

@@ -70,8 +70,9 @@ def _free_port() -> int:
 
 
 def _prefect_env(home: Path, api_url: str | None) -> dict[str, str]:
+    # The audit key is the one DUBAN_ setting every process that writes must share.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "DUBAN_"))}
+           if not k.startswith(("PREFECT_", "DUBAN_")) or k == "DUBAN_AUDIT_KEY"}
     env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_LEVEL": "INFO",
                 "DUBAN_NOTIFIERS": '["console"]'})

@@ -143,7 +143,8 @@ def _wait_for(path: Path, needle: str, proc: subprocess.Popen[bytes], limit: flo
 def test_one_serve_per_database_and_sigterm_stops_it_cleanly(
         database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DUBAN_") or k == "DUBAN_AUDIT_KEY"}  # the shared audit key stays
     env.update({"DUBAN_NOTIFIERS": '["console"]', "DUBAN_REPORTS_DIR": str(tmp_path / "reports")})
     with open(log, "wb") as handle:
         proc = subprocess.Popen([DUBAN, "--db", database, "serve", "--no-bot",

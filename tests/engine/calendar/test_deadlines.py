@@ -322,6 +322,57 @@ def test_engine_modules_never_read_the_clock() -> None:
         assert found is None, f"{path.relative_to(ROOT)} reads the clock: {found}"
 
 
+# -- every number exact, or refused (issue 10 §3) -------------------------------------------
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("1.5个工作日内", "整数"),
+    ("０.５天内", "整数"),
+    ("-3个工作日内", "大于零"),
+    ("－3天内", "大于零"),
+    ("0个工作日内", "大于零"),
+    ("99999个工作日内", "过长"),
+    ("三千个工作日内", "过长"),
+    ("5000天内", "过长"),
+    ("999个月内", "过长"),
+    ("2099年12月31日前", "过远"),
+])
+def test_counts_are_read_whole_or_refused_with_the_reason(text: str, reason: str) -> None:
+    with pytest.raises(DeadlineParseError) as info:
+        resolve(text)
+    assert reason in str(info.value) and info.value.text == text
+
+
+@pytest.mark.parametrize(("text", "due"), [
+    ("3 个工作日内", local(2024, 3, 7)),
+    ("3个 工作日 内", local(2024, 3, 7)),
+    ("３个工作日内", local(2024, 3, 7)),
+    ("３　个工作日内", local(2024, 3, 7)),
+    ("10个工作日内", local(2024, 3, 18)),
+    ("100个工作日内", resolve("100个工作日内").due_at),
+    ("一百个工作日内", resolve("100个工作日内").due_at),
+    ("30 天内", local(2024, 4, 3)),
+    ("2 个月内", local(2024, 5, 4)),
+    ("1000天内", local(2026, 11, 29)),
+])
+def test_spacing_full_width_and_large_counts_resolve_exactly(text: str, due: datetime) -> None:
+    assert resolve(text).due_at == due.astimezone(UTC)
+
+
+def test_a_long_count_is_the_whole_number_not_its_last_digits() -> None:
+    """"1003个工作日内" is 1003 working days (about four years), not 3."""
+    from engine.calendar.deadline_forms import end_of_day
+
+    expected = end_of_day(CAL.add_workdays(ISSUED.date(), 1003), TZ)
+    assert resolve("1003个工作日内").due_at == expected
+    assert resolve("一千零三个工作日内").due_at == expected
+    assert resolve("2000个工作日内").due_at > expected
+
+
+def test_a_number_inside_a_longer_one_is_never_taken() -> None:
+    """"1003月" is not March and "21.5日" is not the 5th: such text matches no form at all."""
+    for text in ("1003月31日前", "3月131日前", "2.5日前"):
+        with pytest.raises(DeadlineParseError):
+            resolve(text)
 @pytest.mark.parametrize(
     ("text", "due", "following"),
     [

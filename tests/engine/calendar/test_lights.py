@@ -73,14 +73,15 @@ def test_escalated_task_is_at_least_yellow() -> None:
 
 
 @pytest.mark.parametrize("status", STATUSES)
-def test_only_open_tasks_have_a_light(status: str) -> None:
+def test_only_work_with_the_units_has_a_light(status: str) -> None:
+    """Drafts (待交办), closed and cancelled tasks have none and are never overdue."""
     due = _due("2024-02-19")
     late = due + timedelta(days=10)
     result = light(_task(due, status=status), late, POLICY)
-    if status in ("closed", "cancelled"):
+    if status in ("draft", "closed", "cancelled"):
         assert result is None and not is_overdue(_task(due, status=status), late)
     else:
-        assert result == "red"
+        assert result == "red" and is_overdue(_task(due, status=status), late)
 
 
 def test_window_comes_from_the_policy() -> None:

@@ -77,4 +77,4 @@ def test_too_long_a_text_is_refused_before_it_is_read(cli: Cli, tmp_path: Path) 
     assert_refused(cli("ingest", str(big)), 1, "文档过长")
     folder = tmp_path / "folder"
     folder.mkdir()
-    assert_refused(cli("ingest", str(folder)), 1, "是目录")
+    assert_refused(cli("ingest", str(folder)), 1, "是一个目录")

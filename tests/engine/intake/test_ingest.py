@@ -70,7 +70,7 @@ INCOMPLETE = """关于近期工作的通报
 def test_incomplete_drafts_are_stored_and_must_be_completed_before_assignment(session: Session) -> None:
     from engine.errors import InvalidInput, PolicyViolation
     from engine.tasks.creation import assign_task
-    from engine.tasks.drafts import edit_draft
+    from engine.tasks.editing import edit_task
 
     city = make_city(session)
     result = analyse(session=session, actor=operator(), text=INCOMPLETE, ref_date=None)
@@ -80,15 +80,16 @@ def test_incomplete_drafts_are_stored_and_must_be_completed_before_assignment(se
     with pytest.raises(PolicyViolation, match="尚缺牵头单位"):
         assign_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"))
     with pytest.raises(InvalidInput):
-        edit_draft(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
-                   due="2月30日前")
-    edited = edit_draft(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
+        edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
+                  due="2月30日前")
+    edited = edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"),
                         lead="FIRE", co=["HOUSING"], due="3月31日前", leader="李占明")
     assert edited.lead_unit_id is not None and edited.due_text == "3月31日前"
     assigned = assign_task(session=session, task=code, actor=act(city.office), now=at("2024-03-05"))
     assert assigned.status == "assigned"
-    with pytest.raises(PolicyViolation, match="已交办"):
-        edit_draft(session=session, task=code, actor=act(city.office), now=at("2024-03-06"), title="新")
+    with pytest.raises(PolicyViolation, match="延期"):
+        edit_task(session=session, task=code, actor=act(city.office), now=at("2024-03-06"),
+                  due="4月30日前")
 
 
 def test_drafts_without_deadline_have_no_light_and_stay_out_of_the_board(session: Session) -> None:

@@ -53,7 +53,7 @@ from engine.tasks.actions import (
 from engine.tasks.audit import verify_chain
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
-from engine.tasks.drafts import edit_draft
+from engine.tasks.editing import edit_task
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
 from engine.values import UnitRole
@@ -236,7 +236,7 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     # A draft is the office's own queue: nobody else finds it.
     "assign": (_draft, lambda s, w, t, who: assign_task(session=s, task=_c(t), actor=who, now=T1),
                task_case(OFFICE, sees=OFFICE | {"system"})),
-    "edit_draft": (_draft, lambda s, w, t, who: edit_draft(
+    "edit_task": (_draft, lambda s, w, t, who: edit_task(
         session=s, task=_c(t), actor=who, title="改过的标题", now=T1),
         task_case(OFFICE, sees=OFFICE | {"system"})),
     "acknowledge": (_assigned, lambda s, w, t, who: acknowledge(
@@ -469,7 +469,7 @@ def test_every_service_is_in_the_matrix() -> None:
 
     covered = {fn.__name__ for fn in (
         create_directive, create_task, import_task_list, apply_drafts, analyse, assign_task,
-        edit_draft, acknowledge, report_progress, request_completion, verify_and_close,
+        edit_task, acknowledge, report_progress, request_completion, verify_and_close,
         return_task, cancel_task, request_extension, decide_extension, schedule_recheck,
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,

@@ -191,3 +191,33 @@ def test_bad_files(tmp_path: Path) -> None:
     broken.write_bytes(b"not a zip at all")
     with pytest.raises(InvalidInput, match="无法读取 Excel 文件"):
         read_task_table(broken)
+
+
+def test_numbers_and_text_a_task_list_may_not_hold(session: Session, tmp_path: Path) -> None:
+    """NaN, infinities and absurd targets, and a bidi override in a title, are row errors;
+    a line break typed inside a cell (Alt+Enter) joins; a folder is not a file."""
+    city = make_city(session)
+    before = _counts(session)
+    rows = [["任务内容", "牵头单位", "完成时限", "目标量"],
+            ["甲", "消防", "3月31日前", "nan"],
+            ["乙", "消防", "3月31日前", "inf"],
+            ["丙", "消防", "3月31日前", "1e309"],
+            ["丁", "消防", "3月31日前", "1e300"],
+            ["戊\u202e反向", "消防", "3月31日前", "5"]]
+    path = write_xlsx(tmp_path / "numbers.xlsx", rows)
+    with pytest.raises(InvalidInput) as caught:
+        import_task_list(session=session, path=path, directive_id=_id(city.directive), actor=act(city.office),
+                         now=NOW)
+    lines = str(caught.value).split("\n")[1:]
+    assert [line.split("：")[0] for line in lines] == [
+        "第2行“目标量”", "第3行“目标量”", "第4行“目标量”", "第5行“目标量”", "第6行“任务内容”"]
+    assert "不是有效的数字" in lines[0] and "过大" in lines[3] and "文字方向" in lines[4]
+    session.rollback()
+    assert _counts(session) == before
+    joined = write_xlsx(tmp_path / "joined.xlsx", [["任务内容", "牵头单位", "完成时限"],
+                                                  ["排查九小\n场所", "消防", "3月31日\n前"]])
+    (task,) = import_task_list(session=session, path=joined, directive_id=_id(city.directive),
+                               actor=act(city.office), now=NOW)
+    assert (task.title, task.due_text) == ("排查九小场所", "3月31日前")
+    with pytest.raises(InvalidInput, match="是一个目录"):
+        read_task_table(tmp_path)
