@@ -67,6 +67,9 @@ SERVICES: dict[str, str] = {
     "run_daily_summary": "engine.summary.daily",
     "scheduled_summary": "engine.summary.daily",
     "requeue": "engine.outbox.dispatch",
+    # evidence files
+    "readable_file": "engine.files.access",
+    "export_file": "engine.files.access",
     # documents
     "analyse": "engine.intake.apply",
     "apply_drafts": "engine.intake.apply",

@@ -26,6 +26,7 @@ from config.orgfile import OrgFile, PersonSpec, UnitSpec
 from engine.errors import NotFound, PermissionDenied
 from engine.escalation.run import run_pass
 from engine.escalation.scheduled_work import notify_due_rechecks
+from engine.files.access import export_file, readable_file
 from engine.intake.apply import ApplyChoices, analyse, apply_drafts
 from engine.org.actors import Actor
 from engine.org.binding import create_invite
@@ -163,6 +164,21 @@ def _with_request(s: Session, w: World) -> Task:
     return task
 
 
+def _with_photo(s: Session, w: World) -> tuple[Task, str]:
+    """An acknowledged task whose lead unit reported progress with a photo; the photo's hash."""
+    import hashlib
+    import io
+
+    from engine.files.ingest import Upload
+    from tests.support import samples
+
+    task = _acked(s, w)
+    photo = samples.jpeg(4096, seed=task.id or 1)
+    report_progress(session=s, task=task.code, actor=act(w.city.fire_contact), text="现场照片",
+                    now=T0, files=[Upload(name="现场.jpg", stream=io.BytesIO(photo))])
+    return task, hashlib.sha256(photo).hexdigest()
+
+
 def _request_id(s: Session, task: Task) -> int:
     row = s.exec(select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)).one()
     assert row.id is not None
@@ -294,6 +310,10 @@ READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
                      general_case(OFFICE)),
     "verify_chain": (None, lambda s, w, _t, who: verify_chain(session=s, actor=who),
                      general_case(OFFICE | {"system"})),
+    "readable_file": (_with_photo, lambda s, w, t, who: readable_file(
+        s, ref=t[1], actor=who), task_case(SEES_TASK)),
+    "export_file": (_with_photo, lambda s, w, t, who: export_file(
+        s, ref=t[1], actor=who, out=w.tmp), task_case(SEES_TASK)),
     "bulletin": (None, lambda s, w, _t, who: build_bulletin(
         session=s, actor=who, period="2024-03", now=T1),
         general_case(OFFICE | {"system", "top_leader"})),
@@ -454,6 +474,6 @@ def test_every_service_is_in_the_matrix() -> None:
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, export_ledger)}
+        board, export_ledger, readable_file, export_file)}
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
                                    "view_filters"} == covered
