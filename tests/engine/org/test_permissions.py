@@ -28,6 +28,7 @@ from engine.escalation.run import run_pass
 from engine.escalation.scheduled_work import notify_due_rechecks
 from engine.files.access import export_file, readable_file
 from engine.intake.apply import ApplyChoices, analyse, apply_drafts
+from engine.org.accounts import change_password, create_web_invite, set_password
 from engine.org.actors import Actor
 from engine.org.binding import create_invite
 from engine.org.permissions import require_action
@@ -57,7 +58,7 @@ from engine.tasks.editing import edit_task
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
 from engine.values import UnitRole
-from models import DirectiveCreate, ExtensionRequest, Task, TaskCreate
+from models import DirectiveCreate, ExtensionRequest, Person, Task, TaskCreate
 from tests.engine.tasks.test_lifecycle import dump_db, has_chinese
 from tests.factories import ISSUED, City, act, make_city, make_task, operator, system
 
@@ -185,6 +186,22 @@ def _request_id(s: Session, task: Task) -> int:
     return row.id
 
 
+def _newcomer(s: Session, w: World) -> Person:
+    """Someone none of the actors is (setting their password is nobody's own business)."""
+    return add_person(session=s, spec=PersonSpec(name=f"新同事{next(SERIAL)}", roles=["unit_contact"], unit="D1"),
+                      actor=operator(), now=T0)
+
+
+OLD_PASSWORD, NEW_PASSWORD = "原来的网页密码0001", "更换后的网页密码0002"
+
+
+def _everyone_with_a_password(s: Session, w: World) -> None:
+    for who in w.actors.values():
+        if who.person is not None:
+            set_password(session=s, actor=operator(), person=who.person, password=OLD_PASSWORD,
+                         now=T0)
+
+
 Call = Callable[[Session, World, Any, Actor], object]
 Prepare = Callable[[Session, World], Any] | None
 
@@ -286,6 +303,14 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
                         general_case(OFFICE)),
     "create_invite": (None, lambda s, w, _t, who: create_invite(
         session=s, person=w.city.emerg_contact, now=T0, actor=who), general_case(OFFICE)),
+    "set_password": (_newcomer, lambda s, w, person, who: set_password(
+        session=s, actor=who, person=person, password=NEW_PASSWORD, now=T0), general_case(OFFICE)),
+    "create_web_invite": (_newcomer, lambda s, w, person, who: create_web_invite(
+        session=s, actor=who, person=person, now=T0), general_case(OFFICE)),
+    # Each person changes their own: the operator and the system have no password to change.
+    "change_password": (_everyone_with_a_password, lambda s, w, _t, who: change_password(
+        session=s, actor=who, old_password=OLD_PASSWORD, new_password=NEW_PASSWORD, now=T0),
+        general_case(frozenset(ROLES) - {"operator", "system"})),
     "requeue_dead_letters": (None, lambda s, w, _t, who: requeue(
         session=s, actor=who, ids=None, now=T0), general_case(OFFICE)),
     "escalation_pass": (None, lambda s, w, _t, who: run_pass(session=s, actor=who, now=T1),
@@ -472,8 +497,12 @@ def test_every_service_is_in_the_matrix() -> None:
         edit_task, acknowledge, report_progress, request_completion, verify_and_close,
         return_task, cancel_task, request_extension, decide_extension, schedule_recheck,
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
+        set_password, create_web_invite, change_password,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
         board, export_ledger, readable_file, export_file)}
+    # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
+    # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
-                                   "view_filters"} == covered
+                                   "view_filters", "authenticate", "accept_web_invite",
+                                   "session_person"} == covered
