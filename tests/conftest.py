@@ -128,7 +128,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A simulation database with the current schema and no other rows, on each backend
     (``production_engine`` for one that runs on the real clock)."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool)
+        eng = make_engine("sqlite://", poolclass=StaticPool,
+                          connect_args={"check_same_thread": False})
         SQLModel.metadata.create_all(eng)
         mark_simulation(eng)
         yield eng
@@ -144,7 +145,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def production_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database that is not a simulation: writes happen at the real clock only."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool)
+        eng = make_engine("sqlite://", poolclass=StaticPool,
+                          connect_args={"check_same_thread": False})
         SQLModel.metadata.create_all(eng)
         yield eng
         eng.dispose()
