@@ -187,10 +187,12 @@ def checked_filters(filters: TaskFilters) -> TaskFilters:
     """``filters`` with its typed words checked as one-line input (no control characters, at
     most :data:`FILTER_TEXT_MAX` characters), so a list refuses them in Chinese on every database
     instead of failing in SQL."""
-    return replace(filters, **{
-        name: check_line(value, what, max_length=FILTER_TEXT_MAX)
-        for name, what in (("unit", "单位"), ("leader", "分管领导"), ("text", "查询文字"))
-        if (value := getattr(filters, name)) is not None})
+    def checked(value: str | None, what: str) -> str | None:
+        return None if value is None else check_line(value, what, max_length=FILTER_TEXT_MAX)
+
+    return replace(filters, unit=checked(filters.unit, "单位"),
+                   leader=checked(filters.leader, "分管领导"),
+                   text=checked(filters.text, "查询文字"))
 
 
 def _text_condition(text: str) -> Any:

@@ -192,6 +192,7 @@ def test_bad_filters_write_nothing(lite: Session, tmp_path: Path) -> None:
         export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="水务局")
     with pytest.raises(InvalidInput, match="办理状态“逾期”无效"):
         export_ledger(session=session, actor=operator(), path=path, now=NOW, status="逾期")
+    bad: dict[str, Any]
     for bad in ({"codes": []}, {"codes": ["DB-1\x00"]},
                 {"filters": TaskFilters(text="\x1b[2J")}):
         with pytest.raises(InvalidInput):
