@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home
+from web.routes import auth, home, ledger
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
+    ledger.router,  # before the task pages: /tasks/export.xlsx is not a task code
 ]
