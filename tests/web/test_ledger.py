@@ -175,6 +175,9 @@ def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:
     assert part.status_code == 200
     assert "<html" not in part.text and 'id="results"' in part.text
     assert set(codes(part.text)) == {ledger.red}
+    noisy = client.get("/tasks?q=&unit=&light=red&sort=due",
+                       headers={"HX-Request": "true", "HX-Target": "results"})
+    assert noisy.headers["HX-Push-Url"] == "/tasks?light=red&sort=due"
     whole = client.get("/tasks?light=red", headers={"HX-Request": "true",
                                                     "HX-History-Restore-Request": "true"})
     assert "<html" in whole.text

@@ -81,10 +81,14 @@ def ledger(request: Request, session: DbSession, actor: CurrentActor, now: Now) 
         "sizes": PAGE_SIZES, "lights": list(Light), "statuses": list(TaskStatus),
         "kinds": list(DirectiveKind), "note_max": NOTE_MAX,
     }
+    headers = {"Vary": "HX-Request, HX-Target"}
     partial = (request.headers.get("hx-target") == RESULTS
                and not request.headers.get("hx-history-restore-request"))
+    if partial:
+        # The address bar gets the query without the form's empty fields.
+        headers["HX-Push-Url"] = context["here"]
     return render(request, "ledger/_results.html" if partial else "ledger/index.html", context,
-                  headers={"Vary": "HX-Request, HX-Target"})
+                  headers=headers)
 
 
 @router.get("/tasks/export.xlsx")
