@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     # The key file; default ~/.config/duban/audit.key ($XDG_CONFIG_HOME respected).
     audit_key_file: Path | None = None
+    # Where people reach the web console (e.g. "https://duban.example.gov.cn"): links in web
+    # invites and reminders; unset = http://127.0.0.1:8000, the default of `duban web`.
+    public_url: str | None = None
 
 
 @lru_cache(maxsize=1)
