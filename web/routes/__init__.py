@@ -1,0 +1,12 @@
+"""One router per area of the console; :data:`ROUTERS` is the order they are mounted in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.routes import auth, home
+
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    home.router,
+]
