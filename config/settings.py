@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     # The key file; default ~/.config/duban/audit.key ($XDG_CONFIG_HOME respected).
     audit_key_file: Path | None = None
+    # The web console's address as people reach it (e.g. "https://duban.example.gov.cn"): every
+    # Telegram/email message about a task then links to its page, and an https address makes
+    # the session cookie Secure. Unset = no links.
+    public_url: str | None = None
 
 
 @lru_cache(maxsize=1)
