@@ -55,6 +55,7 @@ SERVICES: dict[str, str] = {
     "visible_tasks": "engine.read.tasks",
     "count_visible": "engine.read.tasks",
     "board": "engine.read.tasks",
+    "home_overview": "engine.read.overview",
     "view_filters": "engine.read.views",
     "task_detail": "engine.read.detail",
     "directive_tree": "engine.read.directives",
