@@ -15,7 +15,9 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from engine.calendar.lights import LIT_STATUSES
+from engine.read import tally
 from engine.read.schemas import BoardRow, UnitLights
+from engine.store.policy import get_policy, zone_for
 from engine.values import TaskStatus
 from models import Task, Unit
 
@@ -49,6 +51,17 @@ def scoped_unit_counts(session: Session, where: list[Any], now: datetime,
                              "open": lit_n, "closed": int(closed or 0),
                              "escalated": int(escalated or 0)}
     return out
+
+
+def unit_counts(session: Session, scope: list[Any], whole: bool, now: datetime,
+                cutoff: datetime) -> dict[int, dict[str, int]]:
+    """Per lead unit (see :func:`scoped_unit_counts`): from the maintained tallies when the
+    reader sees every assigned task (``whole``), else by SQL over their tasks."""
+    if whole:
+        counted = tally.unit_counts(session, now, cutoff, zone_for(get_policy(session)))
+        if counted is not None:
+            return counted
+    return scoped_unit_counts(session, scope, now, cutoff)
 
 
 def board_rows(session: Session, counts: dict[int, dict[str, int]]) -> list[BoardRow]:

@@ -39,7 +39,8 @@ def home_overview(*, session: Session, actor: Actor, now: datetime) -> HomeOverv
     condition = task_scope(session, actor)
     scope: list[Any] = [condition] if condition is not None else []
     cutoff = yellow_cutoff(now, policy)
-    board = counts.board_rows(session, counts.scoped_unit_counts(session, scope, now, cutoff))
+    whole = condition is None or sees_all_tasks(session, actor)
+    board = counts.board_rows(session, counts.unit_counts(session, scope, whole, now, cutoff))
     lights = counts.light_totals(board)
     soon_total, soon = worklists.due_soon(
         session, scope, now, workdays_cutoff(now, policy, DUE_SOON_WORKDAYS), LIST_LIMIT)
@@ -52,8 +53,8 @@ def home_overview(*, session: Session, actor: Actor, now: datetime) -> HomeOverv
         waiting=worklists.waiting_for(session, actor, scope, now, LIST_LIMIT),
         escalations_total=escalated_total, escalations=escalated,
         chart=counts.chart_rows(board, CHART_UNITS),
-        trend=trend(session, scope, Days.before(now, tz), open_now=sum(lights.values()),
-                    overdue_now=lights["red"]),
+        trend=trend(session, scope, Days.before(now, tz), whole=whole,
+                    open_now=sum(lights.values()), overdue_now=lights["red"]),
     )
 
 

@@ -10,13 +10,14 @@ point is the live state (the same figures as the lights): open = lit tasks, over
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from engine.calendar.lights import LIT_STATUSES
+from engine.read import tally
 from engine.read.overview_schemas import TrendPoint
 from engine.values import TaskStatus
 from models import Task
@@ -33,13 +34,14 @@ class Days:
     days: list[date]
     starts: list[datetime]
     ends: list[datetime]
+    tz: tzinfo
 
     @classmethod
     def before(cls, now: datetime, tz: Any, count: int = TREND_DAYS) -> Days:
         today = now.astimezone(tz).date()
         days = [today - timedelta(days=count - 1 - i) for i in range(count)]
         starts = [datetime.combine(d, time.min, tzinfo=tz) for d in days]
-        return cls(days, starts, [*starts[1:], now])
+        return cls(days, starts, [*starts[1:], now], tz)
 
 
 def _count(condition: Any) -> Any:
@@ -70,10 +72,14 @@ def closed_today(session: Session, scope: list[Any], span: Days) -> int:
         Task.status == TaskStatus.CLOSED, col(Task.closed_at) >= span.starts[-1], *scope)).one())
 
 
-def trend(session: Session, scope: list[Any], span: Days, *, open_now: int,
+def trend(session: Session, scope: list[Any], span: Days, *, whole: bool, open_now: int,
           overdue_now: int) -> list[TrendPoint]:
-    """The trend over ``span``; today's open and overdue are the live lights' figures."""
-    past = reconstructed(session, scope, span)
+    """The trend over ``span``; today's open and overdue are the live lights' figures. A reader
+    who sees every assigned task (``whole``) gets the past days from the maintained tallies
+    (the same rule, without a pass over the tasks)."""
+    past = tally.trend_counts(session, span.days[:-1], span.ends[:-1], span.tz) if whole else None
+    if past is None:
+        past = reconstructed(session, scope, span)
     points = [TrendPoint(day=d.isoformat(), open=o, closed=c, overdue=v)
               for d, (o, c, v) in zip(span.days[:-1], past, strict=True)]
     points.append(TrendPoint(day=span.days[-1].isoformat(), open=open_now,

@@ -158,3 +158,34 @@ def test_trend_reconstructs_each_day_from_the_tasks_dates(session: Session) -> N
     assert by_day["2024-03-08"].closed == 1
     assert by_day["2024-03-03"].open == 0  # nothing assigned before 4 March
     assert by_day["2024-03-09"].overdue == 2  # 5日 and 8日 deadlines passed, 9日's closed
+
+
+def test_tallies_give_what_a_pass_over_the_tasks_gives_at_any_moment(session: Session) -> None:
+    """Month boundaries on either side of ``now`` and of the yellow window's end, before and
+    after the appended changes are folded in."""
+    from engine.calendar.lights import yellow_cutoff
+    from engine.read import counts, tally
+    from engine.read.trend import Days, reconstructed
+    from engine.store.tally import compact
+
+    city = _world(session)
+    # Changes since the pass folded the last ones in: the readers must add them.
+    acknowledge(session=session, task=make_task(session, city, due="3月29日前", co=[]).code,
+                actor=act(city.fire_contact), now=ISSUED + timedelta(days=1))
+    session.commit()
+    policy = get_policy(session)
+    tz = zone_for(policy)
+    moments = [at("2024-02-27", "09:00"), at("2024-02-29", "23:59"), at("2024-03-01", "00:00"),
+               at("2024-03-08", "12:00"), at("2024-03-12"), at("2024-03-27", "16:00"),
+               at("2024-03-29", "18:00"), at("2024-04-30", "08:00")]
+    for folded in (False, True):
+        if folded:
+            assert compact(session) > 0
+            session.commit()
+        for now in moments:
+            cutoff = yellow_cutoff(now, policy)
+            assert tally.unit_counts(session, now, cutoff, tz) == {
+                u: c for u, c in counts.scoped_unit_counts(session, [], now, cutoff).items()}, now
+            span = Days.before(now, tz)
+            assert tally.trend_counts(session, span.days[:-1], span.ends[:-1], tz) == \
+                reconstructed(session, [], span), now
