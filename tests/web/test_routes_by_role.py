@@ -79,6 +79,11 @@ TABLE: dict[tuple[str, str], Case] = {
     ("POST", "/logout"): Case(roles(LOGIN, anon=LOGIN), session_only=True),
     # 首页
     ("GET", "/"): Case(roles(OK)),
+    # 督办台账: everyone gets their own scope; 批量催办 is the office's alone.
+    ("GET", "/tasks"): Case(roles(OK), query={"light": "green", "sort": "newest"}),
+    ("GET", "/tasks/export.xlsx"): Case(roles(OK), query={"unit": "消防"}),
+    ("POST", "/tasks/bulk"): Case(roles(DENIED, office=OK),
+                                  form=lambda w: {"action": "urge", "code": w.task.code}),
 }
 
 
