@@ -26,7 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import AuditEvent, OutboxMessage
-from tests.web.conftest import WebWorld
+from tests.web.conftest import PASSWORD, WebWorld
 from web.app import create_app
 from web.config import WebConfig
 
@@ -59,6 +59,19 @@ def no_form(world: WebWorld) -> dict[str, str]:
     return {}
 
 
+def fresh_invite(world: WebWorld) -> dict[str, str]:
+    """A new one-time invite for the lead unit's head (not one of the roles logged in here)."""
+    from engine.org.accounts import create_web_invite
+    from tests.factories import operator
+
+    with Session(world.engine) as session:
+        return {"token": create_web_invite(session=session, actor=operator(),
+                                           person=world.city.fire_head.id or 0, now=world.now)}
+
+
+NEW_PASSWORD = "role-table-new-password-1"
+
+
 @dataclass(frozen=True)
 class Case:
     expect: dict[str, str]
@@ -77,6 +90,15 @@ TABLE: dict[tuple[str, str], Case] = {
     ("POST", "/login"): Case(roles(BAD, anon=BAD), session_only=True,
                              form=lambda w: {"name": "无此人", "password": "wrong-password-1"}),
     ("POST", "/logout"): Case(roles(LOGIN, anon=LOGIN), session_only=True),
+    # account: anyone holding an invite link uses it (it is the credential), logged in or not;
+    # each person changes their own password only
+    ("GET", "/invite/{token}"): Case(roles(OK, anon=OK), params=fresh_invite),
+    ("POST", "/invite/{token}"): Case(roles(MOVED, anon=MOVED), params=fresh_invite,
+                                      form=lambda w: {"password": NEW_PASSWORD,
+                                                      "password2": NEW_PASSWORD}),
+    ("GET", "/account/password"): Case(roles(OK)),
+    ("POST", "/account/password"): Case(roles(OK), form=lambda w: {
+        "old_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
     # 首页
     ("GET", "/"): Case(roles(OK)),
 }
