@@ -311,7 +311,7 @@ def test_office_decides_extensions(web: WebWorld) -> None:
     assert post(web, "office", code, "approve_extension",
                 {"request_id": str(request_id), "note": "同意"}).status_code == 303
     row = task_row(web, code)
-    assert row.extension_count == 1 and row.due_text == "2024-05-31"
+    assert row.extension_count == 1 and row.due_text == "2024年5月31日前"
     page = web.client("fire").get(f"/tasks/{code}")
     assert "原定时限" in page.text and "3月31日前" in page.text and "已批准" in page.text
     post(web, "fire", code, "request_extension", {"new_due": "2024-06-30", "reason": "再延"})
