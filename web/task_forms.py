@@ -168,7 +168,8 @@ def _extend(c: Call, v: dict[str, Any]) -> object:
 def _assign(c: Call, v: dict[str, Any]) -> object:
     from engine.tasks.creation import assign_task
 
-    return assign_task(session=c.session, task=c.code, actor=c.actor, now=c.now)
+    return assign_task(session=c.session, task=c.code, actor=c.actor, now=c.now,
+                       allow_past_due=v["confirm"])
 
 
 def _verify(c: Call, v: dict[str, Any]) -> object:
@@ -264,5 +265,5 @@ def values(form: FormData) -> dict[str, Any]:
         "achieved": quantity(form, "achieved", "完成量"),
         "milestone": integer(form, "milestone", "阶段节点"),
         "request_id": integer(form, "request_id", "延期申请"),
-        "files": uploads(form),
+        "files": uploads(form), "confirm": text(form, "confirm") == "yes",
     }

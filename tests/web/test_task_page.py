@@ -433,3 +433,16 @@ def test_odd_addresses_answer_in_chinese(web: WebWorld, path: str) -> None:
     assert answer.status_code in (400, 404)
     no_traceback(answer)
     assert re.search(r"[\u4e00-\u9fff]", answer.text)
+
+
+def test_assigning_past_its_deadline_needs_the_office_to_confirm(web: WebWorld) -> None:
+    with Session(web.engine, expire_on_commit=False) as session:
+        late = make_task(session, web.city, now=web.now, assign=False, due="3月5日前").code
+    page = web.client("office").get(f"/tasks/{late}")
+    assert "完成时限已过" in page.text and 'name="confirm"' in page.text
+    before = snapshot(web)
+    answer = post(web, "office", late, "assign")
+    assert answer.status_code == 409 and "交办即逾期" in answer.text
+    assert snapshot(web) == before
+    assert post(web, "office", late, "assign", {"confirm": "yes"}).status_code == 303
+    assert task_row(web, late).status == "assigned"
