@@ -15,6 +15,8 @@ Outcomes: ``OK`` (200), ``DENIED`` (403), ``HIDDEN`` (404, the same page as a mi
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -70,6 +72,25 @@ def fresh_invite(world: WebWorld) -> dict[str, str]:
 
 
 NEW_PASSWORD = "role-table-new-password-1"
+def task_photo(world: WebWorld) -> dict[str, str]:
+    """The task with a photo its lead unit reported progress with (sent once per world)."""
+    from engine.files.ingest import Upload
+    from engine.tasks.actions import acknowledge, report_progress
+    from models import Attachment, Person
+    from tests.factories import act
+    from tests.support import samples
+
+    with Session(world.engine) as session:
+        sha = session.exec(select(Attachment.sha256).where(
+            Attachment.task_id == world.task.id)).first()
+        if sha is None:
+            fire = act(session.get(Person, world.person("fire").id) or world.person("fire"))
+            acknowledge(session=session, task=world.task.code, actor=fire, now=world.now)
+            photo = samples.jpeg(4096, seed=11)
+            report_progress(session=session, task=world.task.code, actor=fire, text="现场照片",
+                            now=world.now, files=[Upload(name="现场.jpg", stream=io.BytesIO(photo))])
+            sha = hashlib.sha256(photo).hexdigest()
+    return {"code": world.task.code, "sha256": sha}
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,13 @@ TABLE: dict[tuple[str, str], Case] = {
         "old_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
     # 首页
     ("GET", "/"): Case(roles(OK)),
+    # 事项详情: the task is FIRE's (lead), HOUSING cooperates; emerg has no part in it.
+    ("GET", "/tasks/{code}"): Case(roles(OK, emerg=HIDDEN)),
+    ("GET", "/tasks/{code}/files/{sha256}"): Case(roles(OK, emerg=HIDDEN), params=task_photo),
+    # 签收: each unit for itself; the office only naming a unit, leaders never.
+    ("POST", "/tasks/{code}/{action}"): Case(
+        roles(DENIED, fire=MOVED, housing=MOVED, emerg=HIDDEN),
+        params=lambda w: {"code": w.task.code, "action": "acknowledge"}),
 }
 
 
