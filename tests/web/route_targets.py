@@ -7,7 +7,7 @@ written for, whatever the roles before it did.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -32,7 +32,7 @@ def task_in(world: WebWorld, state: str) -> tuple[Task, int | None]:
             return task, None
         step = iter(range(1, 10))
 
-        def moment() -> object:
+        def moment() -> datetime:
             return now - timedelta(minutes=30 - next(step))
 
         unit = act(city.fire_contact)
