@@ -34,7 +34,7 @@ CATALOG: dict[str, Entry] = {
     "extension": Entry(("commands_tasks", "commands_actions"), "延期申请审批"),
     "file": Entry(("commands_files",), "证明材料与附件文件"),
     "unit": Entry(("commands_org",), "单位管理"),
-    "person": Entry(("commands_org", "commands_bot"), "人员管理"),
+    "person": Entry(("commands_org", "commands_accounts"), "人员管理"),
     "ingest": Entry(("commands_intake",), "识别文件中的批示、跟批、会议议定事项、督查问题，生成待交办事项供督查室确认。"),
     "import": Entry(("commands_docs",), "导入任务清单：逐行校验，全部通过才一次性创建待交办事项，否则一条也不创建。"),
     "export": Entry(("commands_docs",), "导出督办台账（Excel：红黄绿灯、冻结表头、筛选）。"),

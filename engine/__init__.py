@@ -65,6 +65,8 @@ SERVICES: dict[str, str] = {
     "board": "engine.read.tasks",
     "view_filters": "engine.read.views",
     "task_detail": "engine.read.detail",
+    "task_timeline": "engine.read.timeline",
+    "available_actions": "engine.tasks.available",
     "directive_tree": "engine.read.directives",
     "summary_for": "engine.summary.build",
     "outbox_rows": "engine.outbox.views",

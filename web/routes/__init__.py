@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home
+from web.routes import account, auth, home, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     home.router,
+    tasks.router,
 ]

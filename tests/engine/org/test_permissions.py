@@ -38,6 +38,7 @@ from engine.outbox.views import outbox_rows, outbox_stats
 from engine.read.detail import task_detail
 from engine.read.directives import directive_tree
 from engine.read.tasks import board, visible_tasks
+from engine.read.timeline import task_timeline
 from engine.reports.bulletin import build_bulletin
 from engine.reports.importer import import_task_list
 from engine.reports.ledger import export_ledger
@@ -52,6 +53,7 @@ from engine.tasks.actions import (
     verify_and_close,
 )
 from engine.tasks.audit import verify_chain
+from engine.tasks.available import available_actions
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
 from engine.tasks.editing import edit_task
@@ -325,6 +327,10 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
 READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "task_detail": (_assigned, lambda s, w, t, who: task_detail(
         session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "task_timeline": (_assigned, lambda s, w, t, who: task_timeline(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "available_actions": (_assigned, lambda s, w, t, who: available_actions(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
     "directive_tree": (_assigned, lambda s, w, t, who: directive_tree(
         session=s, actor=who, directive_id=t.directive_id, now=T1), task_case(SEES_TASK)),
     "summary": (None, lambda s, w, _t, who: summary_for(session=s, actor=who, now=T1),
@@ -500,7 +506,7 @@ def test_every_service_is_in_the_matrix() -> None:
         set_password, create_web_invite, change_password,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, export_ledger, readable_file, export_file)}
+        board, export_ledger, readable_file, export_file, task_timeline, available_actions)}
     # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
     # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
