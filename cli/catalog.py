@@ -44,7 +44,7 @@ CATALOG: dict[str, Entry] = {
     "tick": Entry(("commands_ops",), "执行一次提醒与升级督办（到期提醒、催办、督办、通报、进展滞后、回头看、周期任务）。"),
     "dispatch": Entry(("commands_ops",), "投递发件箱中到期的通知（失败自动退避重试，超过次数转为死信）。"),
     "outbox": Entry(("commands_ops",), "通知发件箱"),
-    "serve": Entry(("commands_ops",), "常驻运行：内置调度器（提醒升级、每日 15:00 调度、回头看）、通知投递和机器人。"),
+    "serve": Entry(("commands_ops",), "常驻运行：内置调度器（提醒升级、每日 15:00 调度、回头看）、通知投递、机器人和网页控制台。"),
     "deploy": Entry(("commands_deploy",), "部署到 Prefect 服务器：创建工作池 duban，按 prefect.yaml 部署定时任务，并把数据库、通知渠道和报告目录写入部署。"),
     "web": Entry(("commands_web",), "运行网页控制台（督查室、领导和责任单位登录使用；Ctrl-C 停止）。"),
     "bot": Entry(("commands_bot",), "运行 Telegram 机器人，供责任单位签收、反馈、申请办结和延期（Ctrl-C 停止）。"),

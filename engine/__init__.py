@@ -63,6 +63,7 @@ SERVICES: dict[str, str] = {
     "visible_tasks": "engine.read.tasks",
     "count_visible": "engine.read.tasks",
     "board": "engine.read.tasks",
+    "home_overview": "engine.read.overview",
     "view_filters": "engine.read.views",
     "task_detail": "engine.read.detail",
     "task_timeline": "engine.read.timeline",

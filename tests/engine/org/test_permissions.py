@@ -37,6 +37,7 @@ from engine.outbox.dispatch import requeue
 from engine.outbox.views import outbox_rows, outbox_stats
 from engine.read.detail import task_detail
 from engine.read.directives import directive_tree
+from engine.read.overview import home_overview
 from engine.read.tasks import board, visible_tasks
 from engine.read.timeline import task_timeline
 from engine.reports.bulletin import build_bulletin
@@ -416,7 +417,7 @@ def test_read_matrix(session: Session, tmp_path: Path, group: str) -> None:
 
 
 def test_lists_show_each_role_its_own_scope(session: Session, tmp_path: Path) -> None:
-    """The task list, the board and the ledger: each role gets exactly the tasks it may see —
+    """The task list, the board, the home page and the ledger: each role gets exactly the tasks it may see —
     drafts only the office; a unit its own; a leader their 分管 scope."""
     world = _world(session, tmp_path)
     draft, fire = _draft(session, world).code, _assigned(session, world).code
@@ -438,6 +439,9 @@ def test_lists_show_each_role_its_own_scope(session: Session, tmp_path: Path) ->
         assert codes == expected[role], role
         assert sum(r.open + r.closed for r in board(session=session, actor=who, now=T1)) == len(
             expected[role] - {draft}), role
+        home = home_overview(session=session, actor=who, now=T1)
+        assert sum(r.open + r.closed for r in home.board) == len(expected[role] - {draft}), role
+        assert sum(home.lights.values()) == len(expected[role] - {draft}), role
         rows = export_ledger(session=session, actor=who, path=tmp_path / f"{role}.xlsx", now=T1)
         assert rows == len(expected[role]), role
 
@@ -506,7 +510,8 @@ def test_every_service_is_in_the_matrix() -> None:
         set_password, create_web_invite, change_password,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, export_ledger, readable_file, export_file, task_timeline, available_actions)}
+        board, home_overview, export_ledger, readable_file, export_file, task_timeline,
+        available_actions)}
     # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
     # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
