@@ -75,9 +75,31 @@ def ensure(url: str, n: int, log: Callable[[str], None]) -> None:
         log(f"generating {n:,} tasks into {url} …")
         subprocess.run([PY, str(ROOT / "bench" / "generate.py"), "--db", url, "--tasks", str(n)],
                        check=True, stdout=subprocess.DEVNULL)
+    _ensure_tallies(url)
     _ensure_indexes(url)
     state.snapshot(url)
     state.restore(url)
+
+
+def _ensure_tallies(url: str) -> None:
+    """Give a database generated before the task tallies existed their tables, triggers and a
+    recount (what migration 0007 does to a database in use)."""
+    from sqlalchemy import inspect
+
+    from engine.store.db import make_engine
+    from engine.store.tally import install, offset_for_stored_policy
+    from models import TaskTally, TaskTallyDelta, TaskTallyMeta
+
+    engine = make_engine(url)
+    try:
+        if "task_tally" in inspect(engine).get_table_names():
+            return
+        with engine.begin() as conn:
+            for model in (TaskTally, TaskTallyDelta, TaskTallyMeta):
+                model.__table__.create(conn)  # type: ignore[attr-defined,union-attr]
+            install(conn, offset_minutes=offset_for_stored_policy(conn))
+    finally:
+        engine.dispose()
 
 
 def _ensure_indexes(url: str) -> None:

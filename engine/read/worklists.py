@@ -103,13 +103,13 @@ def escalations_today(session: Session, scope: list[Any], now: datetime,
     latest first: (count, first rows)."""
     tz = zone_for(get_policy(session))
     start = datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
-    visible = select(Task.id).where(*scope) if scope else None
     where: list[Any] = [AuditEvent.action == "escalate", AuditEvent.entity == "task",
-                        col(AuditEvent.at) >= start, col(AuditEvent.at) <= now]
-    if visible is not None:
-        where.append(col(AuditEvent.entity_id).in_(visible))
-    total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one())
-    events = session.exec(select(AuditEvent).where(*where)
+                        col(AuditEvent.at) >= start, col(AuditEvent.at) <= now, *scope]
+    # Joined (not "entity_id IN visible tasks"): the day's events lead, each task by its key.
+    joined = (col(Task.id) == col(AuditEvent.entity_id))
+    total = int(session.exec(select(func.count()).select_from(AuditEvent).join(Task, joined)
+                             .where(*where)).one())
+    events = session.exec(select(AuditEvent).join(Task, joined).where(*where)
                           .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                           .limit(limit)).all() if total else []
     tasks = {t.id: t for t in session.exec(select(Task).where(

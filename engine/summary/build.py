@@ -2,9 +2,10 @@
 
 It covers assigned work (交办 to 申请办结); drafts not yet assigned are the office's own queue.
 
-Counts are computed by SQL aggregates (light is derivable in SQL: red = due passed; yellow = due
-before :func:`engine.calendar.lights.yellow_cutoff` or escalated; else green); only the listed items are
-loaded, each list capped at ``LIST_LIMIT`` rows (its full count is kept beside it).
+The whole city's counts by light and unit come from the maintained task tallies
+(:mod:`engine.read.tally`), a leader's scope from SQL over its tasks; the lists are read as
+index ranges (:mod:`engine.read.merged`), each capped at ``LIST_LIMIT`` rows (its full count
+is kept beside it).
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from engine.calendar.lights import light_case, yellow_cutoff
+from engine.calendar.lights import yellow_cutoff
 from engine.errors import PermissionDenied
 from engine.org.actors import Actor
 from engine.org.visibility import leader_scope, sees_all_tasks
+from engine.read.counts import board_rows, light_totals, unit_counts
+from engine.read.merged import by_status, count_branches, due_key, first_merged
 from engine.read.schemas import SummarySection, SummaryView, UnitLights
 from engine.read.tasks import task_rows
 from engine.store.policy import get_policy, zone_for
 from engine.tasks.audit import anchor_text
 from engine.values import ACTIVE_STATUSES, LADDER_STATUSES, ExtensionState, Role, TaskStatus
-from models import AuditEvent, ExtensionRequest, Person, SummaryRun, Task, Unit
+from models import AuditEvent, ExtensionRequest, Person, SummaryRun, Task
 
 LIST_LIMIT = 50
 """Rows shown per list in a summary (the counts always cover everything)."""
@@ -59,27 +62,25 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
     previous = previous_summary_at(session, now)
     since = previous if previous is not None else now - timedelta(days=1)
     cutoff = yellow_cutoff(now, policy)
+    lights, by_unit = _counts(session, scope, now, cutoff, whole=leader is None)
     data = SummaryView(
         scope=f"{leader.name}{leader.title}分管范围" if leader else "全市",
         built_at=now.astimezone(tz), since=since.astimezone(tz), first=previous is None,
         anchor=anchor_text(session),
-        lights=_light_counts(session, scope, now, cutoff),
-        by_unit=_unit_counts(session, scope, now, cutoff),
+        lights=lights, by_unit=by_unit,
     )
+    active = [col(Task.due_at) >= now, col(Task.due_at) <= cutoff]
     data.sections = [
-        _section(session, "逾期事项（按逾期天数）", scope, now,
-                 [col(Task.status).in_(ACTIVE_STATUSES), col(Task.due_at) < now],
-                 [col(Task.due_at)]),
-        _section(session, "3个工作日内到期", scope, now,
-                 [col(Task.status).in_(ACTIVE_STATUSES), col(Task.due_at) >= now,
-                  col(Task.due_at) <= cutoff], [col(Task.due_at)]),
+        _merged(session, "逾期事项（按逾期天数）", now, by_status(ACTIVE_STATUSES, [
+            col(Task.due_at) < now, *scope]), [col(Task.due_at), col(Task.id)], due_key),
+        _merged(session, "3个工作日内到期", now, by_status(ACTIVE_STATUSES, [*active, *scope]),
+                [col(Task.due_at), col(Task.id)], due_key),
         _section(session, "本期新增", scope, now, [col(Task.created_at) >= since,
                                                col(Task.created_at) <= now], [col(Task.id)]),
         _section(session, "本期办结", scope, now,
                  [Task.status == TaskStatus.CLOSED, col(Task.closed_at) >= since,
                   col(Task.closed_at) <= now], [col(Task.closed_at)]),
-        _section(session, "进展滞后（超过报送周期未反馈）", scope, now, _stale_filter(now, policy),
-                 [col(Task.last_progress_at)]),
+        _stale(session, scope, now, policy),
         _section(session, "待审批延期申请", scope, now, [col(Task.id).in_(
             select(ExtensionRequest.task_id).where(ExtensionRequest.status == ExtensionState.PENDING))],
             [col(Task.id)]),
@@ -92,39 +93,42 @@ def build_summary(session: Session, *, now: datetime, leader: Person | None = No
     return data
 
 
-def _light_counts(session: Session, scope: list[Any], now: datetime,
-                  cutoff: datetime) -> dict[str, int]:
-    colour = light_case(now, cutoff).label("light")
-    rows = session.exec(
-        select(colour, func.count()).where(col(Task.status).in_(ACTIVE_STATUSES), *scope)
-        .group_by(colour)
-    ).all()
-    counts = {"red": 0, "yellow": 0, "green": 0}
-    counts.update({str(k): int(v) for k, v in rows})
-    return counts
+def _counts(session: Session, scope: list[Any], now: datetime, cutoff: datetime,
+            whole: bool) -> tuple[dict[str, int], list[UnitLights]]:
+    """Open tasks by light, and by lead unit (red-heavy first): for the whole from the
+    maintained tallies, for a scope by SQL over its tasks (:mod:`engine.read.counts`)."""
+    board = board_rows(session, unit_counts(session, scope, whole, now, cutoff))
+    by_unit = [UnitLights(unit=r.unit, red=r.red, yellow=r.yellow, green=r.green, open=r.open)
+               for r in board if r.open]
+    return light_totals(board), sorted(by_unit, key=lambda r: (-r.red, -r.yellow, r.unit))
 
 
-def _unit_counts(session: Session, scope: list[Any], now: datetime,
-                 cutoff: datetime) -> list[UnitLights]:
-    colour = light_case(now, cutoff)
-    red = func.sum(case((colour == "red", 1), else_=0))
-    yellow = func.sum(case((colour == "yellow", 1), else_=0))
-    rows = session.exec(
-        select(Unit.name, red, yellow, func.count())
-        .join(Unit, col(Unit.id) == col(Task.lead_unit_id))
-        .where(col(Task.status).in_(ACTIVE_STATUSES), *scope)
-        .group_by(Unit.name)
-    ).all()
-    out = [UnitLights(unit=n, red=int(r or 0), yellow=int(y or 0),
-                      green=int(t) - int(r or 0) - int(y or 0), open=int(t))
-           for n, r, y, t in rows]
-    return sorted(out, key=lambda r: (-r.red, -r.yellow, r.unit))
-
-
-def _stale_filter(now: datetime, policy: Any) -> list[Any]:
+def _stale(session: Session, scope: list[Any], now: datetime, policy: Any) -> SummarySection:
+    """Work whose last report (or, without one, its assignment) is older than the cadence, the
+    stalest first: per status, those with a report and those without, each an index range."""
     limit = now - timedelta(days=policy.progress_cadence_days)
-    last = func.coalesce(col(Task.last_progress_at), col(Task.assigned_at))
-    return [col(Task.status).in_(LADDER_STATUSES), last < limit]
+    reported = by_status(LADDER_STATUSES, [col(Task.last_progress_at) < limit, *scope])
+    silent = by_status(LADDER_STATUSES, [col(Task.last_progress_at).is_(None),
+                                         col(Task.assigned_at) < limit, *scope])
+    total = count_branches(session, reported + silent)
+    rows = first_merged(session, reported, [col(Task.last_progress_at), col(Task.id)], _stale_key,
+                        LIST_LIMIT) if total else []
+    rows += first_merged(session, silent, [col(Task.assigned_at), col(Task.id)], _stale_key,
+                         LIST_LIMIT) if total else []
+    tasks = sorted(rows, key=_stale_key)[:LIST_LIMIT]
+    return SummarySection(title="进展滞后（超过报送周期未反馈）", total=total,
+                          rows=task_rows(session, tasks, now))
+
+
+def _stale_key(task: Task) -> tuple[Any, int]:
+    return task.last_progress_at or task.assigned_at, task.id or 0
+
+
+def _merged(session: Session, title: str, now: datetime, branches: list[list[Any]],
+            order: list[Any], key: Any) -> SummarySection:
+    total = count_branches(session, branches)
+    tasks = first_merged(session, branches, order, key, LIST_LIMIT) if total else []
+    return SummarySection(title=title, total=total, rows=task_rows(session, tasks, now))
 
 
 def _section(session: Session, title: str, scope: list[Any], now: datetime,
