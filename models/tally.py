@@ -62,6 +62,7 @@ LIT = "{r}.status IN ('assigned', 'acknowledged', 'in_progress', 'pending_review
 CLOSED = "{r}.status = 'closed'"
 MEASURES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...] = (
     ("due", LIT, ("due_at",), (), True),
+    ("due_d", LIT, ("due_at",), (), True),
     ("closed", CLOSED, (), (), True),
     ("lit_a", LIT, ("assigned_at",), (), False),
     ("lit_ad", LIT, ("assigned_at", "due_at"), (), False),
@@ -71,8 +72,9 @@ MEASURES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...] = 
     ("cl_ad", CLOSED, ("assigned_at", "due_at"), ("closed_at",), False),
     ("cl_adc", CLOSED, ("assigned_at", "due_at", "closed_at"), (), False),
 )
-"""(name, condition, bucket moments, other columns required, per lead unit). ``due``: lit tasks
-by local month of the deadline, per lead unit and escalated or not (the lights); ``closed``:
+"""(name, condition, bucket moments, other columns required, per lead unit). ``due`` / ``due_d``:
+lit tasks by local month / day of the deadline, per lead unit and escalated or not (the lights:
+months before the current one, days of the weeks around ``now``); ``closed``:
 closed tasks per lead unit (the board); the rest: whole-city counts by the local day by which
 the named moments had all passed (the 30-day trend, :mod:`engine.read.trend`)."""
 
@@ -102,7 +104,8 @@ def measure_rows(dialect: str, r: str, sign: int, *, source: str = "",
         present = " AND ".join([condition.format(r=r)] + [
             f"{r}.{c} IS NOT NULL" for c in (*columns, *required)])
         unit = f"COALESCE({r}.lead_unit_id, 0)" if per_unit else "0"
-        esc = f"CASE WHEN {r}.escalation_level >= 1 THEN 1 ELSE 0 END" if name == "due" else "0"
+        esc = f"CASE WHEN {r}.escalation_level >= 1 THEN 1 ELSE 0 END" if per_unit and columns \
+            else "0"
         bucket = _bucket(dialect, r, columns, name == "due", offset)
         parts.append(f"SELECT '{name}' AS measure, {bucket} AS day, {unit} AS u, {esc} AS e, "
                      f"{sign} AS n{source} WHERE {present}")

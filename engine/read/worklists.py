@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from engine.calendar.lights import LIT_STATUSES, workdays_overdue
 from engine.org.actors import Actor
 from engine.org.visibility import UNIT_ROLES
+from engine.read.merged import by_status, count_branches, due_key, first_merged
 from engine.read.overview_schemas import EscalationToday, OverdueRow, WorkList
 from engine.read.schemas import TaskRow
 from engine.read.tasks import task_rows
@@ -30,25 +31,21 @@ from engine.values import (
 from models import AuditEvent, ExtensionRequest, Task, TaskUnit
 
 
-def first_tasks(session: Session, where: list[Any], order: list[Any], limit: int) -> list[Task]:
-    """The first ``limit`` tasks matching ``where`` in ``order`` (then by id)."""
-    return list(session.exec(select(Task).where(*where).order_by(*order, col(Task.id))
-                             .limit(limit)).all())
-
-
-def count_tasks(session: Session, where: list[Any]) -> int:
-    return int(session.exec(select(func.count()).select_from(Task).where(*where)).one())
-
-
-def lit() -> list[Any]:
-    return [col(Task.status).in_(LIT_STATUSES), col(Task.due_at).is_not(None)]
+def _by_due(session: Session, statuses: tuple[str, ...], where: list[Any],
+            limit: int) -> tuple[int, list[Task]]:
+    """(count, first ``limit`` by deadline) of tasks in ``statuses`` matching ``where``: one
+    index range per status (:mod:`engine.read.merged`)."""
+    branches = by_status(statuses, [col(Task.due_at).is_not(None), *where])
+    total = count_branches(session, branches)
+    order = [col(Task.due_at), col(Task.id)]
+    return total, first_merged(session, branches, order, due_key, limit) if total else []
 
 
 def overdue_rows(session: Session, scope: list[Any], now: datetime,
                  limit: int) -> list[OverdueRow]:
     """The longest overdue visible tasks first, with their working days overdue."""
-    tasks = first_tasks(session, [*lit(), col(Task.due_at) < now, *scope], [col(Task.due_at)],
-                        limit)
+    branches = by_status(LIT_STATUSES, [col(Task.due_at) < now, *scope])
+    tasks = first_merged(session, branches, [col(Task.due_at), col(Task.id)], due_key, limit)
     policy = get_policy(session)
     return [OverdueRow(task=row, workdays_overdue=workdays_overdue(task, now, policy))
             for task, row in zip(tasks, task_rows(session, tasks, now), strict=True)]
@@ -57,16 +54,14 @@ def overdue_rows(session: Session, scope: list[Any], now: datetime,
 def due_soon(session: Session, scope: list[Any], now: datetime, cutoff: datetime,
              limit: int) -> tuple[int, list[TaskRow]]:
     """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows)."""
-    where = [*lit(), col(Task.due_at) >= now, col(Task.due_at) <= cutoff, *scope]
-    total = count_tasks(session, where)
-    tasks = first_tasks(session, where, [col(Task.due_at)], limit) if total else []
+    total, tasks = _by_due(session, LIT_STATUSES, [col(Task.due_at) >= now,
+                                                  col(Task.due_at) <= cutoff, *scope], limit)
     return total, task_rows(session, tasks, now)
 
 
-def _work_list(session: Session, key: str, title: str, where: list[Any], order: list[Any],
-               now: datetime, limit: int) -> WorkList:
-    total = count_tasks(session, where)
-    tasks = first_tasks(session, where, order, limit) if total else []
+def _work_list(session: Session, key: str, title: str, statuses: tuple[str, ...],
+               where: list[Any], now: datetime, limit: int) -> WorkList:
+    total, tasks = _by_due(session, statuses, where, limit)
     return WorkList(key=key, title=title, total=total, rows=task_rows(session, tasks, now))
 
 
@@ -76,24 +71,21 @@ def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
     completion requests to verify and the extension requests to decide (the office); red items
     in their scope (leaders). A person with several roles gets each list."""
     lists: list[WorkList] = []
-    due = col(Task.due_at)
     if actor.unit_id is not None and actor.has(*UNIT_ROLES):
         unsigned = select(TaskUnit.task_id).where(TaskUnit.unit_id == actor.unit_id,
                                                   col(TaskUnit.acknowledged_at).is_(None))
-        lists.append(_work_list(session, "acknowledge", "待签收", [
-            col(Task.status).in_(LADDER_STATUSES), col(Task.id).in_(unsigned), *scope],
-            [due], now, limit))
+        lists.append(_work_list(session, "acknowledge", "待签收", LADDER_STATUSES,
+                                [col(Task.id).in_(unsigned), *scope], now, limit))
     if actor.acts_as_office:
-        lists.append(_work_list(session, "review", "待办结审核", [
-            Task.status == TaskStatus.PENDING_REVIEW, *scope], [due], now, limit))
+        lists.append(_work_list(session, "review", "待办结审核", (TaskStatus.PENDING_REVIEW,),
+                                scope, now, limit))
         pending = select(ExtensionRequest.task_id).where(
             ExtensionRequest.status == ExtensionState.PENDING)
-        lists.append(_work_list(session, "extension", "待延期审批", [
-            col(Task.id).in_(pending), col(Task.status).in_(LIT_STATUSES), *scope],
-            [due], now, limit))
+        lists.append(_work_list(session, "extension", "待延期审批", LIT_STATUSES,
+                                [col(Task.id).in_(pending), *scope], now, limit))
     if actor.has(Role.LEADER):
-        lists.append(_work_list(session, "red", "红灯事项", [*lit(), due < now, *scope], [due],
-                                now, limit))
+        lists.append(_work_list(session, "red", "红灯事项", LIT_STATUSES,
+                                [col(Task.due_at) < now, *scope], now, limit))
     return lists
 
 
