@@ -111,14 +111,18 @@ def _ensure_indexes(url: str) -> None:
 
     engine = make_engine(url)
     with engine.connect() as conn:
-        existing = {ix["name"] for t in SQLModel.metadata.sorted_tables
+        existing = {ix["name"]: list(ix["column_names"]) for t in SQLModel.metadata.sorted_tables
                     for ix in inspect(conn).get_indexes(t.name)}
     created = False
     for table in SQLModel.metadata.sorted_tables:
         for index in table.indexes:
-            if index.name not in existing:
-                index.create(engine)
-                created = True
+            columns = [c.name for c in index.columns]
+            if existing.get(index.name or "") == columns:
+                continue
+            if index.name in existing:  # redefined since the data was generated
+                index.drop(engine)
+            index.create(engine)
+            created = True
     if created:  # statistics for the new indexes, as the generator made for the others
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")

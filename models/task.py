@@ -52,7 +52,9 @@ class TaskCreate(TaskBase):
 
 class Task(TaskBase, table=True):
     __table_args__ = (
-        Index("ix_task_status_due", "status", "due_at"),
+        # With the id: lists by deadline within one status are an index range in their full order
+        # on PostgreSQL too (SQLite's indexes end with the rowid anyway).
+        Index("ix_task_status_due", "status", "due_at", "id"),
         # The ledger's default order (deadline, then id): a page is an index range at any size.
         Index("ix_task_due_id", "due_at", "id"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),

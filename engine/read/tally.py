@@ -22,6 +22,7 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col
 
 from engine.calendar.lights import LIT_STATUSES
+from engine.values import LADDER_STATUSES
 from models import Task
 from models.tally import OFFSET_SQL
 
@@ -70,7 +71,7 @@ def unit_counts(session: Session, now: datetime, cutoff: datetime, tz: tzinfo) -
     days = _days(session, keys)
     late_today = _due_between(session, day_start, now)
     out: UnitCounts = defaultdict(lambda: dict.fromkeys(
-        ("red", "yellow", "green", "open", "closed", "escalated"), 0))
+        ("red", "yellow", "green", "open", "closed", "escalated", "soon"), 0))
     for unit, escalated, before_now, before_cut, total in months:
         key, total = (unit, int(escalated)), int(total)
         in_month = days.get(key, (0, 0))
@@ -82,6 +83,7 @@ def unit_counts(session: Session, now: datetime, cutoff: datetime, tz: tzinfo) -
         entry["green"] += 0 if escalated else total - by_cut
         entry["open"] += total
         entry["escalated"] += total if escalated else 0
+        entry["soon"] += by_cut - late
     for unit, closed in session.execute(text(
             "SELECT lead_unit_id, SUM(n) FROM " + _rows("'closed'") + " GROUP BY lead_unit_id")):
         out[unit]["closed"] += int(closed)
@@ -146,3 +148,30 @@ def _cumulative(counts: dict[str, int], keys: list[str]) -> list[int]:
             i += 1
         out.append(total)
     return out
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Every task by status (the whole city)."""
+    rows = session.execute(text(
+        "SELECT day, SUM(n) FROM " + _rows("'status'") + " GROUP BY day")).all()
+    return {str(status): int(n) for status, n in rows if n}
+
+
+def stale_count(session: Session, limit: datetime, tz: tzinfo) -> int | None:
+    """Tasks the units owe work on whose last report — or, without one, their assignment — is
+    before ``limit`` (the whole city; ``None``: the offset does not fit): the day buckets before
+    ``limit``'s day, then that day's part before ``limit`` as covering index ranges."""
+    day_start = datetime.combine(limit.astimezone(tz).date(), time.min, tzinfo=tz)
+    if not _offset_fits(session, tz, [limit, day_start]):
+        return None
+    before = session.execute(text(
+        "SELECT COALESCE(SUM(n), 0) FROM " + _rows("'prog'") + " WHERE day < :d"),
+        {"d": f"{day_start:%Y-%m-%d}"}).scalar_one()
+    reported, assigned = col(Task.last_progress_at), col(Task.assigned_at)
+    partial = 0
+    for status in LADDER_STATUSES:
+        for where in ([reported >= day_start, reported < limit],
+                      [reported.is_(None), assigned >= day_start, assigned < limit]):
+            partial += session.execute(sql_select(func.count()).select_from(Task).where(
+                col(Task.status) == status, *where)).scalar_one()
+    return int(before) + int(partial)

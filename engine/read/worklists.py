@@ -31,12 +31,13 @@ from engine.values import (
 from models import AuditEvent, ExtensionRequest, Task, TaskUnit
 
 
-def _by_due(session: Session, statuses: tuple[str, ...], where: list[Any],
-            limit: int) -> tuple[int, list[Task]]:
+def _by_due(session: Session, statuses: tuple[str, ...], where: list[Any], limit: int,
+            total: int | None = None) -> tuple[int, list[Task]]:
     """(count, first ``limit`` by deadline) of tasks in ``statuses`` matching ``where``: one
-    index range per status (:mod:`engine.read.merged`)."""
+    index range per status (:mod:`engine.read.merged`); ``total`` when already known."""
     branches = by_status(statuses, [col(Task.due_at).is_not(None), *where])
-    total = count_branches(session, branches)
+    if total is None:
+        total = count_branches(session, branches)
     order = [col(Task.due_at), col(Task.id)]
     return total, first_merged(session, branches, order, due_key, limit) if total else []
 
@@ -52,24 +53,28 @@ def overdue_rows(session: Session, scope: list[Any], now: datetime,
 
 
 def due_soon(session: Session, scope: list[Any], now: datetime, cutoff: datetime,
-             limit: int) -> tuple[int, list[TaskRow]]:
-    """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows)."""
+             limit: int, total: int | None = None) -> tuple[int, list[TaskRow]]:
+    """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows);
+    ``total`` when the count is already known."""
     total, tasks = _by_due(session, LIT_STATUSES, [col(Task.due_at) >= now,
-                                                  col(Task.due_at) <= cutoff, *scope], limit)
+                                                  col(Task.due_at) <= cutoff, *scope], limit,
+                           total)
     return total, task_rows(session, tasks, now)
 
 
 def _work_list(session: Session, key: str, title: str, statuses: tuple[str, ...],
-               where: list[Any], now: datetime, limit: int) -> WorkList:
-    total, tasks = _by_due(session, statuses, where, limit)
+               where: list[Any], now: datetime, limit: int, total: int | None = None) -> WorkList:
+    total, tasks = _by_due(session, statuses, where, limit, total)
     return WorkList(key=key, title=title, total=total, rows=task_rows(session, tasks, now))
 
 
-def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
-                limit: int) -> list[WorkList]:
+def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime, limit: int,
+                known: dict[str, int] | None = None) -> list[WorkList]:
     """What waits for the reader, by role: their unit's tasks not yet 签收 (unit people); the
     completion requests to verify and the extension requests to decide (the office); red items
-    in their scope (leaders). A person with several roles gets each list."""
+    in their scope (leaders). A person with several roles gets each list. ``known``: counts
+    already at hand (``review``, ``red``) for a reader who sees every task."""
+    known = known or {}
     lists: list[WorkList] = []
     if actor.unit_id is not None and actor.has(*UNIT_ROLES):
         unsigned = select(TaskUnit.task_id).where(TaskUnit.unit_id == actor.unit_id,
@@ -78,15 +83,27 @@ def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
                                 [col(Task.id).in_(unsigned), *scope], now, limit))
     if actor.acts_as_office:
         lists.append(_work_list(session, "review", "待办结审核", (TaskStatus.PENDING_REVIEW,),
-                                scope, now, limit))
-        pending = select(ExtensionRequest.task_id).where(
-            ExtensionRequest.status == ExtensionState.PENDING)
-        lists.append(_work_list(session, "extension", "待延期审批", LIT_STATUSES,
-                                [col(Task.id).in_(pending), *scope], now, limit))
+                                scope, now, limit, known.get("review")))
+        lists.append(_extensions(session, scope, now, limit))
     if actor.has(Role.LEADER):
         lists.append(_work_list(session, "red", "红灯事项", LIT_STATUSES,
-                                [col(Task.due_at) < now, *scope], now, limit))
+                                [col(Task.due_at) < now, *scope], now, limit, known.get("red")))
     return lists
+
+
+def _extensions(session: Session, scope: list[Any], now: datetime, limit: int) -> WorkList:
+    """Open tasks with an extension request awaiting decision, earliest deadline first: led by
+    the pending requests (a few), each task by its key."""
+    pending = [ExtensionRequest.status == ExtensionState.PENDING,
+               col(Task.status).in_(LIT_STATUSES), *scope]
+    joined = col(Task.id) == col(ExtensionRequest.task_id)
+    total = int(session.exec(select(func.count(func.distinct(Task.id))).select_from(
+        ExtensionRequest).join(Task, joined).where(*pending)).one())
+    tasks = list(session.exec(select(Task).join(ExtensionRequest, joined).where(*pending)
+                              .distinct().order_by(col(Task.due_at), col(Task.id))
+                              .limit(limit)).all()) if total else []
+    return WorkList(key="extension", title="待延期审批", total=total,
+                    rows=task_rows(session, tasks, now))
 
 
 def escalations_today(session: Session, scope: list[Any], now: datetime,
