@@ -39,7 +39,8 @@ PY = sys.executable
 DUBAN = str(Path(PY).parent / "duban")
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 
-TARGET_FROM = {"escalation_pass": 1_000_000, "summary_15h": 100_000, "cli_task_list": 1_000_000}
+TARGET_FROM = {"escalation_pass": 1_000_000, "summary_15h": 100_000, "cli_task_list": 1_000_000,
+               "home_overview": 1_000_000, "summary_vs_lights_floor": 1_000_000}
 """The smallest ``n`` at which the issue states each ratio target: the escalation pass and the
 task list "at 1M tasks", the summary "over 100k open tasks" (its ``n`` counts open tasks).
 Smaller runs are reported as figures only. Targets not listed hold at every size."""
@@ -185,6 +186,21 @@ def bench_summary(url: str, n: int, db: str, repeat: int) -> list[dict[str, Any]
                    "ratio<=2", seconds <= 2 * floor, tasks=n)]
 
 
+def bench_reads(url: str, n: int, db: str, repeat: int) -> list[dict[str, Any]]:
+    """The whole-city home page and the 15:00 summary against the lights floor (the bare count
+    of open tasks by unit and light from a covering index), measured interleaved."""
+    floors.ensure_floor_index(url)
+    run = child("reads", url, str(max(repeat, 5)))
+    floor, load = run["floor_seconds"], os.getloadavg()[0]
+    return [
+        result("home_overview", n, db, run["home_seconds"], floor, run["peak_mb"], "ratio<=3",
+               run["home_seconds"] <= 3 * floor, open=run["open"], units=run["board_units"],
+               load=round(load, 1)),
+        result("summary_vs_lights_floor", n, db, run["summary_seconds"], floor, None, "ratio<=3",
+               run["summary_seconds"] <= 3 * floor, load=round(load, 1)),
+    ]
+
+
 def median_unit(url: str) -> tuple[str, int]:
     """A unit with the median number of tasks (lead or co): a typical ``--unit``."""
     conn = raw_connect(url)
@@ -248,6 +264,7 @@ def run_size(kind: str, label: str, args: argparse.Namespace, log: Callable[[str
     out: list[dict[str, Any]] = []
     for name, fn in (("escalation", lambda: bench_escalation(url, n, kind, repeat)),
                      ("summary", lambda: bench_summary(url, n, kind, repeat)),
+                     ("reads", lambda: bench_reads(url, n, kind, repeat)),
                      ("cli", lambda: bench_cli(url, n, kind, repeat)),
                      ("dispatch", lambda: bench_dispatch(url, n, kind, args.messages, repeat))):
         if args.only and name not in args.only:
@@ -283,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per benchmark")
     parser.add_argument("--db-kind", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--sizes", default="10k,100k,1m", help="comma list of 10k, 100k, 1m")
-    parser.add_argument("--only", default="", help="comma list: escalation,summary,cli,dispatch,help")
+    parser.add_argument("--only", default="",
+                        help="comma list: escalation,summary,reads,cli,dispatch,help")
     parser.add_argument("--repeat", type=int, default=0, help="runs per figure (best is kept)")
     parser.add_argument("--messages", type=int, default=0, help="messages in the dispatch benchmark")
     args = parser.parse_args(argv)

@@ -52,8 +52,9 @@ def stale(session: Session, scope: list[Any], now: datetime, policy: Any,
     total = tally.stale_count(session, limit, zone_for(policy)) if whole else None
     if total is None:
         total = count_branches(session, reported + silent)
-    rows = first_merged(session, reported, [col(Task.last_progress_at), col(Task.id)],
-                        _stale_key, LIST_LIMIT) if total else []
+    # Each branch in the order of ix_task_status_progress; merged by (moment, assigned, id).
+    rows = first_merged(session, reported, [col(Task.last_progress_at), col(Task.assigned_at),
+                                            col(Task.id)], _stale_key, LIST_LIMIT) if total else []
     rows += first_merged(session, silent, [col(Task.assigned_at), col(Task.id)], _stale_key,
                          LIST_LIMIT) if total else []
     tasks = sorted(rows, key=_stale_key)[:LIST_LIMIT]
@@ -61,8 +62,8 @@ def stale(session: Session, scope: list[Any], now: datetime, policy: Any,
                           rows=task_rows(session, tasks, now))
 
 
-def _stale_key(task: Task) -> tuple[Any, int]:
-    return task.last_progress_at or task.assigned_at, task.id or 0
+def _stale_key(task: Task) -> tuple[Any, Any, int]:
+    return task.last_progress_at or task.assigned_at, task.assigned_at, task.id or 0
 
 
 def pending_extensions(session: Session, scope: list[Any], now: datetime) -> SummarySection:
@@ -71,7 +72,8 @@ def pending_extensions(session: Session, scope: list[Any], now: datetime) -> Sum
     where = [ExtensionRequest.status == ExtensionState.PENDING, *scope]
     total = int(session.exec(select(func.count(func.distinct(Task.id))).select_from(
         ExtensionRequest).join(Task, joined).where(*where)).one())
-    tasks = list(session.exec(select(Task).join(ExtensionRequest, joined).where(*where)
-                              .distinct().order_by(col(Task.id)).limit(LIST_LIMIT)).all()
-                 ) if total else []
+    ids = session.exec(select(Task.id).join(ExtensionRequest, joined).where(*where).distinct()
+                       .order_by(col(Task.id)).limit(LIST_LIMIT)).all() if total else []
+    tasks = list(session.exec(select(Task).where(col(Task.id).in_(ids)).order_by(col(Task.id)))
+                 ) if ids else []
     return SummarySection(title="待审批延期申请", total=total, rows=task_rows(session, tasks, now))

@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.create_index('ix_task_lit_window', 'task',
                     ['status', 'due_at', 'lead_unit_id', 'escalation_level'])
     op.create_index('ix_task_status_progress', 'task',
-                    ['status', 'last_progress_at', 'assigned_at'])
+                    ['status', 'last_progress_at', 'assigned_at', 'id'])
     op.drop_index('ix_task_status_due', table_name='task')
     op.create_index('ix_task_status_due', 'task', ['status', 'due_at', 'id'])
     connection = op.get_bind()
