@@ -92,20 +92,22 @@ def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
 
 
 def _extensions(session: Session, scope: list[Any], now: datetime, limit: int) -> WorkList:
-    """Open tasks with an extension request awaiting decision, earliest deadline first: led by
-    the pending requests (a few), each task by its key."""
+    """Open tasks with an extension request awaiting decision, the longest waiting first: led
+    by the pending requests in the order they came, each task by its key."""
     pending = [ExtensionRequest.status == ExtensionState.PENDING,
                col(Task.status).in_(LIT_STATUSES), *scope]
     joined = col(Task.id) == col(ExtensionRequest.task_id)
     total = int(session.exec(select(func.count(func.distinct(Task.id))).select_from(
         ExtensionRequest).join(Task, joined).where(*pending)).one())
-    # The first ids by a narrow query, then those rows (DISTINCT over whole rows sorts wide).
-    first = session.exec(select(Task.id, Task.due_at).join(ExtensionRequest, joined)
-                         .where(*pending).distinct().order_by(col(Task.due_at), col(Task.id))
-                         .limit(limit)).all() if total else []
-    found = {t.id: t for t in session.exec(select(Task).where(
-        col(Task.id).in_([i for i, _ in first])))} if first else {}
-    tasks = [found[i] for i, _ in first if i in found]
+    tasks: list[Task] = []
+    if total:
+        rows = session.exec(select(Task).join(ExtensionRequest, joined).where(*pending)
+                            .order_by(col(ExtensionRequest.id)).limit(2 * limit)).all()
+        # A task with two requests waiting is listed once, where its first one stands.
+        firsts: dict[int | None, Task] = {}
+        for task in rows:
+            firsts.setdefault(task.id, task)
+        tasks = list(firsts.values())[:limit]
     return WorkList(key="extension", title="待延期审批", total=total,
                     rows=task_rows(session, tasks, now))
 
