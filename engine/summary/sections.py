@@ -52,11 +52,12 @@ def stale(session: Session, scope: list[Any], now: datetime, policy: Any,
     total = tally.stale_count(session, limit, zone_for(policy)) if whole else None
     if total is None:
         total = count_branches(session, reported + silent)
-    # Each branch in the order of ix_task_status_progress; merged by (moment, assigned, id).
-    rows = first_merged(session, reported, [col(Task.last_progress_at), col(Task.assigned_at),
-                                            col(Task.id)], _stale_key, LIST_LIMIT) if total else []
-    rows += first_merged(session, silent, [col(Task.assigned_at), col(Task.id)], _stale_key,
-                         LIST_LIMIT) if total else []
+    # Both branches in the order of ix_task_status_progress, merged by (moment, assigned, id).
+    # (Without a report, ordering by the NULL report first changes nothing but lets PostgreSQL
+    # walk the index: it does not treat "IS NULL" as fixing the leading column.)
+    order = [col(Task.last_progress_at), col(Task.assigned_at), col(Task.id)]
+    rows = first_merged(session, reported, order, _stale_key, LIST_LIMIT) if total else []
+    rows += first_merged(session, silent, order, _stale_key, LIST_LIMIT) if total else []
     tasks = sorted(rows, key=_stale_key)[:LIST_LIMIT]
     return SummarySection(title="进展滞后（超过报送周期未反馈）", total=total,
                           rows=task_rows(session, tasks, now))
