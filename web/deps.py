@@ -62,6 +62,9 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     if person is None:
         logout_session(request)
         return None
+    # Detached with its columns loaded: a refused service rolls the session back, which would
+    # otherwise expire the person and break the error page that names them.
+    session.expunge(person)
     actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
                      client=client_address(request))
     request.state.actor = actor

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home
+from web.routes import auth, home, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
+    sources.router,
 ]
