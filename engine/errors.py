@@ -74,9 +74,9 @@ class RowsRefused(InvalidInput):
     """Some rows of an entry made of several rows (splitting a directive into tasks) were
     refused; ``rows`` maps each row's number (from 1) to its reason. Nothing was stored."""
 
-    def __init__(self, rows: dict[int, str], what: str) -> None:
+    def __init__(self, rows: dict[int, str], what: str, message: str | None = None) -> None:
         lines = [f"第{n}行：{reason}" for n, reason in sorted(rows.items())]
-        super().__init__("\n".join([f"以下{what}未能登记，全部未登记：", *lines]))
+        super().__init__(message or "\n".join([f"以下{what}未能登记，全部未登记：", *lines]))
         self.rows = dict(rows)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home, sources
+from web.routes import auth, home, intake, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
     sources.router,
+    intake.router,
 ]
