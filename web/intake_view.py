@@ -58,7 +58,9 @@ def review_rows(data: dict[str, Any], text: str, form: FormData | None = None) -
         typed = dict(read)
         skip = False
         if form is not None:
-            typed = {name: str(form.get(f"{name}-{k}") or "").strip()[:500] for name in EDIT_FIELDS}
+            # A field the form does not carry keeps what was read; one sent empty is cleared.
+            typed = {name: read[name] if form.get(f"{name}-{k}") is None
+                     else str(form.get(f"{name}-{k}")).strip()[:500] for name in EDIT_FIELDS}
             skip = bool(form.get(f"skip-{k}"))
         start, end = task["source_span"]
         quantity = f"{task['quantity']:g}{task['measure'] or ''}" if task["quantity"] else ""

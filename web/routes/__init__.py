@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home, intake, sources
+from web.routes import account, auth, home, intake, sources, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     home.router,
+    tasks.router,
     sources.router,
     intake.router,
 ]
