@@ -15,7 +15,6 @@ from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_directive
 from engine.org.permissions import require_directive_author
-from engine.store.ids import pk
 from engine.store.service import service
 from engine.tasks import audit
 from engine.values import DirectiveKind
@@ -41,17 +40,11 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
     return parent
 
 
-def _check_leader_followup(session: Session, data: DirectiveCreate, actor: Actor,
-                           parent: Directive | None) -> None:
-    """A leader's 跟批 is their own and follows a directive they can see (a directive outside
-    their scope is not found, exactly as when they open it)."""
-    from engine.read.directives import visible_tree
-
+def _check_leader_followup(data: DirectiveCreate, actor: Actor) -> None:
+    """A leader's 跟批 is their own: issued in their name, never in another leader's."""
     if data.issued_by_id is not None and data.issued_by_id != actor.person_id:
         raise PermissionDenied("领导只能以本人名义添加跟批")
     data.issued_by_id = actor.person_id
-    if parent is not None:
-        visible_tree(session, actor, pk(parent))
 
 
 @service
@@ -75,7 +68,7 @@ def create_directive_in_transaction(
     require_directive_author(actor, kind or data.kind)
     parent = _check(session, data, now)
     if not actor.acts_as_office:
-        _check_leader_followup(session, data, actor, parent)
+        _check_leader_followup(data, actor)
     if data.issued_by_id is not None and session.get(Person, data.issued_by_id) is None:
         raise InvalidInput(f"签发人 {data.issued_by_id} 不存在")
     stored = store_uploads(session, files, now=now)

@@ -87,9 +87,8 @@ def _directives(duban: Duban, tmp: Path) -> None:
                       "--text", "请消防支队牵头，住建局配合，3月底前完成。", "--doc-number", "市委督〔2024〕3号")
     assert (root["id"], root["issued_by"], root["issued_at"]) == (
         1, "王炳森", "2024-03-04T09:00:00+08:00")
-    # A leader's 跟批 is their own, on a directive they can see (the top leader sees all).
     first = duban.json("directive", "add", "--kind", "followup", "--title", "请占明同志督促落实",
-                       "--parent", "1", "--by", "炳森书记", "--as", "炳森书记",
+                       "--parent", "1", "--by", "占明副市长", "--as", "占明副市长",
                        "--at", "2024-03-05", "--now", "2024-03-05T10:00")
     assert first["parent_id"] == 1
     body = tmp / "followup.txt"

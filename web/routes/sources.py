@@ -140,6 +140,11 @@ async def add_followup(request: Request, session: DbSession, actor: CurrentActor
     form = await request.form()
     values = {k: str(form.get(k) or "").strip() for k in (*FOLLOWUP_FIELDS, "parent")}
     parent = values["parent"] or directive_id
+    # One follows up what one can see: a directive of the tree this page shows (the engine
+    # answers 404 for a tree outside the person's scope, as for a missing one).
+    tree = directive_tree(session=session, actor=actor, directive_id=directive_id, now=now)
+    if parent not in {str(node_id) for node_id in _ids(tree)}:
+        raise NotFound(f"未找到来源事项“{parent[:20]}”")
 
     def again(field: str, message: str) -> Response:
         return _tree_page(request, session, actor, now, directive_id,
@@ -157,7 +162,7 @@ async def add_followup(request: Request, session: DbSession, actor: CurrentActor
         data = DirectiveCreate(kind=DirectiveKind.FOLLOWUP.value, title=title,
                                text=values["text"], issued_at=issued_at,
                                issued_by_id=issuer.id if issuer else None,
-                               parent_id=int(parent) if parent.isdigit() else -1)
+                               parent_id=int(parent))
         created = create_directive(session=session, data=data, actor=actor, now=now)
     except _FORM_ERRORS as exc:
         session.rollback()
@@ -180,6 +185,10 @@ def _split_context(tree: Any, directive_id: str, rows: list[SplitRow],
     focus = _find(tree, int(directive_id)) if directive_id.isdigit() else None
     return {"directive": focus or tree, "rows": rows, "assign": assign, "errors": {},
             "priorities": [(p.value, p.label) for p in Priority]}
+
+
+def _ids(node: Any) -> list[int]:
+    return [node.id, *(i for child in node.children for i in _ids(child))]
 
 
 def _find(node: Any, wanted: int) -> Any:

@@ -251,10 +251,8 @@ DOC = "市政府督查室：请消防支队于3月31日前完成九小场所消�
 WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     **{f"directive_{kind}": (None, _directive(kind), general_case(OFFICE))
        for kind in ("instruction", "meeting", "inspection", "hotline", "document", "plan")},
-    # Under a directive with a FIRE task: a leader outside its scope does not find it.
-    "directive_followup": (_assigned, _directive("followup"),
-                           {**general_case(OFFICE | {"leader", "top_leader"}),
-                            "outside_leader": N}),
+    "directive_followup": (None, _directive("followup"),
+                           general_case(OFFICE | {"leader", "top_leader", "outside_leader"})),
     "create_and_assign": (None, _create_task, general_case(OFFICE)),
     "split_directive": (None, _split, general_case(OFFICE)),
     # Every office role applies the same list and document: again=True, as the office would say.

@@ -103,12 +103,11 @@ def _followup_chain(session: Session, city: City) -> None:
     first = _directive(session, city, kind="followup", title="请住建局配合", parent_id=root.id,
                        issued_at=ISSUED + timedelta(hours=1), actor=act(city.secretary),
                        now=ISSUED + timedelta(hours=1))
-    # A leader follows up a directive in whose tree they see a task (李占明 supervises FIRE).
-    task = make_task(session, city)
     second = _directive(session, city, kind="followup", title="请3月底前报结果",
                         parent_id=first.id, issued_by_id=city.vice_mayor.id,
                         issued_at=ISSUED + timedelta(hours=2), actor=act(city.vice_mayor),
                         now=ISSUED + timedelta(hours=2))
+    task = make_task(session, city)
     sub = create_task(session=session, data=TaskCreate(
         directive_id=_id(second.id), title="报送整治结果", lead_unit="FIRE", due="3月31日前"),
         actor=act(city.office), now=ISSUED + timedelta(hours=3))
