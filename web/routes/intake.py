@@ -25,7 +25,7 @@ from engine.values import DirectiveKind
 from web.deps import CurrentActor, DbSession, Now, render
 from web.errors import form_error
 from web.intake_view import choices_from, digest, highlighted, review_rows
-from web.source_forms import field_of, names
+from web.source_forms import field_of, for_web, names
 from web.templating import ZONE
 
 router = APIRouter()
@@ -91,13 +91,13 @@ def _analysed(request: Request, session: DbSession, actor: Actor, values: dict[s
                          addressee=values["addressee"] or None)
     except (InvalidInput, NotFound) as exc:
         field = "addressee" if values["addressee"] and "单位" in exc.message else "text"
-        return form_error(request, "intake/form.html", context, field, exc.message)
+        return form_error(request, "intake/form.html", context, field, for_web(exc.message))
     data = result_json(result, ZONE)
     rows = review_rows(data, values["text"], form)
     for row in rows:
         reason = (extra or {}).get("row_errors", {}).get(row.index)
         if reason:
-            row.errors[_field_of_row(row.typed, reason)] = reason
+            row.errors[_field_of_row(row.typed, reason)] = for_web(reason)
     page = {
         "values": values, "data": data, "rows": rows,
         "pieces": highlighted(values["text"], data), "digest": digest(data),
@@ -138,12 +138,14 @@ async def intake_apply(request: Request, session: DbSession, actor: CurrentActor
         report = apply_drafts(session=session, result=result, actor=actor, now=now,
                               choices=choices)
     except RowsRefused as exc:
-        return _analysed(request, session, actor, values, context, form,
-                         {"errors": {"form": exc.message}, "row_errors": exc.rows}, 400)
+        rows_named = "、".join(f"第{n}项" for n in sorted(exc.rows))
+        return _analysed(request, session, actor, values, context, form, {"errors": {
+            "form": f"{rows_named}未能登记（见下方标注），整份文档未登记：可改正后重新提交，"
+                    "或勾选该项“不登记”。"}, "row_errors": exc.rows}, 400)
     except (Conflict, InvalidInput, NotFound) as exc:
         status = 409 if isinstance(exc, Conflict) else 400
         return _analysed(request, session, actor, values, context, form,
-                         {"errors": {"form": exc.message}}, status)
+                         {"errors": {"form": for_web(exc.message)}}, status)
     return render(request, "intake/applied.html", {"report": report, "data": data})
 
 
