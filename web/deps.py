@@ -62,8 +62,8 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     if person is None:
         logout_session(request)
         return None
-    # Detached with its columns loaded: a refused service rolls the session back, which would
-    # otherwise expire the person and break the error page that names them.
+    # The actor outlives the commits and rollbacks of the request's services (an error page
+    # after a refused write still shows the menu): a loaded copy outside the session.
     session.expunge(person)
     actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
                      client=client_address(request))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import account, auth, home, intake, sources, tasks
+from web.routes import account, auth, home, intake, ledger, sources, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     account.router,
     home.router,
+    ledger.router,  # before the task pages: /tasks/export.xlsx is not a task code
     tasks.router,
     sources.router,
     intake.router,
