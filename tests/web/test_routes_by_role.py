@@ -64,6 +64,25 @@ def fields(**values: str) -> Form:
     return lambda world, params: dict(values)
 
 
+def directive_id(world: WebWorld) -> dict[str, str]:
+    return {"directive_id": str(world.city.directive.id)}
+
+
+INTAKE_TEXT = "市政府督查室：请市应急管理局于3月29日前完成全市危化品仓库安全检查。"
+
+
+def intake_review(world: WebWorld, params: dict[str, str]) -> dict[str, str]:
+    """The confirm form of :data:`INTAKE_TEXT` as the review page carries it."""
+    from engine.intake.apply import analyse, result_json
+    from tests.factories import operator
+    from web.intake_view import digest
+    from web.templating import ZONE
+
+    with Session(world.engine) as session:
+        result = analyse(session=session, actor=operator(), text=INTAKE_TEXT, ref_date=None)
+        return {"text": INTAKE_TEXT, "digest": digest(result_json(result, ZONE))}
+
+
 @dataclass(frozen=True)
 class Case:
     expect: dict[str, str]
@@ -143,6 +162,26 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
     ("POST", "/tasks/{code}/{action}"): {
         action: Case(expect, params=task_in_state(state, action), form=form)
         for action, (state, expect, form) in ACTIONS.items()},
+    # 来源: the list is the office's and leaders'; a tree is found by whoever sees a task in it
+    ("GET", "/directives"): Case(roles(OK, fire=DENIED, housing=DENIED, emerg=DENIED)),
+    ("GET", "/directives/new"): Case(roles(DENIED, office=OK)),
+    ("POST", "/directives/new"): Case(roles(DENIED, office=MOVED), form=fields(
+        kind="meeting", title="防汛工作调度会", issued_at="2024-03-08T09:00")),
+    ("GET", "/directives/{directive_id}"): Case(roles(OK, emerg=HIDDEN), params=directive_id),
+    ("POST", "/directives/{directive_id}/followup"): Case(
+        roles(DENIED, office=MOVED, secretary=MOVED, vice_mayor=MOVED), params=directive_id,
+        form=lambda w, p: {"parent": p["directive_id"], "text": "请每周报告一次进展。",
+                           "issued_at": "2024-03-11T09:00"}),
+    ("GET", "/directives/{directive_id}/split"): Case(roles(DENIED, office=OK),
+                                                      params=directive_id),
+    ("POST", "/directives/{directive_id}/split"): Case(
+        roles(DENIED, office=MOVED), params=directive_id,
+        form=lambda w, p: {"title-0": "复查整改台账", "lead_unit-0": "消防",
+                           "due-0": "3月29日前", "assign": "1"}),
+    # 文件识别: the office's
+    ("GET", "/intake"): Case(roles(DENIED, office=OK)),
+    ("POST", "/intake"): Case(roles(DENIED, office=OK), form=fields(text=INTAKE_TEXT)),
+    ("POST", "/intake/apply"): Case(roles(DENIED, office=OK), form=intake_review),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import account, auth, home, ledger, tasks
+from web.routes import account, auth, home, intake, ledger, sources, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +12,6 @@ ROUTERS: list[APIRouter] = [
     home.router,
     ledger.router,  # before the task pages: /tasks/export.xlsx is not a task code
     tasks.router,
+    sources.router,
+    intake.router,
 ]

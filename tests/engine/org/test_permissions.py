@@ -37,6 +37,7 @@ from engine.org.setup import add_person, add_unit, load_org, mark_simulation
 from engine.outbox.dispatch import requeue
 from engine.outbox.views import outbox_rows, outbox_stats
 from engine.read.detail import task_detail
+from engine.read.directive_list import visible_directives
 from engine.read.directives import directive_tree
 from engine.read.overview import home_overview
 from engine.read.tasks import board, visible_tasks
@@ -61,6 +62,7 @@ from engine.tasks.directives import create_directive
 from engine.tasks.editing import edit_task
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
+from engine.tasks.split import split_directive
 from engine.values import UnitRole
 from models import DirectiveCreate, ExtensionRequest, Person, Task, TaskCreate
 from tests.engine.tasks.test_lifecycle import dump_db, has_chinese
@@ -217,8 +219,10 @@ def _c(task: Task) -> str:
 def _directive(kind: str) -> Call:
     def call(s: Session, w: World, _t: Any, who: Actor) -> object:
         parent = w.city.directive.id if kind == "followup" else None
+        # A leader's 跟批 is their own; the office records anyone's.
+        issuer = w.city.secretary.id if who.acts_as_office or who.person is None else who.person_id
         data = DirectiveCreate(kind=kind, title=f"{kind} 事项", issued_at=ISSUED,
-                               issued_by_id=w.city.secretary.id, parent_id=parent)
+                               issued_by_id=issuer, parent_id=parent)
         return create_directive(session=s, data=data, actor=who, now=T0)
     return call
 
@@ -227,6 +231,13 @@ def _create_task(s: Session, w: World, _t: Any, who: Actor) -> object:
     data = TaskCreate(directive_id=w.city.directive.id or 0, title="新事项", lead_unit="FIRE",
                       due="4月30日前")
     return create_task(session=s, data=data, actor=who, now=T0, assign=True)
+
+
+def _split(s: Session, w: World, _t: Any, who: Actor) -> object:
+    rows = [TaskCreate(directive_id=0, title=f"分解事项{n}", lead_unit=lead, due="4月30日前")
+            for n, lead in enumerate(("FIRE", "EMERG"), start=1)]
+    return split_directive(session=s, directive_id=w.city.directive.id or 0, rows=rows,
+                           actor=who, now=T0)
 
 
 def _xlsx(s: Session, w: World) -> Path:
@@ -244,6 +255,7 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "directive_followup": (None, _directive("followup"),
                            general_case(OFFICE | {"leader", "top_leader", "outside_leader"})),
     "create_and_assign": (None, _create_task, general_case(OFFICE)),
+    "split_directive": (None, _split, general_case(OFFICE)),
     # Every office role applies the same list and document: again=True, as the office would say.
     "import_task_list": (_xlsx, lambda s, w, path, who: import_task_list(
         session=s, path=path, directive_id=w.city.directive.id or 0, actor=who, now=T0,
@@ -338,6 +350,9 @@ READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
         session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
     "directive_tree": (_assigned, lambda s, w, t, who: directive_tree(
         session=s, actor=who, directive_id=t.directive_id, now=T1), task_case(SEES_TASK)),
+    "directive_list": (None, lambda s, w, _t, who: visible_directives(
+        session=s, actor=who, now=T1),
+        general_case(OFFICE | {"system", "top_leader", "leader", "outside_leader"})),
     "summary": (None, lambda s, w, _t, who: summary_for(session=s, actor=who, now=T1),
                 general_case(OFFICE | {"system", "top_leader", "leader", "outside_leader"})),
     "outbox_rows": (None, lambda s, w, _t, who: outbox_rows(
@@ -515,7 +530,7 @@ def test_every_service_is_in_the_matrix() -> None:
         requeue, run_pass, urge_tasks, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
         board, home_overview, export_ledger, readable_file, export_file, task_timeline,
-        available_actions)}
+        available_actions, split_directive, visible_directives)}
     # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
     # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
