@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home
+from web.routes import auth, home, outbox, summary
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
+    summary.router,
+    outbox.router,
 ]
