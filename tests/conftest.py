@@ -49,6 +49,10 @@ PG_SCHEMA = f"duban_test_{os.getpid()}"
 PG_URL = f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_PG") == "1"
 
+# The browser and the live web console (tests/support): fixtures for any test that asks for them;
+# the browser's skip becomes a failure under DUBAN_REQUIRE_BROWSER=1, as PostgreSQL's does here.
+pytest_plugins = ["tests.support.browser", "tests.support.live_server"]
+
 _pg_state: dict[str, object] = {}
 
 
