@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, home, outbox, summary
+from web.routes import auth, bulletin, home, outbox, summary
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
     summary.router,
+    bulletin.router,
     outbox.router,
 ]
