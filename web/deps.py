@@ -62,6 +62,10 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     if person is None:
         logout_session(request)
         return None
+    # The person is a snapshot of this request's start: detached, so that a service rolled back
+    # on a refusal (which expires every attached row) leaves it readable for the error page,
+    # rendered after the request's session is closed.
+    session.expunge(person)
     actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
                      client=client_address(request))
     request.state.actor = actor

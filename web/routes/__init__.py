@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, bulletin, home, outbox, summary
+from web.routes import auth, bulletin, home, org, outbox, summary
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     home.router,
     summary.router,
     bulletin.router,
+    org.router,
     outbox.router,
 ]
