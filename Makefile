@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/duban demo
+	$(VENV)/bin/duban demo --serve
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.main import app
 from cli.options import NowOpt
 from cli.runtime import console, database_url, moment, open_session, parse_moment
+
+if TYPE_CHECKING:
+    from web.config import WebConfig
 
 HostOpt = Annotated[str, typer.Option("--host", help="监听地址（对外服务请放在反向代理之后）")]
 PortOpt = Annotated[int, typer.Option("--port", min=1, max=65535, help="监听端口")]
@@ -28,13 +31,13 @@ def web(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, now: NowOpt = None) -
     serve_console(config, host=host, port=port)
 
 
-def serve_console(config: object, *, host: str, port: int) -> None:
-    """Serve ``config``'s console until Ctrl-C, printing where it listens."""
-    import uvicorn
+def serve_console(config: WebConfig, *, host: str, port: int) -> None:
+    """Serve ``config``'s console until Ctrl-C (or SIGTERM), printing where it listens."""
+    import asyncio
 
-    from web.app import create_app
+    from web.server import ConsoleServer, bind, serve_until_signal
 
-    app_ = create_app(config)  # type: ignore[arg-type]
-    console.print(f"网页控制台：http://{host}:{port}/  （Ctrl-C 停止）")
-    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+    server = ConsoleServer(config, bind(host, port))
+    console.print(f"网页控制台：{server.address}  （Ctrl-C 停止）")
+    asyncio.run(serve_until_signal(server))
     console.print("网页控制台已停止")

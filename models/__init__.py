@@ -8,6 +8,7 @@ from models.intake import IntakeRecord
 from models.meta import Counter, JobFire, Lease, Setting, SummaryRun
 from models.org import BindingCode, LeaderScope, Person, Unit
 from models.outbox import OutboxMessage
+from models.tally import TaskTally, TaskTallyDelta, TaskTallyMeta
 from models.task import (
     ExtensionRequest,
     Milestone,
@@ -23,6 +24,7 @@ __all__ = [
     "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
     "ExtensionRequest", "FileBlob", "FileChunk", "IntakeRecord", "JobFire", "LeaderScope", "Lease",
     "LoginAttempt", "Milestone", "MilestoneCreate", "OutboxMessage",
-    "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate", "TaskUnit",
+    "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate",
+    "TaskTally", "TaskTallyDelta", "TaskTallyMeta", "TaskUnit",
     "Unit", "WebAccount", "WebInvite",
 ]

@@ -63,6 +63,12 @@ class Task(TaskBase, table=True):
         # The 15:00 summary's "new" and "closed since the last summary" lists.
         Index("ix_task_created", "created_at"),
         Index("ix_task_status_closed", "status", "closed_at"),
+        # The lights' index range within the current month (engine.read.tally): covering, so
+        # the per-unit split of the month's deadlines never visits the rows.
+        Index("ix_task_lit_window", "status", "due_at", "lead_unit_id", "escalation_level"),
+        # The summary's stale-progress count: COALESCE(last_progress_at, assigned_at) < limit as
+        # two covering ranges (with a report before the limit; without one, assigned before).
+        Index("ix_task_status_progress", "status", "last_progress_at", "assigned_at"),
         # The pass's search for recurring tasks whose next occurrence is due (and the earliest
         # such deadline): a partial index of the few recurring rows, by deadline.
         Index("ix_task_recurring", "successor_created", "due_at", "id",

@@ -86,3 +86,36 @@ def test_single_head() -> None:
     config = alembic_config("sqlite://")
     heads = ScriptDirectory.from_config(config).get_heads()  # type: ignore[arg-type]
     assert len(heads) == 1
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()")
+        return {r[0] for r in rows}
+
+
+def test_read_performance_migration_installs_and_removes_the_tally_triggers(
+        empty_engine: Engine) -> None:
+    """0007 installs the triggers keeping the task tallies (as create_all does); going back to
+    0006 removes them with the tables, and forward again restores them."""
+    from alembic import command
+
+    upgrade(empty_engine)
+    expected = {"task_tally_ins", "task_tally_del", "task_tally_upd"}
+    assert _triggers(empty_engine) == expected
+    with empty_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT offset_minutes FROM task_tally_meta").all() == [(480,)]
+    cfg = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as connection:
+        cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.downgrade(cfg, "0006")  # type: ignore[arg-type]
+    assert _triggers(empty_engine) == set()
+    assert "task_tally" not in inspect(empty_engine).get_table_names()
+    upgrade(empty_engine)
+    assert _triggers(empty_engine) == expected

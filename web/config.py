@@ -71,5 +71,5 @@ def from_env(*, database_url: str | None = None,
     settings = get_settings()
     return WebConfig(database_url=database_url or settings.database_url,
                      secret_key=session_secret(),
-                     public_url=os.environ.get("DUBAN_PUBLIC_URL") or None,
+                     public_url=settings.public_url,
                      clock=clock or real_clock)

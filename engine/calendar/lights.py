@@ -58,9 +58,16 @@ def yellow_cutoff(now: datetime, policy: Policy) -> datetime:
     ``warning_window_workdays`` working days between today and the due day: the same rule as
     :func:`light`, in a form a SQL query can use.
     """
+    return workdays_cutoff(now, policy, policy.warning_window_workdays)
+
+
+def workdays_cutoff(now: datetime, policy: Policy, workdays: int) -> datetime:
+    """The last moment of "due within ``workdays`` working days" as of ``now``: the end of the
+    day before the working day that would put more than ``workdays`` working days between today
+    and the due day."""
     tz = zone_for(policy)
     today = now.astimezone(tz).date()
-    beyond = calendar_for(policy).add_workdays(today, policy.warning_window_workdays + 1)
+    beyond = calendar_for(policy).add_workdays(today, workdays + 1)
     return datetime.combine(beyond - timedelta(days=1), time.max, tzinfo=tz)
 
 

@@ -26,6 +26,7 @@ from config.policy import Policy, parse_hhmm
 from engine.calendar.lights import due_of, yellow_cutoff
 from engine.escalation.ladder import Step, ladder, next_step_at, steps_to_fire
 from engine.escalation.planned import Planned
+from engine.store.tally import compact
 from engine.escalation.scheduled_work import (
     awaiting_occurrence,
     awaiting_recheck,
@@ -130,9 +131,14 @@ def run_pass(*, session: Session, actor: Actor, now: datetime,
     # so keep them loaded instead of re-reading each one after every commit.
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        return created + _batches(session, ctx, batch_size)
+        created += _batches(session, ctx, batch_size)
     finally:
         session.expire_on_commit = expire
+    # The pass runs every few minutes: fold the tallies' appended changes (its own and every
+    # other writer's) so that readers sum few of them (engine.read.tally).
+    compact(session)
+    session.commit()
+    return created
 
 
 def _batches(session: Session, ctx: _Pass, batch_size: int) -> list[Planned]:

@@ -70,16 +70,27 @@ def _store_password(session: Session, person: Person, password: str, now: dateti
     return account
 
 
+def _person(session: Session, person: Person | int) -> Person:
+    """The person given as a row or by id (web forms and fixtures hold ids)."""
+    if isinstance(person, Person):
+        return person
+    row = session.get(Person, person)
+    if row is None:
+        raise NotFound(f"未找到人员 {person}")
+    return row
+
+
 def _require_active(person: Person, what: str) -> None:
     if not person.active:
         raise PolicyViolation(f"{person.name} 已停用，不能{what}")
 
 
 @service
-def set_password(*, session: Session, actor: Actor, person: Person, password: str,
+def set_password(*, session: Session, actor: Actor, person: Person | int, password: str,
                  now: datetime) -> int:
     """Set ``person``'s web password (the office for anyone; a person for themself); return the
     new session version (every earlier session of the person ends)."""
+    person = _person(session, person)
     if actor.person_id != person.id:
         require_office(actor, "设置他人的网页登录密码")
     _require_active(person, "设置网页登录密码")
@@ -92,9 +103,11 @@ def set_password(*, session: Session, actor: Actor, person: Person, password: st
 
 
 @service
-def create_web_invite(*, session: Session, actor: Actor, person: Person, now: datetime) -> str:
+def create_web_invite(*, session: Session, actor: Actor, person: Person | int,
+                      now: datetime) -> str:
     """Issue a one-time link token letting ``person`` choose their web password; return it (the
     only time it is shown). Office only: the link is a credential for that person."""
+    person = _person(session, person)
     require_office(actor, "生成网页登录邀请链接")
     _require_active(person, "生成网页登录邀请链接")
     for old in session.exec(select(WebInvite).where(

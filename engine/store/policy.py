@@ -38,6 +38,9 @@ def save_policy(session: Session, *, policy: Policy, now: datetime) -> None:
         row.updated_at = now
     session.add(row)
     session.info[_CACHE] = policy
+    from engine.store.tally import follow_zone  # the tallies' local days follow the zone
+
+    follow_zone(session, policy.timezone)
 
 
 @lru_cache(maxsize=8)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import auth, bulletin, home, org, outbox, summary
+from web.routes import account, auth, bulletin, home, org, outbox, summary, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     home.router,
+    tasks.router,
     summary.router,
     bulletin.router,
     org.router,

@@ -38,7 +38,9 @@ from engine.outbox.dispatch import requeue
 from engine.outbox.views import outbox_rows, outbox_stats
 from engine.read.detail import task_detail
 from engine.read.directives import directive_tree
+from engine.read.overview import home_overview
 from engine.read.tasks import board, visible_tasks
+from engine.read.timeline import task_timeline
 from engine.reports.bulletin import build_bulletin
 from engine.reports.importer import import_task_list
 from engine.reports.ledger import export_ledger
@@ -55,6 +57,7 @@ from engine.tasks.actions import (
     verify_and_close,
 )
 from engine.tasks.audit import verify_chain
+from engine.tasks.available import available_actions
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
 from engine.tasks.editing import edit_task
@@ -337,6 +340,10 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
 READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "task_detail": (_assigned, lambda s, w, t, who: task_detail(
         session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "task_timeline": (_assigned, lambda s, w, t, who: task_timeline(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "available_actions": (_assigned, lambda s, w, t, who: available_actions(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
     "directive_tree": (_assigned, lambda s, w, t, who: directive_tree(
         session=s, actor=who, directive_id=t.directive_id, now=T1), task_case(SEES_TASK)),
     "summary": (None, lambda s, w, _t, who: summary_for(session=s, actor=who, now=T1),
@@ -441,7 +448,7 @@ def test_read_matrix(session: Session, tmp_path: Path, group: str) -> None:
 
 
 def test_lists_show_each_role_its_own_scope(session: Session, tmp_path: Path) -> None:
-    """The task list, the board and the ledger: each role gets exactly the tasks it may see —
+    """The task list, the board, the home page and the ledger: each role gets exactly the tasks it may see —
     drafts only the office; a unit its own; a leader their 分管 scope."""
     world = _world(session, tmp_path)
     draft, fire = _draft(session, world).code, _assigned(session, world).code
@@ -463,6 +470,9 @@ def test_lists_show_each_role_its_own_scope(session: Session, tmp_path: Path) ->
         assert codes == expected[role], role
         assert sum(r.open + r.closed for r in board(session=session, actor=who, now=T1)) == len(
             expected[role] - {draft}), role
+        home = home_overview(session=session, actor=who, now=T1)
+        assert sum(r.open + r.closed for r in home.board) == len(expected[role] - {draft}), role
+        assert sum(home.lights.values()) == len(expected[role] - {draft}), role
         rows = export_ledger(session=session, actor=who, path=tmp_path / f"{role}.xlsx", now=T1)
         assert rows == len(expected[role]), role
 
@@ -531,8 +541,9 @@ def test_every_service_is_in_the_matrix() -> None:
         set_password, create_web_invite, change_password,
         requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, scoped_summary, summary_scopes, summary_history, past_summary,
-        org_directory, office_person, policy_view, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, export_ledger, readable_file, export_file)}
+        org_directory, office_person, policy_view, outbox_rows, outbox_stats, verify_chain,
+        build_bulletin, visible_tasks, board, home_overview, export_ledger, readable_file,
+        export_file, task_timeline, available_actions)}
     # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
     # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
