@@ -62,9 +62,8 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     if person is None:
         logout_session(request)
         return None
-    # The person is a snapshot of this request's start: detached, so that a service rolled back
-    # on a refusal (which expires every attached row) leaves it readable for the error page,
-    # rendered after the request's session is closed.
+    # The actor outlives the commits and rollbacks of the request's services (an error page
+    # after a refused write still shows the menu): a loaded copy outside the session.
     session.expunge(person)
     actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
                      client=client_address(request))

@@ -9,9 +9,10 @@ field for file refusals, or the form's main field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -85,6 +86,25 @@ def quantity(form: FormData, name: str, label: str) -> float | None:
     return value
 
 
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def deadline(form: FormData, name: str) -> str:
+    """A deadline as documents write it: a date picker's ``2024-05-31`` becomes
+    ``2024年5月31日前`` (what the task then shows); anything else goes to the engine as typed,
+    an impossible date included, for the engine to refuse."""
+    raw = text(form, name)
+    found = _ISO_DAY.fullmatch(raw.strip())
+    if found is None:
+        return raw
+    year, month, day = (int(part) for part in found.groups())
+    try:
+        date(year, month, day)
+    except ValueError:
+        return raw
+    return f"{year}年{month}月{day}日前"
+
+
 def integer(form: FormData, name: str, label: str) -> int | None:
     raw = text(form, name).strip()
     if not raw:
@@ -148,7 +168,8 @@ def _extend(c: Call, v: dict[str, Any]) -> object:
 def _assign(c: Call, v: dict[str, Any]) -> object:
     from engine.tasks.creation import assign_task
 
-    return assign_task(session=c.session, task=c.code, actor=c.actor, now=c.now)
+    return assign_task(session=c.session, task=c.code, actor=c.actor, now=c.now,
+                       allow_past_due=v["confirm"])
 
 
 def _verify(c: Call, v: dict[str, Any]) -> object:
@@ -239,10 +260,10 @@ def values(form: FormData) -> dict[str, Any]:
         "for_unit": text(form, "for_unit").strip() or None,
         "text": text(form, "text"), "evidence": text(form, "evidence"),
         "reason": text(form, "reason"), "note": text(form, "note"),
-        "title": text(form, "title"), "new_due": text(form, "new_due"),
+        "title": text(form, "title"), "new_due": deadline(form, "new_due"),
         "rating": text(form, "rating") or "合格", "result": text(form, "result"),
         "achieved": quantity(form, "achieved", "完成量"),
         "milestone": integer(form, "milestone", "阶段节点"),
         "request_id": integer(form, "request_id", "延期申请"),
-        "files": uploads(form),
+        "files": uploads(form), "confirm": text(form, "confirm") == "yes",
     }

@@ -76,13 +76,42 @@ def task_timeline(*, session: Session, actor: Actor, code: str | int,
     """The timeline of task ``code`` as ``actor`` may see it (see the module docstring)."""
     task = find_visible_task(session, actor, code)
     tz = zone_for(get_policy(session))
-    entries = _events(session, actor, task, tz) + _messages(session, actor, task, tz)
-    entries += _followups(session, task, tz)
-    entries.sort(key=lambda e: e.at)
-    return entries
+    events = _events(session, actor, task, tz)
+    keyed = [((entry.at, i, 0), entry) for i, (entry, _action) in enumerate(events)]
+    for kind, entry in _messages(session, actor, task, tz):
+        keyed.append(((entry.at, _cause(events, entry.at, CAUSES.get(kind, ())), 1), entry))
+    keyed += [((entry.at, _cause(events, entry.at, ()), 2), entry)
+              for entry in _followups(session, task, tz)]
+    keyed.sort(key=lambda pair: pair[0])
+    return [entry for _key, entry in keyed]
 
 
-def _events(session: Session, actor: Actor, task: Task, tz: tzinfo) -> list[TimelineEntry]:
+CAUSES: dict[str, tuple[str, ...]] = {
+    "assigned": ("assign",), "returned": ("return",), "closed": ("verify",),
+    "reopened": ("reopen",), "review": ("request_completion",),
+    "evidence": ("request_completion", "request_extension"),
+    "extension_request": ("request_extension",), "extension_decision": ("decide_extension",),
+    "edited": ("edit",), "escalation": ("escalate",), "urge": ("urge",),
+}
+"""The events that queue each kind of message, so that a message follows the event that caused
+it even when both carry the same moment (a simulated clock, one transaction)."""
+
+
+def _cause(events: list[tuple[TimelineEntry, str]], at: datetime,
+           actions: tuple[str, ...]) -> int:
+    """The index of the event an entry at ``at`` follows: the last event of ``actions`` at that
+    very moment, else the last event not later than it (-1: before every event)."""
+    found = -1
+    for index, (entry, action) in enumerate(events):
+        if entry.at > at:
+            break
+        if entry.at < at or not actions or action in actions:
+            found = index
+    return found
+
+
+def _events(session: Session, actor: Actor, task: Task,
+            tz: tzinfo) -> list[tuple[TimelineEntry, str]]:
     rows = list(session.exec(
         select(AuditEvent).where(AuditEvent.entity == "task", col(AuditEvent.entity_id) == task.id)
         .order_by(col(AuditEvent.id).desc()).limit(MAX_PER_SOURCE)).all())
@@ -92,11 +121,11 @@ def _events(session: Session, actor: Actor, task: Task, tz: tzinfo) -> list[Time
     for event in rows:
         after = event.after or {}
         kind, title, text = describe_event(event.action, after, units, tz)
-        out.append(TimelineEntry(
+        out.append((TimelineEntry(
             at=event.at.astimezone(tz), kind=kind, kind_label=KIND_LABELS[kind], title=title,
             actor=event.actor, text=text, channel=Channel.parse(event.channel or ""),
             client=event.client if actor.sees_everything else None,
-            on_behalf=_on_behalf(after, units)))
+            on_behalf=_on_behalf(after, units)), event.action))
     return out
 
 
@@ -124,7 +153,8 @@ def _message_scope(session: Session, actor: Actor) -> Any | None:
     return col(OutboxMessage.recipient_id) == me
 
 
-def _messages(session: Session, actor: Actor, task: Task, tz: tzinfo) -> list[TimelineEntry]:
+def _messages(session: Session, actor: Actor, task: Task,
+              tz: tzinfo) -> list[tuple[str, TimelineEntry]]:
     """Messages grouped by what was sent (kind, level, subject, moment): one entry lists its
     recipients with each delivery state."""
     query = select(OutboxMessage, Person.name).join(
@@ -136,16 +166,15 @@ def _messages(session: Session, actor: Actor, task: Task, tz: tzinfo) -> list[Ti
     rows = list(session.exec(query.order_by(col(OutboxMessage.id).desc())
                              .limit(MAX_PER_SOURCE)).all())
     rows.reverse()
-    groups: dict[tuple[str, int, str, datetime], TimelineEntry] = {}
+    groups: dict[tuple[str, int, str, datetime], tuple[str, TimelineEntry]] = {}
     for message, name in rows:
         key = (message.kind, message.level, message.subject, message.created_at)
-        entry = groups.get(key)
-        if entry is None:
-            entry = groups[key] = TimelineEntry(
+        if key not in groups:
+            groups[key] = (message.kind, TimelineEntry(
                 at=message.created_at.astimezone(tz), kind="message",
                 kind_label=KIND_LABELS["message"], title=_kind_label(message.kind),
-                actor=None, text=message.subject)
-        entry.deliveries.append(Delivery(
+                actor=None, text=message.subject))
+        groups[key][1].deliveries.append(Delivery(
             recipient=name or "—", status=OutboxStatus(message.status),
             sent_at=message.sent_at.astimezone(tz) if message.sent_at else None,
             channel=message.channel,

@@ -12,7 +12,7 @@ from engine.tasks.lifecycle import ACTION_LABELS
 from engine.values import EscalationLevel, Rating
 
 TITLES = {**ACTION_LABELS, "create": "登记事项", "extend": "延期生效", "recheck": "回头看",
-          "reopen": "回头看重新打开", "recur": "生成周期任务"}
+          "reopen": "回头看重新打开", "recur": "生成周期任务", "urge": "催办"}
 """Titles of the events a task's trail holds (the lifecycle's action names and the rest)."""
 
 

@@ -57,6 +57,9 @@ class Offer(Schema):
     unit_name: str | None = None
     request_id: int | None = None
     """The pending extension request an approval or rejection decides."""
+    confirm: str | None = None
+    """What the person must confirm first, when the service needs it said (交办 of a task whose
+    deadline has passed: ``allow_past_due``)."""
 
 
 def available_actions(*, session: Session, actor: Actor, code: str | int,
@@ -69,7 +72,7 @@ def available_actions(*, session: Session, actor: Actor, code: str | int,
     task = find_visible_task(session, actor, code)
     links = sorted(session.exec(select(TaskUnit).where(TaskUnit.task_id == task.id)).all(),
                    key=lambda li: (li.role != UnitRole.LEAD, li.id or 0))  # the lead unit first
-    offers = _own_unit(session, actor, task, links) + _office(session, actor, task)
+    offers = _own_unit(session, actor, task, links) + _office(session, actor, task, now)
     offers += _on_behalf(session, actor, task, links)
     if actor.has(Role.LEADER) and _may_follow_up(actor):
         offers.append(Offer("followup", "跟批"))
@@ -115,7 +118,7 @@ def _own_unit(session: Session, actor: Actor, task: Task, links: list[TaskUnit])
             and _unit_ready(session, task, action, link)]
 
 
-def _office(session: Session, actor: Actor, task: Task) -> list[Offer]:
+def _office(session: Session, actor: Actor, task: Task, now: datetime) -> list[Offer]:
     if not actor.acts_as_office:
         return []
     offers = []
@@ -126,7 +129,8 @@ def _office(session: Session, actor: Actor, task: Task) -> list[Offer]:
             offers.append(Offer(action, label))
         elif action == "assign" and _moves(task, action):
             if task.lead_unit_id is not None and task.due_at is not None:
-                offers.append(Offer(action, label))
+                late = "完成时限已过，确认交办（交办即逾期）" if task.due_at <= now else None
+                offers.append(Offer(action, label, confirm=late))
         elif action != "recheck" and _moves(task, action):
             offers.append(Offer(action, label))
     if _permitted(session, actor, task, "decide_extension") and _moves(task, "decide_extension"):

@@ -9,17 +9,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, select
 
+from config.policy import CompletionEvidence, EvidencePolicy
 from engine.org.actors import Actor
+from engine.store.policy import get_policy, save_policy
 from engine.tasks import actions, extensions
 from engine.values import Channel
 from models import AuditEvent, Directive, ExtensionRequest, Task
 from tests.engine.tasks.test_lifecycle import dump_db
 from tests.factories import make_task
 from tests.support import samples
-from tests.web.conftest import ROLES, WebWorld
+from tests.web.conftest import PASSWORD, ROLES, WebWorld
+from web.app import create_app
+from web.config import WebConfig
 
 _OFFER = re.compile(r'data-offer="([^"]+)"')
 _FIELD = re.compile(r'<div class="field has-error">(.*?)</div>', re.S)
@@ -306,7 +311,7 @@ def test_office_decides_extensions(web: WebWorld) -> None:
     assert post(web, "office", code, "approve_extension",
                 {"request_id": str(request_id), "note": "同意"}).status_code == 303
     row = task_row(web, code)
-    assert row.extension_count == 1 and row.due_text == "2024-05-31"
+    assert row.extension_count == 1 and row.due_text == "2024年5月31日前"
     page = web.client("fire").get(f"/tasks/{code}")
     assert "原定时限" in page.text and "3月31日前" in page.text and "已批准" in page.text
     post(web, "fire", code, "request_extension", {"new_due": "2024-06-30", "reason": "再延"})
@@ -363,3 +368,81 @@ def test_a_leader_adds_a_followup(web: WebWorld) -> None:
     page = web.client("fire").get(f"/tasks/{code}")
     assert "务必三月底前完成" in page.text
     assert post(web, "fire", code, "followup", {"title": "x", "text": "y"}).status_code == 403
+
+
+# -- files: the policy's evidence rule, size limits, odd addresses ---------------------------
+
+def _require_completion_files(web: WebWorld) -> None:
+    with Session(web.engine) as session:
+        save_policy(session, policy=get_policy(session).model_copy(update={
+            "evidence": EvidencePolicy(completion_requires_file=CompletionEvidence(normal=True),
+                                       max_file_mb=1, max_report_mb=1)}), now=web.now)
+        session.commit()
+
+
+def test_the_policy_may_require_a_file_for_completion(web: WebWorld) -> None:
+    _require_completion_files(web)
+    code = _acknowledged(web)
+    before = snapshot(web)
+    answer = post(web, "fire", code, "request_completion", {"evidence": "已整改"})
+    assert answer.status_code == 400 and "须附证明材料文件" in (error_beside(answer, "files") or "")
+    assert 'value="已整改"' not in answer.text and "已整改</textarea>" in answer.text
+    assert snapshot(web) == before
+    big = samples.jpeg(1024 * 1024 + 4096, seed=3)
+    answer = post(web, "fire", code, "request_completion", {"evidence": "已整改"},
+                  files=[("files", ("大图.jpg", big, "image/jpeg"))])
+    assert answer.status_code == 400 and "超过单个文件" in (error_beside(answer, "files") or "")
+    assert snapshot(web) == before
+    answer = post(web, "fire", code, "request_completion", {"evidence": "已整改"},
+                  files=[("files", ("验收单.pdf", samples.pdf(), "application/pdf"))])
+    assert answer.status_code == 303
+    page = web.client("office").get(f"/tasks/{code}")
+    link = re.search(r'href="(/tasks/[^"]+/files/[0-9a-f]{64})" download>验收单.pdf', page.text)
+    assert link is not None
+    download = web.client("office").get(link.group(1) + "?inline=true")
+    assert download.content == samples.pdf()
+    assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_body_over_the_consoles_limit_is_refused_before_it_is_read(web: WebWorld) -> None:
+    config = WebConfig(database_url="unused://", secret_key="test-secret-" + "y" * 32,
+                       clock=lambda: web.now, max_upload_bytes=4096)
+    small = TestClient(create_app(config, engine=web.engine), follow_redirects=False,  # type: ignore[arg-type]
+                       raise_server_exceptions=False)
+    token = web.csrf(small)
+    assert small.post("/login", data={"csrf_token": token, "name": web.person("fire").name,
+                                      "password": PASSWORD}).status_code == 303
+    code = _acknowledged(web)
+    before = snapshot(web)
+    answer = small.post(f"/tasks/{code}/report_progress",
+                        data={"csrf_token": web.csrf(small), "text": "照片"},
+                        files=[("files", ("现场.jpg", samples.jpeg(8192), "image/jpeg"))])
+    assert answer.status_code == 413 and "太大" in answer.text
+    no_traceback(answer)
+    assert snapshot(web) == before
+    small.close()
+
+
+@pytest.mark.parametrize("path", [
+    "/tasks/%00", "/tasks/" + "9" * 40, "/tasks/DB-2024-0001/files/zz",
+    "/tasks/DB-2024-0001/files/" + "0" * 64, "/tasks/DB-2024-0001/files/%E4%B8%AD",
+    "/tasks/%E2%80%AEDB-2024-0001",
+])
+def test_odd_addresses_answer_in_chinese(web: WebWorld, path: str) -> None:
+    answer = web.client("fire").get(path)
+    assert answer.status_code in (400, 404)
+    no_traceback(answer)
+    assert re.search(r"[\u4e00-\u9fff]", answer.text)
+
+
+def test_assigning_past_its_deadline_needs_the_office_to_confirm(web: WebWorld) -> None:
+    with Session(web.engine, expire_on_commit=False) as session:
+        late = make_task(session, web.city, now=web.now, assign=False, due="3月5日前").code
+    page = web.client("office").get(f"/tasks/{late}")
+    assert "完成时限已过" in page.text and 'name="confirm"' in page.text
+    before = snapshot(web)
+    answer = post(web, "office", late, "assign")
+    assert answer.status_code == 409 and "交办即逾期" in answer.text
+    assert snapshot(web) == before
+    assert post(web, "office", late, "assign", {"confirm": "yes"}).status_code == 303
+    assert task_row(web, late).status == "assigned"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import account, auth, bulletin, home, org, outbox, summary, tasks
+from web.routes import account, auth, bulletin, home, ledger, org, outbox, summary, tasks
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     account.router,
     home.router,
+    ledger.router,  # before the task pages: /tasks/export.xlsx is not a task code
     tasks.router,
     summary.router,
     bulletin.router,

@@ -76,3 +76,17 @@ def test_the_client_address_is_the_offices_to_see(session: Session) -> None:
     own = task_timeline(session=session, actor=web, code=code, now=T1)
     assert [e.client for e in office if e.title == "签收"] == ["10.1.2.3"]
     assert [e.client for e in own if e.title == "签收"] == [None]
+
+
+def test_a_message_follows_the_event_that_caused_it_at_the_same_moment(session: Session) -> None:
+    """A simulated clock gives a whole day's work one moment: the order still reads right."""
+    city = make_city(session)
+    code = make_task(session, city, now=T1).code
+    fire, same = act(city.fire_contact), T1 + timedelta(minutes=1)  # the moment of 交办
+    acknowledge(session=session, task=code, actor=fire, now=same)
+    request_completion(session=session, task=code, actor=fire, evidence="验收单", now=same)
+    entries = task_timeline(session=session, actor=act(city.office), code=code, now=same)
+    titles = [e.title for e in entries]
+    assert titles.index("交办通知") == titles.index("交办") + 1
+    assert titles.index("办结待审核") == titles.index("申请办结") + 1
+    assert titles.index("登记事项") == 0
