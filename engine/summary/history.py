@@ -71,12 +71,14 @@ def _message_key(local_date: str, person_id: int | None) -> str:
     return f"summary:{local_date}:p{person_id}"
 
 
-def summary_history(*, session: Session, actor: Actor,
+def summary_history(*, session: Session, actor: Actor, now: datetime,
                     limit: int = HISTORY_LIMIT) -> list[PastSummary]:
-    """The past summaries ``actor`` may read, newest first (at most ``limit``)."""
+    """The summaries built by ``now`` that ``actor`` may read, newest first (at most
+    ``limit``)."""
     whole = summary_reader(session, actor)
     tz = zone_for(get_policy(session))
-    runs = session.exec(select(SummaryRun).order_by(col(SummaryRun.local_date).desc())
+    runs = session.exec(select(SummaryRun).where(col(SummaryRun.built_at) <= now)
+                        .order_by(col(SummaryRun.local_date).desc())
                         .limit(max(1, min(limit, 1000)))).all()
     sent: set[str] = set()
     if actor.person_id is not None:
@@ -89,15 +91,17 @@ def summary_history(*, session: Session, actor: Actor,
             for r in runs if whole or r.local_date in sent]
 
 
-def past_summary(*, session: Session, actor: Actor, local_date: str) -> PastSummaryText:
+def past_summary(*, session: Session, actor: Actor, local_date: str,
+                 now: datetime) -> PastSummaryText:
     """The summary of ``local_date`` (``2024-03-05``) as ``actor`` may read it (see the module
-    docstring for which text that is)."""
+    docstring for which text that is); one built after ``now`` does not exist yet (a
+    simulation database's clock may be moved back)."""
     whole = summary_reader(session, actor)
     if not _real_date(local_date):
         raise InvalidInput("日期不正确，应为 年-月-日，如 2024-03-05")
     missing = NotFound(f"没有{local_date}的每日调度")
     run = session.exec(select(SummaryRun).where(SummaryRun.local_date == local_date)).first()
-    if run is None:
+    if run is None or run.built_at > now:
         raise missing
     built = run.built_at.astimezone(zone_for(get_policy(session)))
     report = _report_text(run) if whole else None

@@ -79,6 +79,8 @@ def test_past_summaries_the_office_reads_the_saved_report(web: WebWorld, tmp_pat
     past = client.get(f"/summary/past/{PAST_DAY}")
     assert past.status_code == 200 and "保存的调度报告" in past.text
     assert "（全市）" in past.text and "李占明副市长分管范围" in past.text
+    assert '<h2 class="report-scope">' in past.text and "<table" in past.text  # not raw Markdown
+    assert "|---" not in past.text and "## " not in past.text
     # Without the file (another server), the office reads the message it was sent.
     report.unlink()
     fallback = client.get(f"/summary/past/{PAST_DAY}")

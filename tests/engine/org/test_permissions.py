@@ -373,11 +373,11 @@ READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
         general_case(SUMMARY_READERS - {"outside_leader"})),
     "summary_scopes": (None, lambda s, w, _t, who: summary_scopes(session=s, actor=who),
                        general_case(SUMMARY_READERS)),
-    "summary_history": (None, lambda s, w, _t, who: summary_history(session=s, actor=who),
+    "summary_history": (None, lambda s, w, _t, who: summary_history(session=s, actor=who, now=T1),
                         general_case(SUMMARY_READERS)),
     # Sent to every leader: each reads their own message; the office the saved report.
     "past_summary": (_summary_sent, lambda s, w, day, who: past_summary(
-        session=s, actor=who, local_date=day), general_case(SUMMARY_READERS)),
+        session=s, actor=who, local_date=day, now=T1), general_case(SUMMARY_READERS)),
     "org_directory": (None, lambda s, w, _t, who: org_directory(session=s, actor=who, now=T1),
                       general_case(OFFICE)),
     "office_person": (None, lambda s, w, _t, who: office_person(
