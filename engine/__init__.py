@@ -72,6 +72,13 @@ SERVICES: dict[str, str] = {
     "directive_tree": "engine.read.directives",
     "visible_directives": "engine.read.directive_list",
     "summary_for": "engine.summary.build",
+    "scoped_summary": "engine.summary.scopes",
+    "summary_scopes": "engine.summary.scopes",
+    "summary_history": "engine.summary.history",
+    "past_summary": "engine.summary.history",
+    "org_directory": "engine.org.views",
+    "office_person": "engine.org.views",
+    "policy_view": "engine.org.views",
     "outbox_rows": "engine.outbox.views",
     "outbox_stats": "engine.outbox.views",
     # scheduled work and operations

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,6 +83,19 @@ def intake_review(world: WebWorld, params: dict[str, str]) -> dict[str, str]:
     with Session(world.engine) as session:
         result = analyse(session=session, actor=operator(), text=INTAKE_TEXT, ref_date=None)
         return {"text": INTAKE_TEXT, "digest": digest(result_json(result, ZONE))}
+def sent_summary(world: WebWorld) -> str:
+    """The local date of yesterday's 15:00 summary, built and sent (once: a rerun the same day
+    queues nothing twice)."""
+    from tempfile import gettempdir
+
+    from engine.summary.daily import run_daily_summary
+    from tests.factories import operator
+
+    with Session(world.engine) as session:
+        return run_daily_summary(session=session, actor=operator(),
+                                 now=world.now - timedelta(days=1),
+                                 reports_dir=Path(gettempdir()) / "duban-route-table",
+                                 send=True).local_date
 
 
 @dataclass(frozen=True)
@@ -182,6 +197,24 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
     ("GET", "/intake"): Case(roles(DENIED, office=OK)),
     ("POST", "/intake"): Case(roles(DENIED, office=OK), form=fields(text=INTAKE_TEXT)),
     ("POST", "/intake/apply"): Case(roles(DENIED, office=OK), form=intake_review),
+    # 每日调度: leaders and who sees all; a past summary as each reader may read it
+    ("GET", "/summary"): Case(roles(DENIED, office=OK, secretary=OK, vice_mayor=OK)),
+    ("GET", "/summary/past/{local_date}"): Case(
+        roles(DENIED, office=OK, secretary=OK, vice_mayor=OK), params=lambda w: {
+            "local_date": sent_summary(w)}),
+    # 情况通报: whoever sees every task (the engine's rule)
+    ("GET", "/bulletin"): Case(roles(DENIED, office=OK, secretary=OK)),
+    ("GET", "/bulletin/download"): Case(roles(DENIED, office=OK, secretary=OK),
+                                        query={"period": "2024-03", "format": "md"}),
+    # 组织 and 发件箱: the office's
+    ("GET", "/org"): Case(roles(DENIED, office=OK)),
+    ("GET", "/org/policy"): Case(roles(DENIED, office=OK)),
+    ("POST", "/org/people/{person_id}/telegram-code"): Case(
+        roles(DENIED, office=OK), params=lambda w: {"person_id": str(w.city.emerg_contact.id)}),
+    ("POST", "/org/people/{person_id}/web-invite"): Case(
+        roles(DENIED, office=OK), params=lambda w: {"person_id": str(w.city.emerg_contact.id)}),
+    ("GET", "/outbox"): Case(roles(DENIED, office=OK)),
+    ("POST", "/outbox/requeue"): Case(roles(DENIED, office=MOVED), form=fields(every="1")),
 }
 
 

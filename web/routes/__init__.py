@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import account, auth, home, intake, ledger, sources, tasks
+from web.routes import (
+    account,
+    auth,
+    bulletin,
+    home,
+    intake,
+    ledger,
+    org,
+    outbox,
+    sources,
+    summary,
+    tasks,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -14,4 +26,8 @@ ROUTERS: list[APIRouter] = [
     tasks.router,
     sources.router,
     intake.router,
+    summary.router,
+    bulletin.router,
+    org.router,
+    outbox.router,
 ]
