@@ -171,6 +171,15 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
         old_password=PASSWORD, new_password=NEW_PASSWORD, new_password2=NEW_PASSWORD)),
     # 首页
     ("GET", "/"): Case(roles(OK)),
+    # 督办台账
+    ("GET", "/tasks"): Case(roles(OK)),
+    ("GET", "/tasks/export.xlsx"): Case(roles(OK)),
+    ("POST", "/tasks/bulk"): {
+        # 批量催办 is the office's; the export of chosen rows holds only what the reader sees.
+        "urge": Case(roles(DENIED, office=OK), form=lambda w, p: {
+            "action": "urge", "code": p["code"], "note": "请抓紧办理"}),
+        "export": Case(roles(OK), form=lambda w, p: {"action": "export", "code": p["code"]}),
+    },
     # 事项详情
     ("GET", "/tasks/{code}"): Case(roles(OK, emerg=HIDDEN)),
     ("GET", "/tasks/{code}/files/{sha256}"): Case(roles(OK, emerg=HIDDEN), params=file_params),
