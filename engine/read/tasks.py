@@ -267,7 +267,13 @@ def board(*, session: Session, actor: Actor, now: datetime) -> list[BoardRow]:
 
 
 def count_visible(*, session: Session, actor: Actor, now: datetime,
-                  filters: TaskFilters | None = None) -> int:
-    """How many tasks ``actor`` may see match ``filters`` (for "共 N 项" beside a page)."""
+                  filters: TaskFilters | None = None, cap: int | None = None) -> int:
+    """How many tasks ``actor`` may see match ``filters`` (for "共 N 项" beside a page).
+
+    With ``cap`` the count stops there (the answer is ``min(count, cap)``), so a page of a
+    million-row list costs about what reading ``cap`` rows costs, not a million."""
     where = filter_conditions(session, actor, filters or TaskFilters(), now)
-    return int(session.exec(select(func.count()).select_from(Task).where(*where)).one())
+    if cap is None:
+        return int(session.exec(select(func.count()).select_from(Task).where(*where)).one())
+    found = select(col(Task.id)).where(*where).limit(cap).subquery()
+    return int(session.exec(select(func.count()).select_from(found)).one())

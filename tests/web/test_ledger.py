@@ -169,6 +169,17 @@ def test_saved_views(web: WebWorld, ledger: Ledger) -> None:
     assert 'class="active" aria-current="page">红灯' in page
 
 
+def test_counts_stop_at_the_cap(web: WebWorld, ledger: Ledger,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.routes import ledger as route
+
+    monkeypatch.setattr(route, "COUNT_CAP", 3)
+    page = get(web, "office", "/tasks")
+    assert 'class="total">3</strong>+ 项' in page and len(codes(page)) == 5
+    # Exactly the cap: no "+" (fire, red and the draft).
+    assert 'class="total">3</strong> 项' in get(web, "office", "/tasks?unit=消防")
+
+
 def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:
     client = web.client("office")
     part = client.get("/tasks?light=red", headers={"HX-Request": "true", "HX-Target": "results"})

@@ -1,15 +1,38 @@
-"""首页 (驾驶舱)."""
+"""首页 (驾驶舱): one reader's figures, lists and charts, as the engine gives them.
+
+:func:`engine.read.overview.home_overview` decides what the reader sees (the office and top
+leaders the whole city, a leader their scope, a unit its own tasks); this page only lays it out
+and draws the two charts (:mod:`web.charts`). Each list links to the 台账 with the filter that
+shows all of it.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.deps import CurrentActor, render
+from engine.read.overview import home_overview
+from web import charts
+from web.deps import CurrentActor, DbSession, Now, render
 
 router = APIRouter()
 
+WAITING_LINKS = {
+    "acknowledge": "/tasks?view=mine",
+    "review": "/tasks?status=pending_review",
+    "extension": "/tasks?view=mine",
+    "red": "/tasks?light=red",
+}
+"""Where each "waits for me" list continues in the 台账 (the engine's list keys)."""
+
 
 @router.get("/")
-def home(request: Request, actor: CurrentActor) -> Response:
-    return render(request, "home/index.html", {})
+def home(request: Request, session: DbSession, actor: CurrentActor, now: Now) -> Response:
+    overview = home_overview(session=session, actor=actor, now=now)
+    return render(request, "home/index.html", {
+        "ov": overview,
+        "open_total": sum(overview.lights.values()),
+        "unit_chart": charts.lights_by_unit(overview.chart),
+        "trend_chart": charts.trend(overview.trend),
+        "waiting_links": WAITING_LINKS,
+    })

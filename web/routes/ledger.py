@@ -38,6 +38,9 @@ from web.task_query import PAGE_SIZES, SORT_LABELS, LedgerQuery, parse_query
 router = APIRouter()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COUNT_CAP = 10_000
+"""Matches counted for "共 N 项"; beyond it the page says "N+" (a count of a million rows would
+cost more than the page itself)."""
 RESULTS = "results"
 """The id of the results section (htmx swaps it)."""
 
@@ -70,9 +73,11 @@ def ledger(request: Request, session: DbSession, actor: CurrentActor, now: Now) 
     with names_as_bad_input():
         page = visible_tasks(session=session, actor=actor, now=now, filters=filters,
                              page=PageRequest(limit=query.size, cursor=query.cursor))
-        total = count_visible(session=session, actor=actor, now=now, filters=filters)
+        total = count_visible(session=session, actor=actor, now=now, filters=filters,
+                              cap=COUNT_CAP + 1)
     context: dict[str, Any] = {
-        "query": query, "rows": page.items, "total": total,
+        "query": query, "rows": page.items, "total": min(total, COUNT_CAP),
+        "more": total > COUNT_CAP,
         "next_url": query.url(cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": query.url() if query.cursor else None,
         "here": query.url(cursor=query.cursor),

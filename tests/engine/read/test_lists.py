@@ -73,6 +73,8 @@ def test_filters(session: Session) -> None:
     assert _codes(session, text="100%_") == []  # LIKE wildcards are taken literally
     assert count_visible(session=session, actor=operator(), now=NOW,
                          filters=TaskFilters(unit="FIRE")) == 5  # late, far (co), meeting, 2 drafts
+    assert [count_visible(session=session, actor=operator(), now=NOW,
+                          filters=TaskFilters(unit="FIRE"), cap=cap) for cap in (3, 5, 50)] == [3, 5, 5]
     with pytest.raises(NotFound, match="未找到单位"):
         _codes(session, unit="水务局")
 
