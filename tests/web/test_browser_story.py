@@ -14,6 +14,7 @@ viewports can share one server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from engine.org.accounts import set_password
@@ -31,7 +33,7 @@ from tests.support.live_server import LiveServer
 from tests.support.samples import png
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 PASSWORD = "story-password-2026"
 OFFICE, UNIT, LEADER = "赵敏", "许可", "周海涛"
@@ -70,6 +72,16 @@ class Viewer:
 
     def shot(self, name: str) -> None:
         screenshot(self.page, f"{self.label}-{name}")
+
+    def nav(self, label: str) -> Page:
+        """Follow the top menu's ``label`` link (on a phone, through the 菜单 button)."""
+        page = self.page
+        menu = page.locator("label.menu-button")
+        if menu.is_visible():
+            menu.click()
+        page.locator("nav.menu").get_by_role("link", name=label, exact=True).click()
+        page.wait_for_load_state("load")
+        return page
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -158,6 +170,18 @@ def act(viewer: Viewer, code: str, label: str, fields: dict[str, str] | None = N
     return page
 
 
+def red_list(viewer: Viewer) -> Locator:
+    """The 台账 filtered to 红灯 through its filter form (htmx swaps the results in); returns
+    the result table's code cells once every listed row is red."""
+    page = viewer.nav("督办台账")
+    with page.expect_response(lambda r: "light=red" in r.url):
+        page.get_by_label("红黄绿灯").select_option(label="红灯")
+    expect(page).to_have_url(re.compile(r"light=red"))
+    lights = page.locator("#results td[data-label='红黄绿灯']")
+    expect(lights).to_have_text(["红灯"] * lights.count())
+    return page.locator("#results td.code")
+
+
 def light_of(viewer: Viewer, code: str) -> str:
     return viewer.go(f"/tasks/{code}").locator(".badges .light").inner_text()
 
@@ -193,14 +217,18 @@ def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int
     leader = open_as(LEADER)
     assert light_of(leader, code) == "红灯"
     leader.shot("09-leader-task-red")
+    expect(red_list(leader)).to_contain_text([code])
+    leader.shot("10-leader-red-list")
 
     act(unit, code, "申请办结", {"证明材料说明": "100个消火栓全部维修完成，附验收单", "最终完成量": "100"},
         files=[{"name": "验收单.png", "mimeType": "image/png", "buffer": png(320, 200, (30, 160, 60))}])
     act(office, code, "审核销号", {"审核意见": "经现场核查，整改到位，同意销号"})
-    office.shot("10-office-closed")
+    office.shot("11-office-closed")
     assert "已办结" in office.page.locator(".badges").inner_text()
     assert light_of(leader, code) != "红灯"
-    leader.shot("11-leader-task-closed")
+    leader.shot("12-leader-task-closed")
+    expect(red_list(leader).filter(has_text=code)).to_have_count(0)
+    leader.shot("13-leader-red-list-after")
 
 
 def test_login_screen_and_home(browser: Browser, console: LiveServer,
