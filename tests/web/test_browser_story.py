@@ -66,8 +66,10 @@ class Viewer:
         return self.visit.page
 
     def go(self, path: str) -> Page:
-        self.page.goto(self.base + path)
+        """Open ``path`` and wait for ``load``; an error page fails the test with its text."""
+        answer = self.page.goto(self.base + path)
         self.page.wait_for_load_state("load")
+        assert answer is not None and answer.ok, f"{path}: {self.page.inner_text('body')[:500]}"
         return self.page
 
     def shot(self, name: str) -> None:
