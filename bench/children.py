@@ -68,6 +68,48 @@ def summary(url: str, arg: str) -> dict[str, Any]:
     return {"seconds": best, "open": sum(data.lights.values())}
 
 
+def reads(url: str, arg: str) -> dict[str, Any]:
+    """The whole city's home page (an office person) and the 15:00 summary, each beside the
+    lights floor (:class:`bench.floors.LightsFloor`), interleaved in one process so that a
+    busy machine slows all three alike: best of ``arg`` rounds after one warm-up each."""
+    from sqlmodel import col, select
+
+    from engine.org.actors import Actor
+    from engine.read.overview import home_overview
+    from engine.summary.build import build_summary
+    from engine.values import Channel
+    from models import Person
+
+    floor = floors.LightsFloor(url, floors.summary_params())
+    best = {"floor": float("inf"), "home": float("inf"), "summary": float("inf")}
+    with _session(url) as session:
+        office = next(p for p in session.exec(select(Person).order_by(col(Person.id))).all()
+                      if "office" in p.roles)
+        actor = Actor.of(office, Channel.WEB, wall_clock=datetime.now(UTC))
+
+        def home() -> Any:
+            return home_overview(session=session, actor=actor, now=NOW)
+
+        def summary() -> Any:
+            return build_summary(session, now=NOW)
+
+        steps = {"floor": floor.run, "home": home, "summary": summary}
+        for rnd in range(int(arg or 3) + 1):
+            for name, step in steps.items():
+                t0 = time.perf_counter()
+                result = step()
+                seconds = time.perf_counter() - t0
+                session.rollback()
+                if rnd:  # the first round warms caches and compiled statements
+                    best[name] = min(best[name], seconds)
+                if name == "home":
+                    page = result
+    floor.close()
+    return {"floor_seconds": best["floor"], "home_seconds": best["home"],
+            "summary_seconds": best["summary"], "floor_rows": floor.count,
+            "open": sum(page.lights.values()), "board_units": len(page.board)}
+
+
 def floor_summary(url: str, arg: str) -> dict[str, Any]:
     params = floors.summary_params()
     floors.summary(url, params)
@@ -126,6 +168,7 @@ def floor_dispatch(url: str, _arg: str) -> dict[str, Any]:
 
 
 CHILDREN = {"escalation": escalation, "summary": summary, "floor-summary": floor_summary,
+            "reads": reads,
             "fill-outbox": fill_outbox, "dispatch": dispatch,
             "floor-escalation": floor_escalation, "floor-dispatch": floor_dispatch}
 

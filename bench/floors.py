@@ -216,3 +216,47 @@ def dispatch(url: str, worker: str = "floor") -> tuple[float, int]:
     seconds = time.perf_counter() - t0
     db.conn.close()
     return seconds, sent
+
+
+FLOOR_INDEX = "ix_bench_floor_lights"
+"""The floor's own covering index (lead unit, status, deadline, escalation): created by the
+benchmark on its database, not part of the schema."""
+LIT = "('assigned', 'acknowledged', 'in_progress', 'pending_review')"
+
+
+def ensure_floor_index(url: str) -> None:
+    db = Db(url)
+    db.conn.execute(f"CREATE INDEX IF NOT EXISTS {FLOOR_INDEX} ON task "
+                    "(lead_unit_id, status, due_at, escalation_level)")
+    if not db.sqlite:
+        db.conn.commit()
+        db.conn.autocommit = True
+        db.conn.execute("VACUUM ANALYZE task")  # index-only scans need the visibility map
+    else:
+        db.conn.execute("ANALYZE task")
+    db.conn.close()
+
+
+class LightsFloor:
+    """The bare SQL counting open tasks by lead unit and light from a covering index (the
+    issue's floor for the home page and the summary), on one open connection."""
+
+    def __init__(self, url: str, params: dict[str, datetime]) -> None:
+        self.db = Db(url)
+        hint = f" INDEXED BY {FLOOR_INDEX}" if self.db.sqlite else ""
+        self.sql = self.db.q(
+            "SELECT lead_unit_id, CASE WHEN due_at < ? THEN 'red' WHEN due_at <= ? OR "
+            "escalation_level >= 1 THEN 'yellow' ELSE 'green' END AS light, count(*) "
+            f"FROM task{hint} WHERE status IN {LIT} GROUP BY lead_unit_id, light")
+        self.args = (self.db.dt(params["now"]), self.db.dt(params["cutoff"]))
+
+    def run(self) -> float:
+        t0 = time.perf_counter()
+        rows = self.db.conn.execute(self.sql, self.args).fetchall()
+        if not self.db.sqlite:
+            self.db.conn.rollback()
+        self.count = len(rows)
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.db.conn.close()

@@ -25,9 +25,6 @@ from cli.runtime import (
 LONG_TEXT = 20_000
 """Characters from which the analysis shows its progress (on standard error)."""
 
-_BYTES_PER_CHAR = 4
-"""A file longer than the character limit times this cannot fit it in any encoding we read."""
-
 
 def _limit() -> int:
     from engine.intake import MAX_DOCUMENT_CHARS
@@ -35,43 +32,22 @@ def _limit() -> int:
     return MAX_DOCUMENT_CHARS
 
 
-def _too_long(size: int, unit: str) -> Any:
-    from engine.errors import InvalidInput
-
-    return InvalidInput(f"文档过长：约{size}{unit}，超过{_limit()}字的上限；请按章节拆分后分别识别")
-
-
 def read_document(source: str) -> str:
     """Plain UTF-8 or GB18030 text, a .docx file, or ``-`` for standard input; a text beyond
     the size limit is refused before it is read whole."""
-    from engine.errors import InvalidInput
     from engine.inputs import check_input_file
+    from engine.intake.reading import BYTES_PER_CHAR, document_text, too_long
 
-    cap = _limit() * _BYTES_PER_CHAR
     if source == "-":
         text = sys.stdin.read(_limit() + 1)
         if len(text) > _limit():
-            raise _too_long(len(text), "字")
+            raise too_long(len(text), "字")
         return text
     path = Path(source)
     check_input_file(path)
-    if path.stat().st_size > cap:
-        raise _too_long(path.stat().st_size // 1024, "KB")
-    if path.suffix.lower() == ".docx":
-        try:
-            import docx
-
-            document = docx.Document(str(path))
-        except Exception:  # noqa: BLE001 - any failure to open is a bad input file
-            raise InvalidInput(f"无法读取 Word 文件 {source}") from None
-        return "\n".join(p.text for p in document.paragraphs)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        try:
-            return path.read_text(encoding="gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"无法识别文件 {source} 的编码（应为 UTF-8 或 GB18030 文本）") from None
+    if path.stat().st_size > _limit() * BYTES_PER_CHAR:
+        raise too_long(path.stat().st_size // 1024, "KB")
+    return document_text(source, path.read_bytes())
 
 
 def parse_numbers(values: list[str] | None, what: str) -> frozenset[int]:

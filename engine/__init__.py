@@ -9,10 +9,11 @@ Subpackages, by concern:
 - ``calendar``   working days, deadline forms, lights, time formatting
 - ``org``        units, people, directory look-ups, Telegram binding, web accounts and logins,
                  permissions
-- ``tasks``      lifecycle, directives, task creation and assignment, actions, extensions, 回头看, audit
+- ``tasks``      lifecycle, directives, task creation and assignment, splitting a directive into
+                 tasks, actions, extensions, 回头看, audit
 - ``escalation`` the ladder and the escalation pass
 - ``outbox``     queued notifications, recipients, message text, dispatch, the channel protocol
-- ``read``       task lists, the board, task detail
+- ``read``       task lists, the board, task detail, the list of sources and their 跟批 trees
 - ``summary``    the daily 15:00 summary: figures, rendering, the daily run
 - ``intake``     document analysis and applying its drafts
 - ``reports``    the Excel ledger and import, the monthly bulletin
@@ -33,6 +34,7 @@ SERVICES: dict[str, str] = {
     "create_directive": "engine.tasks.directives",
     "create_task": "engine.tasks.creation",
     "assign_task": "engine.tasks.creation",
+    "split_directive": "engine.tasks.split",
     "edit_task": "engine.tasks.editing",
     "acknowledge": "engine.tasks.actions",
     "report_progress": "engine.tasks.actions",
@@ -69,7 +71,15 @@ SERVICES: dict[str, str] = {
     "task_timeline": "engine.read.timeline",
     "available_actions": "engine.tasks.available",
     "directive_tree": "engine.read.directives",
+    "visible_directives": "engine.read.directive_list",
     "summary_for": "engine.summary.build",
+    "scoped_summary": "engine.summary.scopes",
+    "summary_scopes": "engine.summary.scopes",
+    "summary_history": "engine.summary.history",
+    "past_summary": "engine.summary.history",
+    "org_directory": "engine.org.views",
+    "office_person": "engine.org.views",
+    "policy_view": "engine.org.views",
     "outbox_rows": "engine.outbox.views",
     "outbox_stats": "engine.outbox.views",
     # scheduled work and operations

@@ -10,8 +10,9 @@ The tree::
     ├── InvalidInput                  bad value typed or sent by a user          (CLI exit 1)
     │   ├── DeadlineParseError        a deadline expression we cannot resolve
     │   ├── AmbiguousReference        a name or alias matching several records
-    │   └── FileRejected              a file refused for what it is: unrecognised type, an
-    │                                 executable, broken or truncated, empty
+    │   ├── FileRejected              a file refused for what it is: unrecognised type, an
+    │   │                             executable, broken or truncated, empty
+    │   └── RowsRefused               rows of a several-row entry refused, each with its reason
     ├── NotFound                      unknown unit / person / task / directive …
     ├── PermissionDenied              the actor's roles or unit do not allow the action
     ├── AuthenticationFailed          wrong name or password (one message for both)
@@ -67,6 +68,16 @@ class AmbiguousReference(InvalidInput):
 
 class FileRejected(InvalidInput):
     """A file refused for its content: unrecognised, executable, broken, truncated or empty."""
+
+
+class RowsRefused(InvalidInput):
+    """Some rows of an entry made of several rows (splitting a directive into tasks) were
+    refused; ``rows`` maps each row's number (from 1) to its reason. Nothing was stored."""
+
+    def __init__(self, rows: dict[int, str], what: str, message: str | None = None) -> None:
+        lines = [f"第{n}行：{reason}" for n, reason in sorted(rows.items())]
+        super().__init__(message or "\n".join([f"以下{what}未能登记，全部未登记：", *lines]))
+        self.rows = dict(rows)
 
 
 class NotFound(DubanError):

@@ -22,7 +22,7 @@ from models.task import Task
 class TaskTally(Model, table=True):
     __tablename__ = "task_tally"
     measure: str = Field(sa_type=String(8), primary_key=True)
-    day: str = Field(sa_type=String(10), primary_key=True)
+    day: str = Field(sa_type=String(16), primary_key=True)
     lead_unit_id: int = Field(primary_key=True, default=0)
     escalated: int = Field(primary_key=True, default=0)
     n: int = 0
@@ -33,7 +33,7 @@ class TaskTallyDelta(Model, table=True):
     __table_args__ = (Index("ix_task_tally_delta_key", "measure", "day"),)
     id: int | None = Field(default=None, primary_key=True)
     measure: str = Field(sa_type=String(8))
-    day: str = Field(sa_type=String(10))
+    day: str = Field(sa_type=String(16))
     lead_unit_id: int = 0
     escalated: int = 0
     n: int = 0
@@ -59,38 +59,59 @@ OFFSET_SQL = (f"COALESCE((SELECT offset_minutes FROM task_tally_meta WHERE id = 
 # ``a``/``c``/``d`` are the row's assigned_at / closed_at / due_at; a bucket over several of
 # them is the local day of the latest (the trend needs "all of these happened by day D").
 LIT = "{r}.status IN ('assigned', 'acknowledged', 'in_progress', 'pending_review')"
+LADDER = "{r}.status IN ('assigned', 'acknowledged', 'in_progress')"
 CLOSED = "{r}.status = 'closed'"
-MEASURES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], ...] = (
-    ("due", LIT, ("due_at",), (), True),
-    ("closed", CLOSED, (), (), True),
-    ("lit_a", LIT, ("assigned_at",), (), False),
-    ("lit_ad", LIT, ("assigned_at", "due_at"), (), False),
-    ("cl_a", CLOSED, ("assigned_at",), ("closed_at",), False),
-    ("cl_c", CLOSED, ("closed_at",), (), False),
-    ("cl_ac", CLOSED, ("assigned_at", "closed_at"), (), False),
-    ("cl_ad", CLOSED, ("assigned_at", "due_at"), ("closed_at",), False),
-    ("cl_adc", CLOSED, ("assigned_at", "due_at", "closed_at"), (), False),
+EVERY = "1 = 1"
+MEASURES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...], bool], ...] = (
+    ("due", LIT, "month", ("due_at",), (), True),
+    ("due_d", LIT, "day", ("due_at",), (), True),
+    ("closed", CLOSED, "none", (), (), True),
+    ("status", EVERY, "raw", ("status",), (), False),
+    ("prog", LADDER, "first", ("last_progress_at", "assigned_at"), (), False),
+    ("lit_a", LIT, "day", ("assigned_at",), (), False),
+    ("lit_ad", LIT, "day", ("assigned_at", "due_at"), (), False),
+    ("cl_a", CLOSED, "day", ("assigned_at",), ("closed_at",), False),
+    ("cl_c", CLOSED, "day", ("closed_at",), (), False),
+    ("cl_ac", CLOSED, "day", ("assigned_at", "closed_at"), (), False),
+    ("cl_ad", CLOSED, "day", ("assigned_at", "due_at"), ("closed_at",), False),
+    ("cl_adc", CLOSED, "day", ("assigned_at", "due_at", "closed_at"), (), False),
 )
-"""(name, condition, bucket moments, other columns required, per lead unit). ``due``: lit tasks
-by local month of the deadline, per lead unit and escalated or not (the lights); ``closed``:
-closed tasks per lead unit (the board); the rest: whole-city counts by the local day by which
-the named moments had all passed (the 30-day trend, :mod:`engine.read.trend`)."""
+"""(name, condition, bucket kind, bucket columns, other columns required, per lead unit).
 
-WATCHED = ("status", "lead_unit_id", "due_at", "escalation_level", "assigned_at", "closed_at")
+``due`` / ``due_d``: lit tasks by local month / day of the deadline, per lead unit and
+escalated or not (the lights: months before the current one, days around ``now``); ``closed``:
+closed tasks per lead unit (the board); ``status``: every task by status; ``prog``: tasks the
+units owe work on by the local day of their last report, else of their assignment (stale
+progress); the rest: whole-city counts by the local day by which the named moments had all
+passed (the 30-day trend, :mod:`engine.read.trend`). Bucket kinds: ``month`` / ``day`` of the
+latest of the columns, ``first``: day of the first that is set, ``raw``: the column's value."""
+
+WATCHED = ("status", "lead_unit_id", "due_at", "escalation_level", "assigned_at", "closed_at",
+           "last_progress_at")
 """The task columns the measures read: an update touching none of them changes no count."""
 
 
-def _bucket(dialect: str, r: str, columns: tuple[str, ...], monthly: bool,
-            offset: str) -> str:
-    if not columns:
+def _moment(dialect: str, r: str, kind: str, columns: tuple[str, ...]) -> str:
+    refs = ", ".join(f"{r}.{c}" for c in columns)
+    if len(columns) == 1:
+        return refs
+    if kind == "first":
+        return f"COALESCE({refs})"
+    return f"max({refs})" if dialect == "sqlite" else f"GREATEST({refs})"
+
+
+def _bucket(dialect: str, r: str, kind: str, columns: tuple[str, ...], offset: str) -> str:
+    if kind == "none":
         return "''"
+    if kind == "raw":
+        return f"{r}.{columns[0]}"
+    moment = _moment(dialect, r, kind, columns)
     if dialect == "sqlite":
-        moment = f"max({', '.join(f'{r}.{c}' for c in columns)})" if len(columns) > 1 \
-            else f"{r}.{columns[0]}"
-        return f"strftime('{'%Y-%m' if monthly else '%Y-%m-%d'}', {moment}, {offset} || ' minutes')"
-    moment = f"GREATEST({', '.join(f'{r}.{c}' for c in columns)})"
+        pattern = "%Y-%m" if kind == "month" else "%Y-%m-%d"
+        return f"strftime('{pattern}', {moment}, {offset} || ' minutes')"
+    pattern = "YYYY-MM" if kind == "month" else "YYYY-MM-DD"
     return (f"to_char(({moment} AT TIME ZONE 'UTC') + make_interval(mins => {offset}), "
-            f"'{'YYYY-MM' if monthly else 'YYYY-MM-DD'}')")
+            f"'{pattern}')")
 
 
 def measure_rows(dialect: str, r: str, sign: int, *, source: str = "",
@@ -98,14 +119,16 @@ def measure_rows(dialect: str, r: str, sign: int, *, source: str = "",
     """One ``SELECT measure, day, u, e, n`` per measure for row ``r`` (``NEW``/``OLD`` in a
     trigger; ``task`` with ``source=' FROM task'`` for a full recount), joined by UNION ALL."""
     parts = []
-    for name, condition, columns, required, per_unit in MEASURES:
-        present = " AND ".join([condition.format(r=r)] + [
-            f"{r}.{c} IS NOT NULL" for c in (*columns, *required)])
+    for name, condition, kind, columns, required, per_unit in MEASURES:
+        present = [condition.format(r=r)] + [f"{r}.{c} IS NOT NULL" for c in required]
+        if columns:
+            present.append(f"{_moment(dialect, r, kind, columns)} IS NOT NULL")
         unit = f"COALESCE({r}.lead_unit_id, 0)" if per_unit else "0"
-        esc = f"CASE WHEN {r}.escalation_level >= 1 THEN 1 ELSE 0 END" if name == "due" else "0"
-        bucket = _bucket(dialect, r, columns, name == "due", offset)
+        esc = (f"CASE WHEN {r}.escalation_level >= 1 THEN 1 ELSE 0 END"
+               if per_unit and columns else "0")
+        bucket = _bucket(dialect, r, kind, columns, offset)
         parts.append(f"SELECT '{name}' AS measure, {bucket} AS day, {unit} AS u, {esc} AS e, "
-                     f"{sign} AS n{source} WHERE {present}")
+                     f"{sign} AS n{source} WHERE {' AND '.join(present)}")
     return "\nUNION ALL ".join(parts)
 
 

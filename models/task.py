@@ -52,7 +52,9 @@ class TaskCreate(TaskBase):
 
 class Task(TaskBase, table=True):
     __table_args__ = (
-        Index("ix_task_status_due", "status", "due_at"),
+        # With the id: lists by deadline within one status are an index range in their full order
+        # on PostgreSQL too (SQLite's indexes end with the rowid anyway).
+        Index("ix_task_status_due", "status", "due_at", "id"),
         # The ledger's default order (deadline, then id): a page is an index range at any size.
         Index("ix_task_due_id", "due_at", "id"),
         Index("ix_task_lead_status", "lead_unit_id", "status"),
@@ -66,9 +68,10 @@ class Task(TaskBase, table=True):
         # The lights' index range within the current month (engine.read.tally): covering, so
         # the per-unit split of the month's deadlines never visits the rows.
         Index("ix_task_lit_window", "status", "due_at", "lead_unit_id", "escalation_level"),
-        # The summary's stale-progress count: COALESCE(last_progress_at, assigned_at) < limit as
-        # two covering ranges (with a report before the limit; without one, assigned before).
-        Index("ix_task_status_progress", "status", "last_progress_at", "assigned_at"),
+        # The summary's stale progress: COALESCE(last_progress_at, assigned_at) < limit as two
+        # ranges (with a report before the limit; without one, assigned before), each listed in
+        # index order (the id last, for PostgreSQL).
+        Index("ix_task_status_progress", "status", "last_progress_at", "assigned_at", "id"),
         # The pass's search for recurring tasks whose next occurrence is due (and the earliest
         # such deadline): a partial index of the few recurring rows, by deadline.
         Index("ix_task_recurring", "successor_created", "due_at", "id",

@@ -2,7 +2,7 @@
 
 The engine's own statements are captured while it runs (escalation pass, the task list by unit,
 the ledger's pages in each order and with each filter the web console offers, a unit's and a
-leader's own scope, the 15:00 summary, the outbox claim) and explained: SQLite ``EXPLAIN QUERY PLAN`` must show no full
+leader's own scope, the 15:00 summary, the home page of each, the outbox claim) and explained: SQLite ``EXPLAIN QUERY PLAN`` must show no full
 ``SCAN`` of ``task`` or ``outbox``; PostgreSQL ``EXPLAIN`` (with ``enable_seqscan = off``, so that
 a tiny table does not make a sequential scan the cheaper choice) must show no ``Seq Scan`` on them.
 The key statements must use the index they were designed around.
@@ -23,6 +23,7 @@ from sqlmodel import Session
 from engine.escalation.run import run_pass
 from engine.outbox.dispatch import claim
 from engine.read.filters import PageRequest, Sort, TaskFilters
+from engine.read.overview import home_overview
 from engine.read.tasks import visible_tasks
 from engine.summary.build import build_summary
 from engine.values import Light
@@ -44,9 +45,13 @@ EXPECTED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("ix_task_due_id", *STATUS_LED)),
     ("ledger undated tail", ("FROM task \nWHERE task.due_at IS NULL",),
      ("ix_task_due_id", *STATUS_LED)),
-    ("leader's scope", ("task.leader_id =", "task.lead_unit_id IN"),
+    ("leader's scope", ("FROM task \nWHERE", "task.leader_id =", "task.lead_unit_id IN"),
      ("ix_task_due_id", "ix_task_leader_id", *STATUS_LED)),
-    ("summary lights", ("CASE", "GROUP BY", "FROM task"), STATUS_LED),
+    # The whole city's lights: the tallies, plus this month's deadlines as one index range.
+    ("lights window", ("CASE", "GROUP BY", "FROM task", "task.due_at >="),
+     ("ix_task_lit_window", "ix_task_due_id", *STATUS_LED)),
+    ("overdue list by status", ("FROM task", "task.status =", "task.due_at <", "ORDER BY task.due_at"),
+     STATUS_LED),
     ("summary new", ("task.created_at >=",), ("ix_task_created",)),
     ("summary closed", ("task.closed_at >=",), STATUS_LED),
     ("summary escalated", ("audit_event.action =",), ("ix_audit_action_at",)),
@@ -134,6 +139,8 @@ def _run_hot_paths(session: Session) -> None:
     pages(unit, TaskFilters())
     pages(leader, TaskFilters())
     build_summary(session, now=now + timedelta(hours=1))
+    for reader in (everyone, unit, leader):
+        home_overview(session=session, actor=reader, now=now)
     claim(session, now=now, limit=50, worker="plans")
     session.rollback()
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from engine.errors import DubanError, InvalidInput
+from engine.errors import DubanError, InvalidInput, RowsRefused
 from engine.intake.records import record_applied, refuse_if_applied
 from engine.org.actors import Actor
 from engine.org.permissions import require_office
@@ -73,16 +73,30 @@ class ApplyReport:
 
 
 @dataclass(frozen=True)
+class DraftEdit:
+    """The office's corrections to one draft before it is stored; ``None`` keeps what was read.
+    Units and the leader are references as the office types them (code, name or short name)."""
+
+    title: str | None = None
+    lead_unit: str | None = None
+    co_units: tuple[str, ...] | None = None
+    leader: str | None = None
+
+
+@dataclass(frozen=True)
 class ApplyChoices:
     """What the office decided about the drafts before applying: items (numbered from 1 as
     the review lists them) to leave out, the only ones to keep, deadlines to put instead of
-    the ones read, and whether a document applied before may be applied again."""
+    the ones read, other corrections, and whether a document applied before may be applied
+    again. ``form`` words the refusals for a form (the console) instead of the CLI options."""
 
     skip: frozenset[int] = frozenset()
     only: frozenset[int] | None = None
     due: dict[int, str] = field(default_factory=dict)
+    edits: dict[int, DraftEdit] = field(default_factory=dict)
     again: bool = False
     source: str = ""
+    form: bool = False
 
     def keeps(self, number: int) -> bool:
         return number not in self.skip and (self.only is None or number in self.only)
@@ -144,7 +158,8 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
     choices = choices or ApplyChoices()
     _check_numbers(choices, len(result.tasks))
     refuse_if_applied(session, kind="document", fingerprint=result.fingerprint,
-                      again=choices.again, hint="--again")
+                      again=choices.again,
+                      hint="请勾选“仍要再次登记”后提交" if choices.form else "请加 --again")
     report = ApplyReport()
     ids: dict[str, int] = {}
     tz = zone_for(get_policy(session))
@@ -152,32 +167,41 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
         directive = _store_directive(session, draft, ids, actor, now, tz, result.doc_date)
         ids[draft.key] = pk(directive)
         report.directives.append(pk(directive))
-    problems: list[str] = []
+    problems: dict[int, str] = {}
     for number, task in enumerate(result.tasks, start=1):
         if not choices.keeps(number):
             report.skipped.append(number)
             continue
         try:
             stored = _store_task(session, task, ids[task.directive_key], actor, now, tz,
-                                 choices.due.get(number))
+                                 choices.due.get(number), choices.edits.get(number))
         except DubanError as exc:
-            problems.append(f"第{number}项“{task.title}”：{exc}（可加 --skip {number} 跳过该项，"
-                            f"或 --due {number}=新时限 改正）")
+            problems[number] = exc.message
             continue
         report.tasks.append(stored.code)
         missing = _missing(task, stored)
         if missing:
             report.incomplete.append(f"{stored.code} {task.title}：{missing}")
     if problems:
-        raise InvalidInput("\n".join(["以下事项未能登记，整份文档未登记：", *problems]))
+        raise _refused(result, problems, choices.form)
     record_applied(session, kind="document", fingerprint=result.fingerprint,
                    source=choices.source, actor=actor, now=now,
                    directive_ids=report.directives, task_codes=report.tasks)
     return report
 
 
+def _refused(result: IntakeResult, problems: dict[int, str], form: bool) -> RowsRefused:
+    """Every refused item by number and title, with the way to drop or fix it."""
+    lines = []
+    for number, reason in sorted(problems.items()):
+        hint = ("（可勾选“不登记”跳过该项，或改正后重新提交）" if form else
+                f"（可加 --skip {number} 跳过该项，或 --due {number}=新时限 改正）")
+        lines.append(f"第{number}项“{result.tasks[number - 1].title}”：{reason}{hint}")
+    return RowsRefused(problems, "事项", "\n".join(["以下事项未能登记，整份文档未登记：", *lines]))
+
+
 def _check_numbers(choices: ApplyChoices, count: int) -> None:
-    named = set(choices.skip) | set(choices.only or ()) | set(choices.due)
+    named = set(choices.skip) | set(choices.only or ()) | set(choices.due) | set(choices.edits)
     wrong = sorted(n for n in named if not 1 <= n <= count)
     if wrong:
         raise InvalidInput(f"事项序号 {'、'.join(map(str, wrong))} 不存在（本文档识别到 {count} 项）")
@@ -217,7 +241,7 @@ def _missing(task: Any, stored: Task) -> str | None:
 
 
 def _store_task(session: Session, task: Any, directive_id: int, actor: Actor,
-                now: datetime, tz: Any, due_text: str | None) -> Task:
+                now: datetime, tz: Any, due_text: str | None, edit: DraftEdit | None) -> Task:
     from engine.tasks.creation import create_task_in_transaction
 
     due = due_text or _due(session, task, now, tz)
@@ -231,12 +255,26 @@ def _store_task(session: Session, task: Any, directive_id: int, actor: Actor,
         milestones=[] if due_text else [
             MilestoneCreate(title=t, due=d.astimezone(tz).isoformat()) for t, d in task.milestones],
     )
+    if edit is not None:
+        _edit(data, edit)
     stored = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
     # Keep the deadline as the document wrote it beside its resolution.
     if stored.due_at is not None and not due_text:
         stored.due_text = stored.original_due_text = (task.due_text or stored.due_text)[:64]
     session.add(stored)
     return stored
+
+
+def _edit(data: TaskCreate, edit: DraftEdit) -> None:
+    """Put the office's corrections into the task to create (checked there as any entry)."""
+    if edit.title is not None:
+        data.title = edit.title
+    if edit.lead_unit is not None:
+        data.lead_unit = edit.lead_unit or None
+    if edit.co_units is not None:
+        data.co_units = list(edit.co_units)
+    if edit.leader is not None:
+        data.leader = edit.leader or None
 
 
 def _due(session: Session, task: Any, now: datetime, tz: Any) -> str | None:

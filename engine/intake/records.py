@@ -23,14 +23,22 @@ KINDS = {"document": "该文档", "xlsx": "该任务清单"}
 def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: bool,
                       hint: str) -> None:
     """Raise :class:`Conflict` naming the earlier application of the same content, unless
-    ``again``; ``hint`` is the option that applies it again (e.g. "--again")."""
+    ``again``; ``hint`` says how to apply it again (e.g. "请加 --again")."""
     if again:
         return
+    earlier = applied_before(session, kind=kind, fingerprint=fingerprint)
+    if earlier is not None:
+        raise Conflict(f"{earlier}，未重复登记；如确需再次登记，{hint}")
+
+
+def applied_before(session: Session, *, kind: str, fingerprint: str) -> str | None:
+    """When the same content was applied before: a Chinese sentence saying when, by whom and
+    what it created (the first application); ``None`` if never."""
     earlier = session.exec(select(IntakeRecord).where(
         IntakeRecord.kind == kind, IntakeRecord.fingerprint == fingerprint)
         .order_by(col(IntakeRecord.id))).first()
     if earlier is None:
-        return
+        return None
     when = local_date_text(earlier.applied_at, zone_for(get_policy(session)))
     made = []
     if earlier.directive_ids:
@@ -40,8 +48,7 @@ def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: b
         made.append(f"督办事项 {'、'.join(codes[:5])}{'等' if len(codes) > 5 else ''}"
                     f"共{len(codes)}项")
     by = f"由{earlier.actor_name}" if earlier.actor_name else ""
-    raise Conflict(f"{KINDS[kind]}已于{when}{by}登记过"
-                   f"（{'，'.join(made) or '未创建事项'}），未重复登记；如确需再次登记，请加 {hint}")
+    return f"{KINDS[kind]}已于{when}{by}登记过（{'，'.join(made) or '未创建事项'}）"
 
 
 def record_applied(session: Session, *, kind: str, fingerprint: str, source: str,

@@ -31,7 +31,7 @@ from engine.errors import (
 )
 from engine.org import passwords
 from engine.org.actors import Actor
-from engine.org.login import check_not_locked, refuse_after_recording
+from engine.org.login import check_not_locked, client_key, refuse_after_recording
 from engine.org.permissions import require_office
 from engine.store.service import service
 from engine.tasks import audit
@@ -180,7 +180,7 @@ def change_password(*, session: Session, actor: Actor, old_password: str, new_pa
     check_not_locked(session, key=None, person_id=person.id, client=actor.client, now=now)
     ok, _ = passwords.verify(old_password, account.password_hash)
     if not ok:
-        attempt = LoginAttempt(name_key="", person_id=person.id, client=(actor.client or "")[:64],
+        attempt = LoginAttempt(name_key="", person_id=person.id, client=client_key(actor.client),
                                at=now, succeeded=False)
         refuse_after_recording(session, attempt, AuthenticationFailed(WRONG_CURRENT))
     passwords.check_rules(new_password)

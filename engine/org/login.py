@@ -56,15 +56,26 @@ class LoginGrant:
 def name_key(name: str) -> str:
     """The claimed name as throttling counts it: NFKC, blanks collapsed, case folded, blanks
     around "@" dropped (so "张伟 @ fire" and "张伟@FIRE" are one name)."""
-    text = " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    text = " ".join(_printable(unicodedata.normalize("NFKC", name)).split()).casefold()
     left, at, right = text.partition("@")
     return (left.strip() + at + right.strip())[:200]
 
 
+def _printable(text: str) -> str:
+    """``text`` without control characters (PostgreSQL refuses a NUL in any text value)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
+def client_key(client: str | None) -> str:
+    """The client address as stored and counted ("" when unknown: then no address lock)."""
+    return _printable(client or "")[:64]
+
+
 def _account_for(session: Session, name: str) -> tuple[Person, WebAccount] | None:
     """The active person the directory resolves ``name`` to (as the CLI does, "姓名@单位"
-    included) and their account; ``None`` for anything else."""
-    if not name.strip() or len(name) > 200:
+    included) and their account; ``None`` for anything else (no name holds a control
+    character)."""
+    if not name.strip() or len(name) > 200 or _printable(name) != name:
         return None
     try:
         person = find_person(session, unicodedata.normalize("NFKC", name))
@@ -111,9 +122,10 @@ def check_not_locked(session: Session, *, key: str | None, person_id: int | None
     if account:
         ends.append(_lock_until(_failure_times(session, or_(*account), now, since_success=True))
                     or now)
-    if client:
+    address = client_key(client)
+    if address:
         ends.append(_lock_until(_failure_times(
-            session, col(LoginAttempt.client) == client, now, since_success=False)) or now)
+            session, col(LoginAttempt.client) == address, now, since_success=False)) or now)
     until = max(ends, default=now)
     if until > now:
         minutes = math.ceil((until - now).total_seconds() / 60)
@@ -136,8 +148,8 @@ def authenticate(*, session: Session, name: str, password: str, client: str | No
     found = _account_for(session, name)
     person_id = found[0].id if found is not None else None
     check_not_locked(session, key=key, person_id=person_id, client=client, now=now)
-    attempt = LoginAttempt(name_key=key, person_id=person_id, client=(client or "")[:64], at=now,
-                           succeeded=False)
+    attempt = LoginAttempt(name_key=key, person_id=person_id,
+                           client=client_key(client), at=now, succeeded=False)
     if found is None:
         passwords.verify_nothing(password)
         refuse_after_recording(session, attempt, AuthenticationFailed(WRONG))

@@ -30,7 +30,7 @@ def scoped_unit_counts(session: Session, where: list[Any], now: datetime,
                        cutoff: datetime) -> dict[int, dict[str, int]]:
     """``{lead unit id: counts}`` over assigned tasks matching ``where`` (a visibility scope),
     by SQL over the task table: ``red``, ``yellow``, ``green``, ``open`` (lit), ``closed``,
-    ``escalated`` (lit and escalated at least once)."""
+    ``escalated`` (lit and escalated at least once), ``soon`` (due from ``now`` to ``cutoff``)."""
     due, level = col(Task.due_at), col(Task.escalation_level)
     lit = col(Task.status).in_(LIT_STATUSES) & due.is_not(None)
 
@@ -41,15 +41,16 @@ def scoped_unit_counts(session: Session, where: list[Any], now: datetime,
     rows = session.execute(
         sql_select(col(Task.lead_unit_id), count(lit & (due < now)),
                count(lit & (due >= now) & ((due <= cutoff) | (level >= 1))),
-               count(lit), count(col(Task.status) == TaskStatus.CLOSED), count(lit & (level >= 1)))
+               count(lit), count(col(Task.status) == TaskStatus.CLOSED), count(lit & (level >= 1)),
+               count(lit & (due >= now) & (due <= cutoff)))
         .where(col(Task.status) != TaskStatus.DRAFT, *where).group_by(col(Task.lead_unit_id))
     ).all()
     out: dict[int, dict[str, int]] = {}
-    for unit_id, red, yellow, lit_n, closed, escalated in rows:
+    for unit_id, red, yellow, lit_n, closed, escalated, soon in rows:
         red, yellow, lit_n = int(red or 0), int(yellow or 0), int(lit_n or 0)
         out[unit_id or 0] = {"red": red, "yellow": yellow, "green": lit_n - red - yellow,
                              "open": lit_n, "closed": int(closed or 0),
-                             "escalated": int(escalated or 0)}
+                             "escalated": int(escalated or 0), "soon": int(soon or 0)}
     return out
 
 
@@ -67,9 +68,15 @@ def unit_counts(session: Session, scope: list[Any], whole: bool, now: datetime,
 def board_rows(session: Session, counts: dict[int, dict[str, int]]) -> list[BoardRow]:
     """The board from per-unit counts: units with any assigned task, red-heavy first."""
     names = dict(session.exec(select(Unit.id, Unit.name)).all())
-    rows = [BoardRow(unit=names.get(uid, ""), **c) for uid, c in counts.items()
-            if c["open"] or c["closed"]]
+    rows = [BoardRow(unit=names.get(uid, ""), red=c["red"], yellow=c["yellow"], green=c["green"],
+                     open=c["open"], closed=c["closed"], escalated=c["escalated"])
+            for uid, c in counts.items() if c["open"] or c["closed"]]
     return sorted(rows, key=lambda r: (-r.red, -r.yellow, r.unit))
+
+
+def due_soon_total(counts: dict[int, dict[str, int]]) -> int:
+    """Open tasks due from ``now`` to the cutoff the counts were made with."""
+    return sum(c["soon"] for c in counts.values())
 
 
 def light_totals(rows: list[BoardRow]) -> dict[str, int]:

@@ -28,21 +28,11 @@ def directive_tree(*, session: Session, actor: Actor, directive_id: int | str,
     The node asked for is marked ``focus``. Tasks ``actor`` may not see are left out; a tree in
     which they may see no task and issued no directive is "not found", as a missing one is.
     """
-    asked = find_directive(session, directive_id)
-    root = _root(session, asked)
-    nodes = _descendants(session, root)
-    ids = [d.id for d in nodes]
-    query = select(Task).where(col(Task.directive_id).in_(ids)).order_by(col(Task.id))
-    scope = task_scope(session, actor)
-    if scope is not None:
-        query = query.where(scope)
+    asked, root, nodes, tasks = visible_tree(session, actor, directive_id)
     rows: dict[int, list[TaskRow]] = defaultdict(list)
-    tasks = list(session.exec(query).all())
     for task, row in zip(tasks, task_rows(session, tasks, now), strict=True):
         rows[task.directive_id].append(row)
     issuers = {d.issued_by_id for d in nodes if d.issued_by_id is not None}
-    if not (sees_all_tasks(session, actor) or tasks or actor.person_id in issuers):
-        raise NotFound(f"未找到来源事项“{str(directive_id).strip()}”")
     names = {p.id: p.name for p in session.exec(
         select(Person).where(col(Person.id).in_(issuers))).all()} if issuers else {}
     tz = zone_for(get_policy(session))
@@ -59,6 +49,25 @@ def directive_tree(*, session: Session, actor: Actor, directive_id: int | str,
             children=[build(c) for c in by_parent.get(d.id, [])])
 
     return build(root)
+
+
+def visible_tree(session: Session, actor: Actor, directive_id: int | str,
+                 ) -> tuple[Directive, Directive, list[Directive], list[Task]]:
+    """The directive asked for, its root, the tree's directives and the tasks of the tree
+    ``actor`` may see — or the :class:`NotFound` a missing directive gives, when ``actor`` sees
+    no task of the tree, issued none of its directives and does not see every task."""
+    asked = find_directive(session, directive_id)
+    root = _root(session, asked)
+    nodes = _descendants(session, root)
+    query = select(Task).where(col(Task.directive_id).in_([d.id for d in nodes]))
+    scope = task_scope(session, actor)
+    if scope is not None:
+        query = query.where(scope)
+    tasks = list(session.exec(query.order_by(col(Task.id))).all())
+    issuers = {d.issued_by_id for d in nodes if d.issued_by_id is not None}
+    if not (sees_all_tasks(session, actor) or tasks or actor.person_id in issuers):
+        raise NotFound(f"未找到来源事项“{str(directive_id).strip()}”")
+    return asked, root, nodes, tasks
 
 
 def _root(session: Session, directive: Directive) -> Directive:

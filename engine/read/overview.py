@@ -15,11 +15,11 @@ from sqlmodel import Session
 from engine.calendar.lights import workdays_cutoff, yellow_cutoff
 from engine.org.actors import Actor
 from engine.org.visibility import UNIT_ROLES, sees_all_tasks, task_scope
-from engine.read import counts, worklists
+from engine.read import counts, tally, worklists
 from engine.read.overview_schemas import HomeOverview
 from engine.read.trend import Days, trend
 from engine.store.policy import get_policy, zone_for
-from engine.values import Role
+from engine.values import Role, TaskStatus
 from models import Unit
 
 LIST_LIMIT = 20
@@ -40,17 +40,23 @@ def home_overview(*, session: Session, actor: Actor, now: datetime) -> HomeOverv
     scope: list[Any] = [condition] if condition is not None else []
     cutoff = yellow_cutoff(now, policy)
     whole = condition is None or sees_all_tasks(session, actor)
-    board = counts.board_rows(session, counts.unit_counts(session, scope, whole, now, cutoff))
+    by_unit = counts.unit_counts(session, scope, whole, now, cutoff)
+    board = counts.board_rows(session, by_unit)
     lights = counts.light_totals(board)
+    soon_cutoff = workdays_cutoff(now, policy, DUE_SOON_WORKDAYS)
     soon_total, soon = worklists.due_soon(
-        session, scope, now, workdays_cutoff(now, policy, DUE_SOON_WORKDAYS), LIST_LIMIT)
+        session, scope, now, soon_cutoff, LIST_LIMIT,
+        counts.due_soon_total(by_unit) if soon_cutoff == cutoff else None)
+    # Counts the whole city's page already has (the tallies), instead of counting again.
+    known = {"red": lights["red"], "review": tally.status_counts(session).get(
+        TaskStatus.PENDING_REVIEW.value, 0)} if whole else None
     escalated_total, escalated = worklists.escalations_today(session, scope, now, LIST_LIMIT)
     return HomeOverview(
         scope=_scope_name(session, actor), built_at=now.astimezone(tz), lights=lights,
         board=board, overdue_total=lights["red"],
         overdue=worklists.overdue_rows(session, scope, now, LIST_LIMIT),
         due_soon_total=soon_total, due_soon=soon,
-        waiting=worklists.waiting_for(session, actor, scope, now, LIST_LIMIT),
+        waiting=worklists.waiting_for(session, actor, scope, now, LIST_LIMIT, known),
         escalations_total=escalated_total, escalations=escalated,
         chart=counts.chart_rows(board, CHART_UNITS),
         trend=trend(session, scope, Days.before(now, tz), whole=whole,

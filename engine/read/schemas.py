@@ -338,3 +338,21 @@ class Page(Schema, Generic[RowT]):
 
     items: list[RowT]
     next_cursor: str | None
+
+
+@dataclass(slots=True)
+class DirectiveSummary(Schema):
+    """A root directive (批示, 会议 …) in the list of sources, with what lies below it that the
+    reader may see: the 跟批 in its tree and the tasks of the whole tree."""
+
+    id: int
+    kind: DirectiveKind
+    title: str
+    issued_by: str | None
+    issued_at: datetime
+    doc_number: str | None
+    read_only: bool
+    undated: bool
+    followups: int
+    tasks: int
+    open_tasks: int

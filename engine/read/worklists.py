@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from engine.calendar.lights import LIT_STATUSES, workdays_overdue
 from engine.org.actors import Actor
 from engine.org.visibility import UNIT_ROLES
+from engine.read.merged import by_status, count_branches, due_key, first_merged
 from engine.read.overview_schemas import EscalationToday, OverdueRow, WorkList
 from engine.read.schemas import TaskRow
 from engine.read.tasks import task_rows
@@ -30,71 +31,85 @@ from engine.values import (
 from models import AuditEvent, ExtensionRequest, Task, TaskUnit
 
 
-def first_tasks(session: Session, where: list[Any], order: list[Any], limit: int) -> list[Task]:
-    """The first ``limit`` tasks matching ``where`` in ``order`` (then by id)."""
-    return list(session.exec(select(Task).where(*where).order_by(*order, col(Task.id))
-                             .limit(limit)).all())
-
-
-def count_tasks(session: Session, where: list[Any]) -> int:
-    return int(session.exec(select(func.count()).select_from(Task).where(*where)).one())
-
-
-def lit() -> list[Any]:
-    return [col(Task.status).in_(LIT_STATUSES), col(Task.due_at).is_not(None)]
+def _by_due(session: Session, statuses: tuple[str, ...], where: list[Any], limit: int,
+            total: int | None = None) -> tuple[int, list[Task]]:
+    """(count, first ``limit`` by deadline) of tasks in ``statuses`` matching ``where``: one
+    index range per status (:mod:`engine.read.merged`); ``total`` when already known."""
+    branches = by_status(statuses, [col(Task.due_at).is_not(None), *where])
+    if total is None:
+        total = count_branches(session, branches)
+    order = [col(Task.due_at), col(Task.id)]
+    return total, first_merged(session, branches, order, due_key, limit) if total else []
 
 
 def overdue_rows(session: Session, scope: list[Any], now: datetime,
                  limit: int) -> list[OverdueRow]:
     """The longest overdue visible tasks first, with their working days overdue."""
-    tasks = first_tasks(session, [*lit(), col(Task.due_at) < now, *scope], [col(Task.due_at)],
-                        limit)
+    branches = by_status(LIT_STATUSES, [col(Task.due_at) < now, *scope])
+    tasks = first_merged(session, branches, [col(Task.due_at), col(Task.id)], due_key, limit)
     policy = get_policy(session)
     return [OverdueRow(task=row, workdays_overdue=workdays_overdue(task, now, policy))
             for task, row in zip(tasks, task_rows(session, tasks, now), strict=True)]
 
 
 def due_soon(session: Session, scope: list[Any], now: datetime, cutoff: datetime,
-             limit: int) -> tuple[int, list[TaskRow]]:
-    """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows)."""
-    where = [*lit(), col(Task.due_at) >= now, col(Task.due_at) <= cutoff, *scope]
-    total = count_tasks(session, where)
-    tasks = first_tasks(session, where, [col(Task.due_at)], limit) if total else []
+             limit: int, total: int | None = None) -> tuple[int, list[TaskRow]]:
+    """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows);
+    ``total`` when the count is already known."""
+    total, tasks = _by_due(session, LIT_STATUSES, [col(Task.due_at) >= now,
+                                                  col(Task.due_at) <= cutoff, *scope], limit,
+                           total)
     return total, task_rows(session, tasks, now)
 
 
-def _work_list(session: Session, key: str, title: str, where: list[Any], order: list[Any],
-               now: datetime, limit: int) -> WorkList:
-    total = count_tasks(session, where)
-    tasks = first_tasks(session, where, order, limit) if total else []
+def _work_list(session: Session, key: str, title: str, statuses: tuple[str, ...],
+               where: list[Any], now: datetime, limit: int, total: int | None = None) -> WorkList:
+    total, tasks = _by_due(session, statuses, where, limit, total)
     return WorkList(key=key, title=title, total=total, rows=task_rows(session, tasks, now))
 
 
-def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
-                limit: int) -> list[WorkList]:
+def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime, limit: int,
+                known: dict[str, int] | None = None) -> list[WorkList]:
     """What waits for the reader, by role: their unit's tasks not yet 签收 (unit people); the
     completion requests to verify and the extension requests to decide (the office); red items
-    in their scope (leaders). A person with several roles gets each list."""
+    in their scope (leaders). A person with several roles gets each list. ``known``: counts
+    already at hand (``review``, ``red``) for a reader who sees every task."""
+    known = known or {}
     lists: list[WorkList] = []
-    due = col(Task.due_at)
     if actor.unit_id is not None and actor.has(*UNIT_ROLES):
         unsigned = select(TaskUnit.task_id).where(TaskUnit.unit_id == actor.unit_id,
                                                   col(TaskUnit.acknowledged_at).is_(None))
-        lists.append(_work_list(session, "acknowledge", "待签收", [
-            col(Task.status).in_(LADDER_STATUSES), col(Task.id).in_(unsigned), *scope],
-            [due], now, limit))
+        lists.append(_work_list(session, "acknowledge", "待签收", LADDER_STATUSES,
+                                [col(Task.id).in_(unsigned), *scope], now, limit))
     if actor.acts_as_office:
-        lists.append(_work_list(session, "review", "待办结审核", [
-            Task.status == TaskStatus.PENDING_REVIEW, *scope], [due], now, limit))
-        pending = select(ExtensionRequest.task_id).where(
-            ExtensionRequest.status == ExtensionState.PENDING)
-        lists.append(_work_list(session, "extension", "待延期审批", [
-            col(Task.id).in_(pending), col(Task.status).in_(LIT_STATUSES), *scope],
-            [due], now, limit))
+        lists.append(_work_list(session, "review", "待办结审核", (TaskStatus.PENDING_REVIEW,),
+                                scope, now, limit, known.get("review")))
+        lists.append(_extensions(session, scope, now, limit))
     if actor.has(Role.LEADER):
-        lists.append(_work_list(session, "red", "红灯事项", [*lit(), due < now, *scope], [due],
-                                now, limit))
+        lists.append(_work_list(session, "red", "红灯事项", LIT_STATUSES,
+                                [col(Task.due_at) < now, *scope], now, limit, known.get("red")))
     return lists
+
+
+def _extensions(session: Session, scope: list[Any], now: datetime, limit: int) -> WorkList:
+    """Open tasks with an extension request awaiting decision, the longest waiting first: led
+    by the pending requests in the order they came, each task by its key."""
+    pending = [ExtensionRequest.status == ExtensionState.PENDING,
+               col(Task.status).in_(LIT_STATUSES), *scope]
+    joined = col(Task.id) == col(ExtensionRequest.task_id)
+    total = int(session.exec(select(func.count(func.distinct(Task.id))).select_from(
+        ExtensionRequest).join(Task, joined).where(*pending)).one())
+    tasks: list[Task] = []
+    if total:
+        rows = session.exec(select(Task).join(ExtensionRequest, joined).where(*pending)
+                            .order_by(col(ExtensionRequest.id)).limit(2 * limit)).all()
+        # A task with two requests waiting is listed once, where its first one stands.
+        firsts: dict[int | None, Task] = {}
+        for task in rows:
+            firsts.setdefault(task.id, task)
+        tasks = list(firsts.values())[:limit]
+    return WorkList(key="extension", title="待延期审批", total=total,
+                    rows=task_rows(session, tasks, now))
 
 
 def escalations_today(session: Session, scope: list[Any], now: datetime,
@@ -103,13 +118,13 @@ def escalations_today(session: Session, scope: list[Any], now: datetime,
     latest first: (count, first rows)."""
     tz = zone_for(get_policy(session))
     start = datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
-    visible = select(Task.id).where(*scope) if scope else None
     where: list[Any] = [AuditEvent.action == "escalate", AuditEvent.entity == "task",
-                        col(AuditEvent.at) >= start, col(AuditEvent.at) <= now]
-    if visible is not None:
-        where.append(col(AuditEvent.entity_id).in_(visible))
-    total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one())
-    events = session.exec(select(AuditEvent).where(*where)
+                        col(AuditEvent.at) >= start, col(AuditEvent.at) <= now, *scope]
+    # Joined (not "entity_id IN visible tasks"): the day's events lead, each task by its key.
+    joined = (col(Task.id) == col(AuditEvent.entity_id))
+    total = int(session.exec(select(func.count()).select_from(AuditEvent).join(Task, joined)
+                             .where(*where)).one())
+    events = session.exec(select(AuditEvent).join(Task, joined).where(*where)
                           .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                           .limit(limit)).all() if total else []
     tasks = {t.id: t for t in session.exec(select(Task).where(

@@ -40,6 +40,7 @@ from engine.calendar.lights import days_overdue
 from engine.calendar.timefmt import local_date_text
 from engine.errors import InvalidInput, PermissionDenied
 from engine.files.access import names_by_task
+from engine.inputs import one_line
 from engine.org.actors import Actor
 from engine.org.leaders import scope_leaders
 from engine.org.visibility import sees_all_tasks
@@ -98,7 +99,8 @@ def parse_period(value: str, tz: ZoneInfo) -> Period:
     """``"2024-03"`` → that local calendar month; raises :class:`InvalidInput` otherwise."""
     match = _PERIOD.match(value or "")
     if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput(f"统计月份“{value}”无效，应为 年-月，如 2024-03")
+        # The value is echoed: as one printable line, whatever was typed (or sent in a URL).
+        raise InvalidInput(f"统计月份“{one_line(value or '')[:20]}”无效，应为 年-月，如 2024-03")
     year, month = int(match.group(1)), int(match.group(2))
 
     def first(m: int) -> datetime:

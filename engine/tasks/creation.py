@@ -127,7 +127,7 @@ def create_task(*, session: Session, data: TaskCreate, actor: Actor, now: dateti
     """
     task = create_task_in_transaction(session=session, data=data, actor=actor, now=now)
     if assign:
-        _assign(session, actor, task, now, allow_past_due)
+        assign_in_transaction(session, actor, task, now, allow_past_due)
     return task
 
 
@@ -221,12 +221,14 @@ def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetim
     the moment the units receive it) unless ``allow_past_due`` says the office means it.
     """
     row = find_visible_task(session, actor, task)
-    _assign(session, actor, row, now, allow_past_due)
+    assign_in_transaction(session, actor, row, now, allow_past_due)
     return row
 
 
-def _assign(session: Session, actor: Actor, row: Task, now: datetime,
-            allow_past_due: bool = False) -> None:
+def assign_in_transaction(session: Session, actor: Actor, row: Task, now: datetime,
+                          allow_past_due: bool = False) -> None:
+    """:func:`assign_task`'s checks and writes on a loaded task, left in the caller's
+    transaction (splitting a directive assigns several tasks together)."""
     require_action(session, actor, row, "assign")
     if row.status == TaskStatus.DRAFT and (row.lead_unit_id is None or row.due_at is None):
         raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")

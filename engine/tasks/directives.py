@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, PermissionDenied
 from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
 from engine.inputs import check_line, check_text
@@ -40,6 +40,13 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
     return parent
 
 
+def _check_leader_followup(data: DirectiveCreate, actor: Actor) -> None:
+    """A leader's 跟批 is their own: issued in their name, never in another leader's."""
+    if data.issued_by_id is not None and data.issued_by_id != actor.person_id:
+        raise PermissionDenied("领导只能以本人名义添加跟批")
+    data.issued_by_id = actor.person_id
+
+
 @service
 def create_directive(
     *, session: Session, data: DirectiveCreate, actor: Actor, now: datetime,
@@ -60,6 +67,8 @@ def create_directive_in_transaction(
     kind = DirectiveKind.parse(data.kind)
     require_directive_author(actor, kind or data.kind)
     parent = _check(session, data, now)
+    if not actor.acts_as_office:
+        _check_leader_followup(data, actor)
     if data.issued_by_id is not None and session.get(Person, data.issued_by_id) is None:
         raise InvalidInput(f"签发人 {data.issued_by_id} 不存在")
     stored = store_uploads(session, files, now=now)

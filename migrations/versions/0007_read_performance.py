@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         'task_tally',
         sa.Column('measure', sa.String(length=8), nullable=False),
-        sa.Column('day', sa.String(length=10), nullable=False),
+        sa.Column('day', sa.String(length=16), nullable=False),
         sa.Column('lead_unit_id', sa.Integer(), nullable=False),
         sa.Column('escalated', sa.Integer(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
@@ -35,7 +35,7 @@ def upgrade() -> None:
         'task_tally_delta',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('measure', sa.String(length=8), nullable=False),
-        sa.Column('day', sa.String(length=10), nullable=False),
+        sa.Column('day', sa.String(length=16), nullable=False),
         sa.Column('lead_unit_id', sa.Integer(), nullable=False),
         sa.Column('escalated', sa.Integer(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
@@ -52,7 +52,9 @@ def upgrade() -> None:
     op.create_index('ix_task_lit_window', 'task',
                     ['status', 'due_at', 'lead_unit_id', 'escalation_level'])
     op.create_index('ix_task_status_progress', 'task',
-                    ['status', 'last_progress_at', 'assigned_at'])
+                    ['status', 'last_progress_at', 'assigned_at', 'id'])
+    op.drop_index('ix_task_status_due', table_name='task')
+    op.create_index('ix_task_status_due', 'task', ['status', 'due_at', 'id'])
     connection = op.get_bind()
     install(connection, offset_minutes=offset_for_stored_policy(connection))
 
@@ -65,6 +67,8 @@ def downgrade() -> None:
         connection.exec_driver_sql(statement)
     if connection.dialect.name != 'sqlite':
         connection.exec_driver_sql('DROP FUNCTION IF EXISTS task_tally_track()')
+    op.drop_index('ix_task_status_due', table_name='task')
+    op.create_index('ix_task_status_due', 'task', ['status', 'due_at'])
     op.drop_index('ix_task_status_progress', table_name='task')
     op.drop_index('ix_task_lit_window', table_name='task')
     op.drop_table('task_tally_meta')

@@ -7,7 +7,9 @@ written for, whatever the roles before it did.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -16,6 +18,9 @@ from engine.tasks.extensions import request_extension
 from models import Task
 from tests.factories import act, make_task
 from tests.web.conftest import WebWorld
+
+_REPORTS = tempfile.TemporaryDirectory(prefix="duban-route-reports-")
+"""Where the summaries built here save their reports (removed when the process ends)."""
 
 STATES = ("draft", "assigned", "acknowledged", "pending_review", "extension", "closed")
 
@@ -78,3 +83,17 @@ def web_invite(world: WebWorld) -> str:
     with Session(world.engine, expire_on_commit=False) as session:
         return create_web_invite(session=session, actor=act(world.city.office),
                                  person=world.city.fire_head, now=world.now)
+
+
+def summary_day(world: WebWorld) -> str:
+    """The local date of a daily summary built and sent (to the leaders) at the world's now."""
+    from engine.summary.daily import scheduled_summary
+    from tests.factories import system
+
+    folder = Path(tempfile.mkdtemp(dir=_REPORTS.name))
+    with Session(world.engine, expire_on_commit=False) as session:
+        result = scheduled_summary(session=session, actor=system(), now=world.now,
+                                   reports_dir=folder)
+    assert result.skipped is None, result.skipped
+    return str(result.local_date)
+

@@ -81,7 +81,7 @@ def test_the_login_page_and_one_message_for_any_wrong_pair(web: WebWorld, app: F
     assert ">姓名</label>" in page and ">密码</label>" in page and ">登录</button>" in page
     texts = []
     for name, password in (("张联络", "不是这个密码哦123"), ("查无此人", PASSWORD),
-                           ("张联络@EMERG", PASSWORD)):
+                           ("张联络@EMERG", PASSWORD), ("张联络\x00", PASSWORD)):
         answer = _login(client, name, password)
         assert answer.status_code == 400
         texts.append(re.sub(r'value="[^"]*"', "", answer.text))

@@ -14,6 +14,7 @@ viewports can share one server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from engine.org.accounts import set_password
@@ -31,12 +33,14 @@ from tests.support.live_server import LiveServer
 from tests.support.samples import png
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 PASSWORD = "story-password-2026"
 OFFICE, UNIT, LEADER = "赵敏", "许可", "周海涛"
 """督查室主任; the 市水务集团 contact (the lead unit); the vice-mayor supervising 水务集团."""
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+"""How many pixels the page would scroll sideways (tables scroll inside their own wrapper)."""
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +68,27 @@ class Viewer:
         return self.visit.page
 
     def go(self, path: str) -> Page:
-        self.page.goto(self.base + path)
+        """Open ``path`` and wait for ``load``; an error page fails the test with its text."""
+        answer = self.page.goto(self.base + path)
         self.page.wait_for_load_state("load")
+        assert answer is not None and answer.ok, f"{path}: {self.page.inner_text('body')[:500]}"
         return self.page
 
     def shot(self, name: str) -> None:
+        """Save the screen and check it fits its width (no sideways scrolling on a phone)."""
         screenshot(self.page, f"{self.label}-{name}")
+        overflow = self.page.evaluate(SIDEWAYS)
+        assert overflow <= 0, f"{name}: the page is {overflow} px wider than the screen"
+
+    def nav(self, label: str) -> Page:
+        """Follow the top menu's ``label`` link (on a phone, through the 菜单 button)."""
+        page = self.page
+        menu = page.locator("label.menu-button")
+        if menu.is_visible():
+            menu.click()
+        page.locator("nav.menu").get_by_role("link", name=label, exact=True).click()
+        page.wait_for_load_state("load")
+        return page
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -121,9 +140,11 @@ def document(now: datetime, label: str) -> tuple[str, datetime]:
     return text, due
 
 
-def register_drafts(console: LiveServer, text: str) -> str:
-    """Until 文件识别 is on main: the office's document applied through the engine."""
+def register_drafts(console: LiveServer, text: str, *, assign: bool = False) -> list[str]:
+    """The office's document applied through the engine (for the screens' data; the story
+    pastes its own in 文件识别); with ``assign`` every draft is assigned too."""
     from engine.intake.apply import analyse, apply_drafts
+    from engine.tasks.creation import assign_task
     from engine.values import Channel
 
     with Session(console.engine) as session:
@@ -132,8 +153,9 @@ def register_drafts(console: LiveServer, text: str) -> str:
         result = analyse(session=session, actor=office, text=text,
                          ref_date=console.clock().astimezone(SHANGHAI).date())
         report = apply_drafts(session=session, result=result, actor=office, now=console.clock())
-    assert len(report.tasks) == 1, report
-    return report.tasks[0]
+        for code in report.tasks if assign else []:
+            assign_task(session=session, task=code, actor=office, now=console.clock())
+    return report.tasks
 
 
 def act(viewer: Viewer, code: str, label: str, fields: dict[str, str] | None = None,
@@ -158,6 +180,18 @@ def act(viewer: Viewer, code: str, label: str, fields: dict[str, str] | None = N
     return page
 
 
+def red_list(viewer: Viewer) -> Locator:
+    """The 台账 filtered to 红灯 through its filter form (htmx swaps the results in); returns
+    the result table's code cells once every listed row is red."""
+    page = viewer.nav("督办台账")
+    with page.expect_response(lambda r: "light=red" in r.url):
+        page.get_by_label("红黄绿灯").select_option(label="红灯")
+    expect(page).to_have_url(re.compile(r"light=red"))
+    lights = page.locator("#results td[data-label='红黄绿灯']")
+    expect(lights).to_have_text(["红灯"] * lights.count())
+    return page.locator("#results td.code")
+
+
 def light_of(viewer: Viewer, code: str) -> str:
     return viewer.go(f"/tasks/{code}").locator(".badges .light").inner_text()
 
@@ -167,7 +201,7 @@ def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int
     label = viewport[0]
     text, due = document(console.clock(), label)
     office = open_as(OFFICE)
-    code = register_drafts(console, text)
+    [code] = register_drafts(console, text)
     page = office.go(f"/tasks/{code}")
     assert "待交办" in page.locator(".badges").inner_text()
     office.shot("04-task-draft")
@@ -193,14 +227,18 @@ def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int
     leader = open_as(LEADER)
     assert light_of(leader, code) == "红灯"
     leader.shot("09-leader-task-red")
+    expect(red_list(leader)).to_contain_text([code])
+    leader.shot("10-leader-red-list")
 
     act(unit, code, "申请办结", {"证明材料说明": "100个消火栓全部维修完成，附验收单", "最终完成量": "100"},
         files=[{"name": "验收单.png", "mimeType": "image/png", "buffer": png(320, 200, (30, 160, 60))}])
     act(office, code, "审核销号", {"审核意见": "经现场核查，整改到位，同意销号"})
-    office.shot("10-office-closed")
+    office.shot("11-office-closed")
     assert "已办结" in office.page.locator(".badges").inner_text()
     assert light_of(leader, code) != "红灯"
-    leader.shot("11-leader-task-closed")
+    leader.shot("12-leader-task-closed")
+    expect(red_list(leader).filter(has_text=code)).to_have_count(0)
+    leader.shot("13-leader-red-list-after")
 
 
 def test_login_screen_and_home(browser: Browser, console: LiveServer,
@@ -222,3 +260,34 @@ def test_login_screen_and_home(browser: Browser, console: LiveServer,
     office = open_as(OFFICE)
     office.shot("02-home-office")
     assert OFFICE in office.page.inner_text("header")
+
+
+SCREENS = [
+    (OFFICE, "office", [("/", "home"), ("/tasks", "ledger"), ("/account/password", "password")]),
+    (LEADER, "leader", [("/", "home"), ("/tasks", "ledger")]),
+    (UNIT, "unit", [("/", "home"), ("/tasks", "ledger")]),
+]
+"""Each role's main screens (path, screenshot name) — the ones on main so far."""
+
+
+@pytest.fixture(scope="module")
+def city_work(console: LiveServer) -> list[str]:
+    """A few assigned tasks of several units, so that every screen has rows to show."""
+    now = console.clock()
+    soon, later = now + timedelta(days=2), now + timedelta(days=20)
+    text = ("市委市政府督查室关于消防安全隐患整改的督办通知\n"
+            f"一、市水务集团要在{local_date(later)}前完成城区老旧消火栓更换50个。\n"
+            f"二、由市住房和城乡建设局牵头，东城区、西城区配合，{local_date(soon)}前完成高层住宅消防通道排查。\n"
+            f"三、市消防救援支队要在{local_date(later)}前完成重点单位消防检查200家。\n")
+    return register_drafts(console, text, assign=True)
+
+
+def test_main_screens(console: LiveServer, city_work: list[str],
+                      open_as: Callable[[str], Viewer]) -> None:
+    """Every role's main screens open without an error, fit the width, and are saved."""
+    assert len(city_work) == 3
+    for name, role, screens in SCREENS:
+        viewer = open_as(name)
+        for path, screen in screens:
+            viewer.go(path)
+            viewer.shot(f"screen-{role}-{screen}")

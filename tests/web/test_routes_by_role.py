@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +64,38 @@ def the_task(world: WebWorld) -> dict[str, str]:
 
 def fields(**values: str) -> Form:
     return lambda world, params: dict(values)
+
+
+def directive_id(world: WebWorld) -> dict[str, str]:
+    return {"directive_id": str(world.city.directive.id)}
+
+
+INTAKE_TEXT = "市政府督查室：请市应急管理局于3月29日前完成全市危化品仓库安全检查。"
+
+
+def intake_review(world: WebWorld, params: dict[str, str]) -> dict[str, str]:
+    """The confirm form of :data:`INTAKE_TEXT` as the review page carries it."""
+    from engine.intake.apply import analyse, result_json
+    from tests.factories import operator
+    from web.intake_view import digest
+    from web.templating import ZONE
+
+    with Session(world.engine) as session:
+        result = analyse(session=session, actor=operator(), text=INTAKE_TEXT, ref_date=None)
+        return {"text": INTAKE_TEXT, "digest": digest(result_json(result, ZONE))}
+def sent_summary(world: WebWorld) -> str:
+    """The local date of yesterday's 15:00 summary, built and sent (once: a rerun the same day
+    queues nothing twice)."""
+    from tempfile import gettempdir
+
+    from engine.summary.daily import run_daily_summary
+    from tests.factories import operator
+
+    with Session(world.engine) as session:
+        return run_daily_summary(session=session, actor=operator(),
+                                 now=world.now - timedelta(days=1),
+                                 reports_dir=Path(gettempdir()) / "duban-route-table",
+                                 send=True).local_date
 
 
 @dataclass(frozen=True)
@@ -137,17 +171,59 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
         old_password=PASSWORD, new_password=NEW_PASSWORD, new_password2=NEW_PASSWORD)),
     # 首页
     ("GET", "/"): Case(roles(OK)),
-    # 督办台账: everyone gets their own scope; 批量催办 is the office's alone.
-    ("GET", "/tasks"): Case(roles(OK), query={"light": "green", "sort": "newest"}),
-    ("GET", "/tasks/export.xlsx"): Case(roles(OK), query={"unit": "消防"}),
-    ("POST", "/tasks/bulk"): Case(roles(DENIED, office=OK),
-                                  form=lambda w, p: {"action": "urge", "code": w.task.code}),
+    # 督办台账
+    ("GET", "/tasks"): Case(roles(OK)),
+    ("GET", "/tasks/export.xlsx"): Case(roles(OK)),
+    ("POST", "/tasks/bulk"): {
+        # 批量催办 is the office's; the export of chosen rows holds only what the reader sees.
+        "urge": Case(roles(DENIED, office=OK), form=lambda w, p: {
+            "action": "urge", "code": p["code"], "note": "请抓紧办理"}),
+        "export": Case(roles(OK), form=lambda w, p: {"action": "export", "code": p["code"]}),
+    },
     # 事项详情
     ("GET", "/tasks/{code}"): Case(roles(OK, emerg=HIDDEN)),
     ("GET", "/tasks/{code}/files/{sha256}"): Case(roles(OK, emerg=HIDDEN), params=file_params),
     ("POST", "/tasks/{code}/{action}"): {
         action: Case(expect, params=task_in_state(state, action), form=form)
         for action, (state, expect, form) in ACTIONS.items()},
+    # 来源: the list is the office's and leaders'; a tree is found by whoever sees a task in it
+    ("GET", "/directives"): Case(roles(OK, fire=DENIED, housing=DENIED, emerg=DENIED)),
+    ("GET", "/directives/new"): Case(roles(DENIED, office=OK)),
+    ("POST", "/directives/new"): Case(roles(DENIED, office=MOVED), form=fields(
+        kind="meeting", title="防汛工作调度会", issued_at="2024-03-08T09:00")),
+    ("GET", "/directives/{directive_id}"): Case(roles(OK, emerg=HIDDEN), params=directive_id),
+    ("POST", "/directives/{directive_id}/followup"): Case(
+        roles(DENIED, office=MOVED, secretary=MOVED, vice_mayor=MOVED), params=directive_id,
+        form=lambda w, p: {"parent": p["directive_id"], "text": "请每周报告一次进展。",
+                           "issued_at": "2024-03-11T09:00"}),
+    ("GET", "/directives/{directive_id}/split"): Case(roles(DENIED, office=OK),
+                                                      params=directive_id),
+    ("POST", "/directives/{directive_id}/split"): Case(
+        roles(DENIED, office=MOVED), params=directive_id,
+        form=lambda w, p: {"title-0": "复查整改台账", "lead_unit-0": "消防",
+                           "due-0": "3月29日前", "assign": "1"}),
+    # 文件识别: the office's
+    ("GET", "/intake"): Case(roles(DENIED, office=OK)),
+    ("POST", "/intake"): Case(roles(DENIED, office=OK), form=fields(text=INTAKE_TEXT)),
+    ("POST", "/intake/apply"): Case(roles(DENIED, office=OK), form=intake_review),
+    # 每日调度: leaders and who sees all; a past summary as each reader may read it
+    ("GET", "/summary"): Case(roles(DENIED, office=OK, secretary=OK, vice_mayor=OK)),
+    ("GET", "/summary/past/{local_date}"): Case(
+        roles(DENIED, office=OK, secretary=OK, vice_mayor=OK), params=lambda w: {
+            "local_date": sent_summary(w)}),
+    # 情况通报: whoever sees every task (the engine's rule)
+    ("GET", "/bulletin"): Case(roles(DENIED, office=OK, secretary=OK)),
+    ("GET", "/bulletin/download"): Case(roles(DENIED, office=OK, secretary=OK),
+                                        query={"period": "2024-03", "format": "md"}),
+    # 组织 and 发件箱: the office's
+    ("GET", "/org"): Case(roles(DENIED, office=OK)),
+    ("GET", "/org/policy"): Case(roles(DENIED, office=OK)),
+    ("POST", "/org/people/{person_id}/telegram-code"): Case(
+        roles(DENIED, office=OK), params=lambda w: {"person_id": str(w.city.emerg_contact.id)}),
+    ("POST", "/org/people/{person_id}/web-invite"): Case(
+        roles(DENIED, office=OK), params=lambda w: {"person_id": str(w.city.emerg_contact.id)}),
+    ("GET", "/outbox"): Case(roles(DENIED, office=OK)),
+    ("POST", "/outbox/requeue"): Case(roles(DENIED, office=MOVED), form=fields(every="1")),
 }
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.routes import account, auth, home, ledger, tasks
+from web.routes import (
+    account,
+    auth,
+    bulletin,
+    home,
+    intake,
+    ledger,
+    org,
+    outbox,
+    sources,
+    summary,
+    tasks,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +24,10 @@ ROUTERS: list[APIRouter] = [
     home.router,
     ledger.router,  # before the task pages: /tasks/export.xlsx is not a task code
     tasks.router,
+    sources.router,
+    intake.router,
+    summary.router,
+    bulletin.router,
+    org.router,
+    outbox.router,
 ]

@@ -238,3 +238,62 @@ def test_an_owner_in_the_directory_is_stored_and_one_outside_it_is_listed(
                      for code in report.tasks)
     assert first.owner_id == city.vice_mayor.id and second.owner_id is None
     assert any("责任人（文中为：刘占明，不在通讯录中）" in line for line in report.incomplete)
+
+
+# -- the office's corrections, and what a front end reads before applying ------------------------
+
+def test_corrections_are_stored_and_a_bad_one_refuses_the_whole_document(session: Session) -> None:
+    from engine.errors import RowsRefused
+    from engine.intake.apply import DraftEdit
+    from engine.intake.records import applied_before
+
+    city = make_city(session)
+    moment = at("2024-03-04", "10:00")
+    result = read(session, PASSED)
+    assert applied_before(session, kind="document", fingerprint=result.fingerprint) is None
+    before = _counts(session)
+    bad = ApplyChoices(edits={1: DraftEdit(lead_unit="没有这个局")}, due={2: "遥遥无期"},
+                       form=True)
+    with pytest.raises(RowsRefused) as refused:
+        apply_drafts(session=session, result=result, actor=act(city.office), now=moment,
+                     choices=bad)
+    assert set(refused.value.rows) == {1, 2} and "没有这个局" in refused.value.rows[1]
+    assert "--skip" not in str(refused.value) and "不登记" in str(refused.value)
+    assert _counts(session) == before
+    edits = {1: DraftEdit(title="报送整改方案（改）", lead_unit="应急局", co_units=("住建局",),
+                          leader="占明副市长")}
+    report = apply_drafts(session=session, result=result, actor=act(city.office), now=moment,
+                          choices=ApplyChoices(edits=edits, due={1: "3月15日前"}))
+    first = session.exec(select(Task).where(Task.code == report.tasks[0])).one()
+    assert first.title == "报送整改方案（改）" and first.due_text == "3月15日前"
+    assert first.leader_id == city.vice_mayor.id
+    said = applied_before(session, kind="document", fingerprint=result.fingerprint)
+    assert said is not None and "登记过" in said and report.tasks[0] in said
+    with pytest.raises(InvalidInput, match="不存在"):
+        apply_drafts(session=session, result=result, actor=act(city.office), now=moment,
+                     choices=ApplyChoices(edits={9: DraftEdit(title="x")}, again=True))
+
+
+def test_documents_are_read_from_their_bytes() -> None:
+    import io
+
+    import docx
+
+    from engine.intake.reading import document_text
+
+    word = docx.Document()
+    word.add_paragraph("一、住建局要在3月1日前报送整改方案。")
+    table = word.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "责任单位", "应急局"
+    word.add_paragraph("二、应急局要在3月20日前完成复查。")
+    buffer = io.BytesIO()
+    word.save(buffer)
+    assert document_text("a.docx", buffer.getvalue()).splitlines() == [
+        "一、住建局要在3月1日前报送整改方案。", "责任单位", "应急局", "二、应急局要在3月20日前完成复查。"]
+    line = "二、应急局要在3月20日前完成复查。"
+    assert document_text("a.txt", line.encode("gb18030")) == line
+    assert document_text("a.txt", "\ufeff通知".encode()) == "通知"
+    for name, data, words in (("a.docx", b"PK\x03\x04broken", "无法读取 Word 文件 a.docx"),
+                              ("a.txt", b"", "空的"), ("a.txt", b"\x00\x01" * 10, "无法识别")):
+        with pytest.raises(InvalidInput, match=words):
+            document_text(name, data)

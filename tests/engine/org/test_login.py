@@ -173,6 +173,15 @@ def test_a_session_ends_with_a_new_password_or_an_inactive_person(session: Sessi
     assert str(_fail(session, "张联络", password="第二个密码第二个密码")) == WRONG
 
 
+def test_control_characters_in_a_name_are_a_wrong_name(session: Session, city: City) -> None:
+    """A NUL (which PostgreSQL refuses in any text) or a newline: refused like any wrong name,
+    and the attempt is still counted."""
+    for name in ("张联络\x00", "张联络@\x00FIRE", "张联络\n", "\x00"):
+        assert str(_fail(session, name, password=PASSWORD, client="10.6.0.1\x00")) == WRONG
+    keys = {a.name_key for a in session.exec(select(LoginAttempt)).all()}
+    assert keys == {"张联络", "张联络@fire", ""}
+
+
 def test_claimed_names_are_counted_in_one_form() -> None:
     assert name_key(" 张伟 @ fire ") == name_key("张伟@FIRE") == "张伟@fire"
     assert name_key("Ｊｏｈｎ  Smith") == "john smith"

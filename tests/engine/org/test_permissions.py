@@ -34,9 +34,11 @@ from engine.org.actors import Actor
 from engine.org.binding import create_invite
 from engine.org.permissions import require_action
 from engine.org.setup import add_person, add_unit, load_org, mark_simulation
+from engine.org.views import office_person, org_directory, policy_view
 from engine.outbox.dispatch import requeue
 from engine.outbox.views import outbox_rows, outbox_stats
 from engine.read.detail import task_detail
+from engine.read.directive_list import visible_directives
 from engine.read.directives import directive_tree
 from engine.read.overview import home_overview
 from engine.read.tasks import board, visible_tasks
@@ -46,6 +48,8 @@ from engine.reports.importer import import_task_list
 from engine.reports.ledger import export_ledger
 from engine.summary.build import summary_for
 from engine.summary.daily import run_daily_summary
+from engine.summary.history import past_summary, summary_history
+from engine.summary.scopes import scoped_summary, summary_scopes
 from engine.tasks.actions import (
     acknowledge,
     cancel_task,
@@ -61,6 +65,7 @@ from engine.tasks.directives import create_directive
 from engine.tasks.editing import edit_task
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
+from engine.tasks.split import split_directive
 from engine.values import UnitRole
 from models import DirectiveCreate, ExtensionRequest, Person, Task, TaskCreate
 from tests.engine.tasks.test_lifecycle import dump_db, has_chinese
@@ -206,6 +211,15 @@ def _everyone_with_a_password(s: Session, w: World) -> None:
                          now=T0)
 
 
+def _summary_sent(s: Session, w: World) -> str:
+    """The local date of a daily summary built and sent to every leader and the office."""
+    return run_daily_summary(session=s, actor=operator(), now=T0, reports_dir=w.tmp / "reports",
+                             send=True).local_date
+
+
+SUMMARY_READERS = OFFICE | {"system", "top_leader", "leader", "outside_leader"}
+"""Who reads 15:00 summaries (units have their task list)."""
+
 Call = Callable[[Session, World, Any, Actor], object]
 Prepare = Callable[[Session, World], Any] | None
 
@@ -217,8 +231,10 @@ def _c(task: Task) -> str:
 def _directive(kind: str) -> Call:
     def call(s: Session, w: World, _t: Any, who: Actor) -> object:
         parent = w.city.directive.id if kind == "followup" else None
+        # A leader's 跟批 is their own; the office records anyone's.
+        issuer = w.city.secretary.id if who.acts_as_office or who.person is None else who.person_id
         data = DirectiveCreate(kind=kind, title=f"{kind} 事项", issued_at=ISSUED,
-                               issued_by_id=w.city.secretary.id, parent_id=parent)
+                               issued_by_id=issuer, parent_id=parent)
         return create_directive(session=s, data=data, actor=who, now=T0)
     return call
 
@@ -227,6 +243,13 @@ def _create_task(s: Session, w: World, _t: Any, who: Actor) -> object:
     data = TaskCreate(directive_id=w.city.directive.id or 0, title="新事项", lead_unit="FIRE",
                       due="4月30日前")
     return create_task(session=s, data=data, actor=who, now=T0, assign=True)
+
+
+def _split(s: Session, w: World, _t: Any, who: Actor) -> object:
+    rows = [TaskCreate(directive_id=0, title=f"分解事项{n}", lead_unit=lead, due="4月30日前")
+            for n, lead in enumerate(("FIRE", "EMERG"), start=1)]
+    return split_directive(session=s, directive_id=w.city.directive.id or 0, rows=rows,
+                           actor=who, now=T0)
 
 
 def _xlsx(s: Session, w: World) -> Path:
@@ -244,6 +267,7 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "directive_followup": (None, _directive("followup"),
                            general_case(OFFICE | {"leader", "top_leader", "outside_leader"})),
     "create_and_assign": (None, _create_task, general_case(OFFICE)),
+    "split_directive": (None, _split, general_case(OFFICE)),
     # Every office role applies the same list and document: again=True, as the office would say.
     "import_task_list": (_xlsx, lambda s, w, path, who: import_task_list(
         session=s, path=path, directive_id=w.city.directive.id or 0, actor=who, now=T0,
@@ -338,6 +362,9 @@ READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
         session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
     "directive_tree": (_assigned, lambda s, w, t, who: directive_tree(
         session=s, actor=who, directive_id=t.directive_id, now=T1), task_case(SEES_TASK)),
+    "directive_list": (None, lambda s, w, _t, who: visible_directives(
+        session=s, actor=who, now=T1),
+        general_case(OFFICE | {"system", "top_leader", "leader", "outside_leader"})),
     "summary": (None, lambda s, w, _t, who: summary_for(session=s, actor=who, now=T1),
                 general_case(OFFICE | {"system", "top_leader", "leader", "outside_leader"})),
     "outbox_rows": (None, lambda s, w, _t, who: outbox_rows(
@@ -353,6 +380,25 @@ READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "bulletin": (None, lambda s, w, _t, who: build_bulletin(
         session=s, actor=who, period="2024-03", now=T1),
         general_case(OFFICE | {"system", "top_leader"})),
+    "scoped_summary_own": (None, lambda s, w, _t, who: scoped_summary(
+        session=s, actor=who, now=T1, leader_id=None), general_case(SUMMARY_READERS)),
+    # 李占明's scope: everyone who sees all, and 李占明; another leader is refused.
+    "scoped_summary_of_a_leader": (None, lambda s, w, _t, who: scoped_summary(
+        session=s, actor=who, now=T1, leader_id=w.city.vice_mayor.id),
+        general_case(SUMMARY_READERS - {"outside_leader"})),
+    "summary_scopes": (None, lambda s, w, _t, who: summary_scopes(session=s, actor=who),
+                       general_case(SUMMARY_READERS)),
+    "summary_history": (None, lambda s, w, _t, who: summary_history(session=s, actor=who, now=T1),
+                        general_case(SUMMARY_READERS)),
+    # Sent to every leader: each reads their own message; the office the saved report.
+    "past_summary": (_summary_sent, lambda s, w, day, who: past_summary(
+        session=s, actor=who, local_date=day, now=T1), general_case(SUMMARY_READERS)),
+    "org_directory": (None, lambda s, w, _t, who: org_directory(session=s, actor=who, now=T1),
+                      general_case(OFFICE)),
+    "office_person": (None, lambda s, w, _t, who: office_person(
+        session=s, actor=who, person_id=w.city.emerg_contact.id or 0), general_case(OFFICE)),
+    "policy_view": (None, lambda s, w, _t, who: policy_view(session=s, actor=who),
+                    general_case(OFFICE)),
 }
 """Reads that refuse or do not find; the lists (task list, board, ledger) answer everyone with
 what they may see: :func:`test_lists_show_each_role_its_own_scope`."""
@@ -512,10 +558,12 @@ def test_every_service_is_in_the_matrix() -> None:
         return_task, cancel_task, request_extension, decide_extension, schedule_recheck,
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
         set_password, create_web_invite, change_password,
-        requeue, run_pass, urge_tasks, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
-        summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, home_overview, export_ledger, readable_file, export_file, task_timeline,
-        available_actions)}
+        requeue, run_pass, urge_tasks, notify_due_rechecks, run_daily_summary, task_detail,
+        directive_tree, summary_for, scoped_summary, summary_scopes, summary_history,
+        past_summary, org_directory, office_person, policy_view, outbox_rows, outbox_stats,
+        verify_chain, build_bulletin, visible_tasks, board, home_overview, export_ledger,
+        readable_file, export_file, task_timeline, available_actions, split_directive,
+        visible_directives)}
     # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
     # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",

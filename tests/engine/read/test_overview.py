@@ -189,3 +189,12 @@ def test_tallies_give_what_a_pass_over_the_tasks_gives_at_any_moment(session: Se
             span = Days.before(now, tz)
             assert tally.trend_counts(session, span.days[:-1], span.ends[:-1], tz) == \
                 reconstructed(session, [], span), now
+            limit = now - timedelta(days=7)
+            assert tally.stale_count(session, limit, tz) == sum(
+                1 for t in session.exec(select(Task)).all()
+                if t.status in ("assigned", "acknowledged", "in_progress")
+                and (t.last_progress_at or t.assigned_at or limit) < limit), now
+        by_status: dict[str, int] = {}
+        for t in session.exec(select(Task)).all():
+            by_status[t.status] = by_status.get(t.status, 0) + 1
+        assert tally.status_counts(session) == by_status

@@ -106,3 +106,25 @@ def test_install_recounts_at_another_offset(session: Session) -> None:
     assert after == recount(session.connection())
     assert after != before  # the buckets moved with the offset
     assert sum(after.values()) == sum(before.values())
+
+
+def test_a_new_policy_zone_rebuckets_the_tallies(session: Session) -> None:
+    """Saving a policy in a zone at another offset recounts the tallies in its local days, so
+    the readers' offset check keeps passing; an unchanged offset recounts nothing."""
+    from engine.store.policy import get_policy, save_policy
+
+    city = make_city(session)
+    make_task(session, city, due="3月8日前", co=[])
+    session.commit()
+    policy = get_policy(session)
+    save_policy(session, policy=policy.model_copy(update={"timezone": "Asia/Tokyo"}), now=ISSUED)
+    session.commit()
+    connection = session.connection()
+    assert connection.exec_driver_sql("SELECT offset_minutes FROM task_tally_meta").all() == [
+        (540,)]
+    assert current(connection) == recount(connection)
+    assert connection.exec_driver_sql("SELECT COUNT(*) FROM task_tally_delta").scalar() == 0
+    make_task(session, city, due="3月9日前", co=[])
+    save_policy(session, policy=get_policy(session), now=ISSUED)
+    assert session.connection().exec_driver_sql(
+        "SELECT COUNT(*) FROM task_tally_delta").scalar() > 0  # no recount: same offset
