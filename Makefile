@@ -20,7 +20,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy bot cli config engine flows models notifiers demo bench tests
+	$(VENV)/bin/mypy bot cli config engine flows models notifiers demo bench tests web
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py --quick

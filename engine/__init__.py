@@ -74,6 +74,7 @@ SERVICES: dict[str, str] = {
     "outbox_stats": "engine.outbox.views",
     # scheduled work and operations
     "run_pass": "engine.escalation.run",
+    "urge_tasks": "engine.escalation.urge",
     "notify_due_rechecks": "engine.escalation.scheduled_work",
     "run_daily_summary": "engine.summary.daily",
     "scheduled_summary": "engine.summary.daily",

@@ -62,6 +62,9 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     if person is None:
         logout_session(request)
         return None
+    # The actor outlives the commits and rollbacks of the request's services (an error page
+    # after a refused write still shows the menu): a loaded copy outside the session.
+    session.expunge(person)
     actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
                      client=client_address(request))
     request.state.actor = actor

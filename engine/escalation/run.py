@@ -26,7 +26,6 @@ from config.policy import Policy, parse_hhmm
 from engine.calendar.lights import due_of, yellow_cutoff
 from engine.escalation.ladder import Step, ladder, next_step_at, steps_to_fire
 from engine.escalation.planned import Planned
-from engine.store.tally import compact
 from engine.escalation.scheduled_work import (
     awaiting_occurrence,
     awaiting_recheck,
@@ -39,6 +38,7 @@ from engine.outbox import queue as outbox
 from engine.outbox.messages import buttons_for, render_task_message
 from engine.outbox.recipients import RecipientCache
 from engine.store.policy import get_policy, zone_for
+from engine.store.tally import compact
 from engine.tasks import lifecycle
 from models import Milestone, Person, Recheck, Task, Unit
 

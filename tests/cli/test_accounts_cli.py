@@ -57,6 +57,9 @@ def test_set_password_from_stdin(capsys: pytest.CaptureFixture[str], url: str,
     assert json.loads(result.out) == {"person": "张联络", "session_version": 1}
     assert PASSWORD not in json.dumps(dump(url), default=str, ensure_ascii=False)
     assert _login(url, "张联络", PASSWORD) == 1
+    people = {p["name"]: p for p in json.loads(invoke(capsys, url, "person", "list", "--json").out)}
+    assert people["张联络"]["web_account"] is True and people["陈支队"]["web_account"] is False
+    assert "已开通" in invoke(capsys, url, "person", "list").out
     _stdin(monkeypatch, "另一个足够长的密码abc\n")
     result = invoke(capsys, url, "person", "set-password", "张联络", "--password-stdin")
     assert result.code == 0 and "会话均已失效" in result.out

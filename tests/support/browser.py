@@ -36,8 +36,10 @@ OUTPUT = ROOT / "tests" / "web" / "output"
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--lang=zh-CN",
 ]
-"""Headless, offline-quiet chromium: no sandbox (CI runs as root in a container), no calls home."""
+"""Headless, offline-quiet chromium: no sandbox (CI runs as root in a container), no calls home;
+its own widgets (the file chooser's button) in Chinese, as the console's users see them."""
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 812}

@@ -26,6 +26,7 @@ from config.orgfile import OrgFile, PersonSpec, UnitSpec
 from engine.errors import NotFound, PermissionDenied
 from engine.escalation.run import run_pass
 from engine.escalation.scheduled_work import notify_due_rechecks
+from engine.escalation.urge import urge_tasks
 from engine.files.access import export_file, readable_file
 from engine.intake.apply import ApplyChoices, analyse, apply_drafts
 from engine.org.accounts import change_password, create_web_invite, set_password
@@ -318,6 +319,9 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
         session=s, actor=who, ids=None, now=T0), general_case(OFFICE)),
     "escalation_pass": (None, lambda s, w, _t, who: run_pass(session=s, actor=who, now=T1),
                         general_case(OFFICE | {"system"})),
+    # 批量催办 is the office's alone: everyone else is refused before the task is looked up.
+    "urge_tasks": (_assigned, lambda s, w, t, who: urge_tasks(
+        session=s, actor=who, tasks=[_c(t)], now=T1, note="请本周内反馈"), general_case(OFFICE)),
     "recheck_notices": (None, lambda s, w, _t, who: notify_due_rechecks(
         session=s, actor=who, now=T1), general_case(OFFICE | {"system"})),
     "daily_summary": (None, lambda s, w, _t, who: run_daily_summary(
@@ -508,7 +512,7 @@ def test_every_service_is_in_the_matrix() -> None:
         return_task, cancel_task, request_extension, decide_extension, schedule_recheck,
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
         set_password, create_web_invite, change_password,
-        requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
+        requeue, run_pass, urge_tasks, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
         board, home_overview, export_ledger, readable_file, export_file, task_timeline,
         available_actions)}
