@@ -13,14 +13,14 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/duban demo
+	$(VENV)/bin/duban demo --serve
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy bot cli config engine flows models notifiers demo bench tests
+	$(VENV)/bin/mypy bot cli config engine flows models notifiers demo bench tests web
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py --quick

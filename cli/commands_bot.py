@@ -1,39 +1,15 @@
-"""``duban bot`` (the Telegram bot) and ``duban person invite`` (one-time binding codes)."""
+"""``duban bot``: the Telegram bot (its binding codes come from ``duban person invite``)."""
 
 from __future__ import annotations
 
 import copy
 import logging
 
-from cli.commands_org import person_app
 from cli.main import app
-from cli.options import AdminOpt, JsonOpt
-from cli.runtime import actor, console, database_url, done, emit_json, open_session
+from cli.runtime import console, database_url, done, open_session
 
 BOT_LOG = "duban-bot.log"
 """Where ``duban bot`` writes its log (INFO and up, with tracebacks)."""
-
-
-@person_app.command("invite")
-def person_invite(name: str, as_: AdminOpt = None, json_out: JsonOpt = False) -> None:
-    """生成一次性 Telegram 绑定码（限期有效，只能使用一次；再次生成会作废旧码）。"""
-    from engine.calendar.timefmt import iso_local, local_text
-    from engine.org.binding import create_invite, invite_expires_at
-    from engine.org.directory import find_person
-    from engine.store.policy import get_policy, zone_for
-
-    with open_session() as session:
-        person = find_person(session, name)
-        who = actor(session, as_)
-        now = who.clock()
-        code = create_invite(session=session, person=person, now=now, actor=who)
-        expires, tz = invite_expires_at(now), zone_for(get_policy(session))
-    if json_out:
-        emit_json({"person": person.name, "code": code, "expires_at": iso_local(expires, tz)})
-        return
-    done(f"已为 {person.name} 生成绑定码：[bold]{code}[/bold]（有效至 {local_text(expires, tz)}，"
-         "仅可使用一次）")
-    console.print(f"请 {person.name} 在 Telegram 中向督办机器人发送：/bind {code}")
 
 
 @app.command("bot")

@@ -93,7 +93,8 @@ def dispatch(
     from engine.store.lease import this_holder
     from notifiers.registry import build_notifiers
 
-    notifiers = build_notifiers(get_settings(), compact_console=True)
+    settings = get_settings()
+    notifiers = build_notifiers(settings, compact_console=True)
     parse_moment(now)
     with open_session() as session:
         moment(session, now, writes=True)  # sending is a change: --now on a simulation only
@@ -101,7 +102,8 @@ def dispatch(
         release_orphans(session)
         clock = (lambda: parse_moment(now)) if now else (lambda: parse_moment(None))
         report = asyncio.run(dispatch_once(session=session, notifiers=notifiers, now=clock,
-                                           limit=limit, worker=this_holder()))
+                                           limit=limit, worker=this_holder(),
+                                           public_url=settings.public_url))
     if json_out:
         emit_json(report.as_dict())
         return
@@ -167,12 +169,15 @@ def outbox_retry(
 def serve(
     dispatch_interval: Annotated[float, typer.Option("--dispatch-interval", help="投递间隔（秒）")] = 5.0,
     bot: Annotated[bool, typer.Option("--bot/--no-bot", help="同时运行 Telegram 机器人")] = True,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="同时运行网页控制台")] = True,
+    host: Annotated[str, typer.Option("--host", help="网页控制台监听地址（对外服务请放在反向代理之后）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="网页控制台端口")] = 8000,
 ) -> None:
-    """常驻运行：内置调度器（提醒升级、每日 15:00 调度、回头看）、通知投递和机器人。"""
+    """常驻运行：内置调度器（提醒升级、每日 15:00 调度、回头看）、通知投递、机器人和网页控制台。"""
     import asyncio
 
     from cli.runtime import database_url
-    from flows.embedded import ServeOptions
+    from flows.embedded import Console, ServeOptions
     from flows.embedded import serve as run_serve
 
     with open_session():
@@ -183,7 +188,16 @@ def serve(
             console.print(f"  已计划：{job.description}（{job.name}，cron {job.cron}，{job.timezone}）")
         console.print("duban serve 已启动，按 Ctrl-C 停止")
 
+    def open_console() -> Console:
+        from web.config import from_env
+        from web.server import ConsoleServer, bind
+
+        server = ConsoleServer(from_env(database_url=database_url()), bind(host, port))
+        console.print(f"  网页控制台：{server.address}")
+        return server.run
+
     options = ServeOptions(database_url=database_url(), dispatch_interval=dispatch_interval,
-                           with_bot=bot, on_started=started)
+                           with_bot=bot, on_started=started,
+                           open_console=open_console if web else None)
     asyncio.run(run_serve(options))
     done("duban serve 已停止")

@@ -178,24 +178,28 @@ def person_list(json_out: JsonOpt = False) -> None:
 
     from engine.org.directory import person_mentions
     from engine.values import Role
-    from models import Person, Unit
+    from models import Person, Unit, WebAccount
 
     with open_session(read_only=True) as session:
         units = {u.id: u.name for u in session.exec(select(Unit)).all()}
         people = session.exec(select(Person).order_by(col(Person.id))).all()
+        with_password = set(session.exec(select(WebAccount.person_id)).all())
         rows: list[dict[str, Any]] = [
             {"id": p.id, "name": p.name, "title": p.title, "unit": units.get(p.unit_id or 0),
              "roles": p.roles, "aliases": sorted(person_mentions(p) - {p.name}),
-             "telegram_bound": p.telegram_chat_id is not None, "email": p.email}
+             "telegram_bound": p.telegram_chat_id is not None, "email": p.email,
+             "web_account": p.id in with_password}
             for p in people]
     if json_out:
         emit_json(rows)
         return
-    table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", title=f"人员（{len(rows)}）")
+    table = Table("姓名", "职务", "单位", "角色", "称谓", "Telegram", "网页登录",
+                  title=f"人员（{len(rows)}）")
     for r in rows:
         table.add_row(*(escape(cell) for cell in (
             r["name"], r["title"], r["unit"] or "", "、".join(_label(Role, x) for x in r["roles"]),
-            "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "")))
+            "、".join(r["aliases"]), "已绑定" if r["telegram_bound"] else "",
+            "已开通" if r["web_account"] else "")))
     console.print(table)
 
 

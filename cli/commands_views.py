@@ -72,10 +72,37 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="演示数据目录")] = Path("duban-demo"),
     days: Annotated[int, typer.Option("--days", help="模拟天数")] = 30,
     json_out: JsonOpt = False,
+    serve: Annotated[bool, typer.Option("--serve", help="演示结束后在网页控制台中打开示例城市")] = False,
+    host: Annotated[str, typer.Option("--host", help="网页控制台监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="网页控制台端口")] = 8000,
 ) -> None:
     """演示：建一个示例城市，登记批示、会议、督查事项，模拟一个月的办理与督办。"""
     from demo.run import run_demo
 
     figures = run_demo(directory=directory, days=days, json_out=json_out)
+    if serve:
+        _serve_demo(directory, figures, host=host, port=port)
+        return
     if json_out:
         emit_json(figures)
+
+
+def _serve_demo(directory: Path, figures: dict, host: str, port: int) -> None:  # type: ignore[type-arg]
+    """Serve the demo database in the console, its clock running on from the demo's last day."""
+    from datetime import datetime
+
+    from rich.table import Table
+
+    from cli.commands_web import serve_console
+    from cli.runtime import console
+    from demo.console import set_demo_passwords
+    from web.config import from_env, moved_clock
+
+    end = datetime.fromisoformat(figures["end"])
+    accounts = set_demo_passwords(directory / "duban.db", now=end)
+    table = Table("姓名", "角色", "密码", title="演示账号（密码每次运行重新生成）")
+    for account in accounts:
+        table.add_row(account.name, account.role, account.password)
+    console.print(table)
+    config = from_env(database_url=f"sqlite:///{directory / 'duban.db'}", clock=moved_clock(end))
+    serve_console(config, host=host, port=port)

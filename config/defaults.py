@@ -76,3 +76,23 @@ COMPLETION_FILE_REQUIRED = {"urgent": False, "high": False, "normal": False}
 """Whether 申请办结 must carry at least one file, per priority. Off by default so that upgrading
 a database does not stop work already under way; the example configuration (which new
 installations start from) requires a file for 加急 and 普通 items."""
+
+PASSWORD_MIN_CHARS = 10
+"""Characters a web console password must have at least."""
+
+PASSWORD_MAX_CHARS = 256
+"""Characters a web console password may have at most (argon2 hashes any length; this bounds the
+work one login request can cause)."""
+
+WEB_INVITE_TTL_HOURS = 72
+"""Hours a web invite link (choose your password) stays valid; it works once."""
+
+LOGIN_MAX_FAILURES = 5
+"""Failed logins, within ``LOGIN_FAILURE_WINDOW_MINUTES``, that lock an account name or a client
+address."""
+
+LOGIN_FAILURE_WINDOW_MINUTES = 10
+"""Minutes over which failed logins are counted."""
+
+LOGIN_LOCK_MINUTES = 15
+"""Minutes a lock lasts, counted from the failure that caused it."""

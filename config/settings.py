@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     # The key file; default ~/.config/duban/audit.key ($XDG_CONFIG_HOME respected).
     audit_key_file: Path | None = None
+    # The web console's address as people reach it (e.g. "https://duban.example.gov.cn"): every
+    # Telegram/email message about a task then links to its page, web invites use it, and an
+    # https address makes the session cookie Secure. Unset = no links in messages, and invite
+    # links printed for http://127.0.0.1:8000 (the default of `duban web`).
+    public_url: str | None = None
 
 
 @lru_cache(maxsize=1)

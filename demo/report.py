@@ -36,7 +36,8 @@ def print_final(run: DemoRun, end: datetime) -> dict[str, Any]:
     console.print(f"审计链校验通过：{events} 条事件")
     return {"tasks": len(rows), "outbox": stats, "events": events,
             "board": [u.to_json() for u in units],
-            "escalations": dict(levels), "delivered": run.stats["delivered"]}
+            "escalations": dict(levels), "delivered": run.stats["delivered"],
+            "end": end.isoformat()}
 
 
 def _print(console: Any, fn: Any, rows: Any, *, title: str) -> None:

@@ -7,7 +7,8 @@ Subpackages, by concern:
 
 - ``store``      database engines, schema migrations, the transaction wrapper, leases, codes, policy
 - ``calendar``   working days, deadline forms, lights, time formatting
-- ``org``        units, people, directory look-ups, Telegram binding, permissions
+- ``org``        units, people, directory look-ups, Telegram binding, web accounts and logins,
+                 permissions
 - ``tasks``      lifecycle, directives, task creation and assignment, actions, extensions, 回头看, audit
 - ``escalation`` the ladder and the escalation pass
 - ``outbox``     queued notifications, recipients, message text, dispatch, the channel protocol
@@ -51,6 +52,13 @@ SERVICES: dict[str, str] = {
     "mark_simulation": "engine.org.setup",
     "create_invite": "engine.org.binding",
     "bind_chat": "engine.org.binding",
+    # web console accounts
+    "set_password": "engine.org.accounts",
+    "create_web_invite": "engine.org.accounts",
+    "accept_web_invite": "engine.org.accounts",
+    "change_password": "engine.org.accounts",
+    "authenticate": "engine.org.login",
+    "session_person": "engine.org.login",
     # reads
     "visible_tasks": "engine.read.tasks",
     "count_visible": "engine.read.tasks",
@@ -58,12 +66,15 @@ SERVICES: dict[str, str] = {
     "home_overview": "engine.read.overview",
     "view_filters": "engine.read.views",
     "task_detail": "engine.read.detail",
+    "task_timeline": "engine.read.timeline",
+    "available_actions": "engine.tasks.available",
     "directive_tree": "engine.read.directives",
     "summary_for": "engine.summary.build",
     "outbox_rows": "engine.outbox.views",
     "outbox_stats": "engine.outbox.views",
     # scheduled work and operations
     "run_pass": "engine.escalation.run",
+    "urge_tasks": "engine.escalation.urge",
     "notify_due_rechecks": "engine.escalation.scheduled_work",
     "run_daily_summary": "engine.summary.daily",
     "scheduled_summary": "engine.summary.daily",

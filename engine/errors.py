@@ -14,6 +14,8 @@ The tree::
     │                                 executable, broken or truncated, empty
     ├── NotFound                      unknown unit / person / task / directive …
     ├── PermissionDenied              the actor's roles or unit do not allow the action
+    ├── AuthenticationFailed          wrong name or password (one message for both)
+    │   └── LoginLocked               too many failures: the name or address is locked a while
     ├── InvalidTransition             lifecycle move not in the transition table
     ├── PolicyViolation               allowed move refused by policy (extension cap …)
     │   ├── FileTooLarge              a file or a report's files over the policy's size limits
@@ -73,6 +75,22 @@ class NotFound(DubanError):
 
 class PermissionDenied(DubanError):
     """The actor may not perform this action."""
+
+
+class AuthenticationFailed(DubanError):
+    """A login (or a confirmation of the current password) that did not prove who is asking.
+
+    Wrong name and wrong password give the same message, so nobody learns which names exist.
+    """
+
+
+class LoginLocked(AuthenticationFailed):
+    """Too many failed logins for this name or from this address: refused, even with the right
+    password, for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidTransition(DubanError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from flows.schedule import Job, jobs
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "serve"
+Console = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 JOBSTORE_TABLE = "apscheduler_jobs"
 
 
@@ -35,6 +36,9 @@ class ServeOptions:
     heartbeat_interval: float = 20.0
     with_bot: bool = True
     on_started: Callable[[list[Job]], None] | None = None
+    open_console: Callable[[], Console] | None = None
+    """Called once the job store is ours: binds the web console's socket (raising if it
+    cannot) and returns the coroutine function that serves it until the stop event."""
 
 
 def build_scheduler(options: ServeOptions, table: list[Job], timezone: str) -> Any:
@@ -65,7 +69,8 @@ def _policy_jobs(database_url: str) -> tuple[list[Job], str]:
 
 async def serve(options: ServeOptions, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (or SIGTERM/SIGINT); raises ``AlreadyRunning`` if another
-    ``serve`` holds the job store."""
+    ``serve`` holds the job store. Whatever fails after the lease is taken (the console's port
+    is busy, say) releases it again."""
     stop = stop or asyncio.Event()
     options.database_url = normalise_url(options.database_url)
     holder = this_holder()
@@ -73,30 +78,42 @@ async def serve(options: ServeOptions, stop: asyncio.Event | None = None) -> Non
         acquire(session, name=LEASE_NAME, holder=holder, now=datetime.now(UTC),
                 what="duban serve")
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    table, timezone = _policy_jobs(options.database_url)
-    # The dispatcher runs as its own loop here (every few seconds), not as the minutely job.
-    table = [job for job in table if job.name != "dispatch"]
-    scheduler = build_scheduler(options, table, timezone)
-    scheduler.start()
-    workers = [asyncio.create_task(_dispatch_loop(options, stop)),
-               asyncio.create_task(_heartbeat_loop(options, holder, stop))]
-    if options.with_bot:
-        workers.append(asyncio.create_task(_bot(options, stop)))
-    if options.on_started:
-        options.on_started(table)
+    scheduler: Any = None
+    workers: list[asyncio.Task[None]] = []
     try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        console = options.open_console() if options.open_console else None
+        table, timezone = _policy_jobs(options.database_url)
+        # The dispatcher runs as its own loop here (every few seconds), not as the minutely job.
+        table = [job for job in table if job.name != "dispatch"]
+        scheduler = build_scheduler(options, table, timezone)
+        scheduler.start()
+        workers = _start_workers(options, holder, stop, console)
+        if options.on_started:
+            options.on_started(table)
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         for worker in workers:
-            worker.cancel()
+            worker.cancel()  # the console finishes the requests in flight first (web.server)
         await asyncio.gather(*workers, return_exceptions=True)
         with job_session(options.database_url) as session:
             release(session, name=LEASE_NAME, holder=holder)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def _start_workers(options: ServeOptions, holder: str, stop: asyncio.Event,
+                   console: Console | None) -> list[asyncio.Task[None]]:
+    workers = [asyncio.create_task(_dispatch_loop(options, stop)),
+               asyncio.create_task(_heartbeat_loop(options, holder, stop))]
+    if options.with_bot:
+        workers.append(asyncio.create_task(_bot(options, stop)))
+    if console is not None:
+        workers.append(asyncio.create_task(console(stop)))
+    return workers
 
 
 async def _dispatch_loop(options: ServeOptions, stop: asyncio.Event) -> None:

@@ -62,14 +62,16 @@ def dispatch_job(now: datetime | None = None, database_url: str | None = None) -
     from engine.store.lease import this_holder
     from notifiers.registry import build_notifiers
 
-    notifiers = build_notifiers(get_settings(), compact_console=True)
+    settings = get_settings()
+    notifiers = build_notifiers(settings, compact_console=True)
     total: dict[str, Any] = {"sent": 0, "retried": 0, "dead": 0}
     with job_session(database_url) as session:
         release_orphans(session)
         while True:
             clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
             report = asyncio.run(dispatch_once(session=session, notifiers=notifiers,
-                                               now=clock, worker=this_holder()))
+                                               now=clock, worker=this_holder(),
+                                               public_url=settings.public_url))
             for key in total:
                 total[key] += getattr(report, key)
             if report.claimed == 0:

@@ -1,5 +1,6 @@
 """SQLModel tables only; importing this package registers every table on ``SQLModel.metadata``."""
 
+from models.account import LoginAttempt, WebAccount, WebInvite
 from models.directive import Directive, DirectiveCreate
 from models.events import AuditEvent
 from models.files import Attachment, FileBlob, FileChunk
@@ -22,8 +23,8 @@ from models.task import (
 __all__ = [
     "Attachment", "AuditEvent", "BindingCode", "Counter", "Directive", "DirectiveCreate",
     "ExtensionRequest", "FileBlob", "FileChunk", "IntakeRecord", "JobFire", "LeaderScope", "Lease",
-    "Milestone", "MilestoneCreate", "OutboxMessage",
+    "LoginAttempt", "Milestone", "MilestoneCreate", "OutboxMessage",
     "Person", "ProgressReport", "Recheck", "Setting", "SummaryRun", "Task", "TaskCreate",
     "TaskTally", "TaskTallyDelta", "TaskTallyMeta", "TaskUnit",
-    "Unit",
+    "Unit", "WebAccount", "WebInvite",
 ]

@@ -30,10 +30,28 @@ from engine.store.mode import set_simulation
 # starts, signs with this test key unless a test sets up its own.
 os.environ.setdefault("DUBAN_AUDIT_KEY", "duban-test-audit-key-" + "5" * 43)
 
+
+def _cheap_password_hashing() -> None:
+    """argon2id at test cost (1 pass, 1 MiB): the same code paths, ~1 ms instead of ~170 ms a
+    hash. Processes a test starts keep the production parameters."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from engine.org.passwords import use_hasher
+
+    use_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
+
+
+_cheap_password_hashing()
+
 PG_BASE_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 PG_SCHEMA = f"duban_test_{os.getpid()}"
 PG_URL = f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_PG") == "1"
+
+# The browser and the live web console (tests/support): fixtures for any test that asks for them;
+# the browser's skip becomes a failure under DUBAN_REQUIRE_BROWSER=1, as PostgreSQL's does here.
+pytest_plugins = ["tests.support.browser", "tests.support.live_server"]
 
 _pg_state: dict[str, object] = {}
 
@@ -114,7 +132,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A simulation database with the current schema and no other rows, on each backend
     (``production_engine`` for one that runs on the real clock)."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool)
+        eng = make_engine("sqlite://", poolclass=StaticPool,
+                          connect_args={"check_same_thread": False})
         SQLModel.metadata.create_all(eng)
         mark_simulation(eng)
         yield eng
@@ -130,7 +149,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def production_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database that is not a simulation: writes happen at the real clock only."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool)
+        eng = make_engine("sqlite://", poolclass=StaticPool,
+                          connect_args={"check_same_thread": False})
         SQLModel.metadata.create_all(eng)
         yield eng
         eng.dispose()

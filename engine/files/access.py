@@ -163,7 +163,11 @@ def _rows(session: Session, where: Any) -> list[tuple[Attachment, FileBlob]]:
 def describe(session: Session, rows: Iterable[tuple[Attachment, FileBlob]]) -> list[FileView]:
     """Attachments as read schemas (what ``task show`` and the web console list)."""
     tz = zone_for(get_policy(session))
-    people = {p.id: p.name for p in session.exec(select(Person))}
+    rows = list(rows)
+    # Only the uploaders' names: a city's directory is large, a task's files are few.
+    ids = {a.uploaded_by_id for a, _ in rows if a.uploaded_by_id is not None}
+    people = dict(session.exec(select(Person.id, Person.name).where(
+        col(Person.id).in_(ids))).all()) if ids else {}
     return [FileView(id=a.id or 0, sha256=b.sha256, name=a.name, size=b.size, mime=b.mime,
                      kind=b.kind, kind_label=KINDS.get(b.kind, b.kind), purpose=a.purpose,
                      purpose_label=PURPOSES.get(a.purpose, a.purpose), report_id=a.report_id,

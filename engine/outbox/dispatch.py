@@ -26,11 +26,12 @@ from engine.org.actors import Actor
 from engine.org.permissions import require_office
 from engine.outbox.channel import Notifier, Outgoing, OutgoingFile
 from engine.outbox.evidence import outgoing_files
+from engine.outbox.links import message_link, with_link
 from engine.store.lease import process_gone
 from engine.store.policy import get_policy
 from engine.tasks import audit
 from engine.values import OutboxStatus
-from models import OutboxMessage, Person
+from models import OutboxMessage, Person, Task
 
 TELEGRAM = "telegram"
 """The channel whose permanent failures are recorded on the person (``unreachable_at``)."""
@@ -75,6 +76,7 @@ def release_orphans(session: Session) -> int:
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
+TASK = Task.__table__  # type: ignore[attr-defined]
 
 _RECIPIENT_COLUMNS = (PERSON.c.id, PERSON.c.name, PERSON.c.telegram_chat_id, PERSON.c.email,
                       PERSON.c.channels, PERSON.c.unreachable_at)
@@ -123,13 +125,25 @@ def _recipients(session: Session, rows: list[dict[str, Any]]) -> dict[int, dict[
     return {person["id"]: dict(person) for person in found.mappings()}
 
 
+def _task_codes(session: Session, rows: list[dict[str, Any]], public_url: str | None) -> dict[int, str]:
+    """The codes of the batch's tasks, in one query (only when messages carry links)."""
+    wanted = {r["task_id"] for r in rows if r["task_id"] is not None}
+    if not public_url or not wanted:
+        return {}
+    found = session.connection().execute(select(TASK.c.id, TASK.c.code).where(TASK.c.id.in_(wanted)))
+    return {task_id: code for task_id, code in found}
+
+
 def _outgoing(row: dict[str, Any], person: dict[str, Any] | None,
-              file: OutgoingFile | None = None) -> Outgoing:
+              file: OutgoingFile | None = None, public_url: str | None = None,
+              code: str | None = None) -> Outgoing:
     actions = tuple((a["text"], a["data"]) for a in json.loads(row["actions"])) if row["actions"] else ()
+    text, html = with_link(row["body"], row["body_html"],
+                           message_link(public_url, kind=row["kind"], task_code=code))
     return Outgoing(
         message_id=row["id"], kind=row["kind"], recipient_id=row["recipient_id"],
-        recipient_name=person["name"] if person else "", subject=row["subject"], text=row["body"],
-        html=row["body_html"], telegram_chat_id=person["telegram_chat_id"] if person else None,
+        recipient_name=person["name"] if person else "", subject=row["subject"], text=text,
+        html=html, telegram_chat_id=person["telegram_chat_id"] if person else None,
         email=person["email"] if person else None,
         channels=tuple(person["channels"] or ()) if person else (), actions=actions, file=file,
     )
@@ -208,9 +222,12 @@ async def _deliver(message: Outgoing, notifiers: Sequence[Notifier],
 
 async def dispatch_once(
     *, session: Session, notifiers: Sequence[Notifier], now: datetime | Callable[[], datetime],
-    limit: int = 200, worker: str = "dispatcher",
+    limit: int = 200, worker: str = "dispatcher", public_url: str | None = None,
 ) -> DispatchReport:
     """Claim and deliver one batch. ``now`` is a moment, or a clock read before each step.
+
+    With ``public_url`` (the console's address, ``DUBAN_PUBLIC_URL``) every message about a task
+    ends with a link to the task's page, and the daily summary with one to 每日调度.
 
     Each message's outcome is committed before the next message is sent (see module docstring).
     A batch that runs so long that its claims near ``CLAIM_LEASE`` gives the rest back unsent.
@@ -223,6 +240,7 @@ async def dispatch_once(
     report.claimed = len(rows)
     people = _recipients(session, rows)
     files = outgoing_files(session, {r["attachment_id"] for r in rows if r["attachment_id"]})
+    codes = _task_codes(session, rows, public_url)
     # End the read transaction: no lock (SQLite: the write lock) is held while a channel works,
     # so the Telegram bot sharing this event loop can write meanwhile.
     session.commit()
@@ -236,7 +254,8 @@ async def dispatch_once(
                 break
             person = people.get(row["recipient_id"])
             lost: list[str] = []
-            outgoing = _outgoing(row, person, files.get(row["attachment_id"] or 0))
+            outgoing = _outgoing(row, person, files.get(row["attachment_id"] or 0), public_url,
+                                 codes.get(row["task_id"] or 0))
             channel, errors, retry_after, permanent = await _deliver(outgoing, notifiers, lost)
             moment = clock()
             values = _outcome(row, channel, errors, retry_after, permanent, moment, policy, report)

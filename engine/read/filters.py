@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col
 
 from engine.errors import InvalidInput
+from engine.inputs import fits_db_int
 from engine.values import DirectiveKind, Light, TaskStatus
 from models import Task
 
@@ -100,9 +101,12 @@ class Position:
             raw = base64.urlsafe_b64decode(cursor.strip() + "=" * (-len(cursor.strip()) % 4))
             name, value, last_id = json.loads(raw)
             position = cls(Sort(name), value, int(last_id))
-            if value is not None:
-                datetime.fromisoformat(value)
-        except (ValueError, TypeError):
+            # A forged cursor must not reach the database as an id it cannot hold or a naive time.
+            if not fits_db_int(position.id) or position.id < 0:
+                raise ValueError(last_id)
+            if value is not None and datetime.fromisoformat(value).tzinfo is None:
+                raise ValueError(value)
+        except (ValueError, TypeError, OverflowError):
             raise InvalidInput("分页游标无效，请从第一页重新开始") from None
         if position.sort is not sort:
             raise InvalidInput("分页游标与排序方式不符，请从第一页重新开始")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from engine.calendar.lights import (
     light_condition,
     yellow_cutoff,
 )
+from engine.inputs import check_line
 from engine.org.actors import Actor
 from engine.org.directory import find_person, find_unit
 from engine.org.leaders import leader_id_of, scope_leaders, supervised_by
@@ -144,6 +146,7 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
 def filter_conditions(session: Session, actor: Actor, filters: TaskFilters,
                       now: datetime) -> list[Any]:
     """The SQL conditions of ``filters`` within what ``actor`` may see."""
+    filters = checked_filters(filters)
     where: list[Any] = []
     scope = task_scope(session, actor)
     if scope is not None:
@@ -174,6 +177,22 @@ def filter_conditions(session: Session, actor: Actor, filters: TaskFilters,
     if filters.min_escalation is not None:
         where.append(col(Task.escalation_level) >= filters.min_escalation)
     return where
+
+
+FILTER_TEXT_MAX = 100
+"""Longest unit, leader or search text a list filter accepts, in characters."""
+
+
+def checked_filters(filters: TaskFilters) -> TaskFilters:
+    """``filters`` with its typed words checked as one-line input (no control characters, at
+    most :data:`FILTER_TEXT_MAX` characters), so a list refuses them in Chinese on every database
+    instead of failing in SQL."""
+    def checked(value: str | None, what: str) -> str | None:
+        return None if value is None else check_line(value, what, max_length=FILTER_TEXT_MAX)
+
+    return replace(filters, unit=checked(filters.unit, "单位"),
+                   leader=checked(filters.leader, "分管领导"),
+                   text=checked(filters.text, "查询文字"))
 
 
 def _text_condition(text: str) -> Any:

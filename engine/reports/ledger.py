@@ -37,11 +37,12 @@ from engine.calendar.lights import days_overdue, light_at, yellow_cutoff
 from engine.calendar.timefmt import local_text
 from engine.errors import InvalidInput
 from engine.files.access import names_by_task
-from engine.inputs import printable
+from engine.inputs import check_line, printable
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.leaders import leader_id_of, scope_leaders
-from engine.org.visibility import task_scope
+from engine.read.filters import TaskFilters
+from engine.read.tasks import filter_conditions
 from engine.store.policy import get_policy, zone_for
 from engine.values import DirectiveKind, Light, TaskStatus, label_of
 from models import Directive, Person, ProgressReport, Task, TaskUnit, Unit
@@ -72,21 +73,29 @@ def display_width(text: str) -> int:
 
 
 def export_ledger(*, session: Session, actor: Actor, path: Path, now: datetime,
-                  unit: str | None = None, status: str | None = None) -> int:
+                  unit: str | None = None, status: str | None = None,
+                  filters: TaskFilters | None = None,
+                  codes: Sequence[str] | None = None) -> int:
     """Write the ledger of the tasks ``actor`` may see (or those of ``unit``, lead or
     cooperating, and/or in ``status`` — the English key or its Chinese label) to ``path``;
-    return the rows written."""
+    return the rows written.
+
+    ``filters`` narrows the rows as the task list does (its sort is ignored: the ledger is in
+    creation order) and ``codes`` to those tasks (at most :data:`MAX_CODES`); a code the actor
+    may not see is simply not in the ledger."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"台账文件名应以 .xlsx 结尾：{path}")
     if not path.parent.is_dir():
         raise InvalidInput(f"目录 {path.parent} 不存在")
     where = _filters(session, unit, status)
-    scope = task_scope(session, actor)
-    if scope is not None:
-        where.append(scope)
+    # The list's conditions include what the actor may see (alone, when no filter is given).
+    where += filter_conditions(session, actor, filters or TaskFilters(), now)
+    if codes is not None:
+        where.append(col(Task.code).in_(_checked_codes(codes)))
     policy = get_policy(session)
-    title = _title(session, now, policy, unit, status)
+    title = _title(session, now, policy, unit or (filters.unit if filters else None), status,
+                   len(codes) if codes is not None else None)
     rows = _rows(session, where, now, policy)
     handle, temp = tempfile.mkstemp(suffix=".xlsx", prefix=".ledger-", dir=path.parent)
     os.close(handle)
@@ -97,6 +106,18 @@ def export_ledger(*, session: Session, actor: Actor, path: Path, now: datetime,
         Path(temp).unlink(missing_ok=True)
         raise
     return count
+
+
+MAX_CODES = 1000
+"""Most tasks a ledger of chosen tasks may name."""
+
+
+def _checked_codes(codes: Sequence[str]) -> list[str]:
+    if not codes:
+        raise InvalidInput("请至少选择一项事项")
+    if len(codes) > MAX_CODES:
+        raise InvalidInput(f"一次最多导出 {MAX_CODES} 项选中的事项")
+    return [check_line(code, "事项编号", max_length=64).upper() for code in codes]
 
 
 def _filters(session: Session, unit: str | None, status: str | None) -> list[Any]:
@@ -113,10 +134,12 @@ def _filters(session: Session, unit: str | None, status: str | None) -> list[Any
 
 
 def _title(session: Session, now: datetime, policy: Policy, unit: str | None,
-           status: str | None) -> str:
+           status: str | None, chosen: int | None = None) -> str:
     scope = [find_unit(session, unit).name] if unit else []
     if status:
         scope.append(label_of(TaskStatus, status.strip()))
+    if chosen is not None:
+        scope.append(f"选定 {chosen} 项")
     suffix = f"（{'，'.join(scope)}）" if scope else ""
     return f"督办台账{suffix}　截至 {local_text(now, zone_for(policy))}"
 

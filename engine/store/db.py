@@ -55,7 +55,8 @@ def make_engine(url: str, *, create_dirs: bool = False, **kwargs: Any) -> Engine
         path = sqlite_path(url)
         if path is not None and create_dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, in_memory=database in ("", ":memory:"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

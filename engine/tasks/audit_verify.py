@@ -37,7 +37,7 @@ _ANCHOR = re.compile(r"^\s*(\d{1,18})\s*[:：]\s*([0-9a-fA-F]+)\s*$")
 _ACTIONS = {
     "create": "创建", "load": "载入配置", "invite": "生成绑定码", "bind": "绑定 Telegram",
     "recur": "生成周期事项", "extend": "延期生效", "recheck": "回头看", "seal": "封存审计链",
-    "note": "备注",
+    "note": "备注", "urge": "催办",
 }
 
 

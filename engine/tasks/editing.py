@@ -66,7 +66,7 @@ def edit_task(
         session.flush()
         removed = before_units - _unit_ids(session, row)
         names = dict(session.exec(select(Unit.code, Unit.name)).all())
-        notify.task_edited(session, task=row, changes=_described(changes, names),
+        notify.task_edited(session, task=row, changes=describe_changes(changes, names),
                            removed=removed, now=now, seq=notify.event_seq(session, row))
     return row
 
@@ -150,7 +150,7 @@ _FIELD_NAMES = {"title": "标题", "requirement": "具体要求", "lead_unit": "
                 "due_text": "完成时限"}
 
 
-def _described(changes: dict[str, list[Any]], unit_names: dict[str, str]) -> list[str]:
+def describe_changes(changes: dict[str, list[Any]], unit_names: dict[str, str]) -> list[str]:
     """"紧急程度：普通 → 特急" per changed field, for the units' message."""
     lines = []
     for field, (old, new) in changes.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, select
 
 from engine.calendar.lights import due_of
 from engine.calendar.timefmt import local_text
@@ -35,6 +35,24 @@ def _approved_count(session: Session, task: Task) -> int:
     return task.extension_count
 
 
+def pending_extensions(session: Session, task: Task) -> list[ExtensionRequest]:
+    """The task's undecided extension requests, oldest first (at most one, by the rule below)."""
+    return list(session.exec(select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == ExtensionState.PENDING)
+        .order_by(col(ExtensionRequest.id))).all())
+
+
+def extension_blocker(session: Session, task: Task) -> str | None:
+    """Why the policy refuses a new extension request on ``task`` now (the cap is reached, or
+    one is pending), or ``None`` when it may be filed."""
+    cap = get_policy(session).extension_cap
+    if _approved_count(session, task) >= cap:
+        return f"事项 {task.code} 已延期 {task.extension_count} 次，达到上限 {cap} 次"
+    if pending_extensions(session, task):
+        return f"事项 {task.code} 已有待审批的延期申请"
+    return None
+
+
 @service
 def request_extension(
     *, session: Session, task: str | int, actor: Actor, new_due: str, reason: str,
@@ -50,15 +68,9 @@ def request_extension(
     if not reason.strip():
         raise InvalidInput("申请延期须说明理由")
     policy = get_policy(session)
-    if _approved_count(session, row) >= policy.extension_cap:
-        raise PolicyViolation(f"事项 {row.code} 已延期 {row.extension_count} 次，达到上限 {policy.extension_cap} 次")
-    pending = session.exec(
-        select(func.count()).select_from(ExtensionRequest).where(
-            ExtensionRequest.task_id == row.id, ExtensionRequest.status == ExtensionState.PENDING
-        )
-    ).one()
-    if pending:
-        raise PolicyViolation(f"事项 {row.code} 已有待审批的延期申请")
+    blocker = extension_blocker(session, row)
+    if blocker is not None:
+        raise PolicyViolation(blocker)
     resolved = resolve_due(session, text=new_due, issued_at=now)
     if resolved.due_at <= due_of(row):
         raise InvalidInput(f"申请的新时限“{new_due}”不晚于现有时限，无需延期")

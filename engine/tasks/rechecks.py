@@ -34,9 +34,14 @@ def schedule_recheck(
     return recheck
 
 
+def can_recheck(task: Task) -> bool:
+    """Whether the task is in the state a 回头看 applies to (closed)."""
+    return task.status == "closed"
+
+
 def _require_closed(task: Task) -> None:
     # 回头看 is the lifecycle's closed → in_progress move: refused like any other move.
-    if task.status != "closed":
+    if not can_recheck(task):
         raise InvalidTransition(task.status, task.status, "开展回头看")
 
 

@@ -299,7 +299,7 @@ def test_serve_killed_and_restarted_takes_over_and_delivers_everything(tmp_path:
     _queue(url, 120, "m")
     rng = random.Random(20240218)
     figures = Figures()
-    zygote = Zygote(["--db", url, "serve", "--no-bot", "--dispatch-interval", "0.2"],
+    zygote = Zygote(["--db", url, "serve", "--no-bot", "--no-web", "--dispatch-interval", "0.2"],
                     _env(tmp_path, deliveries), tmp_path, log)
     try:
         for _ in range(6):

@@ -147,11 +147,12 @@ def test_one_serve_per_database_and_sigterm_stops_it_cleanly(
            if not k.startswith("DUBAN_") or k == "DUBAN_AUDIT_KEY"}  # the shared audit key stays
     env.update({"DUBAN_NOTIFIERS": '["console"]', "DUBAN_REPORTS_DIR": str(tmp_path / "reports")})
     with open(log, "wb") as handle:
-        proc = subprocess.Popen([DUBAN, "--db", database, "serve", "--no-bot",
+        proc = subprocess.Popen([DUBAN, "--db", database, "serve", "--no-bot", "--no-web",
                                  "--dispatch-interval", "0.2"], env=env, cwd=tmp_path,
                                 stdout=handle, stderr=handle)
     try:
         _wait_for(log, "duban serve 已启动", proc)
+        assert "网页控制台" not in log.read_text(encoding="utf-8")  # --no-web
         with pytest.raises(AlreadyRunning) as refused:
             asyncio.run(serve(ServeOptions(database_url=database, with_bot=False)))
         assert f":{proc.pid}）" in str(refused.value)

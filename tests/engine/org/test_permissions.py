@@ -26,8 +26,10 @@ from config.orgfile import OrgFile, PersonSpec, UnitSpec
 from engine.errors import NotFound, PermissionDenied
 from engine.escalation.run import run_pass
 from engine.escalation.scheduled_work import notify_due_rechecks
+from engine.escalation.urge import urge_tasks
 from engine.files.access import export_file, readable_file
 from engine.intake.apply import ApplyChoices, analyse, apply_drafts
+from engine.org.accounts import change_password, create_web_invite, set_password
 from engine.org.actors import Actor
 from engine.org.binding import create_invite
 from engine.org.permissions import require_action
@@ -38,6 +40,7 @@ from engine.read.detail import task_detail
 from engine.read.directives import directive_tree
 from engine.read.overview import home_overview
 from engine.read.tasks import board, visible_tasks
+from engine.read.timeline import task_timeline
 from engine.reports.bulletin import build_bulletin
 from engine.reports.importer import import_task_list
 from engine.reports.ledger import export_ledger
@@ -52,13 +55,14 @@ from engine.tasks.actions import (
     verify_and_close,
 )
 from engine.tasks.audit import verify_chain
+from engine.tasks.available import available_actions
 from engine.tasks.creation import assign_task, create_task
 from engine.tasks.directives import create_directive
 from engine.tasks.editing import edit_task
 from engine.tasks.extensions import decide_extension, request_extension
 from engine.tasks.rechecks import record_recheck, schedule_recheck
 from engine.values import UnitRole
-from models import DirectiveCreate, ExtensionRequest, Task, TaskCreate
+from models import DirectiveCreate, ExtensionRequest, Person, Task, TaskCreate
 from tests.engine.tasks.test_lifecycle import dump_db, has_chinese
 from tests.factories import ISSUED, City, act, make_city, make_task, operator, system
 
@@ -186,6 +190,22 @@ def _request_id(s: Session, task: Task) -> int:
     return row.id
 
 
+def _newcomer(s: Session, w: World) -> Person:
+    """Someone none of the actors is (setting their password is nobody's own business)."""
+    return add_person(session=s, spec=PersonSpec(name=f"新同事{next(SERIAL)}", roles=["unit_contact"], unit="D1"),
+                      actor=operator(), now=T0)
+
+
+OLD_PASSWORD, NEW_PASSWORD = "原来的网页密码0001", "更换后的网页密码0002"
+
+
+def _everyone_with_a_password(s: Session, w: World) -> None:
+    for who in w.actors.values():
+        if who.person is not None:
+            set_password(session=s, actor=operator(), person=who.person, password=OLD_PASSWORD,
+                         now=T0)
+
+
 Call = Callable[[Session, World, Any, Actor], object]
 Prepare = Callable[[Session, World], Any] | None
 
@@ -287,10 +307,21 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
                         general_case(OFFICE)),
     "create_invite": (None, lambda s, w, _t, who: create_invite(
         session=s, person=w.city.emerg_contact, now=T0, actor=who), general_case(OFFICE)),
+    "set_password": (_newcomer, lambda s, w, person, who: set_password(
+        session=s, actor=who, person=person, password=NEW_PASSWORD, now=T0), general_case(OFFICE)),
+    "create_web_invite": (_newcomer, lambda s, w, person, who: create_web_invite(
+        session=s, actor=who, person=person, now=T0), general_case(OFFICE)),
+    # Each person changes their own: the operator and the system have no password to change.
+    "change_password": (_everyone_with_a_password, lambda s, w, _t, who: change_password(
+        session=s, actor=who, old_password=OLD_PASSWORD, new_password=NEW_PASSWORD, now=T0),
+        general_case(frozenset(ROLES) - {"operator", "system"})),
     "requeue_dead_letters": (None, lambda s, w, _t, who: requeue(
         session=s, actor=who, ids=None, now=T0), general_case(OFFICE)),
     "escalation_pass": (None, lambda s, w, _t, who: run_pass(session=s, actor=who, now=T1),
                         general_case(OFFICE | {"system"})),
+    # 批量催办 is the office's alone: everyone else is refused before the task is looked up.
+    "urge_tasks": (_assigned, lambda s, w, t, who: urge_tasks(
+        session=s, actor=who, tasks=[_c(t)], now=T1, note="请本周内反馈"), general_case(OFFICE)),
     "recheck_notices": (None, lambda s, w, _t, who: notify_due_rechecks(
         session=s, actor=who, now=T1), general_case(OFFICE | {"system"})),
     "daily_summary": (None, lambda s, w, _t, who: run_daily_summary(
@@ -300,6 +331,10 @@ WRITES: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
 
 READS: dict[str, tuple[Prepare, Call, dict[str, Outcome]]] = {
     "task_detail": (_assigned, lambda s, w, t, who: task_detail(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "task_timeline": (_assigned, lambda s, w, t, who: task_timeline(
+        session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
+    "available_actions": (_assigned, lambda s, w, t, who: available_actions(
         session=s, actor=who, code=_c(t), now=T1), task_case(SEES_TASK)),
     "directive_tree": (_assigned, lambda s, w, t, who: directive_tree(
         session=s, actor=who, directive_id=t.directive_id, now=T1), task_case(SEES_TASK)),
@@ -476,8 +511,13 @@ def test_every_service_is_in_the_matrix() -> None:
         edit_task, acknowledge, report_progress, request_completion, verify_and_close,
         return_task, cancel_task, request_extension, decide_extension, schedule_recheck,
         record_recheck, add_unit, add_person, load_org, mark_simulation, create_invite,
-        requeue, run_pass, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
+        set_password, create_web_invite, change_password,
+        requeue, run_pass, urge_tasks, notify_due_rechecks, run_daily_summary, task_detail, directive_tree,
         summary_for, outbox_rows, outbox_stats, verify_chain, build_bulletin, visible_tasks,
-        board, home_overview, export_ledger, readable_file, export_file)}
+        board, home_overview, export_ledger, readable_file, export_file, task_timeline,
+        available_actions)}
+    # Without an actor (tested in tests/engine/org/test_login.py and test_accounts.py): the
+    # bot's binding and the web console's login, invite acceptance and session check.
     assert set(engine.SERVICES) - {"bind_chat", "scheduled_summary", "count_visible",
-                                   "view_filters"} == covered
+                                   "view_filters", "authenticate", "accept_web_invite",
+                                   "session_person"} == covered

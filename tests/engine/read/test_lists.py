@@ -4,6 +4,9 @@ their sort, and the saved views as filters."""
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -114,6 +117,23 @@ def test_cursors_are_checked(session: Session) -> None:
                           page=PageRequest(limit=2, cursor=bad))
     with pytest.raises(InvalidInput, match="每页条数"):
         visible_tasks(session=session, actor=operator(), now=NOW, page=PageRequest(limit=0))
+    # Forged cursors: ids a 64-bit column cannot hold, naive or impossible moments.
+    for forged in (["due", None, 10**30], ["due", None, -1], ["due", "2024-03-08T00:00:00", 1],
+                   ["due", "2024-13-40T00:00:00+08:00", 1], ["due", None, 1e400]):
+        raw = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        with pytest.raises(InvalidInput, match="游标"):
+            visible_tasks(session=session, actor=operator(), now=NOW,
+                          page=PageRequest(limit=2, cursor=raw))
+
+
+@pytest.mark.parametrize("field", ["unit", "leader", "text"])
+def test_typed_filter_words_are_checked(session: Session, field: str) -> None:
+    """Control characters and over-long words are refused in Chinese on both databases."""
+    _world(session)
+    for bad in ("消防\x00", "\x1b[31m", "消" * 101):
+        with pytest.raises(InvalidInput):
+            count_visible(session=session, actor=operator(), now=NOW,
+                          filters=replace(TaskFilters(), **{field: bad}))  # type: ignore[arg-type]
 
 
 def test_saved_views(session: Session) -> None:

@@ -15,10 +15,12 @@ from sqlmodel import Session, SQLModel
 
 from engine.errors import InvalidInput, NotFound
 from engine.files.ingest import Upload
+from engine.read.filters import TaskFilters
 from engine.reports.ledger import HEADERS, LIGHT_FILLS, display_width, export_ledger
 from engine.store.db import make_engine
 from engine.tasks.actions import acknowledge, report_progress, request_completion, verify_and_close
 from engine.tasks.extensions import decide_extension, request_extension
+from engine.values import Light
 from tests.conftest import mark_simulation
 from tests.factories import ISSUED, act, at, make_city, make_task, operator
 from tests.support import samples
@@ -162,6 +164,24 @@ def _check_filters(session: Session, tasks: dict[str, Any], path: Path) -> None:
     assert export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="FIRE", status="in_progress") == 1
     assert export_ledger(session=session, actor=operator(), path=path, now=NOW, status="cancelled") == 0
     assert _sheet(path).auto_filter.ref == "A2:P2"
+    _check_list_filters(session, tasks, path)
+
+
+def _check_list_filters(session: Session, tasks: dict[str, Any], path: Path) -> None:
+    # The task list's filters and chosen codes, within what the reader may see.
+    red = TaskFilters(light=Light.RED)
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, filters=red) == 1
+    assert set(_rows_by_code(_sheet(path))) == {tasks["red"].code}
+    chosen = [tasks["yellow"].code, tasks["green"].code.lower()]
+    assert export_ledger(session=session, actor=operator(), path=path, now=NOW, codes=chosen) == 2
+    assert "选定 2 项" in _sheet(path)["A1"].value
+    # 市应急管理局 sees only the yellow task it cooperates on, whatever codes it names.
+    emerg = act(tasks["city"].emerg_contact)
+    assert export_ledger(session=session, actor=emerg, path=path, now=NOW,
+                         codes=[t.code for k, t in tasks.items() if k != "city"]) == 1
+    assert set(_rows_by_code(_sheet(path))) == {tasks["yellow"].code}
+    assert export_ledger(session=session, actor=emerg, path=path, now=NOW,
+                         filters=TaskFilters(text=tasks["red"].code)) == 0
 
 
 def test_bad_filters_write_nothing(lite: Session, tmp_path: Path) -> None:
@@ -172,6 +192,11 @@ def test_bad_filters_write_nothing(lite: Session, tmp_path: Path) -> None:
         export_ledger(session=session, actor=operator(), path=path, now=NOW, unit="水务局")
     with pytest.raises(InvalidInput, match="办理状态“逾期”无效"):
         export_ledger(session=session, actor=operator(), path=path, now=NOW, status="逾期")
+    bad: dict[str, Any]
+    for bad in ({"codes": []}, {"codes": ["DB-1\x00"]},
+                {"filters": TaskFilters(text="\x1b[2J")}):
+        with pytest.raises(InvalidInput):
+            export_ledger(session=session, actor=operator(), path=path, now=NOW, **bad)
     with pytest.raises(InvalidInput, match=r"\.xlsx"):
         export_ledger(session=session, actor=operator(), path=tmp_path / "x.csv", now=NOW)
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,303 @@
+"""督办台账 in the console: each role's scope in the list, the count and the export; filters,
+sorts, keyset pages and saved views; the xlsx export; 批量催办 and the export of chosen rows;
+bad query values answered with a Chinese 400 page, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session, col, select
+
+from engine.tasks.actions import acknowledge
+from models import OutboxMessage, Task
+from tests.factories import act, make_task
+from tests.web.conftest import WebWorld
+
+CODE = re.compile(r'href="/tasks/(DB-[0-9A-Z-]+)"')
+TOTAL = re.compile(r'class="total">(\d+)<')
+NEXT = re.compile(r'<a href="([^"]+)" rel="next"')
+
+
+@dataclass
+class Ledger:
+    """The fixture's FIRE task plus a red FIRE one, an EMERG one, a D1 one and a draft."""
+
+    fire: str
+    red: str
+    emerg: str
+    district: str
+    draft: str
+
+
+@pytest.fixture
+def ledger(web: WebWorld) -> Ledger:
+    with Session(web.engine, expire_on_commit=False) as session:
+        red = make_task(session, web.city, due="3月8日前", title="消防通道堵塞整治", co=[])
+        emerg = make_task(session, web.city, lead="EMERG", co=[], title="应急预案修订",
+                          due="4月30日前")
+        district = make_task(session, web.city, lead="D1", co=[], title="东城区燃气排查",
+                             due="3月20日前")
+        draft = make_task(session, web.city, assign=False, title="尚未交办的草稿", co=[],
+                          due=None)
+        acknowledge(session=session, task=red.code, actor=act(web.city.fire_contact),
+                    now=web.now)
+    return Ledger(web.task.code, red.code, emerg.code, district.code, draft.code)
+
+
+def codes(page: str) -> list[str]:
+    return list(dict.fromkeys(CODE.findall(page)))
+
+
+def total(page: str) -> int:
+    found = TOTAL.search(page)
+    assert found is not None, page[:2000]
+    return int(found.group(1))
+
+
+def xlsx_codes(content: bytes) -> set[str]:
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    return {row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[1]}
+
+
+def get(web: WebWorld, role: str, url: str) -> str:
+    answer = web.client(role).get(url)
+    assert answer.status_code == 200, (role, url, answer.text[:500])
+    return answer.text
+
+
+def test_each_role_sees_only_its_scope_in_list_count_and_export(web: WebWorld,
+                                                                ledger: Ledger) -> None:
+    everything = {ledger.fire, ledger.red, ledger.emerg, ledger.district, ledger.draft}
+    expected = {
+        "office": everything,
+        "secretary": everything - {ledger.draft},
+        # Supervises FIRE and EMERG, and is named the leader of every task the factory makes.
+        "vice_mayor": everything - {ledger.draft},
+        "fire": {ledger.fire, ledger.red},
+        "fire_head": {ledger.fire, ledger.red},
+        "housing": {ledger.fire},  # cooperates on the fixture's task only
+        "emerg": {ledger.emerg},
+    }
+    for role, wanted in expected.items():
+        page = get(web, role, "/tasks")
+        assert set(codes(page)) == wanted, role
+        assert total(page) == len(wanted), role
+        export = web.client(role).get("/tasks/export.xlsx")
+        assert export.status_code == 200
+        assert xlsx_codes(export.content) == wanted, role
+        # Naming another unit's task finds nothing, in the list and the export.
+        outside = sorted(everything - wanted)
+        for code in outside[:1]:
+            assert codes(get(web, role, f"/tasks?q={code}")) == []
+            assert xlsx_codes(web.client(role).get(f"/tasks/export.xlsx?q={code}").content) == set()
+
+
+def test_anonymous_visitors_go_to_the_login_page(web: WebWorld) -> None:
+    for path in ("/tasks", "/tasks/export.xlsx?light=red"):
+        answer = web.client("anon").get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_filters(web: WebWorld, ledger: Ledger) -> None:
+    cases = {
+        "/tasks?light=red": {ledger.red},
+        "/tasks?light=红灯": {ledger.red},
+        "/tasks?unit=应急局": {ledger.emerg},
+        "/tasks?unit=HOUSING": {ledger.fire},
+        f"/tasks?q={ledger.district.lower()}": {ledger.district},
+        "/tasks?q=燃气": {ledger.district},
+        "/tasks?status=draft": {ledger.draft},
+        "/tasks?status=assigned&status=acknowledged": {ledger.fire, ledger.emerg,
+                                                       ledger.district, ledger.red},
+        "/tasks?status=acknowledged": {ledger.red},
+        "/tasks?kind=instruction&leader=李占明&due_from=2024-03-01&due_to=2024-03-20":
+            {ledger.red, ledger.district},
+        "/tasks?due_from=2024-04-01": {ledger.emerg},
+        "/tasks?kind=meeting": set(),
+        "/tasks?light=&unit=&q=&sort=&size=&view=": {ledger.fire, ledger.red, ledger.emerg,
+                                                      ledger.district, ledger.draft},
+        "/tasks?unexpected=1&light=red": {ledger.red},
+    }
+    for url, wanted in cases.items():
+        page = get(web, "office", url)
+        assert set(codes(page)) == wanted, url
+        assert total(page) == len(wanted), url
+
+
+def test_sorts_and_keyset_pages_list_every_task_once_in_order(web: WebWorld,
+                                                              ledger: Ledger) -> None:
+    by_due = codes(get(web, "office", "/tasks?sort=due"))
+    assert by_due[0] == ledger.red and by_due[-1] == ledger.draft  # drafts have no deadline
+    assert codes(get(web, "office", "/tasks?sort=-due"))[0] == ledger.emerg
+    newest = codes(get(web, "office", "/tasks?sort=newest"))
+    assert newest == list(reversed(codes(get(web, "office", "/tasks?sort=oldest"))))
+    for sort in ("due", "-due", "newest", "oldest"):
+        seen: list[str] = []
+        url: str | None = f"/tasks?sort={sort}&size=2&light="
+        while url is not None:
+            page = get(web, "office", url.replace("&amp;", "&"))
+            seen += codes(page)
+            assert total(page) == 5
+            found = NEXT.search(page)
+            url = found.group(1) if found else None
+        full = codes(get(web, "office", f"/tasks?sort={sort}"))
+        assert seen == full, sort
+
+
+def test_saved_views(web: WebWorld, ledger: Ledger) -> None:
+    assert set(codes(get(web, "office", "/tasks?view=red"))) == {ledger.red}
+    # 我的待办: the office's drafts and completion requests; a unit's tasks still to act on.
+    assert set(codes(get(web, "office", "/tasks?view=mine"))) == {ledger.draft}
+    assert set(codes(get(web, "fire", "/tasks?view=mine"))) == {ledger.fire, ledger.red}
+    assert set(codes(get(web, "housing", "/tasks?view=unit"))) == {ledger.fire}
+    assert set(codes(get(web, "vice_mayor", "/tasks?view=mine"))) == {
+        ledger.fire, ledger.red, ledger.emerg, ledger.district}
+    # 本周到期: the week of 2024-03-11 (Monday) to 03-17.
+    assert set(codes(get(web, "office", "/tasks?view=week"))) == set()
+    assert codes(get(web, "office", "/tasks?view=focus")) == []
+    # A view combines with the form's other filters.
+    assert set(codes(get(web, "fire", "/tasks?view=mine&q=通道"))) == {ledger.red}
+    page = get(web, "office", "/tasks?view=red")
+    assert 'class="active" aria-current="page">红灯' in page
+
+
+def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:
+    client = web.client("office")
+    part = client.get("/tasks?light=red", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert part.status_code == 200
+    assert "<html" not in part.text and 'id="results"' in part.text
+    assert set(codes(part.text)) == {ledger.red}
+    noisy = client.get("/tasks?q=&unit=&light=red&sort=due",
+                       headers={"HX-Request": "true", "HX-Target": "results"})
+    assert noisy.headers["HX-Push-Url"] == "/tasks?light=red&sort=due"
+    whole = client.get("/tasks?light=red", headers={"HX-Request": "true",
+                                                    "HX-History-Restore-Request": "true"})
+    assert "<html" in whole.text
+
+
+def test_export_is_the_whole_filter_as_xlsx(web: WebWorld, ledger: Ledger) -> None:
+    answer = web.client("office").get("/tasks/export.xlsx?unit=消防&size=1")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in answer.headers["content-disposition"]
+    assert xlsx_codes(answer.content) == {ledger.fire, ledger.red, ledger.draft}
+    page = get(web, "office", "/tasks?light=red&sort=newest")
+    assert 'href="/tasks/export.xlsx?light=red&amp;sort=newest"' in page
+
+
+def _urge(client: TestClient, token: str | None, *codes_: str) -> int:
+    data: dict[str, object] = {"action": "urge", "code": list(codes_), "note": "请本周内反馈"}
+    if token is not None:
+        data["csrf_token"] = token
+    return client.post("/tasks/bulk", data=data).status_code  # type: ignore[arg-type]
+
+
+def _urges(web: WebWorld) -> list[OutboxMessage]:
+    with Session(web.engine) as session:
+        return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "urge")
+                                 .order_by(col(OutboxMessage.id))).all())
+
+
+def test_bulk_urge_queues_reminders_for_each_tasks_units(web: WebWorld, ledger: Ledger) -> None:
+    client = web.client("office")
+    answer = client.post("/tasks/bulk", data={
+        "csrf_token": web.csrf(client), "action": "urge", "code": [ledger.fire, ledger.red,
+                                                                   ledger.draft],
+        "note": "请本周内反馈", "back": "/tasks?light=red"})
+    assert answer.status_code == 200, answer.text
+    assert "已向 2 项事项的承办单位发出催办" in answer.text
+    assert 'href="/tasks?light=red"' in answer.text
+    rows = _urges(web)
+    with Session(web.engine) as session:
+        ids = {t.code: t.id for t in session.exec(select(Task)).all()}
+    # The fixture's task reaches FIRE's two people and HOUSING's contact; the red one FIRE's two.
+    assert sorted(r.task_id or 0 for r in rows) == sorted([ids[ledger.fire] or 0] * 3
+                                                       + [ids[ledger.red] or 0] * 2)
+    assert all("请本周内反馈" in r.body for r in rows)
+    assert client.post("/tasks/bulk", data={"csrf_token": web.csrf(client), "action": "urge",
+                                            "back": "//evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize("role", ["secretary", "vice_mayor", "fire", "fire_head", "housing",
+                                  "emerg"])
+def test_bulk_urge_is_refused_to_everyone_but_the_office(web: WebWorld, ledger: Ledger,
+                                                         role: str) -> None:
+    client = web.client(role)
+    assert _urge(client, web.csrf(client), ledger.fire) == 403
+    assert _urges(web) == []
+    page = get(web, role, "/tasks")
+    assert "批量催办" not in page and "导出选中事项" in page
+
+
+def test_bulk_urge_without_the_csrf_token_changes_nothing(web: WebWorld, ledger: Ledger) -> None:
+    client = web.client("office")
+    assert _urge(client, None, ledger.fire) == 403
+    assert _urge(client, "forged-token", ledger.fire) == 403
+    assert _urges(web) == []
+
+
+def test_bulk_export_of_chosen_rows(web: WebWorld, ledger: Ledger) -> None:
+    client = web.client("emerg")
+    answer = client.post("/tasks/bulk", data={
+        "csrf_token": web.csrf(client), "action": "export",
+        "code": [ledger.emerg, ledger.fire, ledger.red]})
+    assert answer.status_code == 200
+    assert xlsx_codes(answer.content) == {ledger.emerg}  # the others are not 应急局's
+    office = web.client("office")
+    answer = office.post("/tasks/bulk", data={"csrf_token": web.csrf(office), "action": "export",
+                                              "code": [ledger.red, ledger.district]})
+    assert xlsx_codes(answer.content) == {ledger.red, ledger.district}
+    nothing = office.post("/tasks/bulk", data={"csrf_token": web.csrf(office), "action": "export"})
+    assert nothing.status_code == 400 and "请至少选择一项事项" in nothing.text
+    odd = office.post("/tasks/bulk", data={"csrf_token": web.csrf(office), "action": "delete"})
+    assert odd.status_code == 400
+
+
+def _cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+BAD = [
+    ("light=purple", "红黄绿灯“purple”无效"),
+    ("status=逾期", "办理状态“逾期”无效"),
+    ("kind=rumour", "来源类型"),
+    ("view=everything", "视图"),
+    ("sort=title", "排序方式"),
+    ("due_from=2024-02-30", "不是有效日期"),
+    ("due_to=31/03/2024", "不是有效日期"),
+    ("due_from=0001-01-01", "年之间"),
+    ("due_from=2024-04-01&due_to=2024-03-01", "不能晚于"),
+    ("size=0", "每页条数"),
+    ("size=99999999999999999999999999", "每页条数"),
+    ("size=-5", "每页条数"),
+    ("size=１０", "每页条数"),
+    ("cursor=garbage", "游标"),
+    (f"cursor={_cursor('due', None, 10**30)}", "游标"),
+    (f"cursor={_cursor('newest', None, 5)}", "游标"),
+    ("q=%00", "查询文字"),
+    ("q=%1b%5b2J", "查询文字"),
+    ("unit=%07消防", "单位"),
+    ("leader=%E2%80%AE", "分管领导"),
+    ("q=" + "长" * 300, "过长"),
+    ("unit=水务局", "未找到单位"),
+    ("leader=不存在的人", "不存在的人"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD)
+def test_bad_query_values_are_a_chinese_400_page(web: WebWorld, query: str, message: str) -> None:
+    # The export is the whole filter: it ignores the page's cursor.
+    paths = ("/tasks",) if query.startswith("cursor=") else ("/tasks", "/tasks/export.xlsx")
+    for path in paths:
+        answer = web.client("office").get(f"{path}?{query}")
+        assert answer.status_code == 400, (path, query, answer.text[:300])
+        assert message in answer.text and "Traceback" not in answer.text
+        assert answer.headers["content-type"].startswith("text/html")

@@ -1,0 +1,71 @@
+"""The console's protections: headers, CSRF, sessions, errors as Chinese pages."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models import AuditEvent
+from tests.web.conftest import PASSWORD, WebWorld
+
+
+def test_every_page_carries_the_security_headers(web: WebWorld) -> None:
+    for path in ("/login", "/", "/no-such-page", "/static/css/duban.css"):
+        answer = web.client("anon").get(path)
+        assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "same-origin"
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login_page(web: WebWorld) -> None:
+    answer = web.client("anon").get("/?light=red")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/%3Flight%3Dred"
+    htmx = web.client("anon").get("/", headers={"HX-Request": "true"})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_unknown_address_is_a_chinese_404_page(web: WebWorld) -> None:
+    answer = web.client("office").get("/no-such-page")
+    assert answer.status_code == 404
+    assert "没有找到" in answer.text and "Traceback" not in answer.text
+
+
+def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
+        web: WebWorld) -> None:
+    client = web.client("anon")
+    with Session(web.engine) as session:
+        before = len(session.exec(select(AuditEvent.id)).all())
+    for data in ({"name": web.city.office.name, "password": PASSWORD},
+                 {"name": web.city.office.name, "password": PASSWORD, "csrf_token": "forged"}):
+        answer = client.post("/login", data=data)
+        assert answer.status_code == 403
+        assert "安全令牌" in answer.text
+    assert "duban_session" not in {c.name for c in client.cookies.jar if c.value and "pid" in c.value}
+    assert client.get("/").status_code == 303  # still logged out
+    with Session(web.engine) as session:
+        assert len(session.exec(select(AuditEvent.id)).all()) == before
+
+
+def test_a_tampered_session_cookie_counts_as_logged_out(web: WebWorld) -> None:
+    client = web.client("office")
+    assert client.get("/").status_code == 200
+    cookie = client.cookies.get("duban_session")
+    assert cookie
+    client.cookies.set("duban_session", cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB"))
+    assert client.get("/").status_code == 303
+
+
+def test_a_crash_shows_a_chinese_page_without_traceback(web: WebWorld) -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    web.app.include_router(router)  # type: ignore[attr-defined]
+    answer = web.client("office").get("/boom")
+    assert answer.status_code == 500
+    assert "系统出现错误" in answer.text
+    assert "secret internals" not in answer.text and "Traceback" not in answer.text

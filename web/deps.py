@@ -1,0 +1,121 @@
+"""Per-request dependencies: the database session, who is acting, the moment, and rendering.
+
+Guarantees: one database session per request, closed when the response is sent; a page that
+needs a login redirects an anonymous visitor to ``/login`` (htmx requests get ``HX-Redirect``);
+the acting person is re-read from the database on every request, so a deactivated person or a
+changed password ends the session at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from engine.org.actors import Actor
+from engine.values import Channel, Role
+from web.security import csrf_token
+from web.session_auth import logout_session, session_claim
+
+
+class LoginRequired(Exception):
+    """The page needs a logged-in person; the handler redirects to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def now(request: Request) -> datetime:
+    """The engine's ``now`` for this request (real time, or a simulation database's clock)."""
+    return request.app.state.config.clock()  # type: ignore[no-any-return]
+
+
+Now = Annotated[datetime, Depends(now)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def optional_actor(request: Request, session: DbSession) -> Actor | None:
+    """The logged-in person as a web actor, or None (the stale session is then cleared)."""
+    claim = session_claim(request)
+    if claim is None:
+        return None
+    from engine.org.login import session_person
+
+    person = session_person(session=session, person_id=claim[0], version=claim[1])
+    if person is None:
+        logout_session(request)
+        return None
+    # The actor outlives the commits and rollbacks of the request's services (an error page
+    # after a refused write still shows the menu): a loaded copy outside the session.
+    session.expunge(person)
+    actor = Actor.of(person, Channel.WEB, wall_clock=request.app.state.config.wall_clock(),
+                     client=client_address(request))
+    request.state.actor = actor
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+def require_actor(request: Request, actor: OptionalActor) -> Actor:
+    if actor is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(require_actor)]
+
+NAV: list[tuple[str, str, frozenset[Role] | None]] = [
+    ("/", "首页", None),
+    ("/tasks", "督办台账", None),
+    ("/directives", "来源", frozenset({Role.ADMIN, Role.OFFICE, Role.LEADER})),
+    ("/intake", "文件识别", frozenset({Role.ADMIN, Role.OFFICE})),
+    ("/summary", "每日调度", frozenset({Role.ADMIN, Role.OFFICE, Role.LEADER})),
+    ("/bulletin", "情况通报", frozenset({Role.ADMIN, Role.OFFICE})),
+    ("/org", "组织", frozenset({Role.ADMIN, Role.OFFICE})),
+    ("/outbox", "发件箱", frozenset({Role.ADMIN, Role.OFFICE})),
+]
+"""The menu. Showing an entry is a courtesy: each page asks the engine, which refuses anyway."""
+
+
+def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
+    if actor is None:
+        return []
+    return [(href, label) for href, label, roles in NAV
+            if roles is None or actor.has(*roles)]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render ``template`` with the page context every layout needs."""
+    actor = getattr(request.state, "actor", None)
+    page: dict[str, Any] = {
+        "request": request,
+        "actor": actor,
+        "nav": nav_for(actor),
+        "csrf_token": csrf_token(request),
+        "now": request.app.state.config.clock(),
+        "path": request.url.path,
+        "login_next": quote(request.url.path),
+    }
+    page.update(context or {})
+    html = request.app.state.templates.get_template(template).render(page)
+    return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -1,0 +1,53 @@
+"""The Jinja2 environment: autoescaped everywhere, with filters for time, lights and statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZONE).strftime(fmt)
+
+
+def _day(value: datetime | None) -> str:
+    return _local(value, "%Y-%m-%d")
+
+
+def _label(value: Any) -> str:
+    """The Chinese label of a coded value (engine.values enums carry theirs)."""
+    if value is None:
+        return "—"
+    label = getattr(value, "label", None)
+    if isinstance(label, str):
+        return label
+    return value.value if isinstance(value, Enum) else str(value)
+
+
+def _code(value: Any) -> str:
+    """The stored code of an enum (used for CSS classes), or ''."""
+    if value is None:
+        return ""
+    return str(value.value if isinstance(value, Enum) else value)
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(local=_local, day=_day, label=_label, code=_code)
+    return env
