@@ -138,7 +138,7 @@ def floor_ledger(url: str, size: int = 50) -> float:
     conn = raw_connect(url)
     q = (lambda s: s) if kind_of(url) == "sqlite" else (lambda s: s.replace("?", "%s"))
     t0 = time.perf_counter()
-    rows = conn.execute(q("SELECT * FROM task WHERE due_at IS NOT NULL ORDER BY due_at, id "
+    rows = conn.execute(q("SELECT task.id, task.* FROM task WHERE due_at IS NOT NULL ORDER BY due_at, id "
                           "LIMIT ?"), (size + 1,)).fetchall()
     ids = [r[0] for r in rows]
     marks = ", ".join("?" for _ in ids)
