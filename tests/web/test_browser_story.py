@@ -196,49 +196,97 @@ def light_of(viewer: Viewer, code: str) -> str:
     return viewer.go(f"/tasks/{code}").locator(".badges .light").inner_text()
 
 
+def paste_document(office: Viewer, text: str, day: str) -> Page:
+    """文件识别: paste ``text`` (dated ``day``, ISO) and have it read; returns the review page."""
+    page = office.nav("文件识别")
+    page.get_by_label("或粘贴文件内容").fill(text)
+    page.get_by_label("参照日期").fill(day)
+    page.get_by_role("button", name="识别").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("h1")).to_have_text("核对识别结果")
+    return page
+
+
+def intake(office: Viewer, text: str, day: str, title: str) -> str:
+    """The office pastes the document, renames the one draft in the review table, confirms,
+    and opens the draft from the confirmation; returns its code."""
+    page = paste_document(office, text, day)
+    expect(page.locator("table.review tbody tr")).to_have_count(1)
+    expect(page.locator("mark.src")).to_have_count(1)  # the source text, highlighted
+    page.get_by_label("第1项事项", exact=True).fill(title)
+    office.shot("03-intake-review")
+    page.get_by_role("button", name="确认登记为待交办事项").click()
+    page.wait_for_load_state("load")
+    office.shot("04-intake-applied")
+    link = page.locator("a[href^='/tasks/DB-']")
+    expect(link).to_have_count(1)
+    code = link.inner_text()
+    link.click()
+    page.wait_for_load_state("load")
+    expect(page.locator("h1.task-title")).to_contain_text(title)
+    return code
+
+
+def waiting(viewer: Viewer, key: str) -> Locator:
+    """The codes in the 首页's 待我处理 list ``key`` (acknowledge, review, extension, red)."""
+    viewer.nav("首页")
+    return viewer.page.locator(f"#waiting-{key} td.code")
+
+
 def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int]],
                          open_as: Callable[[str], Viewer]) -> None:
     label = viewport[0]
     text, due = document(console.clock(), label)
+    day = console.clock().astimezone(SHANGHAI).date().isoformat()
     office = open_as(OFFICE)
-    [code] = register_drafts(console, text)
-    page = office.go(f"/tasks/{code}")
-    assert "待交办" in page.locator(".badges").inner_text()
-    office.shot("04-task-draft")
+    code = intake(office, text, day, title="维修市政消火栓100个")
+    assert "待交办" in office.page.locator(".badges").inner_text()
+    office.shot("05-task-draft")
+    paste_document(office, text, day)  # the same document again is recognised
+    expect(office.page.locator(".applied-before")).to_be_visible()
     act(office, code, "交办")
-    office.shot("05-task-assigned")
+    office.shot("06-task-assigned")
 
     unit = open_as(UNIT)
+    expect(waiting(unit, "acknowledge")).to_contain_text([code])
+    unit.shot("07-unit-home")
     act(unit, code, "签收")
     act(unit, code, "反馈进展", {"进展情况": "已完成40个消火栓维修，其余正在采购配件", "累计完成量": "40"},
         files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": png(320, 200)}],
-        shot="06-unit-progress-form")
+        shot="08-unit-progress-form")
     assert "40 / 100" in unit.page.locator(".quantity").inner_text()
     new_due = due + timedelta(days=7)
     act(unit, code, "申请延期", {"申请的新时限": new_due.date().isoformat(),
                               "延期理由": "配件到货延迟，已与分管领导沟通同意"})
-    unit.shot("07-unit-extension-asked")
+    unit.shot("09-unit-extension-asked")
 
+    expect(waiting(office, "extension")).to_contain_text([code])
+    office.shot("10-office-home")
     act(office, code, "批准延期", {"审批意见": "同意延期"})
-    office.shot("08-office-extension-approved")
+    office.shot("11-office-extension-approved")
     assert "已延期 1 次" in office.page.locator(".facts").inner_text()
 
     console.clock.now = new_due + timedelta(days=3)  # past the extended deadline: red
     leader = open_as(LEADER)
+    expect(waiting(leader, "red")).to_contain_text([code])
+    leader.shot("12-leader-home-red")
     assert light_of(leader, code) == "红灯"
-    leader.shot("09-leader-task-red")
+    leader.shot("13-leader-task-red")
     expect(red_list(leader)).to_contain_text([code])
-    leader.shot("10-leader-red-list")
+    leader.shot("14-leader-red-list")
 
     act(unit, code, "申请办结", {"证明材料说明": "100个消火栓全部维修完成，附验收单", "最终完成量": "100"},
         files=[{"name": "验收单.png", "mimeType": "image/png", "buffer": png(320, 200, (30, 160, 60))}])
+    expect(waiting(office, "review")).to_contain_text([code])
     act(office, code, "审核销号", {"审核意见": "经现场核查，整改到位，同意销号"})
-    office.shot("11-office-closed")
+    office.shot("15-office-closed")
     assert "已办结" in office.page.locator(".badges").inner_text()
+
+    expect(waiting(leader, "red").filter(has_text=code)).to_have_count(0)
+    leader.shot("16-leader-home-after")
     assert light_of(leader, code) != "红灯"
-    leader.shot("12-leader-task-closed")
     expect(red_list(leader).filter(has_text=code)).to_have_count(0)
-    leader.shot("13-leader-red-list-after")
+    leader.shot("17-leader-red-list-after")
 
 
 def test_login_screen_and_home(browser: Browser, console: LiveServer,
