@@ -91,9 +91,10 @@ class Viewer:
         return page
 
 
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.fixture(params=[("desktop", DESKTOP), ("phone", PHONE)], ids=["desktop", "phone"])
 def viewport(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
-    return request.node.callspec.id, request.param
+    """The size a test runs at, with its name (the screenshots' prefix)."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -310,12 +311,20 @@ def test_login_screen_and_home(browser: Browser, console: LiveServer,
     assert OFFICE in office.page.inner_text("header")
 
 
-SCREENS = [
-    (OFFICE, "office", [("/", "home"), ("/tasks", "ledger"), ("/account/password", "password")]),
-    (LEADER, "leader", [("/", "home"), ("/tasks", "ledger")]),
-    (UNIT, "unit", [("/", "home"), ("/tasks", "ledger")]),
-]
-"""Each role's main screens (path, screenshot name) — the ones on main so far."""
+MENUS = {
+    "office": ["首页", "督办台账", "来源", "文件识别", "每日调度", "情况通报", "组织", "发件箱"],
+    "leader": ["首页", "督办台账", "来源", "每日调度"],
+    "unit": ["首页", "督办台账"],
+}
+"""Each role's top menu: its main screens."""
+PEOPLE = {"office": OFFICE, "leader": LEADER, "unit": UNIT}
+MORE_SCREENS = {
+    "office": [("/directives/new", "directive-new"), ("/org/policy", "policy"),
+               ("/account/password", "password")],
+    "leader": [],
+    "unit": [("/account/password", "password")],
+}
+"""Screens reached from inside others, opened by address."""
 
 
 @pytest.fixture(scope="module")
@@ -330,12 +339,24 @@ def city_work(console: LiveServer) -> list[str]:
     return register_drafts(console, text, assign=True)
 
 
-def test_main_screens(console: LiveServer, city_work: list[str],
+@pytest.mark.parametrize("role", list(MENUS))
+def test_main_screens(console: LiveServer, city_work: list[str], role: str,
                       open_as: Callable[[str], Viewer]) -> None:
-    """Every role's main screens open without an error, fit the width, and are saved."""
-    assert len(city_work) == 3
-    for name, role, screens in SCREENS:
-        viewer = open_as(name)
-        for path, screen in screens:
-            viewer.go(path)
-            viewer.shot(f"screen-{role}-{screen}")
+    """Every screen of a role's menu — followed through the menu itself — and the pages inside
+    (a source, a task) open without an error, fit the width, and are saved."""
+    viewer = open_as(PEOPLE[role])
+    menu = viewer.page.locator("nav.menu a")
+    assert menu.all_text_contents() == MENUS[role]
+    for label in MENUS[role]:
+        page = viewer.nav(label)
+        expect(page.locator("nav.menu a.active")).to_have_text(label)
+        viewer.shot(f"screen-{role}-{page.url.split('/')[3].split('?')[0] or 'home'}")
+    for path, name in MORE_SCREENS[role]:
+        viewer.go(path)
+        viewer.shot(f"screen-{role}-{name}")
+    viewer.go(f"/tasks/{city_work[0]}")  # 水务集团's: the unit's own, in the leader's scope
+    viewer.shot(f"screen-{role}-task")
+    if role != "unit":
+        viewer.page.locator("a[href^='/directives/']").first.click()
+        viewer.page.wait_for_load_state("load")
+        viewer.shot(f"screen-{role}-directive")
