@@ -14,12 +14,9 @@ viewports can share one server.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -28,19 +25,30 @@ from sqlmodel import Session
 from engine.org.accounts import set_password
 from engine.org.actors import Actor
 from engine.org.directory import find_person
-from tests.support.browser import DESKTOP, PHONE, Visit, open_context, screenshot
+from tests.support.browser import DESKTOP, PHONE, Visit, open_context
 from tests.support.live_server import LiveServer
 from tests.support.samples import png
+from tests.web.browser_steps import (
+    OFFICE,
+    SHANGHAI,
+    Viewer,
+    act,
+    intake,
+    light_of,
+    local_date,
+    log_in,
+    paste_document,
+    red_list,
+    register_drafts,
+    waiting,
+)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser
 
 PASSWORD = "story-password-2026"
-OFFICE, UNIT, LEADER = "赵敏", "许可", "周海涛"
-"""督查室主任; the 市水务集团 contact (the lead unit); the vice-mayor supervising 水务集团."""
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
-"""How many pixels the page would scroll sideways (tables scroll inside their own wrapper)."""
+UNIT, LEADER = "许可", "周海涛"
+"""The 市水务集团 contact (the lead unit); the vice-mayor supervising 水务集团."""
 
 
 @pytest.fixture(scope="module")
@@ -52,43 +60,6 @@ def console(live_server: LiveServer) -> LiveServer:
             set_password(session=session, actor=operator, person=find_person(session, name),
                          password=PASSWORD, now=live_server.clock())
     return live_server
-
-
-@dataclass
-class Viewer:
-    """One person's browser context on the console at one viewport."""
-
-    visit: Visit
-    base: str
-    label: str
-    """Prefix of this run's screenshots (``desktop`` / ``phone``)."""
-
-    @property
-    def page(self) -> Page:
-        return self.visit.page
-
-    def go(self, path: str) -> Page:
-        """Open ``path`` and wait for ``load``; an error page fails the test with its text."""
-        answer = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("load")
-        assert answer is not None and answer.ok, f"{path}: {self.page.inner_text('body')[:500]}"
-        return self.page
-
-    def shot(self, name: str) -> None:
-        """Save the screen and check it fits its width (no sideways scrolling on a phone)."""
-        screenshot(self.page, f"{self.label}-{name}")
-        overflow = self.page.evaluate(SIDEWAYS)
-        assert overflow <= 0, f"{name}: the page is {overflow} px wider than the screen"
-
-    def nav(self, label: str) -> Page:
-        """Follow the top menu's ``label`` link (on a phone, through the 菜单 button)."""
-        page = self.page
-        menu = page.locator("label.menu-button")
-        if menu.is_visible():
-            menu.click()
-        page.locator("nav.menu").get_by_role("link", name=label, exact=True).click()
-        page.wait_for_load_state("load")
-        return page
 
 
 @pytest.fixture(params=[("desktop", DESKTOP), ("phone", PHONE)], ids=["desktop", "phone"])
@@ -107,26 +78,12 @@ def open_as(browser: Browser, console: LiveServer,
     def login(name: str) -> Viewer:
         visit = open_context(browser, size)
         opened.append(visit)
-        viewer = Viewer(visit, console.url, label)
-        page = viewer.go("/")
-        assert "/login" in page.url  # logged out: sent to the login form
-        page.get_by_label("姓名").fill(name)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_load_state("load")
-        assert "/login" not in page.url, page.content()
-        return viewer
+        return log_in(Viewer(visit, console.url, label), name, PASSWORD)
 
     yield login
     for visit in opened:
         assert visit.blocked == [], f"the page asked for outside addresses: {visit.blocked}"
         visit.context.close()
-
-
-def local_date(moment: datetime) -> str:
-    """``3月13日`` for ``moment`` in Shanghai: how documents write a deadline."""
-    day = moment.astimezone(SHANGHAI)
-    return f"{day.month}月{day.day}日"
 
 
 def document(now: datetime, label: str) -> tuple[str, datetime]:
@@ -139,99 +96,6 @@ def document(now: datetime, label: str) -> tuple[str, datetime]:
             f"{local_date(now)}，市政府召开常务会议，研究部署消防安全工作。会议议定：\n"
             f"一、由市水务集团牵头，市消防救援支队配合，{local_date(due)}前完成市政消火栓维修100个。\n")
     return text, due
-
-
-def register_drafts(console: LiveServer, text: str, *, assign: bool = False) -> list[str]:
-    """The office's document applied through the engine (for the screens' data; the story
-    pastes its own in 文件识别); with ``assign`` every draft is assigned too."""
-    from engine.intake.apply import analyse, apply_drafts
-    from engine.tasks.creation import assign_task
-    from engine.values import Channel
-
-    with Session(console.engine) as session:
-        office = Actor.of(find_person(session, OFFICE), Channel.WEB,
-                          wall_clock=console.clock())
-        result = analyse(session=session, actor=office, text=text,
-                         ref_date=console.clock().astimezone(SHANGHAI).date())
-        report = apply_drafts(session=session, result=result, actor=office, now=console.clock())
-        for code in report.tasks if assign else []:
-            assign_task(session=session, task=code, actor=office, now=console.clock())
-    return report.tasks
-
-
-def act(viewer: Viewer, code: str, label: str, fields: dict[str, str] | None = None,
-        files: list[dict[str, object]] | None = None, shot: str | None = None) -> Page:
-    """On the task page, take the action offered as ``label``: open its form, fill ``fields``
-    (by their labels), attach ``files``, submit; the page must come back with its notice."""
-    page = viewer.go(f"/tasks/{code}")
-    offer = page.locator(f'[data-offer="{label}"]')
-    assert offer.count() == 1, f"{label} not offered: {page.locator('.actions').inner_text()}"
-    if offer.evaluate("e => e.tagName") == "DETAILS":
-        offer.locator("summary").click()
-    for name, value in (fields or {}).items():
-        offer.get_by_label(name, exact=False).fill(value)
-    if files:
-        offer.locator("input[type=file]").set_input_files(files)  # type: ignore[arg-type]
-    if shot:
-        viewer.shot(shot)
-    offer.locator("button[type=submit]").click()
-    page.wait_for_load_state("load")
-    notice = page.locator(".notice")
-    assert notice.count() == 1, page.locator("main").inner_text()[:2000]
-    return page
-
-
-def red_list(viewer: Viewer) -> Locator:
-    """The 台账 filtered to 红灯 through its filter form (htmx swaps the results in); returns
-    the result table's code cells once every listed row is red."""
-    page = viewer.nav("督办台账")
-    with page.expect_response(lambda r: "light=red" in r.url):
-        page.get_by_label("红黄绿灯").select_option(label="红灯")
-    expect(page).to_have_url(re.compile(r"light=red"))
-    lights = page.locator("#results td[data-label='红黄绿灯']")
-    expect(lights).to_have_text(["红灯"] * lights.count())
-    return page.locator("#results td.code")
-
-
-def light_of(viewer: Viewer, code: str) -> str:
-    return viewer.go(f"/tasks/{code}").locator(".badges .light").inner_text()
-
-
-def paste_document(office: Viewer, text: str, day: str) -> Page:
-    """文件识别: paste ``text`` (dated ``day``, ISO) and have it read; returns the review page."""
-    page = office.nav("文件识别")
-    page.get_by_label("或粘贴文件内容").fill(text)
-    page.get_by_label("参照日期").fill(day)
-    page.get_by_role("button", name="识别").click()
-    page.wait_for_load_state("load")
-    expect(page.locator("h1")).to_have_text("核对识别结果")
-    return page
-
-
-def intake(office: Viewer, text: str, day: str, title: str) -> str:
-    """The office pastes the document, renames the one draft in the review table, confirms,
-    and opens the draft from the confirmation; returns its code."""
-    page = paste_document(office, text, day)
-    expect(page.locator("table.review tbody tr")).to_have_count(1)
-    expect(page.locator("mark.src")).to_have_count(1)  # the source text, highlighted
-    page.get_by_label("第1项事项", exact=True).fill(title)
-    office.shot("03-intake-review")
-    page.get_by_role("button", name="确认登记为待交办事项").click()
-    page.wait_for_load_state("load")
-    office.shot("04-intake-applied")
-    link = page.locator("a[href^='/tasks/DB-']")
-    expect(link).to_have_count(1)
-    code = link.inner_text()
-    link.click()
-    page.wait_for_load_state("load")
-    expect(page.locator("h1.task-title")).to_contain_text(title)
-    return code
-
-
-def waiting(viewer: Viewer, key: str) -> Locator:
-    """The codes in the 首页's 待我处理 list ``key`` (acknowledge, review, extension, red)."""
-    viewer.nav("首页")
-    return viewer.page.locator(f"#waiting-{key} td.code")
 
 
 def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int]],
