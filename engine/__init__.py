@@ -9,10 +9,11 @@ Subpackages, by concern:
 - ``calendar``   working days, deadline forms, lights, time formatting
 - ``org``        units, people, directory look-ups, Telegram binding, web accounts and logins,
                  permissions
-- ``tasks``      lifecycle, directives, task creation and assignment, actions, extensions, 回头看, audit
+- ``tasks``      lifecycle, directives, task creation and assignment, splitting a directive into
+                 tasks, actions, extensions, 回头看, audit
 - ``escalation`` the ladder and the escalation pass
 - ``outbox``     queued notifications, recipients, message text, dispatch, the channel protocol
-- ``read``       task lists, the board, task detail
+- ``read``       task lists, the board, task detail, the list of sources and their 跟批 trees
 - ``summary``    the daily 15:00 summary: figures, rendering, the daily run
 - ``intake``     document analysis and applying its drafts
 - ``reports``    the Excel ledger and import, the monthly bulletin

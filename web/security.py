@@ -18,6 +18,9 @@ import secrets
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.text import UNSAFE_LINE
+from engine.errors import InvalidInput
+
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 HEADERS = [
@@ -70,8 +73,19 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def check_address(request: Request) -> None:
+    """Refuse a path or query holding control or bidi characters (``/tasks/%00``): PostgreSQL
+    refuses a NUL outright, and no code, name or filter contains one. 400, in Chinese."""
+    parts = [request.scope.get("path", "")]
+    parts += [p for pair in request.query_params.multi_items() for p in pair]
+    if any(UNSAFE_LINE.search(part) for part in parts):
+        raise InvalidInput("网址中含有控制字符或不可见的格式字符，无法识别；请检查链接后重试")
+
+
 async def csrf_guard(request: Request) -> None:
-    """App-wide dependency: refuse an unsafe request without the session's token."""
+    """App-wide dependency: refuse an odd address (:func:`check_address`), then an unsafe
+    request without the session's token."""
+    check_address(request)
     if request.method not in UNSAFE_METHODS:
         return
     length = request.headers.get("content-length")

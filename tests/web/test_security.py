@@ -69,3 +69,12 @@ def test_a_crash_shows_a_chinese_page_without_traceback(web: WebWorld) -> None:
     assert answer.status_code == 500
     assert "系统出现错误" in answer.text
     assert "secret internals" not in answer.text and "Traceback" not in answer.text
+
+
+def test_control_characters_in_the_address_are_a_chinese_400(web: WebWorld) -> None:
+    client = web.client("office")
+    for path in ("/tasks/%00", "/tasks/DB%1b[31m", "/tasks?text=a%00b", "/tasks?%00=1",
+                 "/tasks/%E2%80%AEabc"):
+        answer = client.get(path)
+        assert answer.status_code == 400, path
+        assert "控制字符" in answer.text
