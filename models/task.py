@@ -88,7 +88,7 @@ class Task(TaskBase, table=True):
     # A draft from document intake may lack a lead unit or a deadline until the office fills them
     # in; assignment requires both (engine.tasks.creation.assign_task).
     lead_unit_id: int | None = Field(default=None, foreign_key="unit.id")
-    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     leader_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     status: str = Field(default="draft", sa_type=String(16))
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

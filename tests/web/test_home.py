@@ -123,6 +123,15 @@ def test_charts_are_inline_svg_without_styles(web: WebWorld, home: Home) -> None
     assert "<polyline" in section(html, "chart-trend")
 
 
+def test_the_board_shows_the_most_urgent_units_only(web: WebWorld, home: Home,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.routes import home as route
+
+    monkeypatch.setattr(route, "BOARD_ROWS", 1)
+    board = section(page(web, "office"), "board")
+    assert board.count('href="/tasks?unit=') == 1 and "列出红灯、黄灯最多的 1 个单位" in board
+
+
 def test_anonymous_visitors_go_to_the_login_page(web: WebWorld) -> None:
     answer = web.client("anon").get("/")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")

@@ -17,13 +17,16 @@ from web.deps import CurrentActor, DbSession, Now, render
 
 router = APIRouter()
 
-WAITING_LINKS = {
+WAITING_LINKS: dict[str, str | None] = {
     "acknowledge": "/tasks?view=mine",
     "review": "/tasks?status=pending_review",
-    "extension": "/tasks?view=mine",
+    "extension": None,  # the 台账 has no filter for pending extension requests
     "red": "/tasks?light=red",
 }
 """Where each "waits for me" list continues in the 台账 (the engine's list keys)."""
+BOARD_ROWS = 30
+"""Units shown on the page's board (red- and yellow-heavy first, as the engine sorts them): a
+city has a thousand units, and the whole board would weigh half a megabyte."""
 
 
 @router.get("/")
@@ -35,4 +38,5 @@ def home(request: Request, session: DbSession, actor: CurrentActor, now: Now) ->
         "unit_chart": charts.lights_by_unit(overview.chart),
         "trend_chart": charts.trend(overview.trend),
         "waiting_links": WAITING_LINKS,
+        "board": overview.board[:BOARD_ROWS],
     })
