@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from config.text import UNSAFE_LINE
 from engine.errors import AmbiguousReference, NotFound
-from engine.inputs import fits_db_int
+from engine.inputs import fits_db_int, printable
 from engine.org.naming import title_forms
 from models import Directive, Person, Task, Unit
 
@@ -21,9 +22,17 @@ def person_mentions(person: Person) -> set[str]:
     return {person.name, *person.aliases, *title_forms(person.name, [person.title, "同志"])}
 
 
+def _unreadable(ref: str) -> bool:
+    """A reference with control characters names nothing (and PostgreSQL cannot even compare a
+    text holding NUL): it is answered "not found" before any query."""
+    return UNSAFE_LINE.search(ref) is not None
+
+
 def find_unit(session: Session, ref: str) -> Unit:
     """The unit whose code, name or short name is ``ref``; raises :class:`NotFound`."""
     ref = ref.strip()
+    if _unreadable(ref):
+        raise NotFound(f"未找到单位“{printable(ref)}”")
     unit = session.exec(select(Unit).where(Unit.code == ref)).first()
     if unit is None:
         unit = session.exec(select(Unit).where(Unit.name == ref)).first()
@@ -83,6 +92,8 @@ def find_task(session: Session, ref: str | int) -> Task:
     No permission is checked: services use :func:`engine.org.visibility.find_visible_task`.
     """
     text = str(ref).strip()
+    if _unreadable(text):
+        raise task_not_found(printable(text))
     task = session.exec(select(Task).where(Task.code == text.upper())).first()
     if task is None and text.isdigit() and fits_db_int(int(text)):
         task = session.get(Task, int(text))

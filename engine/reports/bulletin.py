@@ -83,6 +83,8 @@ _SECTIONS = (  # title, directive kinds, what their tasks are called, what "none
 )
 OVERDUE_HEADERS = ("序号", "责任单位", "事项编号", "事项内容", "完成时限", "逾期天数", "分管领导")
 _PERIOD = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+YEARS = (2000, 2199)
+"""The years a bulletin may be asked for (the calendar arithmetic needs room on both sides)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def parse_period(value: str, tz: ZoneInfo) -> Period:
         # The value is echoed: as one printable line, whatever was typed (or sent in a URL).
         raise InvalidInput(f"统计月份“{one_line(value or '')[:20]}”无效，应为 年-月，如 2024-03")
     year, month = int(match.group(1)), int(match.group(2))
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InvalidInput(f"统计月份的年份应在{YEARS[0]}年至{YEARS[1]}年之间")
 
     def first(m: int) -> datetime:
         return datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=tz)

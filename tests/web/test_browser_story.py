@@ -14,12 +14,9 @@ viewports can share one server.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -28,19 +25,30 @@ from sqlmodel import Session
 from engine.org.accounts import set_password
 from engine.org.actors import Actor
 from engine.org.directory import find_person
-from tests.support.browser import DESKTOP, PHONE, Visit, open_context, screenshot
+from tests.support.browser import DESKTOP, PHONE, Visit, open_context
 from tests.support.live_server import LiveServer
 from tests.support.samples import png
+from tests.web.browser_steps import (
+    OFFICE,
+    SHANGHAI,
+    Viewer,
+    act,
+    intake,
+    light_of,
+    local_date,
+    log_in,
+    paste_document,
+    red_list,
+    register_drafts,
+    waiting,
+)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser
 
 PASSWORD = "story-password-2026"
-OFFICE, UNIT, LEADER = "赵敏", "许可", "周海涛"
-"""督查室主任; the 市水务集团 contact (the lead unit); the vice-mayor supervising 水务集团."""
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
-"""How many pixels the page would scroll sideways (tables scroll inside their own wrapper)."""
+UNIT, LEADER = "许可", "周海涛"
+"""The 市水务集团 contact (the lead unit); the vice-mayor supervising 水务集团."""
 
 
 @pytest.fixture(scope="module")
@@ -54,46 +62,10 @@ def console(live_server: LiveServer) -> LiveServer:
     return live_server
 
 
-@dataclass
-class Viewer:
-    """One person's browser context on the console at one viewport."""
-
-    visit: Visit
-    base: str
-    label: str
-    """Prefix of this run's screenshots (``desktop`` / ``phone``)."""
-
-    @property
-    def page(self) -> Page:
-        return self.visit.page
-
-    def go(self, path: str) -> Page:
-        """Open ``path`` and wait for ``load``; an error page fails the test with its text."""
-        answer = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("load")
-        assert answer is not None and answer.ok, f"{path}: {self.page.inner_text('body')[:500]}"
-        return self.page
-
-    def shot(self, name: str) -> None:
-        """Save the screen and check it fits its width (no sideways scrolling on a phone)."""
-        screenshot(self.page, f"{self.label}-{name}")
-        overflow = self.page.evaluate(SIDEWAYS)
-        assert overflow <= 0, f"{name}: the page is {overflow} px wider than the screen"
-
-    def nav(self, label: str) -> Page:
-        """Follow the top menu's ``label`` link (on a phone, through the 菜单 button)."""
-        page = self.page
-        menu = page.locator("label.menu-button")
-        if menu.is_visible():
-            menu.click()
-        page.locator("nav.menu").get_by_role("link", name=label, exact=True).click()
-        page.wait_for_load_state("load")
-        return page
-
-
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.fixture(params=[("desktop", DESKTOP), ("phone", PHONE)], ids=["desktop", "phone"])
 def viewport(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
-    return request.node.callspec.id, request.param
+    """The size a test runs at, with its name (the screenshots' prefix)."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -106,26 +78,12 @@ def open_as(browser: Browser, console: LiveServer,
     def login(name: str) -> Viewer:
         visit = open_context(browser, size)
         opened.append(visit)
-        viewer = Viewer(visit, console.url, label)
-        page = viewer.go("/")
-        assert "/login" in page.url  # logged out: sent to the login form
-        page.get_by_label("姓名").fill(name)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_load_state("load")
-        assert "/login" not in page.url, page.content()
-        return viewer
+        return log_in(Viewer(visit, console.url, label), name, PASSWORD)
 
     yield login
     for visit in opened:
         assert visit.blocked == [], f"the page asked for outside addresses: {visit.blocked}"
         visit.context.close()
-
-
-def local_date(moment: datetime) -> str:
-    """``3月13日`` for ``moment`` in Shanghai: how documents write a deadline."""
-    day = moment.astimezone(SHANGHAI)
-    return f"{day.month}月{day.day}日"
 
 
 def document(now: datetime, label: str) -> tuple[str, datetime]:
@@ -140,105 +98,60 @@ def document(now: datetime, label: str) -> tuple[str, datetime]:
     return text, due
 
 
-def register_drafts(console: LiveServer, text: str, *, assign: bool = False) -> list[str]:
-    """The office's document applied through the engine (for the screens' data; the story
-    pastes its own in 文件识别); with ``assign`` every draft is assigned too."""
-    from engine.intake.apply import analyse, apply_drafts
-    from engine.tasks.creation import assign_task
-    from engine.values import Channel
-
-    with Session(console.engine) as session:
-        office = Actor.of(find_person(session, OFFICE), Channel.WEB,
-                          wall_clock=console.clock())
-        result = analyse(session=session, actor=office, text=text,
-                         ref_date=console.clock().astimezone(SHANGHAI).date())
-        report = apply_drafts(session=session, result=result, actor=office, now=console.clock())
-        for code in report.tasks if assign else []:
-            assign_task(session=session, task=code, actor=office, now=console.clock())
-    return report.tasks
-
-
-def act(viewer: Viewer, code: str, label: str, fields: dict[str, str] | None = None,
-        files: list[dict[str, object]] | None = None, shot: str | None = None) -> Page:
-    """On the task page, take the action offered as ``label``: open its form, fill ``fields``
-    (by their labels), attach ``files``, submit; the page must come back with its notice."""
-    page = viewer.go(f"/tasks/{code}")
-    offer = page.locator(f'[data-offer="{label}"]')
-    assert offer.count() == 1, f"{label} not offered: {page.locator('.actions').inner_text()}"
-    if offer.evaluate("e => e.tagName") == "DETAILS":
-        offer.locator("summary").click()
-    for name, value in (fields or {}).items():
-        offer.get_by_label(name, exact=False).fill(value)
-    if files:
-        offer.locator("input[type=file]").set_input_files(files)  # type: ignore[arg-type]
-    if shot:
-        viewer.shot(shot)
-    offer.locator("button[type=submit]").click()
-    page.wait_for_load_state("load")
-    notice = page.locator(".notice")
-    assert notice.count() == 1, page.locator("main").inner_text()[:2000]
-    return page
-
-
-def red_list(viewer: Viewer) -> Locator:
-    """The 台账 filtered to 红灯 through its filter form (htmx swaps the results in); returns
-    the result table's code cells once every listed row is red."""
-    page = viewer.nav("督办台账")
-    with page.expect_response(lambda r: "light=red" in r.url):
-        page.get_by_label("红黄绿灯").select_option(label="红灯")
-    expect(page).to_have_url(re.compile(r"light=red"))
-    lights = page.locator("#results td[data-label='红黄绿灯']")
-    expect(lights).to_have_text(["红灯"] * lights.count())
-    return page.locator("#results td.code")
-
-
-def light_of(viewer: Viewer, code: str) -> str:
-    return viewer.go(f"/tasks/{code}").locator(".badges .light").inner_text()
-
-
 def test_the_whole_story(console: LiveServer, viewport: tuple[str, dict[str, int]],
                          open_as: Callable[[str], Viewer]) -> None:
     label = viewport[0]
     text, due = document(console.clock(), label)
+    day = console.clock().astimezone(SHANGHAI).date().isoformat()
     office = open_as(OFFICE)
-    [code] = register_drafts(console, text)
-    page = office.go(f"/tasks/{code}")
-    assert "待交办" in page.locator(".badges").inner_text()
-    office.shot("04-task-draft")
+    code = intake(office, text, day, title="维修市政消火栓100个")
+    assert "待交办" in office.page.locator(".badges").inner_text()
+    office.shot("05-task-draft")
+    paste_document(office, text, day)  # the same document again is recognised
+    expect(office.page.locator(".applied-before")).to_be_visible()
     act(office, code, "交办")
-    office.shot("05-task-assigned")
+    office.shot("06-task-assigned")
 
     unit = open_as(UNIT)
+    expect(waiting(unit, "acknowledge")).to_contain_text([code])
+    unit.shot("07-unit-home")
     act(unit, code, "签收")
     act(unit, code, "反馈进展", {"进展情况": "已完成40个消火栓维修，其余正在采购配件", "累计完成量": "40"},
         files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": png(320, 200)}],
-        shot="06-unit-progress-form")
+        shot="08-unit-progress-form")
     assert "40 / 100" in unit.page.locator(".quantity").inner_text()
     new_due = due + timedelta(days=7)
     act(unit, code, "申请延期", {"申请的新时限": new_due.date().isoformat(),
                               "延期理由": "配件到货延迟，已与分管领导沟通同意"})
-    unit.shot("07-unit-extension-asked")
+    unit.shot("09-unit-extension-asked")
 
+    expect(waiting(office, "extension")).to_contain_text([code])
+    office.shot("10-office-home")
     act(office, code, "批准延期", {"审批意见": "同意延期"})
-    office.shot("08-office-extension-approved")
+    office.shot("11-office-extension-approved")
     assert "已延期 1 次" in office.page.locator(".facts").inner_text()
 
     console.clock.now = new_due + timedelta(days=3)  # past the extended deadline: red
     leader = open_as(LEADER)
+    expect(waiting(leader, "red")).to_contain_text([code])
+    leader.shot("12-leader-home-red")
     assert light_of(leader, code) == "红灯"
-    leader.shot("09-leader-task-red")
+    leader.shot("13-leader-task-red")
     expect(red_list(leader)).to_contain_text([code])
-    leader.shot("10-leader-red-list")
+    leader.shot("14-leader-red-list")
 
     act(unit, code, "申请办结", {"证明材料说明": "100个消火栓全部维修完成，附验收单", "最终完成量": "100"},
         files=[{"name": "验收单.png", "mimeType": "image/png", "buffer": png(320, 200, (30, 160, 60))}])
+    expect(waiting(office, "review")).to_contain_text([code])
     act(office, code, "审核销号", {"审核意见": "经现场核查，整改到位，同意销号"})
-    office.shot("11-office-closed")
+    office.shot("15-office-closed")
     assert "已办结" in office.page.locator(".badges").inner_text()
+
+    expect(waiting(leader, "red").filter(has_text=code)).to_have_count(0)
+    leader.shot("16-leader-home-after")
     assert light_of(leader, code) != "红灯"
-    leader.shot("12-leader-task-closed")
     expect(red_list(leader).filter(has_text=code)).to_have_count(0)
-    leader.shot("13-leader-red-list-after")
+    leader.shot("17-leader-red-list-after")
 
 
 def test_login_screen_and_home(browser: Browser, console: LiveServer,
@@ -262,12 +175,20 @@ def test_login_screen_and_home(browser: Browser, console: LiveServer,
     assert OFFICE in office.page.inner_text("header")
 
 
-SCREENS = [
-    (OFFICE, "office", [("/", "home"), ("/tasks", "ledger"), ("/account/password", "password")]),
-    (LEADER, "leader", [("/", "home"), ("/tasks", "ledger")]),
-    (UNIT, "unit", [("/", "home"), ("/tasks", "ledger")]),
-]
-"""Each role's main screens (path, screenshot name) — the ones on main so far."""
+MENUS = {
+    "office": ["首页", "督办台账", "来源", "文件识别", "每日调度", "情况通报", "组织", "发件箱"],
+    "leader": ["首页", "督办台账", "来源", "每日调度"],
+    "unit": ["首页", "督办台账"],
+}
+"""Each role's top menu: its main screens."""
+PEOPLE = {"office": OFFICE, "leader": LEADER, "unit": UNIT}
+MORE_SCREENS = {
+    "office": [("/directives/new", "directive-new"), ("/org/policy", "policy"),
+               ("/account/password", "password")],
+    "leader": [],
+    "unit": [("/account/password", "password")],
+}
+"""Screens reached from inside others, opened by address."""
 
 
 @pytest.fixture(scope="module")
@@ -282,12 +203,24 @@ def city_work(console: LiveServer) -> list[str]:
     return register_drafts(console, text, assign=True)
 
 
-def test_main_screens(console: LiveServer, city_work: list[str],
+@pytest.mark.parametrize("role", list(MENUS))
+def test_main_screens(console: LiveServer, city_work: list[str], role: str,
                       open_as: Callable[[str], Viewer]) -> None:
-    """Every role's main screens open without an error, fit the width, and are saved."""
-    assert len(city_work) == 3
-    for name, role, screens in SCREENS:
-        viewer = open_as(name)
-        for path, screen in screens:
-            viewer.go(path)
-            viewer.shot(f"screen-{role}-{screen}")
+    """Every screen of a role's menu — followed through the menu itself — and the pages inside
+    (a source, a task) open without an error, fit the width, and are saved."""
+    viewer = open_as(PEOPLE[role])
+    menu = viewer.page.locator("nav.menu a")
+    assert menu.all_text_contents() == MENUS[role]
+    for label in MENUS[role]:
+        page = viewer.nav(label)
+        expect(page.locator("nav.menu a.active")).to_have_text(label)
+        viewer.shot(f"screen-{role}-{page.url.split('/')[3].split('?')[0] or 'home'}")
+    for path, name in MORE_SCREENS[role]:
+        viewer.go(path)
+        viewer.shot(f"screen-{role}-{name}")
+    viewer.go(f"/tasks/{city_work[0]}")  # 水务集团's: the unit's own, in the leader's scope
+    viewer.shot(f"screen-{role}-task")
+    if role != "unit":
+        viewer.page.locator("a[href^='/directives/']").first.click()
+        viewer.page.wait_for_load_state("load")
+        viewer.shot(f"screen-{role}-directive")

@@ -81,6 +81,7 @@ def test_anonymous_visitors_are_sent_to_log_in(web: WebWorld) -> None:
 @pytest.mark.parametrize("query", [
     "period=2024-13", "period=2024-00", "period=2024-03%00", "period=2024%0A-03",
     "period=%E2%80%AE2024-03", "period=abc", "period=" + "9" * 30, "period=",
+    "period=9999-12", "period=0000-05", "period=0001-01",
 ])
 def test_an_impossible_month_is_a_chinese_400_page(web: WebWorld, query: str) -> None:
     client = web.client("office")

@@ -107,7 +107,8 @@ def test_bad_retry_input_is_a_chinese_400_page(web: WebWorld, data: dict[str, st
     assert statuses(web) == before
 
 
-@pytest.mark.parametrize("query", ["status=bogus", "status=dead%0A", "requeued=x",
+@pytest.mark.parametrize("query", ["status=bogus", "status=dead%0A", "requeued=x", "requeued=-3",
+                                   "status=" + "d" * 300,
                                    "status=%E2%80%AEdead"])
 def test_bad_page_input_is_a_chinese_400_page(web: WebWorld, query: str) -> None:
     page = web.client("office").get(f"/outbox?{query}")

@@ -446,3 +446,11 @@ def test_assigning_past_its_deadline_needs_the_office_to_confirm(web: WebWorld) 
     assert snapshot(web) == before
     assert post(web, "office", late, "assign", {"confirm": "yes"}).status_code == 303
     assert task_row(web, late).status == "assigned"
+
+
+def test_control_characters_in_references_are_not_found(web: WebWorld) -> None:
+    before = snapshot(web)
+    for data in ({"for_unit": "FIRE\x00"}, {"for_unit": "\x1b[31m"}):
+        answer = post(web, "office", web.task.code, "acknowledge", data)
+        assert answer.status_code == 404
+    assert snapshot(web) == before

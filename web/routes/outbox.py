@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import InvalidInput
@@ -39,7 +39,8 @@ def parse_status(value: str | None) -> OutboxStatus | None:
 
 @router.get("/outbox")
 def outbox_page(request: Request, actor: CurrentActor, session: DbSession,
-                status: str | None = None, requeued: int | None = None) -> Response:
+                status: Annotated[str | None, Query(max_length=20)] = None,
+                requeued: Annotated[int | None, Query(ge=0)] = None) -> Response:
     stats = outbox_stats(session=session, actor=actor)
     chosen = parse_status(status)
     rows = outbox_rows(session=session, actor=actor, status=chosen, limit=ROWS_SHOWN)

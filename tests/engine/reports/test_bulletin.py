@@ -215,7 +215,8 @@ def test_empty_month(session: Session, tmp_path: Path) -> None:
     assert "本月无领导批示事项" in "\n".join(p.text for p in Document(str(tmp_path / "empty.docx")).paragraphs)
 
 
-@pytest.mark.parametrize("bad", ["2024-13", "2024-00", "2024/03", "三月", ""])
+@pytest.mark.parametrize("bad", ["2024-13", "2024-00", "2024/03", "三月", "", "9999-12", "0000-05",
+                                 "1999-12", "2200-01"])
 def test_bad_period(bad: str) -> None:
     with pytest.raises(InvalidInput, match="统计月份"):
         parse_period(bad, TZ)

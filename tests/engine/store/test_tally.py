@@ -127,4 +127,4 @@ def test_a_new_policy_zone_rebuckets_the_tallies(session: Session) -> None:
     make_task(session, city, due="3月9日前", co=[])
     save_policy(session, policy=get_policy(session), now=ISSUED)
     assert session.connection().exec_driver_sql(
-        "SELECT COUNT(*) FROM task_tally_delta").scalar() > 0  # no recount: same offset
+        "SELECT COUNT(*) FROM task_tally_delta").scalar_one() > 0  # no recount: same offset
