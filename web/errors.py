@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.errors import ConfigError
 from engine import errors as domain
+from engine.inputs import printable
 from web.deps import LoginRequired, render
 from web.security import BodyTooLarge, CsrfRefused
 
@@ -58,7 +59,9 @@ def status_of(error: domain.DubanError) -> int:
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     title = {403: "无权操作", 404: "未找到", 409: "无法办理", 413: "内容太大",
              500: "系统错误"}.get(status, "请求有误")
-    text = NOT_FOUND if status == 404 else message
+    # An engine message may quote what a person typed: shown with visible stand-ins for any
+    # control character (engine.inputs.printable), never raw.
+    text = NOT_FOUND if status == 404 else printable(message)
     return render(request, "error.html", {"title": title, "message": text, "status": status},
                   status_code=status)
 
