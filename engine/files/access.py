@@ -35,10 +35,11 @@ from engine.files.attach import PURPOSES
 from engine.files.sniff import KINDS
 from engine.files.store import blob_store
 from engine.org.actors import Actor
+from engine.org.directory import person_names
 from engine.org.visibility import can_see_task, sees_all_tasks
 from engine.read.schemas import FileView
 from engine.store.policy import get_policy, zone_for
-from models import Attachment, Directive, FileBlob, Person, Task
+from models import Attachment, Directive, FileBlob, Task
 
 MIN_PREFIX = 8
 """Hex digits of a hash a user must give at least (``task show`` prints 12)."""
@@ -165,9 +166,7 @@ def describe(session: Session, rows: Iterable[tuple[Attachment, FileBlob]]) -> l
     tz = zone_for(get_policy(session))
     rows = list(rows)
     # Only the uploaders' names: a city's directory is large, a task's files are few.
-    ids = {a.uploaded_by_id for a, _ in rows if a.uploaded_by_id is not None}
-    people = dict(session.exec(select(Person.id, Person.name).where(
-        col(Person.id).in_(ids))).all()) if ids else {}
+    people = person_names(session, (a.uploaded_by_id for a, _ in rows))
     return [FileView(id=a.id or 0, sha256=b.sha256, name=a.name, size=b.size, mime=b.mime,
                      kind=b.kind, kind_label=KINDS.get(b.kind, b.kind), purpose=a.purpose,
                      purpose_label=PURPOSES.get(a.purpose, a.purpose), report_id=a.report_id,

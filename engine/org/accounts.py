@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.defaults import WEB_INVITE_TTL_HOURS
 from engine.errors import (
@@ -31,6 +31,7 @@ from engine.errors import (
 )
 from engine.org import passwords
 from engine.org.actors import Actor
+from engine.org.binding import retire_unused
 from engine.org.login import check_not_locked, client_key, refuse_after_recording
 from engine.org.permissions import require_office
 from engine.store.service import service
@@ -110,11 +111,7 @@ def create_web_invite(*, session: Session, actor: Actor, person: Person | int,
     person = _person(session, person)
     require_office(actor, "生成网页登录邀请链接")
     _require_active(person, "生成网页登录邀请链接")
-    for old in session.exec(select(WebInvite).where(
-            WebInvite.person_id == person.id, col(WebInvite.used_at).is_(None),
-            col(WebInvite.expires_at) > now)).all():
-        old.expires_at = now  # an earlier link that was never used stops working
-        session.add(old)
+    retire_unused(session, WebInvite, person_id=person.id or 0, now=now)
     token = secrets.token_urlsafe(32)
     row = WebInvite(token_hash=token_hash(token), person_id=person.id or 0,
                     created_by_id=actor.person_id, created_at=now,

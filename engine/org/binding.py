@@ -26,7 +26,7 @@ from engine.org.permissions import require_office
 from engine.store.service import service
 from engine.tasks import audit
 from engine.values import Channel
-from models import BindingCode, Person
+from models import BindingCode, Person, WebInvite
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -61,11 +61,7 @@ def create_invite(*, session: Session, person: Person, now: datetime, actor: Act
     require_office(actor, "生成绑定码")
     if not person.active:
         raise PolicyViolation(f"{person.name} 已停用，不能生成绑定码")
-    for old in session.exec(select(BindingCode).where(
-            BindingCode.person_id == person.id, col(BindingCode.used_at).is_(None),
-            col(BindingCode.expires_at) > now)).all():
-        old.expires_at = now  # an earlier code that was never used stops working
-        session.add(old)
+    retire_unused(session, BindingCode, person_id=person.id or 0, now=now)
     code = _new_code()
     row = BindingCode(person_id=person.id or 0, code_hash=code_hash(code), created_at=now,
                       expires_at=invite_expires_at(now))
@@ -74,6 +70,17 @@ def create_invite(*, session: Session, person: Person, now: datetime, actor: Act
     audit.record(session, actor=actor, entity="person", entity_id=person.id, action="invite",
                  now=now, after={"binding_code_id": row.id, "expires_at": row.expires_at})
     return code
+
+
+def retire_unused(session: Session, model: type[BindingCode] | type[WebInvite], *,
+                  person_id: int, now: datetime) -> None:
+    """End the person's earlier one-time credentials of ``model`` (Telegram codes, web invite
+    links) that were never used: only the newest one handed out works."""
+    for old in session.exec(select(model).where(
+            model.person_id == person_id, col(model.used_at).is_(None),
+            col(model.expires_at) > now)).all():
+        old.expires_at = now
+        session.add(old)
 
 
 def _usable_code(session: Session, code: str, now: datetime) -> BindingCode:

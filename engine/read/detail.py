@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from engine.files.access import task_files
 from engine.org.actors import Actor
+from engine.org.directory import person_names
 from engine.org.visibility import find_visible_task
 from engine.read.schemas import (
     ExtensionView,
@@ -36,7 +37,6 @@ from models import (
     Directive,
     ExtensionRequest,
     Milestone,
-    Person,
     ProgressReport,
     Recheck,
     Task,
@@ -107,7 +107,7 @@ class _Names:
             else []
         self.units = {u.id or 0: u.name for u in rows}
         self.codes = {u.id or 0: u.code for u in rows}
-        self.people = _names(session, _people_of(links, reports, extensions))
+        self.people = person_names(session, _people_of(links, reports, extensions))
 
     def local(self, value: datetime | None) -> Any:
         return value.astimezone(self.tz) if value is not None else None
@@ -143,10 +143,3 @@ def _people_of(links: Any, reports: Any, extensions: Any) -> set[int]:
     ids |= {r.person_id for r in reports}
     ids |= {e.requested_by_id for e in extensions} | {e.decided_by_id for e in extensions}
     return {i for i in ids if i is not None}
-
-
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids))).all()
-    return {i: n for i, n in rows if i is not None}

@@ -18,11 +18,12 @@ from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PermissionDenied
 from engine.org.actors import Actor
+from engine.org.directory import person_names
 from engine.org.visibility import sees_all_tasks, task_scope
 from engine.read.schemas import DirectiveSummary, Page
 from engine.store.policy import get_policy, zone_for
 from engine.values import OPEN_STATUSES, DirectiveKind, Role
-from models import Directive, Person, Task
+from models import Directive, Task
 
 PAGE_SIZE = 30
 """Root directives on one page of the list."""
@@ -122,9 +123,7 @@ def _summaries(session: Session, actor: Actor, rows: list[Directive]) -> list[Di
         if child != root:
             followups[root] += 1
     counts = _task_counts(session, actor, member)
-    issuers = {r.issued_by_id for r in rows if r.issued_by_id is not None}
-    names = dict(session.exec(select(Person.id, Person.name).where(
-        col(Person.id).in_(issuers))).all()) if issuers else {}
+    names = person_names(session, (r.issued_by_id for r in rows))
     tz = zone_for(get_policy(session))
     return [DirectiveSummary(
         id=r.id or 0, kind=DirectiveKind(r.kind), title=r.title,

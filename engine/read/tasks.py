@@ -27,7 +27,7 @@ from engine.calendar.lights import (
 )
 from engine.inputs import check_line
 from engine.org.actors import Actor
-from engine.org.directory import find_person, find_unit
+from engine.org.directory import find_person, find_unit, person_names
 from engine.org.leaders import leader_id_of, scope_leaders, supervised_by
 from engine.org.visibility import task_scope
 from engine.read.filters import (
@@ -50,7 +50,7 @@ from engine.values import (
     TaskStatus,
     UnitRole,
 )
-from models import Directive, Person, Task, TaskUnit, Unit
+from models import Directive, Task, TaskUnit, Unit
 
 _STATUS = {m.value: m for m in TaskStatus}
 _PRIORITY = {m.value: m for m in Priority}
@@ -68,14 +68,6 @@ def _unit_names(session: Session, ids: Iterable[int] | None = None) -> dict[int,
             return {}
         query = query.where(col(Unit.id).in_(wanted))
     return {i: n for i, n in session.exec(query).all() if i is not None}
-
-
-def _person_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted))).all()
-    return {i: n for i, n in rows if i is not None}
 
 
 def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -110,7 +102,7 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
     policy = get_policy(session)
     scopes = scope_leaders(session)
     leaders = {t.id: leader_id_of(t, scopes) for t in tasks}
-    people = _person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
+    people = person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
     co = _co_units(session, [t.id for t in tasks if t.id is not None])
     units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None}
                         | {u for us in co.values() for u in us})

@@ -17,7 +17,6 @@ is bounded to its newest :data:`MAX_PER_SOURCE` rows so a long-lived task still 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from engine.org.actors import Actor
+from engine.org.directory import person_names
 from engine.org.visibility import UNIT_ROLES, find_visible_task
 from engine.read.schemas import Schema
 from engine.read.timeline_text import describe_event
@@ -196,16 +196,8 @@ def _followups(session: Session, task: Task, tz: tzinfo) -> list[TimelineEntry]:
             col(Directive.parent_id).in_(parents)).order_by(col(Directive.id))).all())
         found += [d for d in children if d.kind == DirectiveKind.FOLLOWUP.value]
         parents = [d.id for d in children if d.id is not None]
-    names = _people(session, (d.issued_by_id for d in found))
+    names = person_names(session, (d.issued_by_id for d in found))
     return [TimelineEntry(at=d.issued_at.astimezone(tz), kind="followup",
                           kind_label=KIND_LABELS["followup"], title=d.title,
                           actor=names.get(d.issued_by_id or 0), text=d.text)
             for d in found[:MAX_PER_SOURCE]]
-
-
-def _people(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted))).all()
-    return {i: n for i, n in rows if i is not None}

@@ -6,7 +6,7 @@ browser tests skip — unless ``DUBAN_REQUIRE_BROWSER=1`` (set by ``.ci/run``, w
 ``chromium`` and ``fonts-noto-cjk``), which turns that skip into a failure, as
 ``DUBAN_REQUIRE_PG`` does for PostgreSQL (``tests/conftest.py``).
 
-One browser per test process (so one per xdist worker), started on first use. Each test opens its
+One browser per test module (see :func:`browser` for why not per process), started on first use. Each test opens its
 own context (:func:`open_context`) at a named viewport; a context lets the page reach only
 127.0.0.1 and records every other request it refused, so a page that would need the internet (a
 CDN script, a web font) shows up in :attr:`Visit.blocked`.
@@ -58,9 +58,13 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """The test process's chromium, or a skip (a failure under ``DUBAN_REQUIRE_BROWSER=1``)."""
+    """A chromium for the test module, or a skip (a failure under ``DUBAN_REQUIRE_BROWSER=1``).
+
+    Per module, not per session: Playwright's sync API marks its event loop as the thread's
+    running loop while it is open, so every later ``asyncio.run`` in the same worker (the bot's
+    tests) would fail. Pytest ends a module's fixtures before a test of another module runs."""
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)")
     try:
