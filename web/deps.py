@@ -49,8 +49,10 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session)]
 
 
-def now(request: Request) -> datetime:
-    """The engine's ``now`` for this request (real time, or a simulation database's clock)."""
+async def now(request: Request) -> datetime:
+    """The engine's ``now`` for this request (real time, or a simulation database's clock).
+    Dependencies that do no I/O are ``async``: FastAPI would run a plain ``def`` in a worker
+    thread, a hop that costs more than the call."""
     return request.app.state.config.clock()  # type: ignore[no-any-return]
 
 
@@ -84,7 +86,7 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 
 
-def require_actor(request: Request, actor: OptionalActor) -> Actor:
+async def require_actor(request: Request, actor: OptionalActor) -> Actor:
     if actor is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)

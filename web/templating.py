@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 TEMPLATES = Path(__file__).parent / "templates"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -41,6 +42,20 @@ def _code(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
+def _light_badge(value: Any) -> Markup:
+    """A light as a coloured badge ("—" without one). A filter, not a macro: a ledger page
+    draws one per row, and a Jinja macro call costs several times a function call."""
+    if not value:
+        return Markup('<span class="light light-none">—</span>')
+    return Markup(f'<span class="light light-{escape(_code(value))}">{escape(_label(value))}</span>')
+
+
+def _status_badge(value: Any) -> Markup:
+    """A status as a badge (see :func:`_light_badge`)."""
+    return Markup(
+        f'<span class="status status-{escape(_code(value))}">{escape(_label(value))}</span>')
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -48,6 +63,9 @@ def build_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the package: no stat() of three files on every page.
+        auto_reload=False,
     )
-    env.filters.update(local=_local, day=_day, label=_label, code=_code)
+    env.filters.update(local=_local, day=_day, label=_label, code=_code,
+                       light_badge=_light_badge, status_badge=_status_badge)
     return env

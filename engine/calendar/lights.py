@@ -8,7 +8,7 @@ a unit has a light or can be overdue — from 交办 to 申请办结 (:data:`LIT
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, case
 from sqlmodel import col
@@ -22,6 +22,17 @@ LIT_STATUSES = ACTIVE_STATUSES
 """Statuses with a light and a possible overdue: assigned, acknowledged, in progress, pending review."""
 
 
+class Deadlined(Protocol):
+    """What a light is derived from: a :class:`models.Task` or a listed row of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def escalation_level(self) -> int: ...
+
+
 def due_of(task: Task) -> datetime:
     """The deadline of a task that has one (every task once assigned; drafts may not)."""
     if task.due_at is None:
@@ -29,12 +40,12 @@ def due_of(task: Task) -> datetime:
     return task.due_at
 
 
-def is_overdue(task: Task, now: datetime) -> bool:
+def is_overdue(task: Deadlined, now: datetime) -> bool:
     """Due passed while the task is with its units (never for drafts, closed or cancelled)."""
     return task.status in LIT_STATUSES and task.due_at is not None and now > task.due_at
 
 
-def days_overdue(task: Task, now: datetime, policy: Policy) -> int:
+def days_overdue(task: Deadlined, now: datetime, policy: Policy) -> int:
     """Calendar days overdue in local dates (0 when not overdue)."""
     if not is_overdue(task, now) or task.due_at is None:
         return 0
@@ -79,7 +90,7 @@ def light(task: Task, now: datetime, policy: Policy) -> str | None:
     return light_at(task, now, yellow_cutoff(now, policy))
 
 
-def light_at(task: Task, now: datetime, cutoff: datetime) -> str | None:
+def light_at(task: Deadlined, now: datetime, cutoff: datetime) -> str | None:
     """:func:`light` given ``cutoff = yellow_cutoff(now, policy)``, for lists computed at once."""
     if task.status not in LIT_STATUSES or task.due_at is None:
         return None

@@ -10,29 +10,43 @@ top leader wins (top leaders oversee everything and hear of level 3 anyway).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
 from models import LeaderScope, Person, Task
 
 
-def scope_leaders(session: Session) -> dict[int, int]:
-    """``{unit id: id of the leader supervising it}`` for every unit in some leader's scope."""
-    rows = session.exec(
-        select(LeaderScope.unit_id, Person.id, Person.top_leader)
-        .join(Person, col(Person.id) == col(LeaderScope.person_id))
-        .where(Person.active == True)  # noqa: E712
-        .order_by(col(Person.top_leader), col(Person.id))
-    ).all()
+def scope_leaders(session: Session, units: Iterable[int] | None = None) -> dict[int, int]:
+    """``{unit id: id of the leader supervising it}`` for every unit in some leader's scope,
+    or only for ``units`` when given (a page of tasks needs its lead units', not the city's)."""
+    query = (select(LeaderScope.unit_id, Person.id)
+             .join(Person, col(Person.id) == col(LeaderScope.person_id))
+             .where(Person.active == True)  # noqa: E712
+             .order_by(col(Person.top_leader), col(Person.id)))
+    if units is not None:
+        wanted = set(units)
+        if not wanted:
+            return {}
+        query = query.where(col(LeaderScope.unit_id).in_(wanted))
     found: dict[int, int] = {}
-    for unit_id, person_id, _top in rows:
+    for unit_id, person_id in session.exec(query).all():
         if person_id is not None:
             found.setdefault(unit_id, person_id)
     return found
 
 
-def leader_id_of(task: Task, scopes: dict[int, int]) -> int | None:
+class Supervised(Protocol):
+    """What the supervising leader is derived from (a task or a listed row of one)."""
+
+    @property
+    def leader_id(self) -> int | None: ...
+    @property
+    def lead_unit_id(self) -> int | None: ...
+
+
+def leader_id_of(task: Supervised, scopes: dict[int, int]) -> int | None:
     """The supervising leader's id: the task's own, else its lead unit's (``None``: neither)."""
     if task.leader_id is not None:
         return task.leader_id

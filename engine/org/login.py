@@ -168,8 +168,9 @@ def authenticate(*, session: Session, name: str, password: str, client: str | No
 
 def session_person(*, session: Session, person_id: int, version: int) -> Person | None:
     """The person a session cookie names, or ``None`` when that session no longer counts."""
-    account = session.exec(select(WebAccount).where(WebAccount.person_id == person_id)).first()
-    if account is None or account.session_version != version:
-        return None
-    person = session.get(Person, person_id)
-    return person if person is not None and person.active else None
+    # One query on every page: the account's version and the active person together.
+    return session.exec(
+        select(Person).join(WebAccount, col(WebAccount.person_id) == col(Person.id))
+        .where(col(Person.id) == person_id, WebAccount.session_version == version,
+               Person.active == True)  # noqa: E712
+    ).first()

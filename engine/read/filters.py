@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_
 from sqlmodel import col
@@ -117,7 +117,16 @@ class Position:
         return datetime.fromisoformat(self.value) if self.value is not None else None
 
 
-def position_of(task: Task, sort: Sort) -> Position:
+class Placed(Protocol):
+    """What a cursor position is taken from (a task or a listed row of one)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+
+
+def position_of(task: Placed, sort: Sort) -> Position:
     """The cursor position just after ``task`` in ``sort``."""
     value = task.due_at if sort in (Sort.DUE, Sort.DUE_DESC) else None
     return Position(sort, value.isoformat() if value is not None else None, task.id or 0)

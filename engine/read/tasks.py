@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, union_all
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from engine.calendar.lights import (
@@ -27,9 +28,9 @@ from engine.calendar.lights import (
 )
 from engine.inputs import check_line
 from engine.org.actors import Actor
-from engine.org.directory import find_person, find_unit, person_names
-from engine.org.leaders import leader_id_of, scope_leaders, supervised_by
-from engine.org.visibility import task_scope
+from engine.org.directory import find_person, find_unit
+from engine.org.leaders import leader_id_of, supervised_by
+from engine.org.visibility import sees_all_tasks, task_scope
 from engine.read.filters import (
     PageRequest,
     Position,
@@ -40,7 +41,9 @@ from engine.read.filters import (
     position_of,
     undated_phase,
 )
+from engine.read.listed import LISTED_COLUMNS, Listed, ListedTask, listed
 from engine.read.schemas import BoardRow, Page, TaskRow
+from engine.read.tally import status_counts
 from engine.store.policy import get_policy, zone_for
 from engine.values import (
     EscalationLevel,
@@ -50,7 +53,7 @@ from engine.values import (
     TaskStatus,
     UnitRole,
 )
-from models import Directive, Task, TaskUnit, Unit
+from models import Directive, LeaderScope, Person, Task, TaskUnit, Unit
 
 _STATUS = {m.value: m for m in TaskStatus}
 _PRIORITY = {m.value: m for m in Priority}
@@ -70,17 +73,79 @@ def _unit_names(session: Session, ids: Iterable[int] | None = None) -> dict[int,
     return {i: n for i, n in session.exec(query).all() if i is not None}
 
 
-def _co_units(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]:
-    co: dict[int, list[int]] = defaultdict(list)
-    for start in range(0, len(task_ids), 500):
-        chunk = task_ids[start:start + 500]
-        for task_id, unit_id in session.exec(
-            select(TaskUnit.task_id, TaskUnit.unit_id)
-            .where(col(TaskUnit.task_id).in_(chunk), TaskUnit.role == UnitRole.CO)
-            .order_by(col(TaskUnit.id))
-        ).all():
-            co[task_id].append(unit_id)
-    return co
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """Every name a page of task rows shows."""
+
+    units: dict[int, str]
+    """Lead unit id → name."""
+    people: dict[int, str]
+    """Owner or supervising leader id → name."""
+    co: dict[int, list[str]]
+    """Task id → its cooperating units' names, in the order they were added."""
+    scopes: dict[int, int]
+    """Lead unit id → the leader supervising it (:func:`engine.org.leaders.scope_leaders`)."""
+
+
+def _id_list(column: Any, name: str, dialect: str) -> Any:
+    """``column IN (the ids passed as parameter name)``, written so that the statement's text is
+    the same whatever the number of ids: an array on PostgreSQL (``= ANY``), whose driver then
+    prepares the statement once instead of planning it on every page; SQLite has no arrays and
+    plans in microseconds, so an expanding ``IN`` there."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _names_query(dialect: str) -> Any:
+    """The statement of :func:`_names` for ``dialect``, built once per dialect: a page pays
+    neither for building it nor for coercing each id."""
+    zero = literal(0)
+    branches: list[Any] = [
+        sql_select(literal("u").label("kind"), col(Unit.id).label("key"), zero.label("ref"),
+                   zero.label("rank"), col(Unit.name).label("name"))
+        .where(_id_list(col(Unit.id), "units", dialect)),
+        sql_select(literal("p"), col(Person.id), zero, zero, col(Person.name))
+        .where(_id_list(col(Person.id), "people", dialect)),
+        sql_select(literal("c"), col(TaskUnit.task_id), col(TaskUnit.id), zero, col(Unit.name))
+        .join(Unit, col(Unit.id) == col(TaskUnit.unit_id))
+        .where(_id_list(col(TaskUnit.task_id), "tasks", dialect),
+               col(TaskUnit.role) == UnitRole.CO.value),
+        sql_select(literal("s"), col(LeaderScope.unit_id), col(Person.id),
+                   case((col(Person.top_leader), 1), else_=0), col(Person.name))
+        .join(Person, col(Person.id) == col(LeaderScope.person_id))
+        .where(_id_list(col(LeaderScope.unit_id), "units", dialect), col(Person.active).is_(True)),
+    ]
+    return union_all(*branches).order_by("kind", "rank", "ref")
+
+
+_NAMES = {dialect: _names_query(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _names(session: Session, tasks: Sequence[Listed]) -> _Names:
+    """The names of ``tasks``' lead and cooperating units, owners and leaders — named on the
+    task or supervising its lead unit (the rule of :func:`engine.org.leaders.scope_leaders`) —
+    in one round trip: each query costs more than the few rows it reads."""
+    params = {
+        "units": list({t.lead_unit_id for t in tasks if t.lead_unit_id is not None}),
+        "people": list({p for t in tasks for p in (t.owner_id, t.leader_id) if p is not None}),
+        "tasks": [t.id for t in tasks if t.id is not None],
+    }
+    dialect = session.get_bind().dialect.name
+    query = _NAMES[dialect] if dialect in _NAMES else _names_query(dialect)
+    rows = session.execute(query, params).all()
+    found = _Names(units={}, people={}, co=defaultdict(list), scopes={})
+    for kind, key, ref, _rank, name in rows:
+        if kind == "u":
+            found.units[key] = name
+        elif kind == "p":
+            found.people[key] = name
+        elif kind == "c":
+            found.co[key].append(name)
+        elif key not in found.scopes:  # "s": the first in (top_leader, id) order wins
+            found.scopes[key] = ref
+            found.people.setdefault(ref, name)
+    return found
 
 
 def task_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -92,7 +157,7 @@ def task_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {i: c for i, c in rows if i is not None}
 
 
-def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[TaskRow]:
+def task_rows(session: Session, tasks: Sequence[Listed], now: datetime) -> list[TaskRow]:
     """Each task as a :class:`TaskRow` (times in the local zone, lights as of ``now``).
 
     No permission is checked here: callers pass tasks the reader may see.
@@ -100,12 +165,7 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
     if not tasks:
         return []
     policy = get_policy(session)
-    scopes = scope_leaders(session)
-    leaders = {t.id: leader_id_of(t, scopes) for t in tasks}
-    people = person_names(session, [t.owner_id for t in tasks] + list(leaders.values()))
-    co = _co_units(session, [t.id for t in tasks if t.id is not None])
-    units = _unit_names(session, {t.lead_unit_id for t in tasks if t.lead_unit_id is not None}
-                        | {u for us in co.values() for u in us})
+    names = _names(session, tasks)
     # The same rule as engine.calendar.lights.light, with the warning-window boundary computed
     # once instead of counting working days per row.
     cutoff = yellow_cutoff(now, policy)
@@ -124,9 +184,9 @@ def task_rows(session: Session, tasks: Sequence[Task], now: datetime) -> list[Ta
             days_overdue=days_overdue(t, now, policy), due_at=local(t.due_at),
             due_text=t.due_text, original_due_at=local(t.original_due_at),
             original_due_text=t.original_due_text, extension_count=t.extension_count,
-            lead_unit=units.get(t.lead_unit_id or 0, ""),
-            co_units=[units.get(u, "") for u in co.get(t.id or 0, [])],
-            owner=people.get(t.owner_id or 0), leader=people.get(leaders[t.id] or 0),
+            lead_unit=names.units.get(t.lead_unit_id or 0, ""),
+            co_units=names.co.get(t.id or 0, []), owner=names.people.get(t.owner_id or 0),
+            leader=names.people.get(leader_id_of(t, names.scopes) or 0),
             escalation_level=_LEVEL.get(t.escalation_level, EscalationLevel.BULLETIN),
             target=t.target, achieved=t.achieved, measure=t.measure, directive_id=t.directive_id,
             parent_id=t.parent_id, recurrence=t.recurrence_text,
@@ -214,19 +274,20 @@ def visible_tasks(*, session: Session, actor: Actor, now: datetime,
 
 
 def _ordered(session: Session, where: list[Any], sort: Sort, after: Position | None,
-             limit: int | None) -> list[Task]:
-    """Up to ``limit`` tasks (all with ``None``) matching ``where`` past ``after`` in ``sort``."""
+             limit: int | None) -> list[ListedTask]:
+    """Up to ``limit`` tasks (all with ``None``) matching ``where`` past ``after`` in ``sort``,
+    as their listed columns."""
     if sort in (Sort.NEWEST, Sort.OLDEST):
         phases = [id_order(sort, after)]
     else:
         dated = dated_phase(sort, after)
         phases = ([dated] if dated is not None else []) + [undated_phase(sort, after)]
-    found: list[Task] = []
+    found: list[ListedTask] = []
     for conditions, order in phases:
-        query = select(Task).where(*where, *conditions).order_by(*order)
+        query = select(*LISTED_COLUMNS).where(*where, *conditions).order_by(*order)
         if limit is not None:
             query = query.limit(limit - len(found))
-        found += session.exec(query).all()
+        found += listed(session.exec(query).all())
         if limit is not None and len(found) >= limit:
             break
     return found
@@ -256,6 +317,35 @@ def board(*, session: Session, actor: Actor, now: datetime) -> list[BoardRow]:
         entry["escalated"] += task.escalation_level > 0
     rows = [BoardRow(unit=units.get(uid, ""), **c) for uid, c in counts.items()]
     return sorted(rows, key=lambda r: (-r.red, -r.yellow, r.unit))
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """How many tasks a list holds, for "共 N 项" beside its page."""
+
+    count: int
+    at_least: bool = False
+    """``count`` is a lower bound: the list was counted only up to it."""
+
+
+def visible_total(*, session: Session, actor: Actor, now: datetime,
+                  filters: TaskFilters | None = None, cap: int) -> Total:
+    """How many tasks ``actor`` may see match ``filters``.
+
+    Exact, from the maintained tallies (:func:`engine.read.tally.status_counts`, exact as of the
+    reader's transaction), when the list narrows by status at most and ``actor`` sees every
+    task or every assigned one; otherwise counted up to ``cap`` (a million-row list costs what
+    ``cap`` rows cost) and marked ``at_least`` beyond it."""
+    filters = filters or TaskFilters()
+    only_statuses = replace(filters, statuses=(), sort=Sort.DUE) == TaskFilters()
+    if only_statuses and sees_all_tasks(session, actor):
+        wanted = {s.value for s in filters.statuses} or set(_STATUS)
+        if not actor.sees_everything:
+            wanted.discard(TaskStatus.DRAFT.value)
+        counts = status_counts(session)
+        return Total(sum(counts.get(status, 0) for status in wanted))
+    found = count_visible(session=session, actor=actor, now=now, filters=filters, cap=cap + 1)
+    return Total(min(found, cap), at_least=found > cap)
 
 
 def count_visible(*, session: Session, actor: Actor, now: datetime,

@@ -174,10 +174,28 @@ def test_counts_stop_at_the_cap(web: WebWorld, ledger: Ledger,
     from web.routes import ledger as route
 
     monkeypatch.setattr(route, "COUNT_CAP", 3)
-    page = get(web, "office", "/tasks")
-    assert 'class="total">3</strong>+ 项' in page and len(codes(page)) == 5
+    # A filter beyond status is counted, up to the cap: the four assigned tasks are "3+".
+    page = get(web, "office", "/tasks?due_from=2000-01-01")
+    assert 'class="total">3</strong>+ 项' in page and len(codes(page)) == 4
     # Exactly the cap: no "+" (fire, red and the draft).
     assert 'class="total">3</strong> 项' in get(web, "office", "/tasks?unit=消防")
+
+
+def test_whole_lists_are_counted_exactly_from_the_tallies(
+        web: WebWorld, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office's whole ledger (or one narrowed by status only) is counted from the
+    maintained tallies: exact beyond the cap, and as of the moment of the page."""
+    from web.routes import ledger as route
+
+    monkeypatch.setattr(route, "COUNT_CAP", 3)
+    page = get(web, "office", "/tasks")
+    assert 'class="total">5</strong> 项' in page and len(codes(page)) == 5
+    assert total(get(web, "office", "/tasks?status=assigned&status=acknowledged")) == 4
+    # The top leader sees every assigned task but no draft.
+    assert 'class="total">4</strong> 项' in get(web, "secretary", "/tasks")
+    with Session(web.engine) as session:
+        make_task(session, web.city, lead="EMERG", co=[], title="新增的第六项", due="5月30日前")
+    assert total(get(web, "office", "/tasks")) == 6
 
 
 def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:

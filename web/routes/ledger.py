@@ -2,7 +2,7 @@
 bulk actions (批量催办 for the office, export of the chosen rows).
 
 Every list, count and export is the engine's (:func:`engine.read.tasks.visible_tasks`,
-:func:`count_visible`, :func:`engine.reports.ledger.export_ledger`), which shows each person
+:func:`visible_total`, :func:`engine.reports.ledger.export_ledger`), which shows each person
 only what they may see; the 催办 is :func:`engine.escalation.urge.urge_tasks`, which refuses
 everyone but the office. A page asked for by htmx (``HX-Target: results``) gets only its
 results; every other request gets the whole page, so the ledger works without JavaScript.
@@ -27,7 +27,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.escalation.urge import NOTE_MAX, urge_tasks
 from engine.org.actors import Actor
 from engine.read.filters import PageRequest, TaskFilters
-from engine.read.tasks import count_visible, visible_tasks
+from engine.read.tasks import visible_tasks, visible_total
 from engine.read.views import SavedView, view_filters
 from engine.reports.ledger import export_ledger
 from engine.store.policy import get_policy, zone_for
@@ -39,8 +39,8 @@ router = APIRouter()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COUNT_CAP = 10_000
-"""Matches counted for "共 N 项"; beyond it the page says "N+" (a count of a million rows would
-cost more than the page itself)."""
+"""Matches counted for "共 N 项" when no tally answers; beyond it the page says "N+" (a count of
+a million rows would cost more than the page itself)."""
 RESULTS = "results"
 """The id of the results section (htmx swaps it)."""
 
@@ -73,11 +73,10 @@ def ledger(request: Request, session: DbSession, actor: CurrentActor, now: Now) 
     with names_as_bad_input():
         page = visible_tasks(session=session, actor=actor, now=now, filters=filters,
                              page=PageRequest(limit=query.size, cursor=query.cursor))
-        total = count_visible(session=session, actor=actor, now=now, filters=filters,
-                              cap=COUNT_CAP + 1)
+        total = visible_total(session=session, actor=actor, now=now, filters=filters,
+                              cap=COUNT_CAP)
     context: dict[str, Any] = {
-        "query": query, "rows": page.items, "total": min(total, COUNT_CAP),
-        "more": total > COUNT_CAP,
+        "query": query, "rows": page.items, "total": total.count, "more": total.at_least,
         "next_url": query.url(cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": query.url() if query.cursor else None,
         "here": query.url(cursor=query.cursor),

@@ -75,3 +75,50 @@ def test_the_supervising_leader_comes_from_the_scopes(session: Session, tmp_path
     level_two = [p for p in run_pass(session=session, actor=system(), now=LATE)
                  if p.task_id == task.id and p.kind == "escalation" and p.level == 2]
     assert "李占明" in {p.recipient for p in level_two}
+
+
+def test_list_rows_name_the_leader_by_the_scope_rule(session: Session) -> None:
+    """A page's rows read every name in one query; they name the same supervising leader as
+    the per-task rule (engine.org.leaders.supervising_leader_id): the first registered leader
+    who is not a top leader, active ones only, unless the task names its own."""
+    from sqlmodel import select
+
+    from config.orgfile import PersonSpec
+    from engine.org.leaders import supervising_leader_id
+    from engine.org.setup import add_person
+    from models import Person, Task
+
+    city = make_city(session)  # 李占明 supervises FIRE and EMERG; 王炳森 is the top leader
+
+    def leader(name: str, units: list[str], **kw: object) -> Person:
+        spec = PersonSpec(name=name, title="副市长", roles=["leader"], supervises=units,
+                          **kw)  # type: ignore[arg-type]
+        return add_person(session=session, spec=spec, actor=operator(), now=at("2024-03-01"))
+
+    leader("周书记", ["HOUSING"], top_leader=True)
+    leader("吴晓东", ["HOUSING"])
+    leader("郑海涛", ["HOUSING"])
+    gone = leader("钱已调离", ["D1"])
+    leader("孙立新", ["D1"])
+    gone.active = False
+    session.add(gone)
+    session.commit()
+
+    def unnamed(lead: str, co: list[str]) -> Task:
+        data = TaskCreate(directive_id=city.directive.id or 0, title=f"{lead}事项", lead_unit=lead,
+                          co_units=co, due="3月15日前", due_counts_from="directive")
+        task = create_task(session=session, data=data, actor=act(city.office),
+                           now=at("2024-03-04"))
+        return assign_task(session=session, task=task.code, actor=act(city.office),
+                           now=at("2024-03-04"))
+
+    tasks = [unnamed("HOUSING", ["EMERG", "FIRE"]), unnamed("D1", []), unnamed("EMERG", []),
+             make_task(session, city, lead="HOUSING", co=["FIRE"])]  # names 李占明 itself
+    rows = {r.code: r for r in _list(session)}
+    people = {p.id: p.name for p in session.exec(select(Person)).all()}
+    for task in tasks:
+        expected = people.get(supervising_leader_id(session, task) or 0)
+        assert rows[task.code].leader == expected, task.title
+    assert [rows[t.code].leader for t in tasks] == ["吴晓东", "孙立新", "李占明", "李占明"]
+    assert rows[tasks[0].code].co_units == ["市应急管理局", "市消防救援支队"]
+    assert rows[tasks[0].code].lead_unit == "市住房和城乡建设局"
