@@ -96,6 +96,26 @@ def test_confirming_stores_drafts_with_the_offices_corrections(web: WebWorld) ->
         assert session.exec(select(Unit).where(Unit.name == "市城市管理局")).first() is None
 
 
+def _directives(web: WebWorld) -> list[Directive]:
+    """The directives intake stored (the fixture's own has the lowest id)."""
+    with Session(web.engine) as session:
+        return list(session.exec(select(Directive).order_by(col(Directive.id))).all()[1:])
+
+
+def _named_by_title(page: str, directives: list[Directive]) -> None:
+    """Every directive on ``page`` by its title, linked to its page; none by a bare id."""
+    assert directives
+    for directive in directives:
+        assert f'<a href="/directives/{directive.id}">{html.escape(directive.title)}</a>' in page
+    assert "来源事项 #" not in page and not re.search(r"[>、]#\d", page)
+
+
+def test_the_confirmation_names_the_directives_by_title(web: WebWorld) -> None:
+    answer = _apply(web, _review(web).text)
+    assert answer.status_code == 200, answer.text
+    _named_by_title(answer.text, _directives(web))
+
+
 def test_a_document_applied_before_is_recognised(web: WebWorld) -> None:
     first = _apply(web, _review(web).text)
     assert first.status_code == 200
@@ -104,6 +124,7 @@ def test_a_document_applied_before_is_recognised(web: WebWorld) -> None:
     copy = NOTICE.replace("，", ",").replace("\n\n", "\n")
     again = _review(web, copy)
     assert "已于" in again.text and "登记过" in again.text and "仍要再次登记" in again.text
+    _named_by_title(again.text, _directives(web))
     refused = _apply(web, again.text)
     assert refused.status_code == 409 and "未重复登记" in refused.text
     assert _count(web, Task) == tasks

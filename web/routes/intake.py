@@ -18,7 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from engine.errors import Conflict, InvalidInput, NotFound, RowsRefused
 from engine.intake.apply import analyse, apply_drafts, result_json
 from engine.intake.reading import MAX_DOCX_BYTES, SUFFIXES, document_text
-from engine.intake.records import applied_before
+from engine.intake.records import earlier_application
 from engine.org.actors import Actor
 from engine.org.permissions import require_office
 from engine.values import DirectiveKind
@@ -102,8 +102,8 @@ def _analysed(request: Request, session: DbSession, actor: Actor, values: dict[s
         "values": values, "data": data, "rows": rows,
         "pieces": highlighted(values["text"], data), "digest": digest(data),
         "kinds": {**{k.value: k.label for k in DirectiveKind}, "read": "阅示"},
-        "applied_before": applied_before(session, kind="document",
-                                         fingerprint=result.fingerprint),
+        "applied_before": earlier_application(session, kind="document",
+                                              fingerprint=result.fingerprint),
         "again": bool(form and form.get("again")), "errors": {}, "row_errors": {},
     }
     page.update(extra or {})
