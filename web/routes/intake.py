@@ -20,6 +20,7 @@ from engine.intake.apply import analyse, apply_drafts, result_json
 from engine.intake.reading import MAX_DOCX_BYTES, SUFFIXES, document_text
 from engine.intake.records import earlier_application
 from engine.org.actors import Actor
+from engine.org.leaders import unit_leader_names
 from engine.org.permissions import require_office
 from engine.values import DirectiveKind
 from web.deps import CurrentActor, DbSession, Now, render
@@ -94,10 +95,13 @@ def _analysed(request: Request, session: DbSession, actor: Actor, values: dict[s
         return form_error(request, "intake/form.html", context, field, for_web(exc.message))
     data = result_json(result, ZONE)
     rows = review_rows(data, values["text"], form)
+    leaders = unit_leader_names(session, (row.typed["lead"] for row in rows))
     for row in rows:
         reason = (extra or {}).get("row_errors", {}).get(row.index)
         if reason:
             row.errors[_field_of_row(row.typed, reason)] = for_web(reason)
+        if not row.typed["leader"]:
+            row.derived_leader = leaders.get(row.typed["lead"])
     page = {
         "values": values, "data": data, "rows": rows,
         "pieces": highlighted(values["text"], data), "digest": digest(data),
