@@ -38,6 +38,9 @@ class ReviewRow:
     low_confidence: bool
     excerpt: str
     errors: dict[str, str] = field(default_factory=dict)
+    derived_leader: str | None = None
+    """With no leader typed: the leader the stored task gets from its lead unit (the engine's
+    :func:`engine.org.leaders.unit_leader_names`), shown as a hint."""
 
 
 def read_values(task: dict[str, Any]) -> dict[str, str]:

@@ -62,7 +62,11 @@ def analyse(*, session: Session, actor: Actor, text: str, ref_date: date | None,
 
 @dataclass
 class ApplyReport:
+    """What applying stored: the directives (ids, and each one's title for a front end to name
+    it by), the draft tasks' codes, the drafts still to complete and the items left out."""
+
     directives: list[int] = field(default_factory=list)
+    directive_titles: dict[int, str] = field(default_factory=dict)
     tasks: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
@@ -167,6 +171,7 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
         directive = _store_directive(session, draft, ids, actor, now, tz, result.doc_date)
         ids[draft.key] = pk(directive)
         report.directives.append(pk(directive))
+        report.directive_titles[pk(directive)] = directive.title
     problems: dict[int, str] = {}
     for number, task in enumerate(result.tasks, start=1):
         if not choices.keeps(number):

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
+from engine.errors import AmbiguousReference, NotFound
+from engine.org.directory import find_unit, person_names
 from models import LeaderScope, Person, Task
 
 
@@ -51,6 +53,25 @@ def leader_id_of(task: Supervised, scopes: dict[int, int]) -> int | None:
     if task.leader_id is not None:
         return task.leader_id
     return scopes.get(task.lead_unit_id) if task.lead_unit_id is not None else None
+
+
+def unit_leader_names(session: Session, unit_refs: Iterable[str]) -> dict[str, str]:
+    """``{reference: leader's name}`` for each unit reference (code, name or short name, as a
+    document or the office wrote it) naming a unit in some leader's scope: the leader a task led
+    by that unit is supervised by when it names none — :func:`leader_id_of`'s rule, so a draft's
+    review shows the leader its stored task will have. A reference naming no unit (or several),
+    or a unit in no scope, is left out."""
+    scopes = scope_leaders(session)
+    leader_of: dict[str, int] = {}
+    for ref in {r.strip() for r in unit_refs if r.strip()}:
+        try:
+            unit = find_unit(session, ref)
+        except (NotFound, AmbiguousReference):
+            continue
+        if unit.id in scopes:
+            leader_of[ref] = scopes[unit.id]
+    names = person_names(session, leader_of.values())
+    return {ref: names[leader] for ref, leader in leader_of.items() if leader in names}
 
 
 def supervising_leader_id(session: Session, task: Task) -> int | None:

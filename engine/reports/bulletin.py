@@ -56,6 +56,7 @@ from engine.reports.bulletin_docx import (
 from engine.reports.bulletin_text import (
     LIST_LIMIT,
     Context,
+    ahead_intro,
     ahead_line,
     date_text,
     due_text,
@@ -216,13 +217,12 @@ def _ahead(session: Session, ctx: Context, span: Period) -> Block:
     where = [col(Task.status).in_(ACTIVE_STATUSES), col(Task.due_at) >= ctx.now,
              col(Task.due_at) < span.ahead_end]
     total = int(session.exec(select(func.count()).select_from(Task).where(*where)).one())
-    last = date_text(ctx, span.ahead_end - timedelta(days=1))
+    head = ahead_intro(ctx, total, span.ahead_end)
     if not total:
-        return Block("近期到期事项", [f"截至{date_text(ctx, ctx.now)}，{last}前无到期的督办事项。"])
+        return Block("近期到期事项", [head])
     tasks = _tasks(session, where, LIST_LIMIT)
     lines = [ahead_line(ctx, i, t) for i, t in enumerate(tasks, 1)]
     more = [f"……另有{total - len(tasks)}项，详见督办台账。"] if total > len(tasks) else []
-    head = f"以下{total}项督办事项将于{last}前到期，请责任单位抓紧办理，按时报送办理结果："
     return Block("近期到期事项", [head, *lines, *more])
 
 

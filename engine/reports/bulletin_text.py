@@ -9,7 +9,7 @@ directive whose source gave no date is told without one (never with the day it w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,6 +147,20 @@ def task_lines(ctx: Context, tasks: list[Task], fix: bool) -> list[str]:
     if len(tasks) > LIST_LIMIT:
         lines.append(f"……另有{len(tasks) - LIST_LIMIT}项，详见督办台账。")
     return lines
+
+
+def ahead_intro(ctx: Context, total: int, end: datetime) -> str:
+    """The sentence opening section 四's list of the ``total`` tasks due from the bulletin's
+    moment until ``end`` (exclusive): the window named by both ends, so that it reads as the
+    span the listed deadlines fall in — never as one deadline shared by them all. A moment at
+    or past ``end`` (a bulletin of an old month written late) has no window to name."""
+    if ctx.now >= end:
+        return f"截至{date_text(ctx, ctx.now)}，无近期到期的在办督办事项。"
+    window = f"{date_text(ctx, ctx.now)}至{date_text(ctx, end - timedelta(days=1))}期间"
+    if not total:
+        return f"{window}没有到期的在办督办事项。"
+    spread = "陆续" if total > 1 else ""  # several deadlines fall one after another
+    return f"以下{total}项督办事项将在{window}{spread}到期，请责任单位抓紧办理，按时报送办理结果："
 
 
 def ahead_line(ctx: Context, number: int, task: Task) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from engine.org.leaders import supervising_leader_id
 from models import Directive, Task, TaskUnit, Unit
 from tests.web.conftest import WebWorld
 
@@ -96,6 +97,26 @@ def test_confirming_stores_drafts_with_the_offices_corrections(web: WebWorld) ->
         assert session.exec(select(Unit).where(Unit.name == "市城市管理局")).first() is None
 
 
+def _directives(web: WebWorld) -> list[Directive]:
+    """The directives intake stored (the fixture's own has the lowest id)."""
+    with Session(web.engine) as session:
+        return list(session.exec(select(Directive).order_by(col(Directive.id))).all()[1:])
+
+
+def _named_by_title(page: str, directives: list[Directive]) -> None:
+    """Every directive on ``page`` by its title, linked to its page; none by a bare id."""
+    assert directives
+    for directive in directives:
+        assert f'<a href="/directives/{directive.id}">{html.escape(directive.title)}</a>' in page
+    assert "来源事项 #" not in page and not re.search(r"[>、]#\d", page)
+
+
+def test_the_confirmation_names_the_directives_by_title(web: WebWorld) -> None:
+    answer = _apply(web, _review(web).text)
+    assert answer.status_code == 200, answer.text
+    _named_by_title(answer.text, _directives(web))
+
+
 def test_a_document_applied_before_is_recognised(web: WebWorld) -> None:
     first = _apply(web, _review(web).text)
     assert first.status_code == 200
@@ -104,11 +125,42 @@ def test_a_document_applied_before_is_recognised(web: WebWorld) -> None:
     copy = NOTICE.replace("，", ",").replace("\n\n", "\n")
     again = _review(web, copy)
     assert "已于" in again.text and "登记过" in again.text and "仍要再次登记" in again.text
+    _named_by_title(again.text, _directives(web))
     refused = _apply(web, again.text)
     assert refused.status_code == 409 and "未重复登记" in refused.text
     assert _count(web, Task) == tasks
     knowingly = _apply(web, again.text, again="1")
     assert knowingly.status_code == 200 and _count(web, Task) > tasks
+
+
+def _derived_leaders(page: str) -> dict[int, str | None]:
+    """Each review row's hint of the leader its lead unit gives (``None``: no hint)."""
+    found: dict[int, str | None] = {}
+    for number, row in re.findall(r'<tr id="task-(\d+)"[^>]*>(.*?)</tr>', page, re.S):
+        hint = re.search(r'class="hint derived-leader"[^>]*>([^<]*)<', row)
+        found[int(number)] = html.unescape(hint.group(1)) if hint else None
+    return found
+
+
+def test_the_leader_a_draft_gets_from_its_lead_unit_is_shown(web: WebWorld) -> None:
+    """李占明 supervises the fire brigade and the emergency bureau: drafts they lead and that
+    name no leader are his, and the review says so — as the stored task then has it."""
+    page = _review(web).text
+    derived = "李占明（按牵头单位）"
+    assert _derived_leaders(page) == {1: None, 2: derived, 3: derived, 4: None}
+    # A leader typed replaces the hint; a lead unit typed anew brings its own (none for 住建局).
+    again = _apply(web, page, **{"leader-2": "占明副市长", "lead-1": "应急局",
+                                 "lead-3": "住建局", "due-4": "遥遥无期"})
+    assert again.status_code == 400
+    assert _derived_leaders(again.text) == {1: derived, 2: None, 3: None, 4: None}
+    stored = _apply(web, page)
+    assert stored.status_code == 200, stored.text
+    with Session(web.engine) as session:
+        drafts = session.exec(select(Task).where(Task.status == "draft")
+                              .order_by(col(Task.id))).all()
+        assert [supervising_leader_id(session, t) for t in drafts][1:3] == [
+            web.city.vice_mayor.id] * 2
+        assert [t.leader_id for t in drafts][1:3] == [None, None]  # derived, not written
 
 
 def test_a_bad_correction_stores_nothing_and_is_shown_beside_its_field(web: WebWorld) -> None:

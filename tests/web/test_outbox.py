@@ -1,4 +1,5 @@
-"""发件箱 (/outbox): counts by state and dead letters for the office; retrying them is the
+"""发件箱 (/outbox): the office's overview — counts by state, then the newest messages, dead
+letters announced at the top — and each state a click away; retrying dead letters is the
 office's, needs the CSRF token and is audited with the web channel; bad input is a Chinese 400."""
 
 from __future__ import annotations
@@ -11,16 +12,34 @@ from tests.web.reports_support import audit_count, kill_messages, last_event, st
 ERROR = "Forbidden: bot was blocked by the user <b>"
 
 
-def test_the_office_sees_counts_and_dead_letters_with_their_last_error(web: WebWorld) -> None:
-    dead = kill_messages(web, ERROR)
+def test_the_page_opens_on_the_counts_and_the_newest_messages(web: WebWorld) -> None:
+    pending = statuses(web)
     page = web.client("office").get("/outbox")
     assert page.status_code == 200
+    assert f'<span class="n">{len(pending)}</span>待发送' in page.text
+    assert "<h2>最新消息" in page.text and "没有这种状态的消息" not in page.text
+    assert '<a href="/outbox" class="button primary">全部</a>' in page.text
+    assert web.task.code in page.text and "待发送</span>" in page.text  # the queued notices
+    assert "dead-alert" not in page.text and 'name="ids"' not in page.text
+    assert 'href="/outbox?status=dead"' in page.text  # dead letters a click away
+
+
+def test_dead_letters_are_announced_first_and_listed_with_their_last_error(web: WebWorld) -> None:
+    dead = kill_messages(web, ERROR)
+    client = web.client("office")
+    page = client.get("/outbox")
+    assert page.status_code == 200
+    alert = page.text.index('class="refusal dead-alert"')
+    assert alert < page.text.index('class="stats"')
+    assert f"有 {len(dead)} 条消息多次发送失败（死信）" in page.text
     assert f'<span class="n">{len(dead)}</span>死信' in page.text
     assert '<span class="n">0</span>待发送' in page.text
     assert "bot was blocked by the user &lt;b&gt;" in page.text  # escaped, never markup
+    listed = client.get("/outbox?status=dead")
+    assert "dead-alert" not in listed.text  # already on them
     for message_id in dead:
-        assert f'name="ids" value="{message_id}"' in page.text
-    assert web.task.code in page.text
+        assert f'name="ids" value="{message_id}"' in listed.text
+    assert web.task.code in listed.text and "bot was blocked by the user &lt;b&gt;" in listed.text
 
 
 def test_other_states_are_listed_on_request(web: WebWorld) -> None:

@@ -151,8 +151,11 @@ def test_the_office_walks_the_report_screens(browser: Browser, console: Console)
 
 def _walk_outbox(page: Page, url: str) -> None:
     _open(page, f"{url}/outbox")
-    assert page.locator("text=Forbidden: bot was blocked").is_visible()
+    assert page.locator(".dead-alert").is_visible()
     screenshot(page, "reports-outbox")
+    page.click("text=查看死信并重新投递")
+    page.wait_for_load_state("load")
+    assert page.locator("text=Forbidden: bot was blocked").first.is_visible()
     page.check("input[name=ids]")
     page.click("text=所选死信重新投递")
     page.wait_for_load_state("load")

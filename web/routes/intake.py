@@ -18,8 +18,9 @@ from starlette.datastructures import FormData, UploadFile
 from engine.errors import Conflict, InvalidInput, NotFound, RowsRefused
 from engine.intake.apply import analyse, apply_drafts, result_json
 from engine.intake.reading import MAX_DOCX_BYTES, SUFFIXES, document_text
-from engine.intake.records import applied_before
+from engine.intake.records import earlier_application
 from engine.org.actors import Actor
+from engine.org.leaders import unit_leader_names
 from engine.org.permissions import require_office
 from engine.values import DirectiveKind
 from web.deps import CurrentActor, DbSession, Now, render
@@ -94,16 +95,19 @@ def _analysed(request: Request, session: DbSession, actor: Actor, values: dict[s
         return form_error(request, "intake/form.html", context, field, for_web(exc.message))
     data = result_json(result, ZONE)
     rows = review_rows(data, values["text"], form)
+    leaders = unit_leader_names(session, (row.typed["lead"] for row in rows))
     for row in rows:
         reason = (extra or {}).get("row_errors", {}).get(row.index)
         if reason:
             row.errors[_field_of_row(row.typed, reason)] = for_web(reason)
+        if not row.typed["leader"]:
+            row.derived_leader = leaders.get(row.typed["lead"])
     page = {
         "values": values, "data": data, "rows": rows,
         "pieces": highlighted(values["text"], data), "digest": digest(data),
         "kinds": {**{k.value: k.label for k in DirectiveKind}, "read": "阅示"},
-        "applied_before": applied_before(session, kind="document",
-                                         fingerprint=result.fingerprint),
+        "applied_before": earlier_application(session, kind="document",
+                                              fingerprint=result.fingerprint),
         "again": bool(form and form.get("again")), "errors": {}, "row_errors": {},
     }
     page.update(extra or {})

@@ -1,4 +1,6 @@
-"""发件箱: messages by state, dead letters with their last error, and retrying them.
+"""发件箱: the counts by state and the newest messages first (dead letters, when there are any,
+announced at the top with the way to them), each state a click away, dead letters with their
+last error, and retrying them.
 
 Reading and retrying are the office's (:mod:`engine.outbox.views`,
 :func:`engine.outbox.dispatch.requeue`, which audits each retry with the web channel and the
@@ -25,11 +27,9 @@ ROWS_SHOWN = 200
 
 
 def parse_status(value: str | None) -> OutboxStatus | None:
-    """The state chosen in the page's address: a code, ``all`` for every state, or none (the
-    dead letters); anything else is a Chinese refusal."""
-    if value is None or value == "":
-        return OutboxStatus.DEAD
-    if value == "all":
+    """The state chosen in the page's address: a code, or ``all`` or none for every state (the
+    overview the page opens on); anything else is a Chinese refusal."""
+    if value is None or value in ("", "all"):
         return None
     for member in OutboxStatus:
         if value == member.value:

@@ -17,6 +17,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.intake import MAX_DOCUMENT_CHARS, Directory, IntakeResult, analyse_document
 from engine.intake.apply import ApplyChoices, analyse, apply_drafts
 from engine.reports.importer import import_task_list
+from engine.store.ids import pk
 from models import Directive, IntakeRecord, Task
 from tests.engine.reports.test_import import GOOD, write_xlsx
 from tests.factories import TZ, act, at, make_city, operator
@@ -269,6 +270,10 @@ def test_corrections_are_stored_and_a_bad_one_refuses_the_whole_document(session
     assert first.leader_id == city.vice_mayor.id
     said = applied_before(session, kind="document", fingerprint=result.fingerprint)
     assert said is not None and "登记过" in said and report.tasks[0] in said
+    titles = {pk(d): d.title for d in session.exec(select(Directive)).all()
+              if pk(d) in report.directives}
+    assert report.directive_titles == titles
+    assert all(f"“{title}”" in said for title in titles.values()) and "#" not in said
     with pytest.raises(InvalidInput, match="不存在"):
         apply_drafts(session=session, result=result, actor=act(city.office), now=moment,
                      choices=ApplyChoices(edits={9: DraftEdit(title="x")}, again=True))

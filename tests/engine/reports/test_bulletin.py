@@ -40,6 +40,8 @@ from tests.support import samples
 NOW = at("2024-04-01", "10:00")
 SECTIONS = ["一、领导批示办理情况", "二、会议议定事项落实情况", "三、督查检查发现问题整改情况",
             "四、近期重点工作及时限", "五、逾期未办结事项通报"]
+AHEAD = "以下2项督办事项将在4月1日至4月30日期间陆续到期，请责任单位抓紧办理，按时报送办理结果："
+"""Section 四's opening as of :data:`NOW`: the window the deadlines fall in, by both ends."""
 
 
 def _directive(session: Session, city: City, kind: str, title: str, when: datetime,
@@ -185,6 +187,7 @@ def _check_docx(document: Any, expected: dict[str, int]) -> None:
     assert "整改情况：已整改销号（3月14日），证明材料：整改前.jpg、整改后.jpg。" in body
     assert "办理情况：已办结（3月20日）。" in body  # closed without files: none named
     assert "开展住宅小区全覆盖排查" in body.split("四、近期重点工作及时限")[1]
+    assert AHEAD in body and "前到期" not in body
     assert "现予通报：市住房和城乡建设局2项；市应急管理局1项；市消防救援支队1项" in body
     (table,) = document.tables
     assert [c.text for c in table.rows[0].cells][:3] == ["序号", "责任单位", "事项编号"]
@@ -203,6 +206,7 @@ def _check_markdown(text: str, expected: dict[str, int]) -> None:
     assert "### （二）消防工作专报" in text
     assert "| 序号 | 责任单位 | 事项编号 |" in text
     assert _numbers(text) == expected
+    assert AHEAD in text and "前到期" not in text
 
 
 def test_empty_month(session: Session, tmp_path: Path) -> None:
@@ -211,6 +215,9 @@ def test_empty_month(session: Session, tmp_path: Path) -> None:
     assert data.summary == "2023年12月，共登记来源事项0件，未交办督办事项。"
     assert [s.title for s in data.sections] == SECTIONS
     assert data.overdue_units == []
+    assert data.sections[3].blocks[0].paragraphs == ["截至2024年4月1日，无近期到期的在办督办事项。"]
+    current = build_bulletin(session=session, actor=operator(), period="2024-04", now=NOW)
+    assert current.sections[3].blocks[0].paragraphs == ["4月1日至5月31日期间没有到期的在办督办事项。"]
     write_docx(data, tmp_path / "empty.docx")
     assert "本月无领导批示事项" in "\n".join(p.text for p in Document(str(tmp_path / "empty.docx")).paragraphs)
 
