@@ -266,31 +266,70 @@ def visible_tasks(*, session: Session, actor: Actor, now: datetime,
     where = filter_conditions(session, actor, filters, now)
     limit = page.checked_limit() if page is not None else None
     after = Position.decode(page.cursor, filters.sort) if page and page.cursor else None
-    tasks = _ordered(session, where, filters.sort, after, None if limit is None else limit + 1)
+    tasks = _ordered(session, where, filters.sort, after, None if limit is None else limit + 1,
+                     statuses=_confined_statuses(filters))
     more = limit is not None and len(tasks) > limit
     tasks = tasks[:limit] if limit is not None else tasks
     cursor = position_of(tasks[-1], filters.sort).encode() if more and tasks else None
     return Page(items=task_rows(session, tasks, now), next_cursor=cursor)
 
 
+def _confined_statuses(filters: TaskFilters) -> tuple[str, ...] | None:
+    """The statuses ``filters`` confine a list to (``None``: any status)."""
+    allowed: set[str] | None = None
+    if filters.statuses:
+        allowed = {s.value for s in filters.statuses}
+    if filters.light is not None or filters.overdue:
+        lit = {str(s) for s in LIT_STATUSES}
+        allowed = lit if allowed is None else allowed & lit
+    return tuple(sorted(allowed)) if allowed is not None else None
+
+
 def _ordered(session: Session, where: list[Any], sort: Sort, after: Position | None,
-             limit: int | None) -> list[ListedTask]:
+             limit: int | None, *, statuses: tuple[str, ...] | None = None) -> list[ListedTask]:
     """Up to ``limit`` tasks (all with ``None``) matching ``where`` past ``after`` in ``sort``,
-    as their listed columns."""
+    as their listed columns.
+
+    ``statuses`` (what ``where`` already confines the list to) lets a page in deadline order be
+    read as one walk of the (status, deadline) index per status, merged: for several statuses
+    an index ordered within one status cannot give the order, and the database would sort every
+    match — hundreds of thousands of overdue tasks for the 红灯 view at a million."""
+    # (conditions, order, whether the phase is in deadline order)
+    phases: list[tuple[list[Any], list[Any], bool]]
     if sort in (Sort.NEWEST, Sort.OLDEST):
-        phases = [id_order(sort, after)]
+        phases = [(*id_order(sort, after), False)]
     else:
         dated = dated_phase(sort, after)
-        phases = ([dated] if dated is not None else []) + [undated_phase(sort, after)]
+        phases = ([(*dated, True)] if dated is not None else []) + [
+            (*undated_phase(sort, after), False)]
     found: list[ListedTask] = []
-    for conditions, order in phases:
-        query = select(*LISTED_COLUMNS).where(*where, *conditions).order_by(*order)
-        if limit is not None:
-            query = query.limit(limit - len(found))
-        found += listed(session.exec(query).all())
+    for conditions, order, by_deadline in phases:
+        wanted = None if limit is None else limit - len(found)
+        if wanted is not None and by_deadline and statuses and len(statuses) > 1:
+            found += _merged_by_status(session, [*where, *conditions], order, statuses, wanted,
+                                       descending=sort is Sort.DUE_DESC)
+        else:
+            query = select(*LISTED_COLUMNS).where(*where, *conditions).order_by(*order)
+            if wanted is not None:
+                query = query.limit(wanted)
+            found += listed(session.exec(query).all())
         if limit is not None and len(found) >= limit:
             break
     return found
+
+
+def _merged_by_status(session: Session, where: list[Any], order: list[Any],
+                      statuses: tuple[str, ...], limit: int, *,
+                      descending: bool) -> list[ListedTask]:
+    """The first ``limit`` rows of a deadline-ordered phase: the same limit read from each
+    status's own index range, merged by (deadline, id)."""
+    found: list[ListedTask] = []
+    for status in statuses:
+        query = (select(*LISTED_COLUMNS).where(col(Task.status) == status, *where)
+                 .order_by(*order).limit(limit))
+        found += listed(session.exec(query).all())
+    found.sort(key=lambda t: (t.due_at, t.id), reverse=descending)
+    return found[:limit]
 
 
 def board(*, session: Session, actor: Actor, now: datetime) -> list[BoardRow]:

@@ -159,3 +159,33 @@ def test_saved_views(session: Session) -> None:
     with pytest.raises(InvalidInput, match="本单位"):
         view(SavedView.UNIT, office)
     assert view(SavedView.FOCUS, office) == []  # nothing escalated to 督办 yet
+
+
+@pytest.mark.parametrize("sort", [Sort.DUE, Sort.DUE_DESC])
+@pytest.mark.parametrize("filters", [
+    TaskFilters(statuses=(TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED, TaskStatus.DRAFT)),
+    TaskFilters(overdue=True), TaskFilters(light=Light.YELLOW),
+    TaskFilters(statuses=(TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED), light=Light.GREEN),
+], ids=["statuses", "overdue", "yellow", "statuses-green"])
+def test_pages_over_several_statuses_merge_one_walk_per_status(
+        session: Session, sort: Sort, filters: TaskFilters) -> None:
+    """A deadline-ordered page confined to several statuses is read per status and merged; its
+    pages are still the whole list (read in one sorted query) once each, in order."""
+    _city, tasks = _world(session)
+    filters = replace(filters, sort=sort)
+    whole = [r.code for r in visible_tasks(session=session, actor=operator(), now=NOW,
+                                           filters=filters).items]
+    statuses = {t.code: t.status for t in tasks.values()}
+    if filters.statuses and filters.light is None:  # the merge meets several statuses
+        assert len({statuses[c] for c in whole}) > 1, whole
+    for size in (1, 2, 3):
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = visible_tasks(session=session, actor=operator(), now=NOW, filters=filters,
+                                 page=PageRequest(limit=size, cursor=cursor))
+            seen += [r.code for r in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == whole, (size, seen, whole)
