@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from engine.org.actors import Actor
-from engine.store.db import READ_ONLY
+from engine.store.db import reader
 from engine.values import Channel, Role
 from web.security import csrf_token
 from web.session_auth import logout_session, session_claim
@@ -36,12 +36,13 @@ _READS = frozenset({"GET", "HEAD"})
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One session per request. Pages (GET) open a reader's transaction: on SQLite a plain
-    BEGIN instead of BEGIN IMMEDIATE, so that pages never queue behind each other for the one
-    write lock (20 browsing clients on a 1M database otherwise wait past the busy timeout)."""
+    """One session per request. Pages (GET) only read (:func:`engine.store.db.reader`): on
+    SQLite a plain BEGIN instead of BEGIN IMMEDIATE, so that pages never queue behind each
+    other for the one write lock (20 browsing clients on a 1M database otherwise wait past the
+    busy timeout); on PostgreSQL no transaction round trips."""
     engine = request.app.state.engine
     if request.method in _READS:
-        engine = engine.execution_options(**{READ_ONLY: True})
+        engine = reader(engine)
     with Session(engine) as session:
         yield session
 

@@ -83,13 +83,24 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def reader(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: on SQLite a plain BEGIN (no write lock); on
+    PostgreSQL no transaction at all — under READ COMMITTED each statement reads its own
+    snapshot whether or not a transaction surrounds it, so BEGIN and ROLLBACK would only add
+    two round trips to every page."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
+
+
 @contextmanager
 def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """A session that is rolled back if the block raises (services commit what they change).
 
     ``read_only`` sessions take no SQLite write lock; they must not write.
     """
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    bind = reader(engine) if read_only else engine
     session = Session(bind, expire_on_commit=False)
     try:
         yield session
