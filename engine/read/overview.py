@@ -46,7 +46,7 @@ def home_overview(*, session: Session, actor: Actor, now: datetime) -> HomeOverv
     soon_cutoff = workdays_cutoff(now, policy, DUE_SOON_WORKDAYS)
     soon_total, soon = worklists.due_soon(
         session, scope, now, soon_cutoff, LIST_LIMIT,
-        counts.due_soon_total(by_unit) if soon_cutoff == cutoff else None)
+        counts.due_soon_total(by_unit) if soon_cutoff == cutoff else None, narrowed=not whole)
     # Counts the whole city's page already has (the tallies), instead of counting again.
     known = {"red": lights["red"], "review": tally.status_counts(session).get(
         TaskStatus.PENDING_REVIEW.value, 0)} if whole else None
@@ -54,9 +54,10 @@ def home_overview(*, session: Session, actor: Actor, now: datetime) -> HomeOverv
     return HomeOverview(
         scope=_scope_name(session, actor), built_at=now.astimezone(tz), lights=lights,
         board=board, overdue_total=lights["red"],
-        overdue=worklists.overdue_rows(session, scope, now, LIST_LIMIT),
+        overdue=worklists.overdue_rows(session, scope, now, LIST_LIMIT, narrowed=not whole),
         due_soon_total=soon_total, due_soon=soon,
-        waiting=worklists.waiting_for(session, actor, scope, now, LIST_LIMIT, known),
+        waiting=worklists.waiting_for(session, actor, scope, now, LIST_LIMIT, known,
+                                      narrowed=not whole),
         escalations_total=escalated_total, escalations=escalated,
         chart=counts.chart_rows(board, CHART_UNITS),
         trend=trend(session, scope, Days.before(now, tz), whole=whole,

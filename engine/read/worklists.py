@@ -32,44 +32,66 @@ from models import AuditEvent, ExtensionRequest, Task, TaskUnit
 
 
 def _by_due(session: Session, statuses: tuple[str, ...], where: list[Any], limit: int,
-            total: int | None = None) -> tuple[int, list[Task]]:
-    """(count, first ``limit`` by deadline) of tasks in ``statuses`` matching ``where``: one
-    index range per status (:mod:`engine.read.merged`); ``total`` when already known."""
-    branches = by_status(statuses, [col(Task.due_at).is_not(None), *where])
+            total: int | None = None, *, narrowed: bool) -> tuple[int, list[Task]]:
+    """(count, first ``limit`` by deadline) of tasks in ``statuses`` matching ``where``;
+    ``total`` when already known. See :func:`_first_by_due` for ``narrowed``."""
+    dated = [col(Task.due_at).is_not(None), *where]
     if total is None:
-        total = count_branches(session, branches)
+        if narrowed:
+            total = int(session.exec(select(func.count()).select_from(Task).where(
+                col(Task.status).in_(statuses), *dated)).one())
+        else:
+            total = count_branches(session, by_status(statuses, dated))
+    return total, _first_by_due(session, statuses, where, limit, narrowed=narrowed) if total else []
+
+
+def _first_by_due(session: Session, statuses: tuple[str, ...], where: list[Any], limit: int,
+                  *, narrowed: bool) -> list[Task]:
+    """The first ``limit`` tasks in ``statuses`` matching ``where`` by deadline.
+
+    Over every task (``narrowed`` false) one index range per status, merged
+    (:mod:`engine.read.merged`); over a narrowed reader's tasks (a unit's, a leader's) one
+    query: each query re-evaluates the reader's scope — a few thousand rows at a million — so
+    one per status would only repeat that work."""
+    dated = [col(Task.due_at).is_not(None), *where]
     order = [col(Task.due_at), col(Task.id)]
-    return total, first_merged(session, branches, order, due_key, limit) if total else []
+    if not narrowed:
+        return first_merged(session, by_status(statuses, dated), order, due_key, limit)
+    return list(session.exec(select(Task).where(col(Task.status).in_(statuses), *dated)
+                             .order_by(*order).limit(limit)).all())
 
 
 def overdue_rows(session: Session, scope: list[Any], now: datetime,
-                 limit: int) -> list[OverdueRow]:
+                 limit: int, *, narrowed: bool = False) -> list[OverdueRow]:
     """The longest overdue visible tasks first, with their working days overdue."""
-    branches = by_status(LIT_STATUSES, [col(Task.due_at) < now, *scope])
-    tasks = first_merged(session, branches, [col(Task.due_at), col(Task.id)], due_key, limit)
+    tasks = _first_by_due(session, LIT_STATUSES, [col(Task.due_at) < now, *scope], limit,
+                          narrowed=narrowed)
     policy = get_policy(session)
     return [OverdueRow(task=row, workdays_overdue=workdays_overdue(task, now, policy))
             for task, row in zip(tasks, task_rows(session, tasks, now), strict=True)]
 
 
 def due_soon(session: Session, scope: list[Any], now: datetime, cutoff: datetime,
-             limit: int, total: int | None = None) -> tuple[int, list[TaskRow]]:
+             limit: int, total: int | None = None, *,
+             narrowed: bool = False) -> tuple[int, list[TaskRow]]:
     """Visible tasks due between ``now`` and ``cutoff``, earliest first: (count, first rows);
     ``total`` when the count is already known."""
     total, tasks = _by_due(session, LIT_STATUSES, [col(Task.due_at) >= now,
                                                   col(Task.due_at) <= cutoff, *scope], limit,
-                           total)
+                           total, narrowed=narrowed)
     return total, task_rows(session, tasks, now)
 
 
 def _work_list(session: Session, key: str, title: str, statuses: tuple[str, ...],
-               where: list[Any], now: datetime, limit: int, total: int | None = None) -> WorkList:
-    total, tasks = _by_due(session, statuses, where, limit, total)
+               where: list[Any], now: datetime, limit: int, total: int | None = None, *,
+               narrowed: bool) -> WorkList:
+    total, tasks = _by_due(session, statuses, where, limit, total, narrowed=narrowed)
     return WorkList(key=key, title=title, total=total, rows=task_rows(session, tasks, now))
 
 
 def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime, limit: int,
-                known: dict[str, int] | None = None) -> list[WorkList]:
+                known: dict[str, int] | None = None, *,
+                narrowed: bool = False) -> list[WorkList]:
     """What waits for the reader, by role: their unit's tasks not yet 签收 (unit people); the
     completion requests to verify and the extension requests to decide (the office); red items
     in their scope (leaders). A person with several roles gets each list. ``known``: counts
@@ -80,14 +102,16 @@ def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
         unsigned = select(TaskUnit.task_id).where(TaskUnit.unit_id == actor.unit_id,
                                                   col(TaskUnit.acknowledged_at).is_(None))
         lists.append(_work_list(session, "acknowledge", "待签收", LADDER_STATUSES,
-                                [col(Task.id).in_(unsigned), *scope], now, limit))
+                                [col(Task.id).in_(unsigned), *scope], now, limit,
+                                narrowed=narrowed))
     if actor.acts_as_office:
         lists.append(_work_list(session, "review", "待办结审核", (TaskStatus.PENDING_REVIEW,),
-                                scope, now, limit, known.get("review")))
+                                scope, now, limit, known.get("review"), narrowed=narrowed))
         lists.append(_extensions(session, scope, now, limit))
     if actor.has(Role.LEADER):
         lists.append(_work_list(session, "red", "红灯事项", LIT_STATUSES,
-                                [col(Task.due_at) < now, *scope], now, limit, known.get("red")))
+                                [col(Task.due_at) < now, *scope], now, limit, known.get("red"),
+                                narrowed=narrowed))
     return lists
 
 
