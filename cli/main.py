@@ -1,8 +1,9 @@
 """The ``duban`` command: Typer app, global options and the error boundary.
 
 Guarantees: a user never sees a Python traceback. Refusals (``DubanError``) print their Chinese
-message on stderr and exit 1; usage errors exit 2; an unexpected error is logged to
-``duban-error.log`` and reported in one Chinese line with exit 3.
+message on stderr, with the CLI's hint for their remedy (:mod:`cli.hints`), and exit 1; usage
+errors exit 2; an unexpected error is logged to ``duban-error.log`` and reported in one Chinese
+line with exit 3.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ def _command() -> Any:
 def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
     from cli.help_zh import install as chinese_help
+    from cli.hints import with_hint
     from cli.plain_params import install as plain_text_params
     from config.errors import ConfigError
     from engine.errors import DubanError
@@ -150,8 +152,9 @@ def run(argv: list[str] | None = None) -> int:
         result = _command()(args=argv, standalone_mode=False, prog_name="duban")
         code = result if isinstance(result, int) else 0
     except (DubanError, ConfigError) as exc:
-        # Messages quote what the user typed: never let it be read as rich markup.
-        err_console.print(f"[red]错误：[/red]{escape(str(exc))}")
+        # Messages quote what the user typed: never let it be read as rich markup. The engine's
+        # name no option: the CLI adds its own for the remedy an error carries.
+        err_console.print(f"[red]错误：[/red]{escape(with_hint(exc))}")
         code = 1
     except click_errors.NoArgsIsHelpError as exc:
         err_console.print(f"[red]用法错误：[/red]请指定子命令\n{escape(exc.format_message())}")

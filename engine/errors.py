@@ -30,6 +30,11 @@ The tree::
         ├── RecipientUnreachable      permanent: blocked bot, unknown chat, bad address
         └── TransientDeliveryError    network trouble or 5xx: outcome unknown, retry later
 
+A message names no control of any front end (no CLI option, no button): it says what is
+missing or what would resolve the refusal in words every user understands. Where a front end has
+its own way to do that, the error carries a :class:`Remedy` and the front end adds its hint at
+its boundary (the CLI its options and commands: :mod:`cli.hints`).
+
 Beside the tree, :class:`config.errors.ConfigError` (an invalid org/policy file or option value:
 file, field, value) is raised where configuration is read — ``config/`` imports nothing of the
 engine — and front ends refuse it like :class:`InvalidInput`.
@@ -37,13 +42,48 @@ engine — and front ends refuse it like :class:`InvalidInput`.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Remedy(StrEnum):
+    """What would resolve a refusal, named for no front end in particular."""
+
+    PARENT_DIRECTIVE = "parent_directive"
+    """Name the instruction a 跟批 follows."""
+    PERSON_UNIT = "person_unit"
+    """Give the unit of a unit head or contact."""
+    FOR_UNIT = "for_unit"
+    """Name the unit the office acts for (代签收 …)."""
+    ACT_AS_PERSON = "act_as_person"
+    """Act as a named person."""
+    ALLOW_SAME_NAME = "allow_same_name"
+    """Confirm registering a second person of the same name."""
+    EDIT_TASK = "edit_task"
+    """Complete or correct the task (its lead unit, its deadline …) first."""
+    ALLOW_PAST_DUE = "allow_past_due"
+    """Correct the deadline first, or confirm assigning a task already overdue."""
+    EDIT_FIELDS = "edit_fields"
+    """Give at least one field to change."""
+    APPLY_AGAIN = "apply_again"
+    """Confirm applying the same content again."""
+    SKIP_OR_FIX_ITEMS = "skip_or_fix_items"
+    """Leave out, or correct, the refused items (:class:`RowsRefused`)."""
+    LIST_UNITS = "list_units"
+    """Look the unit up among the registered ones."""
+    LIST_PEOPLE = "list_people"
+    """Look the person up among the registered ones."""
+    SIMULATION = "simulation"
+    """Rehearse on a simulation database instead."""
+
 
 class DubanError(Exception):
-    """Base of every deliberate engine error; ``str(err)`` is a Chinese user message."""
+    """Base of every deliberate engine error; ``str(err)`` is a Chinese user message, complete
+    without ``remedy`` (which a front end may add its own hint for)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, remedy: Remedy | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.remedy = remedy
 
     def __str__(self) -> str:
         return self.message
@@ -74,9 +114,11 @@ class RowsRefused(InvalidInput):
     """Some rows of an entry made of several rows (splitting a directive into tasks) were
     refused; ``rows`` maps each row's number (from 1) to its reason. Nothing was stored."""
 
-    def __init__(self, rows: dict[int, str], what: str, message: str | None = None) -> None:
+    def __init__(self, rows: dict[int, str], what: str, message: str | None = None, *,
+                 remedy: Remedy | None = None) -> None:
         lines = [f"第{n}行：{reason}" for n, reason in sorted(rows.items())]
-        super().__init__(message or "\n".join([f"以下{what}未能登记，全部未登记：", *lines]))
+        super().__init__(message or "\n".join([f"以下{what}未能登记，全部未登记：", *lines]),
+                         remedy=remedy)
         self.rows = dict(rows)
 
 

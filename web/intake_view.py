@@ -95,7 +95,7 @@ def choices_from(rows: list[ReviewRow], *, again: bool, source: str) -> ApplyCho
                 co_units=tuple(names(row.typed["co"])) if units_changed else None,
                 leader=leader)
     return ApplyChoices(skip=frozenset(r.index for r in rows if r.skip), due=due, edits=edits,
-                        again=again, source=source, form=True)
+                        again=again, source=source)
 
 
 def highlighted(text: str, data: dict[str, Any]) -> list[tuple[str, list[int]]]:

@@ -15,7 +15,6 @@ from starlette.datastructures import FormData
 from web.templating import ZONE
 
 _LIST = re.compile(r"[、,，;；\s]+")
-_CLI_HINT = re.compile(r"[，,]\s*可用 duban [a-z ]+ 查看[^，。；\n]*|用 duban task edit ")
 
 FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kind", ("来源类型",)),
@@ -40,12 +39,6 @@ def field_of(message: str, fields: tuple[str, ...], default: str = "form") -> st
         if name in fields and any(w in message for w in words):
             return name
     return default
-
-
-def for_web(message: str) -> str:
-    """An engine message without the command-line hints some carry ("可用 duban unit list
-    查看…"): the console has its own pages for that."""
-    return _CLI_HINT.sub("", message)
 
 
 def names(value: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from engine.errors import DubanError, InvalidInput, RowsRefused
+from engine.errors import DubanError, InvalidInput, Remedy, RowsRefused
 from engine.intake.records import record_applied, refuse_if_applied
 from engine.org.actors import Actor
 from engine.org.permissions import require_office
@@ -92,7 +92,7 @@ class ApplyChoices:
     """What the office decided about the drafts before applying: items (numbered from 1 as
     the review lists them) to leave out, the only ones to keep, deadlines to put instead of
     the ones read, other corrections, and whether a document applied before may be applied
-    again. ``form`` words the refusals for a form (the console) instead of the CLI options."""
+    again."""
 
     skip: frozenset[int] = frozenset()
     only: frozenset[int] | None = None
@@ -100,7 +100,6 @@ class ApplyChoices:
     edits: dict[int, DraftEdit] = field(default_factory=dict)
     again: bool = False
     source: str = ""
-    form: bool = False
 
     def keeps(self, number: int) -> bool:
         return number not in self.skip and (self.only is None or number in self.only)
@@ -155,15 +154,14 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
 
     Refused, with every reason at once: a document applied before (by the fingerprint of its
     normalised text) unless ``choices.again``; any item the task rules refuse, named by its
-    number and title with the options that drop (``--skip N``) or fix (``--due N=…``) it.
+    number and title (the office then leaves it out or corrects it).
     A recurring item whose next occurrence has passed by ``now`` gets the one after ``now``.
     """
     require_office(actor, "登记来源事项")
     choices = choices or ApplyChoices()
     _check_numbers(choices, len(result.tasks))
     refuse_if_applied(session, kind="document", fingerprint=result.fingerprint,
-                      again=choices.again,
-                      hint="请勾选“仍要再次登记”后提交" if choices.form else "请加 --again")
+                      again=choices.again)
     report = ApplyReport()
     ids: dict[str, int] = {}
     tz = zone_for(get_policy(session))
@@ -188,21 +186,21 @@ def apply_drafts(*, session: Session, result: IntakeResult, actor: Actor,
         if missing:
             report.incomplete.append(f"{stored.code} {task.title}：{missing}")
     if problems:
-        raise _refused(result, problems, choices.form)
+        raise _refused(result, problems)
     record_applied(session, kind="document", fingerprint=result.fingerprint,
                    source=choices.source, actor=actor, now=now,
                    directive_ids=report.directives, task_codes=report.tasks)
     return report
 
 
-def _refused(result: IntakeResult, problems: dict[int, str], form: bool) -> RowsRefused:
-    """Every refused item by number and title, with the way to drop or fix it."""
-    lines = []
-    for number, reason in sorted(problems.items()):
-        hint = ("（可勾选“不登记”跳过该项，或改正后重新提交）" if form else
-                f"（可加 --skip {number} 跳过该项，或 --due {number}=新时限 改正）")
-        lines.append(f"第{number}项“{result.tasks[number - 1].title}”：{reason}{hint}")
-    return RowsRefused(problems, "事项", "\n".join(["以下事项未能登记，整份文档未登记：", *lines]))
+def _refused(result: IntakeResult, problems: dict[int, str]) -> RowsRefused:
+    """Every refused item by number and title; the office leaves it out or corrects it
+    (:attr:`Remedy.SKIP_OR_FIX_ITEMS`)."""
+    lines = [f"第{number}项“{result.tasks[number - 1].title}”：{reason}"
+             for number, reason in sorted(problems.items())]
+    return RowsRefused(problems, "事项", "\n".join(
+        ["以下事项未能登记，整份文档未登记（可不登记这些事项，或改正后重新登记）：", *lines]),
+        remedy=Remedy.SKIP_OR_FIX_ITEMS)
 
 
 def _check_numbers(choices: ApplyChoices, count: int) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.calendar.timefmt import local_date_text
-from engine.errors import Conflict
+from engine.errors import Conflict, Remedy
 from engine.org.actors import Actor
 from engine.org.directory import directive_titles
 from engine.store.policy import get_policy, zone_for
@@ -24,15 +24,15 @@ NAMED = 3
 """Directives named by title in the sentence about an earlier application (the rest counted)."""
 
 
-def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: bool,
-                      hint: str) -> None:
+def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: bool) -> None:
     """Raise :class:`Conflict` naming the earlier application of the same content, unless
-    ``again``; ``hint`` says how to apply it again (e.g. "请加 --again")."""
+    ``again`` (the remedy it carries: :attr:`Remedy.APPLY_AGAIN`)."""
     if again:
         return
     earlier = applied_before(session, kind=kind, fingerprint=fingerprint)
     if earlier is not None:
-        raise Conflict(f"{earlier}，未重复登记；如确需再次登记，{hint}")
+        raise Conflict(f"{earlier}，未重复登记；确需再次登记的，须明确确认",
+                       remedy=Remedy.APPLY_AGAIN)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from config.text import UNSAFE_LINE
-from engine.errors import AmbiguousReference, NotFound
+from engine.errors import AmbiguousReference, NotFound, Remedy
 from engine.inputs import fits_db_int, printable
 from engine.org.naming import title_forms
 from models import Directive, Person, Task, Unit
@@ -48,7 +48,7 @@ def find_unit(session: Session, ref: str) -> Unit:
             raise AmbiguousReference(f"简称“{ref}”对应多个单位：{names}，请使用单位代码")
         unit = matches[0] if matches else None
     if unit is None:
-        raise NotFound(f"未找到单位“{ref}”，可用 duban unit list 查看已登记的单位")
+        raise NotFound(f"未找到单位“{ref}”", remedy=Remedy.LIST_UNITS)
     return unit
 
 
@@ -66,22 +66,22 @@ def find_person(session: Session, ref: str) -> Person:
     exact = [p for p in people if p.name == name]
     matches = exact or [p for p in people if name in person_mentions(p)]
     if not matches:
-        raise NotFound(f"未找到人员“{ref}”，可用 duban person list 查看已登记的人员")
+        raise NotFound(f"未找到人员“{ref}”", remedy=Remedy.LIST_PEOPLE)
     if len(matches) > 1:
-        raise AmbiguousReference(_ambiguous(session, ref, matches))
+        raise _ambiguous(session, ref, matches)
     return matches[0]
 
 
-def _ambiguous(session: Session, ref: str, matches: list[Person]) -> str:
+def _ambiguous(session: Session, ref: str, matches: list[Person]) -> AmbiguousReference:
     units = {u.id: u for u in session.exec(select(Unit)).all()}
     who = "、".join(f"{p.name}（{units[p.unit_id].name if p.unit_id in units else '无单位'}"
                    f"{' ' + p.title if p.title else ''}）" for p in matches)
     qualified = [f"{p.name}@{units[p.unit_id].code}" for p in matches if p.unit_id in units]
     if len(set(qualified)) == len(matches):
         hint = "请写明单位，如 " + " 或 ".join(qualified)
-    else:
-        hint = "请改用各人的别称（duban person list 可查看）"
-    return f"“{ref}”对应 {len(matches)} 人：{who}；{hint}"
+        return AmbiguousReference(f"“{ref}”对应 {len(matches)} 人：{who}；{hint}")
+    return AmbiguousReference(f"“{ref}”对应 {len(matches)} 人：{who}；请改用各人的别称",
+                              remedy=Remedy.LIST_PEOPLE)
 
 
 def task_not_found(ref: str | int) -> NotFound:

@@ -16,6 +16,9 @@ Guarantees:
   requests can overshoot the limit by at most N - 1);
 - every attempt checked is recorded (committed even when the login is refused); attempts refused
   by a lock are not, so a lock ends when its time is up;
+- attempts are kept only as long as they can matter (:data:`KEEP`, plus :data:`CLOCK_SLACK`):
+  recording one removes, in the same transaction, at most :data:`PRUNE_BATCH` of the oldest
+  attempts older than that, so the table stays about that long without a job to prune it;
 - :func:`session_person` accepts a session only while the account exists, carries the same
   session version and the person is active.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import Session, col, select
 
 from config.defaults import LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_LOCK_MINUTES, LOGIN_MAX_FAILURES
@@ -43,6 +46,15 @@ WRONG = "姓名或密码不正确（如有同名人员，请按“姓名@单位�
 
 WINDOW = timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES)
 LOCK = timedelta(minutes=LOGIN_LOCK_MINUTES)
+KEEP = WINDOW + LOCK
+"""How long an attempt can matter to :func:`check_not_locked`: an older failure can no longer
+be counted toward a lock still running, and an older success no longer breaks a window."""
+CLOCK_SLACK = timedelta(hours=1)
+"""Kept beyond :data:`KEEP`, so that a worker whose clock runs ahead never removes attempts that
+another worker still counts."""
+PRUNE_BATCH = 50
+"""The most attempts one recorded attempt removes: bounded work in the login's transaction, yet
+a backlog drains (each attempt adds one row)."""
 
 
 @dataclass(frozen=True)
@@ -133,9 +145,22 @@ def check_not_locked(session: Session, *, key: str | None, person_id: int | None
                           f"登录失败次数过多，该账号或当前网络地址已被暂时锁定，请 {minutes} 分钟后再试")
 
 
+def record(session: Session, attempt: LoginAttempt) -> None:
+    """Add ``attempt`` and remove, in the same transaction, those among the
+    :data:`PRUNE_BATCH` oldest attempts (first by id: attempts are recorded when they happen)
+    that are more than :data:`KEEP` + :data:`CLOCK_SLACK` older than it. Concurrent logins do
+    not wait on each other's removals (PostgreSQL skips rows another one is removing)."""
+    oldest = (select(LoginAttempt.id).order_by(col(LoginAttempt.id)).limit(PRUNE_BATCH)
+              .with_for_update(skip_locked=True))
+    session.execute(delete(LoginAttempt).where(
+        col(LoginAttempt.id).in_(oldest), col(LoginAttempt.at) < attempt.at - KEEP - CLOCK_SLACK)
+        .execution_options(synchronize_session="fetch"))
+    session.add(attempt)
+
+
 def refuse_after_recording(session: Session, attempt: LoginAttempt, error: DubanError) -> NoReturn:
     """Commit the failed ``attempt`` (the refusal must not roll it back), then raise ``error``."""
-    session.add(attempt)
+    record(session, attempt)
     session.commit()
     raise error
 
@@ -161,7 +186,7 @@ def authenticate(*, session: Session, name: str, password: str, client: str | No
         account.password_hash = new_hash
         session.add(account)
     attempt.succeeded = True
-    session.add(attempt)
+    record(session, attempt)
     assert person.id is not None
     return LoginGrant(person.id, account.session_version)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import InvalidInput, PermissionDenied, Remedy
 from engine.org.actors import Actor
 from engine.org.visibility import UNIT_ROLES, unit_part
 from engine.values import DirectiveKind, Role, UnitRole
@@ -103,8 +103,8 @@ def require_action(session: Session, actor: Actor, task: Task, action: str, *,
     part = unit_part(session, actor.unit_id, task) if actor.has(*UNIT_ROLES) else None
     if part is None:
         if actor.acts_as_office and action in ON_BEHALF_ACTIONS:
-            raise PermissionDenied(
-                f"督查室{ON_BEHALF_ACTIONS[action]}须指明为哪个单位办理（--for 单位）")
+            raise PermissionDenied(f"督查室{ON_BEHALF_ACTIONS[action]}须指明为哪个单位办理",
+                                   remedy=Remedy.FOR_UNIT)
         raise PermissionDenied("只有责任单位的负责人或联络员可以办理本单位事项")
     role = UnitRole(part)
     if action in LEAD_UNIT_ACTIONS and role is not UnitRole.LEAD:

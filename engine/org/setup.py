@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, select
 
 from config.orgfile import ROLES, OrgFile, PersonSpec, UnitSpec, translate_validation_error
 from config.policy import Policy, merge_policy
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, InvalidInput, Remedy
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
 from engine.org.permissions import require_office
@@ -64,7 +64,7 @@ def _check_person(session: Session, spec: PersonSpec) -> tuple[Unit | None, list
             raise InvalidInput(f"角色“{role}”无效，应为：{'、'.join(ROLES)}")
     unit = find_unit(session, spec.unit) if spec.unit else None
     if unit is None and set(spec.roles) & {"unit_head", "unit_contact"}:
-        raise InvalidInput("单位负责人或联络员必须指定所属单位（--unit）")
+        raise InvalidInput("单位负责人或联络员必须指定所属单位", remedy=Remedy.PERSON_UNIT)
     if spec.telegram_chat is not None:
         taken = session.exec(
             select(Person).where(Person.telegram_chat_id == spec.telegram_chat)
@@ -110,8 +110,9 @@ def add_person(*, session: Session, spec: PersonSpec, actor: Actor, now: datetim
         home = session.get(Unit, namesake.unit_id) if namesake.unit_id else None
         where = home.name if home is not None else "无单位"
         raise Conflict(f"已有同名人员“{spec.name}”（{where}）。再登记一位同名人员后，仅写“{spec.name}”"
-                       "将无法区分两人，须写成 姓名@单位代码（如 --as "
-                       f"{spec.name}@{unit.code if unit else '单位代码'}）；确需登记请加 --allow-same-name")
+                       "将无法区分两人，须写成 姓名@单位代码（如 "
+                       f"{spec.name}@{unit.code if unit else '单位代码'}）；确需登记的，须明确确认",
+                       remedy=Remedy.ALLOW_SAME_NAME)
     person = Person(name=spec.name)
     _apply_person(session, person, spec, unit, scope)
     audit.record(session, actor=actor, entity="person", entity_id=person.id, action="create",

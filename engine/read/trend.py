@@ -1,10 +1,18 @@
 """The home page's 30-day trend: per local day, tasks open and overdue at its end and tasks
-closed during it, over the tasks a reader may see.
+closed during it (that day's closures, not a running total), over the tasks a reader may see.
 
-Past days are reconstructed from each task's dates as they stand: a task counts as open on a
-day when it was assigned before the day ended and not closed by then, and as overdue when, on
-top of that, its (current) deadline had passed. Cancelled tasks and drafts never count. Today's
-point is the live state (the same figures as the lights): open = lit tasks, overdue = red ones.
+Past days are reconstructed from each task's dates as they stand (its current deadline):
+
+- open on day D: assigned before D ended (local midnight) and not closed by then;
+- closed on day D: closed during D;
+- overdue on day D: open on D and :func:`engine.calendar.lights.is_overdue` as of D's close,
+  the moment a day's deadline is written as (:data:`DAY_END`, 23:59:59 local): its deadline is
+  *before* D 23:59:59. So a task due on D ("3月8日前", due at 3月8日 23:59:59) is not overdue on
+  D's point and is from D+1's on, as its light is red from D+1 on; a deadline earlier in D
+  (an hourly one, "15时前") is overdue on D's point, as the task is red by that evening.
+
+Cancelled tasks and drafts never count. Today's point is the live state (the same figures as
+the lights): open = lit tasks, overdue = red ones, closed = closed since today began.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from engine.calendar.deadline_forms import DAY_END
 from engine.calendar.lights import LIT_STATUSES
 from engine.read import tally
 from engine.read.overview_schemas import TrendPoint
@@ -29,11 +38,13 @@ TREND_DAYS = 30
 @dataclass(frozen=True)
 class Days:
     """The trend's local days and their bounds (aware datetimes): ``starts[i]`` is the start of
-    ``days[i]``; ``ends[i]`` the start of the next day (for today: ``now``)."""
+    ``days[i]``; ``ends[i]`` the start of the next day (for today: ``now``); ``closes[i]`` the
+    day's close (:data:`DAY_END`): a deadline before it is passed at the day's point."""
 
     days: list[date]
     starts: list[datetime]
     ends: list[datetime]
+    closes: list[datetime]
     tz: tzinfo
 
     @classmethod
@@ -41,30 +52,65 @@ class Days:
         today = now.astimezone(tz).date()
         days = [today - timedelta(days=count - 1 - i) for i in range(count)]
         starts = [datetime.combine(d, time.min, tzinfo=tz) for d in days]
-        return cls(days, starts, [*starts[1:], now], tz)
+        closes = [datetime.combine(d, DAY_END, tzinfo=tz) for d in days]
+        return cls(days, starts, [*starts[1:], now], closes, tz)
 
 
 def _count(condition: Any) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _is_lit() -> Any:
+    return col(Task.status).in_(LIT_STATUSES)
+
+
+def _is_closed() -> Any:
+    return col(Task.status) == TaskStatus.CLOSED
+
+
+def _open_at(end: datetime) -> Any:
+    """Assigned before ``end`` and not closed by then (a cancelled task never counts)."""
+    return and_(col(Task.assigned_at) < end,
+                or_(_is_lit(), and_(_is_closed(), col(Task.closed_at) >= end)))
+
+
 def reconstructed(session: Session, scope: list[Any], span: Days) -> list[tuple[int, int, int]]:
-    """(open, closed, overdue) for each past day of ``span`` (all but the last), by SQL over
-    the visible lit tasks and the tasks closed since the span began."""
-    assigned, closed_at, due = col(Task.assigned_at), col(Task.closed_at), col(Task.due_at)
-    is_lit = col(Task.status).in_(LIT_STATUSES)
-    is_closed = col(Task.status) == TaskStatus.CLOSED
+    """(open, closed, overdue) for each past day of ``span`` (all but the last), by the
+    module's rule, by SQL over the visible lit tasks and the tasks closed since the span
+    began."""
+    closed_at, due = col(Task.closed_at), col(Task.due_at)
     columns: list[Any] = []
-    for start, end in zip(span.starts[:-1], span.ends[:-1], strict=True):
-        open_then = and_(assigned < end, or_(is_lit, and_(is_closed, closed_at >= end)))
-        columns += [_count(open_then), _count(and_(is_closed, closed_at >= start, closed_at < end)),
-                    _count(and_(open_then, due < end))]
+    for start, close, end in zip(span.starts[:-1], span.closes[:-1], span.ends[:-1], strict=True):
+        open_then = _open_at(end)
+        columns += [_count(open_then),
+                    _count(and_(_is_closed(), closed_at >= start, closed_at < end)),
+                    _count(and_(open_then, due < close))]
     if not columns:
         return []
     row = session.exec(select(*columns).where(
-        or_(is_lit, and_(is_closed, closed_at >= span.starts[0])), *scope)).one()
+        or_(_is_lit(), and_(_is_closed(), closed_at >= span.starts[0])), *scope)).one()
     values = [int(v or 0) for v in row]
     return [(values[i], values[i + 1], values[i + 2]) for i in range(0, len(values), 3)]
+
+
+def from_tallies(session: Session, span: Days) -> list[tuple[int, int, int]] | None:
+    """What :func:`reconstructed` gives over every task, from the maintained tallies (``None``:
+    their offset does not fit the zone).
+
+    The tallies count a deadline as passed from the local day it falls on; by the module's
+    rule one at or after its day's close (every "…日前" deadline) is passed only from the next
+    day. Those are taken off their own day's point: per day, one index range of the deadline
+    (the tasks due in that day's last second, open at its end)."""
+    past = tally.trend_counts(session, span.days[:-1], span.ends[:-1], span.tz)
+    if past is None or not past:
+        return past
+    due = col(Task.due_at)
+    ranges = [and_(due >= close, due < end)
+              for close, end in zip(span.closes[:-1], span.ends[:-1], strict=True)]
+    columns = [_count(and_(at_close, _open_at(end)))
+               for at_close, end in zip(ranges, span.ends[:-1], strict=True)]
+    row = session.exec(select(*columns).where(or_(*ranges))).one()
+    return [(o, c, v - int(k or 0)) for (o, c, v), k in zip(past, row, strict=True)]
 
 
 def closed_today(session: Session, scope: list[Any], span: Days) -> int:
@@ -76,8 +122,8 @@ def trend(session: Session, scope: list[Any], span: Days, *, whole: bool, open_n
           overdue_now: int) -> list[TrendPoint]:
     """The trend over ``span``; today's open and overdue are the live lights' figures. A reader
     who sees every assigned task (``whole``) gets the past days from the maintained tallies
-    (the same rule, without a pass over the tasks)."""
-    past = tally.trend_counts(session, span.days[:-1], span.ends[:-1], span.tz) if whole else None
+    (the same rule, without a pass over every task: :func:`from_tallies`)."""
+    past = from_tallies(session, span) if whole else None
     if past is None:
         past = reconstructed(session, scope, span)
     points = [TrendPoint(day=d.isoformat(), open=o, closed=c, overdue=v)

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Remedy
 from engine.org.actors import Actor
 from engine.read.filters import Sort, TaskFilters
 from engine.store.policy import get_policy, zone_for
@@ -66,7 +66,7 @@ def _mine(session: Session, actor: Actor, base: TaskFilters) -> TaskFilters:
         from engine.org.directory import unit_code
 
         return replace(base, statuses=UNIT_WORK, unit=unit_code(session, actor.unit_id))
-    raise InvalidInput("“我的待办”视图需要以具体人员身份查看（--as 姓名）")
+    raise InvalidInput("“我的待办”视图需要以具体人员身份查看", remedy=Remedy.ACT_AS_PERSON)
 
 
 def _this_week(session: Session, now: datetime) -> tuple[datetime, datetime]:

@@ -342,7 +342,7 @@ def _import(*, session: Session, table: TaskTable, directive_id: int, actor: Act
             now: datetime, again: bool = False, source: str = "") -> list[Task]:
     require_office(actor, "导入任务清单")
     fingerprint = table_fingerprint(table)
-    refuse_if_applied(session, kind="xlsx", fingerprint=fingerprint, again=again, hint="请加 --again")
+    refuse_if_applied(session, kind="xlsx", fingerprint=fingerprint, again=again)
     directive = find_directive(session, directive_id)
     if directive.read_only:
         raise PolicyViolation("阅示类批示只需阅知，不能导入督办事项")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from engine.errors import PolicyViolation
+from engine.errors import PolicyViolation, Remedy
 from models import AuditEvent, Setting
 
 SIMULATION_KEY = "simulation"
@@ -59,5 +59,5 @@ def check_moment(session: Session, *, now: datetime, wall_clock: datetime) -> No
     """Refuse, on a production database, a write at a moment far from the real clock."""
     if is_simulation(session) or abs(now - wall_clock) <= CLOCK_TOLERANCE:
         return
-    raise PolicyViolation("本数据库不是模拟数据库，只能按当前真实时间办理，不能指定其他时间"
-                          "（演练请用 duban init --simulation 建立模拟数据库）")
+    raise PolicyViolation("本数据库不是模拟数据库，只能按当前真实时间办理，不能指定其他时间",
+                          remedy=Remedy.SIMULATION)

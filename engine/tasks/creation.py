@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from engine.calendar.deadlines import ResolvedDeadline, resolve_deadline
 from engine.calendar.timefmt import local_text
-from engine.errors import InvalidInput, PolicyViolation
+from engine.errors import InvalidInput, PolicyViolation, Remedy
 from engine.inputs import check_line, check_quantity, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person, find_unit
@@ -231,12 +231,13 @@ def assign_in_transaction(session: Session, actor: Actor, row: Task, now: dateti
     transaction (splitting a directive assigns several tasks together)."""
     require_action(session, actor, row, "assign")
     if row.status == TaskStatus.DRAFT and (row.lead_unit_id is None or row.due_at is None):
-        raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先用 duban task edit 补充后再交办")
+        raise PolicyViolation(f"事项 {row.code} 尚缺牵头单位或完成时限，请先补充后再交办",
+                              remedy=Remedy.EDIT_TASK)
     if row.due_at is not None and row.due_at <= now and not allow_past_due:
         when = local_text(row.due_at, zone_for(get_policy(session)))
         raise PolicyViolation(f"事项 {row.code} 的完成时限（{row.due_text or when}，{when}）已过，"
-                              "交办即逾期：请先用 duban task edit 修改时限，或确认后加 "
-                              "--allow-past-due 交办")
+                              "交办即逾期：请先修改时限，或确认后再交办",
+                              remedy=Remedy.ALLOW_PAST_DUE)
     lifecycle.transition(session, task=row, action="assign", actor=actor, now=now)
     row.assigned_at = now
     notify.task_assigned(session, task=row, now=now)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import InvalidInput, PermissionDenied, Remedy
 from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
 from engine.inputs import check_line, check_text
@@ -34,7 +34,7 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
         raise InvalidInput("下达时间不能晚于当前时间")
     parent = find_directive(session, data.parent_id) if data.parent_id is not None else None
     if DirectiveKind.parse(data.kind) is DirectiveKind.FOLLOWUP and parent is None:
-        raise InvalidInput("跟批必须指明所跟的上级批示（--parent）")
+        raise InvalidInput("跟批必须指明所跟的上级批示", remedy=Remedy.PARENT_DIRECTIVE)
     if parent is not None and data.issued_at < parent.issued_at:
         raise InvalidInput("跟批时间不能早于原批示时间")
     return parent

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine.errors import InvalidInput, PolicyViolation
+from engine.errors import InvalidInput, PolicyViolation, Remedy
 from engine.inputs import check_line, check_quantity, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_directive, find_person
@@ -30,8 +30,6 @@ from engine.tasks import lifecycle
 from engine.tasks.creation import TITLE_MAX, check_units, priority_key, resolve_checked, set_units
 from engine.values import Priority, label_of
 from models import Person, Task, TaskUnit, Unit
-
-EDITABLE = "--title、--requirement、--lead、--co、--owner、--leader、--priority、--target、--measure、--due"
 
 
 @service
@@ -59,7 +57,7 @@ def edit_task(
     _change_fields(row, changes, title=title, priority=priority, target=target,
                    measure=measure, requirement=requirement)
     if not changes:
-        raise InvalidInput(f"没有要修改的内容（可用 {EDITABLE}）")
+        raise InvalidInput("没有要修改的内容", remedy=Remedy.EDIT_FIELDS)
     lifecycle.transition(session, task=row, action="edit", actor=actor, now=now,
                          detail={"changes": changes})
     if row.status != "draft":

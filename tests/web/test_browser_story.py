@@ -224,3 +224,28 @@ def test_main_screens(console: LiveServer, city_work: list[str], role: str,
         viewer.page.locator("a[href^='/directives/']").first.click()
         viewer.page.wait_for_load_state("load")
         viewer.shot(f"screen-{role}-directive")
+
+
+SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart')]
+    .filter(svg => svg.getClientRects().length)
+    .flatMap(svg => [...svg.querySelectorAll('text')].map(
+        text => parseFloat(getComputedStyle(text).fontSize) * svg.getScreenCTM().a)))"""
+"""The smallest chart text on the screen, in screen pixels (its size times the chart's scale)."""
+READABLE = {"desktop": 9.5, "phone": 12}
+"""The least text size (px) a chart shows at each viewport (the phone's is body-text size)."""
+
+
+def test_home_charts_are_readable_at_each_width(console: LiveServer, city_work: list[str],
+                                                viewport: tuple[str, dict[str, int]],
+                                                open_as: Callable[[str], Viewer]) -> None:
+    """The home page shows each chart once, in the frame drawn for the screen's width, with its
+    labels no smaller than :data:`READABLE` (on a phone the wide frame's would be about 6 px)."""
+    label = viewport[0]
+    viewer = open_as(OFFICE)
+    shown = viewer.page.locator("svg.chart:visible")
+    expect(shown).to_have_count(2)
+    assert viewer.page.evaluate(SMALLEST_CHART_TEXT) >= READABLE[label]
+    frame = "chart-narrow" if label == "phone" else "chart-wide"
+    assert all(frame in (svg.get_attribute("class") or "").split() for svg in shown.all())
+    viewer.page.locator("#chart-units").scroll_into_view_if_needed()
+    viewer.shot("home-charts")

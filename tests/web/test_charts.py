@@ -54,7 +54,7 @@ def test_trend_draws_three_lines_over_the_days() -> None:
     points = [Point(f"2024-03-{d:02d}", 10 + d, d % 3, d // 10) for d in range(1, 31)]
     root = parse(str(charts.trend(points)))
     lines = root.findall(f"{NS}polyline")
-    assert [line.find(f"{NS}title").text for line in lines] == ["在办", "办结", "逾期"]  # type: ignore[union-attr]
+    assert [line.find(f"{NS}title").text for line in lines] == ["在办", "当日办结", "逾期"]  # type: ignore[union-attr]
     assert all(len(line.attrib["points"].split()) == 30 for line in lines)
     # The highest value touches the top of the plot; zero lies on the baseline.
     opens = [float(p.split(",")[1]) for p in lines[0].attrib["points"].split()]
@@ -64,8 +64,62 @@ def test_trend_draws_three_lines_over_the_days() -> None:
 
 
 def test_empty_charts_say_so() -> None:
-    for svg in (charts.lights_by_unit([]), charts.trend([]),
+    for svg in (charts.lights_by_unit([]), charts.trend([]), charts.trend([], charts.NARROW),
                 charts.lights_by_unit([Lights("空", 0, 0, 0)])):
         assert "暂无数据" in str(parse(str(svg)).find(f"{NS}desc").text)  # type: ignore[union-attr]
     flat = parse(str(charts.trend([Point("2024-03-01", 0, 0, 0), Point("2024-03-02", 0, 0, 0)])))
     assert len(flat.findall(f"{NS}polyline")) == 3  # all zero: drawn on the baseline, no error
+
+
+def test_the_legend_says_the_closed_line_counts_each_days_closures() -> None:
+    """The 办结 line is per day (what was closed that day), not a running total."""
+    points = [Point("2024-03-01", 5, 2, 0), Point("2024-03-02", 4, 1, 1)]
+    root = parse(str(charts.trend(points)))
+    legend = [t.text for t in root.findall(f"{NS}text")]
+    assert "当日办结" in legend and "办结" not in legend
+    assert "今日办结 1" in (root.find(f"{NS}desc").text or "")  # type: ignore[union-attr]
+
+
+def _scale_on(frame: charts.Frame, pixels: float) -> float:
+    return pixels / frame.width
+
+
+def test_phone_frame_keeps_its_text_readable_at_375_px() -> None:
+    """On a 375-px phone a chart gets about 330 px: the narrow frame's labels show at 12 px or
+    more there (the wide one's would be about 6 px), and its day labels do not overlap."""
+    phone = 330
+    assert charts.WIDE.font * _scale_on(charts.WIDE, phone) < 7
+    assert (charts.NARROW.font - 1) * _scale_on(charts.NARROW, phone) >= 12
+    rows = [Lights("市住房和城乡建设局", 3, 2, 1), Lights("市消防救援支队", 0, 1, 4)]
+    for svg in (charts.lights_by_unit(rows, charts.NARROW), charts.trend(
+            [Point(f"2024-03-{d:02d}", d, 1, 0) for d in range(1, 31)], charts.NARROW)):
+        root = parse(str(svg))
+        assert root.attrib["class"] == "chart chart-narrow"
+        assert root.attrib["viewBox"].split()[2] == str(charts.NARROW.width)
+    names = [t.text for t in parse(str(charts.lights_by_unit(rows, charts.NARROW))).findall(
+        f"{NS}text")]
+    assert "市住房和城乡建…" in names and "市消防救援支队" in names
+    days = charts.day_labels(30, charts.NARROW.ticks)
+    assert days[-1] == 29 and days[0] == 0 and len(days) <= charts.NARROW.ticks + 1
+    # Five-character labels ("03-01") need about 3 em between their middles.
+    step = (charts.NARROW.width - charts.NARROW.pad_left - charts.PAD_R) / 29
+    gaps = [(b - a) * step for a, b in zip(days, days[1:], strict=False)]
+    assert min(gaps) >= 3 * charts.NARROW.font
+
+
+def test_responsive_draws_both_frames_with_the_same_figures() -> None:
+    rows = [Lights("住建局", 1, 2, 3)]
+    both = str(charts.responsive(charts.lights_by_unit, rows))
+    wide, narrow = both.split("</svg>")[:2]
+    assert 'class="chart chart-wide"' in wide and 'class="chart chart-narrow"' in narrow
+    for svg in (wide, narrow):
+        desc = parse(svg + "</svg>").find(f"{NS}desc")
+        assert desc is not None and "住建局：红1 黄2 绿3" in (desc.text or "")
+
+
+def test_day_labels_never_crowd_today() -> None:
+    assert charts.day_labels(30, 5) == [0, 6, 12, 18, 24, 29]
+    assert charts.day_labels(30, 4) == [0, 7, 14, 21, 29]  # 28 would touch 29
+    assert charts.day_labels(2, 4) == [0, 1]
+    assert charts.day_labels(1, 4) == [0]
+    assert charts.day_labels(0, 4) == []

@@ -117,7 +117,9 @@ def test_overdue_due_soon_and_todays_escalations(web: WebWorld, home: Home) -> N
 
 def test_charts_are_inline_svg_without_styles(web: WebWorld, home: Home) -> None:
     html = page(web, "office")
-    assert html.count('<svg class="chart"') == 2
+    # Each chart twice: for wide screens and for phones (the stylesheet shows one).
+    assert html.count('<svg class="chart chart-wide"') == 2
+    assert html.count('<svg class="chart chart-narrow"') == 2
     assert "style=" not in html and "<script>" not in html
     assert "市消防救援支队" in section(html, "chart-units")
     assert "<polyline" in section(html, "chart-trend")

@@ -337,6 +337,17 @@ def test_office_acts_for_a_unit_by_naming_it(web: WebWorld) -> None:
     assert "督查室代签收" in page.text and "督查室代反馈" in page.text
 
 
+def test_refusals_on_the_console_name_no_command_line_option(web: WebWorld) -> None:
+    """The engine's messages say what is missing; the command line's options (``--for``) and
+    commands (``duban unit list``) are the CLI's own hints, never shown on a page."""
+    answer = post(web, "office", web.task.code, "acknowledge")
+    assert "须指明为哪个单位办理" in answer.text
+    unknown = web.client("office").get("/tasks?unit=水务局")
+    assert unknown.status_code == 400 and "未找到单位“水务局”" in unknown.text
+    for page in (answer, unknown):
+        assert not re.search(r"--[a-z]|duban [a-z]", page.text), page.text[:500]
+
+
 def test_office_assigns_cancels_and_rechecks(web: WebWorld) -> None:
     draft = fresh_task(web, assign=False)
     assert offers(web.client("office").get(f"/tasks/{draft}")) == ["交办", "撤销"]
@@ -443,6 +454,7 @@ def test_assigning_past_its_deadline_needs_the_office_to_confirm(web: WebWorld) 
     before = snapshot(web)
     answer = post(web, "office", late, "assign")
     assert answer.status_code == 409 and "交办即逾期" in answer.text
+    assert "确认后再交办" in answer.text and "--allow-past-due" not in answer.text
     assert snapshot(web) == before
     assert post(web, "office", late, "assign", {"confirm": "yes"}).status_code == 303
     assert task_row(web, late).status == "assigned"

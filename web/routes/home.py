@@ -2,8 +2,8 @@
 
 :func:`engine.read.overview.home_overview` decides what the reader sees (the office and top
 leaders the whole city, a leader their scope, a unit its own tasks); this page only lays it out
-and draws the two charts (:mod:`web.charts`). Each list links to the 台账 with the filter that
-shows all of it.
+and draws the two charts (:mod:`web.charts`, each for wide screens and for phones). Each list
+links to the 台账 with the filter that shows all of it.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def home(request: Request, session: DbSession, actor: CurrentActor, now: Now) ->
     return render(request, "home/index.html", {
         "ov": overview,
         "open_total": sum(overview.lights.values()),
-        "unit_chart": charts.lights_by_unit(overview.chart),
-        "trend_chart": charts.trend(overview.trend),
+        "unit_chart": charts.responsive(charts.lights_by_unit, overview.chart),
+        "trend_chart": charts.responsive(charts.trend, overview.trend),
         "waiting_links": WAITING_LINKS,
         "board": overview.board[:BOARD_ROWS],
     })

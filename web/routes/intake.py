@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from engine.errors import Conflict, InvalidInput, NotFound, RowsRefused
+from engine.errors import Conflict, DubanError, InvalidInput, NotFound, Remedy, RowsRefused
 from engine.intake.apply import analyse, apply_drafts, result_json
 from engine.intake.reading import MAX_DOCX_BYTES, SUFFIXES, document_text
 from engine.intake.records import earlier_application
@@ -26,7 +26,7 @@ from engine.values import DirectiveKind
 from web.deps import CurrentActor, DbSession, Now, render
 from web.errors import form_error
 from web.intake_view import choices_from, digest, highlighted, review_rows
-from web.source_forms import field_of, for_web, names
+from web.source_forms import field_of, names
 from web.templating import ZONE
 
 router = APIRouter()
@@ -92,14 +92,14 @@ def _analysed(request: Request, session: DbSession, actor: Actor, values: dict[s
                          addressee=values["addressee"] or None)
     except (InvalidInput, NotFound) as exc:
         field = "addressee" if values["addressee"] and "单位" in exc.message else "text"
-        return form_error(request, "intake/form.html", context, field, for_web(exc.message))
+        return form_error(request, "intake/form.html", context, field, exc.message)
     data = result_json(result, ZONE)
     rows = review_rows(data, values["text"], form)
     leaders = unit_leader_names(session, (row.typed["lead"] for row in rows))
     for row in rows:
         reason = (extra or {}).get("row_errors", {}).get(row.index)
         if reason:
-            row.errors[_field_of_row(row.typed, reason)] = for_web(reason)
+            row.errors[_field_of_row(row.typed, reason)] = reason
         if not row.typed["leader"]:
             row.derived_leader = leaders.get(row.typed["lead"])
     page = {
@@ -149,8 +149,15 @@ async def intake_apply(request: Request, session: DbSession, actor: CurrentActor
     except (Conflict, InvalidInput, NotFound) as exc:
         status = 409 if isinstance(exc, Conflict) else 400
         return _analysed(request, session, actor, values, context, form,
-                         {"errors": {"form": for_web(exc.message)}}, status)
+                         {"errors": {"form": _with_hint(exc)}}, status)
     return render(request, "intake/applied.html", {"report": report, "data": data})
+
+
+def _with_hint(error: DubanError) -> str:
+    """The engine's refusal, with how this page applies a document again."""
+    if error.remedy is Remedy.APPLY_AGAIN:
+        return f"{error.message}：请勾选“仍要再次登记”后提交"
+    return error.message
 
 
 def _is_date(value: str) -> bool:

@@ -28,7 +28,6 @@ from web.errors import form_error
 from web.source_forms import (
     SplitRow,
     field_of,
-    for_web,
     local_input,
     local_moment,
     names,
@@ -98,7 +97,7 @@ async def new_directive(request: Request, session: DbSession, actor: CurrentActo
         directive = create_directive(session=session, data=data, actor=actor, now=now)
     except _FORM_ERRORS as exc:
         return form_error(request, "directives/new.html", context,
-                          field_of(exc.message, DIRECTIVE_FIELDS), for_web(exc.message))
+                          field_of(exc.message, DIRECTIVE_FIELDS), exc.message)
     return RedirectResponse(f"/directives/{directive.id}?created=1", status_code=303)
 
 
@@ -167,7 +166,7 @@ async def add_followup(request: Request, session: DbSession, actor: CurrentActor
         created = create_directive(session=session, data=data, actor=actor, now=now)
     except _FORM_ERRORS as exc:
         session.rollback()
-        return again(field_of(exc.message, FOLLOWUP_FIELDS, "text"), for_web(exc.message))
+        return again(field_of(exc.message, FOLLOWUP_FIELDS, "text"), exc.message)
     return RedirectResponse(f"/directives/{created.id}?created=1", status_code=303)
 
 
@@ -224,13 +223,12 @@ async def split(request: Request, session: DbSession, actor: CurrentActor, now: 
                                 actor=actor, now=now, assign=assign)
     except RowsRefused as exc:
         for number, message in exc.rows.items():
-            _mark(filled[number - 1], for_web(message))
+            _mark(filled[number - 1], message)
         rows_named = "、".join(f"第{n}行" for n in sorted(exc.rows))
         return form_error(request, "directives/split.html", context, "form",
                           f"{rows_named}有误（见下方标注），全部未登记，请改正后重新提交。")
     except _FORM_ERRORS as exc:
-        return form_error(request, "directives/split.html", context, "form",
-                          for_web(exc.message))
+        return form_error(request, "directives/split.html", context, "form", exc.message)
     return RedirectResponse(f"/directives/{directive_id}?split={len(tasks)}", status_code=303)
 
 

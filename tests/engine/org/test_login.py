@@ -11,9 +11,17 @@ from sqlmodel import Session, select
 
 from config.orgfile import PersonSpec
 from engine.errors import AuthenticationFailed, LoginLocked
-from engine.org import passwords
+from engine.org import login, passwords
 from engine.org.accounts import set_password
-from engine.org.login import WRONG, authenticate, name_key, session_person
+from engine.org.login import (
+    CLOCK_SLACK,
+    KEEP,
+    PRUNE_BATCH,
+    WRONG,
+    authenticate,
+    name_key,
+    session_person,
+)
 from engine.org.setup import add_person
 from models import LoginAttempt, Person
 from tests.factories import ISSUED, City, make_city, operator
@@ -185,3 +193,50 @@ def test_control_characters_in_a_name_are_a_wrong_name(session: Session, city: C
 def test_claimed_names_are_counted_in_one_form() -> None:
     assert name_key(" 张伟 @ fire ") == name_key("张伟@FIRE") == "张伟@fire"
     assert name_key("Ｊｏｈｎ  Smith") == "john smith"
+
+
+def _old_attempts(session: Session, before: Any) -> int:
+    return len(session.exec(select(LoginAttempt).where(LoginAttempt.at < before)).all())
+
+
+def test_recording_an_attempt_removes_old_ones_in_bounded_batches(session: Session,
+                                                                  city: City) -> None:
+    """Attempts too old to matter go, at most ``PRUNE_BATCH`` per attempt recorded (failed or
+    successful); those within ``KEEP`` + ``CLOCK_SLACK`` stay."""
+    too_old = T0 - KEEP - CLOCK_SLACK
+    session.add_all([LoginAttempt(name_key="旧", client="10.5.5.5", succeeded=False,
+                                  at=too_old - timedelta(minutes=1 + i))
+                     for i in range(PRUNE_BATCH + 10)])
+    kept = LoginAttempt(name_key="近", client="10.5.5.6", succeeded=False,
+                        at=too_old + timedelta(minutes=1))
+    session.add(kept)
+    session.commit()
+    _fail(session, "张联络")
+    assert _old_attempts(session, too_old) == 10
+    authenticate(session=session, name="张联络", password=PASSWORD, client="10.0.0.1",
+                 now=T0 + timedelta(seconds=1))
+    assert _old_attempts(session, too_old) == 0
+    assert session.get(LoginAttempt, kept.id) is not None
+    assert len(session.exec(select(LoginAttempt)).all()) == 3  # the kept one and today's two
+
+
+def test_removing_old_attempts_keeps_what_a_running_lock_needs(
+        session: Session, city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even without the clock slack, the failures of a lock still running stay until it ends:
+    five failures over exactly the window lock the name until 15 minutes after the fifth."""
+    monkeypatch.setattr(login, "CLOCK_SLACK", timedelta(0))
+    for i in range(5):
+        _fail(session, "张联络", client=f"10.0.0.{i}", at=T0 + timedelta(seconds=150 * i))
+    ends = T0 + timedelta(minutes=25)
+    _fail(session, "路人", client="10.8.8.8", at=ends - timedelta(seconds=10))  # prunes
+    name_rows = select(LoginAttempt).where(LoginAttempt.name_key == "张联络")
+    assert len(session.exec(name_rows).all()) == 5
+    with pytest.raises(LoginLocked):
+        authenticate(session=session, name="张联络", password=PASSWORD, client="10.9.9.9",
+                     now=ends - timedelta(seconds=5))
+    grant = authenticate(session=session, name="张联络", password=PASSWORD, client="10.9.9.9",
+                         now=ends)
+    assert grant.person_id == city.fire_contact.id
+    # The lock's failures and the success are past use once KEEP has passed since the last.
+    _fail(session, "路人", client="10.8.8.8", at=ends + KEEP + timedelta(seconds=1))
+    assert session.exec(name_rows).all() == []

@@ -4,11 +4,12 @@ today's escalations and the 30-day trend."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from engine.calendar.lights import light
+from engine.calendar.deadline_forms import DAY_END
+from engine.calendar.lights import is_overdue, light
 from engine.escalation.run import run_pass
 from engine.org.actors import Actor
 from engine.org.visibility import can_see_task
@@ -136,9 +137,15 @@ def _reference_trend(tasks: list[Task], now: datetime, tz: object) -> list[tuple
                                 and t.closed_at >= end))]
         closed = [t for t in tasks if t.status == "closed" and t.closed_at is not None
                   and start <= t.closed_at < end]
-        late = [t for t in live if t.due_at is not None and t.due_at < end]
+        # The engine's own rule, as of the day's close, for each task as it stood then (lit).
+        close = datetime.combine(day, DAY_END, tzinfo=tz)  # type: ignore[arg-type]
+        late = [t for t in live if is_overdue(_as_lit(t), close)]
         out.append((day.isoformat(), len(live), len(closed), len(late)))
     return out
+
+
+def _as_lit(task: Task) -> Task:
+    return task.model_copy(update={"status": TaskStatus.ASSIGNED})
 
 
 LIT = ("assigned", "acknowledged", "in_progress", "pending_review")
@@ -158,6 +165,39 @@ def test_trend_reconstructs_each_day_from_the_tasks_dates(session: Session) -> N
     assert by_day["2024-03-08"].closed == 1
     assert by_day["2024-03-03"].open == 0  # nothing assigned before 4 March
     assert by_day["2024-03-09"].overdue == 2  # 5日 and 8日 deadlines passed, 9日's closed
+    assert by_day["2024-03-08"].overdue == 1  # 5日's: 8日's is due that day, not yet overdue
+
+
+def test_a_task_is_overdue_on_the_trend_from_the_day_after_its_deadline_day(
+        session: Session) -> None:
+    """The trend agrees with :func:`is_overdue` as of each day's close: a task due on a day
+    ("3月6日前", due at its 23:59:59) is not overdue on that day's point and is from the next
+    day's on (as its light turns red); an hourly deadline within a day is overdue on that day's
+    point (red that evening). The same for the tallies (the office) and the scoped count (the
+    unit), for tasks still open and for one closed late."""
+    city = make_city(session)
+    make_task(session, city, due="3月6日前", title="按日时限", co=[])
+    make_task(session, city, due="3月7日15时前", title="按时时限", co=[])
+    late = make_task(session, city, due="3月8日前", title="逾期后办结", co=[])
+    acknowledge(session=session, task=late.code, actor=act(city.fire_contact), now=ISSUED)
+    request_completion(session=session, task=late.code, actor=act(city.fire_head),
+                       evidence="已完成", now=at("2024-03-10", "09:00"))
+    verify_and_close(session=session, task=late.code, actor=act(city.office), rating="good",
+                     now=at("2024-03-10", "16:00"))
+    session.commit()
+    for day, red_at_close in (("2024-03-06", 0), ("2024-03-07", 2), ("2024-03-08", 2),
+                              ("2024-03-09", 3), ("2024-03-10", 2)):
+        close = datetime.combine(date.fromisoformat(day), DAY_END, tzinfo=zone_for(
+            get_policy(session)))
+        assert sum(is_overdue(_as_lit(t), close) for t in session.exec(select(Task)).all()
+                   if t.closed_at is None or t.closed_at > close) == red_at_close, day
+    expected = {"2024-03-05": 0, "2024-03-06": 0, "2024-03-07": 2, "2024-03-08": 2,
+                "2024-03-09": 3, "2024-03-10": 2, "2024-03-11": 2}
+    for who in (act(city.office), act(city.fire_contact)):
+        home = home_overview(session=session, actor=who, now=NOW)
+        assert {p.day: p.overdue for p in home.trend if p.day in expected} == expected
+    # Today (12日): the live lights, the same rule at ``now``.
+    assert home.trend[-1].overdue == home.lights["red"] == 2
 
 
 def test_tallies_give_what_a_pass_over_the_tasks_gives_at_any_moment(session: Session) -> None:
@@ -165,7 +205,7 @@ def test_tallies_give_what_a_pass_over_the_tasks_gives_at_any_moment(session: Se
     after the appended changes are folded in."""
     from engine.calendar.lights import yellow_cutoff
     from engine.read import counts, tally
-    from engine.read.trend import Days, reconstructed
+    from engine.read.trend import Days, from_tallies, reconstructed
     from engine.store.tally import compact
 
     city = _world(session)
@@ -187,8 +227,7 @@ def test_tallies_give_what_a_pass_over_the_tasks_gives_at_any_moment(session: Se
             assert tally.unit_counts(session, now, cutoff, tz) == {
                 u: c for u, c in counts.scoped_unit_counts(session, [], now, cutoff).items()}, now
             span = Days.before(now, tz)
-            assert tally.trend_counts(session, span.days[:-1], span.ends[:-1], tz) == \
-                reconstructed(session, [], span), now
+            assert from_tallies(session, span) == reconstructed(session, [], span), now
             limit = now - timedelta(days=7)
             assert tally.stale_count(session, limit, tz) == sum(
                 1 for t in session.exec(select(Task)).all()

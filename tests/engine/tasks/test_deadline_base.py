@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import Session
 
-from engine.errors import InvalidInput, PolicyViolation
+from engine.errors import InvalidInput, PolicyViolation, Remedy
 from engine.read.detail import task_detail
 from engine.reports.importer import import_task_list
 from engine.tasks.creation import assign_task, create_task
@@ -67,8 +67,9 @@ def test_assigning_a_task_whose_deadline_passed_needs_the_flag(session: Session)
     data = TaskCreate(directive_id=city.directive.id or 0, title="迟交办", lead_unit="FIRE",
                       due="3月8日前", due_counts_from="directive")
     task = create_task(session=session, data=data, actor=act(city.office), now=ENTERED)
-    with pytest.raises(PolicyViolation, match="已过.*--allow-past-due"):
+    with pytest.raises(PolicyViolation, match="已过.*确认后再交办") as refused:
         assign_task(session=session, task=task.code, actor=act(city.office), now=ENTERED)
+    assert refused.value.remedy is Remedy.ALLOW_PAST_DUE
     assert task.status == "draft"
     assign_task(session=session, task=task.code, actor=act(city.office), now=ENTERED,
                 allow_past_due=True)
