@@ -58,6 +58,11 @@ OFFSET_SQL = (f"COALESCE((SELECT offset_minutes FROM task_tally_meta WHERE id = 
 # What each measure counts: (name, condition on the row, bucket, lead unit?, escalated?).
 # ``a``/``c``/``d`` are the row's assigned_at / closed_at / due_at; a bucket over several of
 # them is the local day of the latest (the trend needs "all of these happened by day D").
+PASSED = "due_passed"
+"""Not a column: the deadline plus one second. A task is overdue at a moment strictly after
+its deadline, so at a day's close (23:59:59, the moment "…日前" deadlines are written as) one
+due then is not yet overdue: the trend's overdue buckets go by the day of ``due_at + 1 s``, the
+first day on whose close the deadline has passed (engine.read.trend)."""
 LIT = "{r}.status IN ('assigned', 'acknowledged', 'in_progress', 'pending_review')"
 LADDER = "{r}.status IN ('assigned', 'acknowledged', 'in_progress')"
 CLOSED = "{r}.status = 'closed'"
@@ -69,12 +74,12 @@ MEASURES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...], bool], ..
     ("status", EVERY, "raw", ("status",), (), False),
     ("prog", LADDER, "first", ("last_progress_at", "assigned_at"), (), False),
     ("lit_a", LIT, "day", ("assigned_at",), (), False),
-    ("lit_ad", LIT, "day", ("assigned_at", "due_at"), (), False),
+    ("lit_ad", LIT, "day", ("assigned_at", PASSED), (), False),
     ("cl_a", CLOSED, "day", ("assigned_at",), ("closed_at",), False),
     ("cl_c", CLOSED, "day", ("closed_at",), (), False),
     ("cl_ac", CLOSED, "day", ("assigned_at", "closed_at"), (), False),
-    ("cl_ad", CLOSED, "day", ("assigned_at", "due_at"), ("closed_at",), False),
-    ("cl_adc", CLOSED, "day", ("assigned_at", "due_at", "closed_at"), (), False),
+    ("cl_ad", CLOSED, "day", ("assigned_at", PASSED), ("closed_at",), False),
+    ("cl_adc", CLOSED, "day", ("assigned_at", PASSED, "closed_at"), (), False),
 )
 """(name, condition, bucket kind, bucket columns, other columns required, per lead unit).
 
@@ -91,8 +96,18 @@ WATCHED = ("status", "lead_unit_id", "due_at", "escalation_level", "assigned_at"
 """The task columns the measures read: an update touching none of them changes no count."""
 
 
+def _column(dialect: str, r: str, column: str) -> str:
+    if column != PASSED:
+        return f"{r}.{column}"
+    # SQLite's datetime() drops a fraction of a second: 23:59:58.5 + 1 s is 23:59:59 (before
+    # the close: overdue that day), 23:59:59.5 + 1 s is 00:00:00 (the next day) — as wanted.
+    if dialect == "sqlite":
+        return f"datetime({r}.due_at, '+1 second')"
+    return f"({r}.due_at + interval '1 second')"
+
+
 def _moment(dialect: str, r: str, kind: str, columns: tuple[str, ...]) -> str:
-    refs = ", ".join(f"{r}.{c}" for c in columns)
+    refs = ", ".join(_column(dialect, r, c) for c in columns)
     if len(columns) == 1:
         return refs
     if kind == "first":
@@ -104,7 +119,7 @@ def _bucket(dialect: str, r: str, kind: str, columns: tuple[str, ...], offset: s
     if kind == "none":
         return "''"
     if kind == "raw":
-        return f"{r}.{columns[0]}"
+        return _column(dialect, r, columns[0])
     moment = _moment(dialect, r, kind, columns)
     if dialect == "sqlite":
         pattern = "%Y-%m" if kind == "month" else "%Y-%m-%d"

@@ -36,10 +36,9 @@ STATUS_LED = ("ix_task_status_due", "ix_task_status_next_check", "ix_task_status
               "ix_task_lead_status", "ix_task_lit_window", "ix_task_status_progress")
 
 UNLESS: dict[str, tuple[str, ...]] = {"lights window": ("task.owner_id =",),
-                                      "overdue list by status": ("AND task.status IN (",),
-                                      "summary closed": ("WHERE task.due_at >=",)}
+                                      "overdue list by status": ("AND task.status IN (",)}
 """Statements an entry's needles also match that belong to another entry (a unit's own lights;
-the ledger's walks per status; the trend's deadlines at a day's close)."""
+the ledger's walks per status)."""
 
 # (what the statement contains, indexes of which one must appear in its plan)
 EXPECTED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -68,9 +67,6 @@ EXPECTED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("ix_task_due_id", *STATUS_LED)),
     ("summary new", ("task.created_at >=",), ("ix_task_created",)),
     ("summary closed", ("task.closed_at >=",), STATUS_LED),
-    # The trend's past days from the tallies: the deadlines at each day's close, index ranges.
-    ("trend deadlines at a day's close", ("FROM task \nWHERE task.due_at >=", " OR task.due_at >="),
-     ("ix_task_due_id", *STATUS_LED)),
     ("summary escalated", ("audit_event.action =",), ("ix_audit_action_at",)),
     ("recurring due", ("task.recurrence_text IS NOT NULL", "task.successor_created"),
      ("ix_task_recurring",)),

@@ -119,10 +119,9 @@ def _due_between(session: Session, start: datetime, end: datetime) -> dict[tuple
 def trend_counts(session: Session, days: list[date], ends: list[datetime],
                  tz: tzinfo) -> list[tuple[int, int, int]] | None:
     """(open, closed, overdue) at the end of each of ``days`` over every task (``None``: the
-    offset does not fit). Open and closed follow :func:`engine.read.trend.reconstructed`;
-    overdue counts a deadline as passed from the local day it falls on, which is what the
-    buckets can tell: :func:`engine.read.trend.from_tallies` takes off the deadlines at a day's
-    close, not yet passed on that day's point."""
+    offset does not fit), by the rule of :func:`engine.read.trend.reconstructed`: overdue
+    counts a deadline as passed from the day of the deadline plus one second
+    (:data:`models.tally.PASSED`), so one at a day's close is passed from the next day."""
     if not _offset_fits(session, tz, ends):
         return None
     names = ", ".join(f"'{m}'" for m in _TREND)

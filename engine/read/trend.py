@@ -95,22 +95,10 @@ def reconstructed(session: Session, scope: list[Any], span: Days) -> list[tuple[
 
 def from_tallies(session: Session, span: Days) -> list[tuple[int, int, int]] | None:
     """What :func:`reconstructed` gives over every task, from the maintained tallies (``None``:
-    their offset does not fit the zone).
-
-    The tallies count a deadline as passed from the local day it falls on; by the module's
-    rule one at or after its day's close (every "…日前" deadline) is passed only from the next
-    day. Those are taken off their own day's point: per day, one index range of the deadline
-    (the tasks due in that day's last second, open at its end)."""
-    past = tally.trend_counts(session, span.days[:-1], span.ends[:-1], span.tz)
-    if past is None or not past:
-        return past
-    due = col(Task.due_at)
-    ranges = [and_(due >= close, due < end)
-              for close, end in zip(span.closes[:-1], span.ends[:-1], strict=True)]
-    columns = [_count(and_(at_close, _open_at(end)))
-               for at_close, end in zip(ranges, span.ends[:-1], strict=True)]
-    row = session.exec(select(*columns).where(or_(*ranges))).one()
-    return [(o, c, v - int(k or 0)) for (o, c, v), k in zip(past, row, strict=True)]
+    their offset does not fit the zone). Their overdue buckets go by the day of the deadline
+    plus one second (:data:`models.tally.PASSED`): the first day on whose close the deadline
+    has passed, the module's rule."""
+    return tally.trend_counts(session, span.days[:-1], span.ends[:-1], span.tz)
 
 
 def closed_today(session: Session, scope: list[Any], span: Days) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 """The newest migration; commands refuse a database at another revision (a test keeps this equal
 to Alembic's head, so the CLI need not import Alembic to check)."""
 
