@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, union_all
+from sqlalchemy import any_, bindparam, case, func, literal_column, or_, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -93,26 +93,30 @@ def _id_list(column: Any, name: str, dialect: str) -> Any:
     prepares the statement once instead of planning it on every page; SQLite has no arrays and
     plans in microseconds, so an expanding ``IN`` there."""
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+        # Untyped, the driver's own array: with SQLAlchemy's "::INTEGER[]" cast the names of a
+        # ledger page took 1.5 ms instead of 1.0 ms at a million tasks.
+        return column == any_(bindparam(name))
     return column.in_(bindparam(name, expanding=True))
 
 
 def _names_query(dialect: str) -> Any:
     """The statement of :func:`_names` for ``dialect``, built once per dialect: a page pays
     neither for building it nor for coercing each id."""
-    zero = literal(0)
+    # Constants are written into the SQL rather than bound: the text says what each branch
+    # is, and the plan of the prepared statement needs no parameter for them.
+    zero: Any = literal_column("0")
     branches: list[Any] = [
-        sql_select(literal("u").label("kind"), col(Unit.id).label("key"), zero.label("ref"),
+        sql_select(literal_column("'u'").label("kind"), col(Unit.id).label("key"), zero.label("ref"),
                    zero.label("rank"), col(Unit.name).label("name"))
         .where(_id_list(col(Unit.id), "units", dialect)),
-        sql_select(literal("p"), col(Person.id), zero, zero, col(Person.name))
+        sql_select(literal_column("'p'"), col(Person.id), zero, zero, col(Person.name))
         .where(_id_list(col(Person.id), "people", dialect)),
-        sql_select(literal("c"), col(TaskUnit.task_id), col(TaskUnit.id), zero, col(Unit.name))
+        sql_select(literal_column("'c'"), col(TaskUnit.task_id), col(TaskUnit.id), zero, col(Unit.name))
         .join(Unit, col(Unit.id) == col(TaskUnit.unit_id))
         .where(_id_list(col(TaskUnit.task_id), "tasks", dialect),
-               col(TaskUnit.role) == UnitRole.CO.value),
-        sql_select(literal("s"), col(LeaderScope.unit_id), col(Person.id),
-                   case((col(Person.top_leader), 1), else_=0), col(Person.name))
+               col(TaskUnit.role) == literal_column(f"'{UnitRole.CO.value}'")),
+        sql_select(literal_column("'s'"), col(LeaderScope.unit_id), col(Person.id),
+                   case((col(Person.top_leader), literal_column("1")), else_=zero), col(Person.name))
         .join(Person, col(Person.id) == col(LeaderScope.person_id))
         .where(_id_list(col(LeaderScope.unit_id), "units", dialect), col(Person.active).is_(True)),
     ]

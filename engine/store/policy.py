@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from config.policy import HolidayOverrides, Policy
 from engine.calendar.workdays import WorkCalendar
@@ -14,6 +15,18 @@ from models import Setting
 
 _POLICY_KEY = "policy"
 _CACHE = "duban.policy"
+
+
+def stored_policy_column() -> Any:
+    """The stored policy's value as a scalar subquery, for a read that fetches it with something
+    else in one round trip; hand what it gives to :func:`remember_policy`."""
+    return select(Setting.value).where(Setting.key == _POLICY_KEY).scalar_subquery()
+
+
+def remember_policy(session: Session, value: Any) -> None:
+    """Cache on ``session`` the policy whose stored value (``None``: none stored) was read by
+    :func:`stored_policy_column`, so :func:`get_policy` does not read it again."""
+    session.info[_CACHE] = Policy.model_validate(value) if value is not None else Policy()
 
 
 def get_policy(session: Session) -> Policy:

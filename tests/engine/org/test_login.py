@@ -240,3 +240,32 @@ def test_removing_old_attempts_keeps_what_a_running_lock_needs(
     # The lock's failures and the success are past use once KEEP has passed since the last.
     _fail(session, "路人", client="10.8.8.8", at=ends + KEEP + timedelta(seconds=1))
     assert session.exec(name_rows).all() == []
+
+
+def test_the_session_check_brings_the_stored_policy_along(engine: Engine, session: Session,
+                                                          city: City) -> None:
+    """Every page checks the session and then needs the policy: one round trip gives both, and
+    it is the policy stored now (a changed one counts on the next page)."""
+    from sqlalchemy import event
+
+    from config.policy import Policy
+    from engine.store.policy import get_policy, save_policy
+
+    person_id = city.fire_contact.id or 0
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    for window in (5, 2):
+        save_policy(session, policy=Policy(warning_window_workdays=window), now=T0)
+        session.commit()
+        statements.clear()
+        with Session(engine) as page:
+            event.listen(engine, "before_cursor_execute", seen)
+            try:
+                assert session_person(session=page, person_id=person_id, version=1) is not None
+                assert get_policy(page).warning_window_workdays == window
+            finally:
+                event.remove(engine, "before_cursor_execute", seen)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
