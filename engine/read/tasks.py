@@ -137,7 +137,7 @@ def _names(session: Session, tasks: Sequence[Listed]) -> _Names:
     }
     dialect = session.get_bind().dialect.name
     query = _NAMES[dialect] if dialect in _NAMES else _names_query(dialect)
-    rows = session.execute(query, params).all()
+    rows = _core(session).execute(query, params).all()
     found = _Names(units={}, people={}, co=defaultdict(list), scopes={})
     for kind, key, ref, _rank, name in rows:
         if kind == "u":
@@ -316,10 +316,24 @@ def _ordered(session: Session, where: list[Any], sort: Sort, after: Position | N
             query = select(*LISTED_COLUMNS).where(*where, *conditions).order_by(*order)
             if wanted is not None:
                 query = query.limit(wanted)
-            found += listed(session.exec(query).all())
+            found += _listed_rows(session, query)
         if limit is not None and len(found) >= limit:
             break
     return found
+
+
+def _listed_rows(session: Session, query: Any) -> list[ListedTask]:
+    """``query`` (a select of :data:`LISTED_COLUMNS`) run on the session's connection: plain
+    rows, without the ORM's result machinery (0.12 ms of a 0.6 ms page read)."""
+    return listed(_core(session).execute(query).all())
+
+
+def _core(session: Session) -> Any:
+    """The session's connection for a Core read, after the flush the ORM would have done
+    (a caller that changed tasks in this session reads its own changes)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def _merged_by_status(session: Session, where: list[Any], order: list[Any],
@@ -331,7 +345,7 @@ def _merged_by_status(session: Session, where: list[Any], order: list[Any],
     for status in statuses:
         query = (select(*LISTED_COLUMNS).where(col(Task.status) == status, *where)
                  .order_by(*order).limit(limit))
-        found += listed(session.exec(query).all())
+        found += _listed_rows(session, query)
     found.sort(key=lambda t: (t.due_at, t.id), reverse=descending)
     return found[:limit]
 
