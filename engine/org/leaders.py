@@ -20,20 +20,16 @@ from engine.org.directory import find_unit, person_names
 from models import LeaderScope, Person, Task
 
 
-def scope_leaders(session: Session, units: Iterable[int] | None = None) -> dict[int, int]:
-    """``{unit id: id of the leader supervising it}`` for every unit in some leader's scope,
-    or only for ``units`` when given (a page of tasks needs its lead units', not the city's)."""
-    query = (select(LeaderScope.unit_id, Person.id)
-             .join(Person, col(Person.id) == col(LeaderScope.person_id))
-             .where(Person.active == True)  # noqa: E712
-             .order_by(col(Person.top_leader), col(Person.id)))
-    if units is not None:
-        wanted = set(units)
-        if not wanted:
-            return {}
-        query = query.where(col(LeaderScope.unit_id).in_(wanted))
+def scope_leaders(session: Session) -> dict[int, int]:
+    """``{unit id: id of the leader supervising it}`` for every unit in some leader's scope."""
+    rows = session.exec(
+        select(LeaderScope.unit_id, Person.id, Person.top_leader)
+        .join(Person, col(Person.id) == col(LeaderScope.person_id))
+        .where(Person.active == True)  # noqa: E712
+        .order_by(col(Person.top_leader), col(Person.id))
+    ).all()
     found: dict[int, int] = {}
-    for unit_id, person_id in session.exec(query).all():
+    for unit_id, person_id, _top in rows:
         if person_id is not None:
             found.setdefault(unit_id, person_id)
     return found

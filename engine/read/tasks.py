@@ -42,6 +42,7 @@ from engine.read.filters import (
     undated_phase,
 )
 from engine.read.listed import LISTED_COLUMNS, Listed, ListedTask, listed
+from engine.read.merged import by_status
 from engine.read.schemas import BoardRow, Page, TaskRow
 from engine.read.tally import status_counts
 from engine.store.policy import get_policy, zone_for
@@ -342,10 +343,9 @@ def _merged_by_status(session: Session, where: list[Any], order: list[Any],
     """The first ``limit`` rows of a deadline-ordered phase: the same limit read from each
     status's own index range, merged by (deadline, id)."""
     found: list[ListedTask] = []
-    for status in statuses:
-        query = (select(*LISTED_COLUMNS).where(col(Task.status) == status, *where)
-                 .order_by(*order).limit(limit))
-        found += _listed_rows(session, query)
+    for branch in by_status(statuses, where):
+        found += _listed_rows(session, select(*LISTED_COLUMNS).where(*branch)
+                              .order_by(*order).limit(limit))
     found.sort(key=lambda t: (t.due_at, t.id), reverse=descending)
     return found[:limit]
 
