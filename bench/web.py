@@ -10,12 +10,13 @@ as a template), because the concurrent clients act (签收, 反馈进展). The c
 - **ledger**: ``GET /tasks`` (the office's first page, 50 rows, deadline order) straight through
   the ASGI app (server time: session check, permission-narrowed keyset read, total, rendering),
   median of 21 alternating runs, against the bare SQL of the same page through the raw driver: the
-  keyset query, the rows' co-units and names.
+  keyset query, the rows' co-units and names — on a connection kept open as the console's pool
+  keeps its own (:class:`LedgerFloor`; the fresh-connection figure is printed beside it).
 - **task page**: ``GET /tasks/CODE`` for 20 tasks of the median unit, as that unit's contact:
   median and p95 server time (target < 100 ms).
 - **weight**: bytes of the home page, the ledger and a task page with the stylesheet and htmx.
-- **concurrent**: uvicorn in its own process; 20 httpx clients (half the office, half unit
-  contacts) for ``--seconds``: browse the home page, the ledger and task pages, and act (unit
+- **concurrent**: ``duban web --workers N`` in its own process (``--workers 1 2``: a run for
+  each); 20 httpx clients (half the office, half unit contacts) for ``--seconds``: browse the home page, the ledger and task pages, and act (unit
   contacts 签收 and 反馈进展 on their tasks); p50 / p95 per request, errors (5xx, refused).
 """
 
@@ -28,6 +29,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -111,15 +113,6 @@ def task_codes(url: str, ids: list[int]) -> list[str]:
         conn.close()
 
 
-def app_factory() -> Any:
-    """uvicorn factory for the concurrent run: the console on ``DUBAN_BENCH_WEB_URL``."""
-    from web.app import create_app
-    from web.config import WebConfig, moved_clock
-
-    return create_app(WebConfig(database_url=os.environ["DUBAN_BENCH_WEB_URL"],
-                                secret_key=SECRET, clock=moved_clock(NOW)))
-
-
 def _token(text: str) -> str:
     found = TOKEN.search(text)
     assert found is not None, "no csrf token"
@@ -134,10 +127,9 @@ def login(client: Any, name: str) -> str:
     return _token(client.get("/").text)
 
 
-def floor_ledger(url: str, size: int = 50) -> float:
-    """The bare SQL of the ledger's first page: the keyset query, co-units, names."""
-    conn = raw_connect(url)
-    q = (lambda s: s) if kind_of(url) == "sqlite" else (lambda s: s.replace("?", "%s"))
+def floor_ledger(conn: Any, kind: str, size: int = 50) -> float:
+    """The bare SQL of the ledger's first page on ``conn``: the keyset query, co-units, names."""
+    q = (lambda s: s) if kind == "sqlite" else (lambda s: s.replace("?", "%s"))
     t0 = time.perf_counter()
     rows = conn.execute(q("SELECT task.id, task.* FROM task WHERE due_at IS NOT NULL ORDER BY due_at, id "
                           "LIMIT ?"), (size + 1,)).fetchall()
@@ -148,8 +140,34 @@ def floor_ledger(url: str, size: int = 50) -> float:
     conn.execute("SELECT id, name FROM unit").fetchall()
     conn.execute(q(f"SELECT id, name FROM person WHERE id IN ({marks})"), ids).fetchall()
     seconds = time.perf_counter() - t0
-    conn.close()
+    if kind != "sqlite":
+        conn.rollback()
     return seconds
+
+
+class LedgerFloor:
+    """The ledger's bare SQL two ways. **warm**: on one connection kept open, as the console's
+    pool keeps its connections (SQLite's page cache and PostgreSQL's plan and catalogue caches
+    stay filled) — the floor the page is judged against. **cold**: on a new connection each
+    time (connecting not counted), as the rounds before the fourth measured it: the first
+    statements of a connection fill its caches, which made that floor 2–3× the warm one."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.kind = url, kind_of(url)
+        self.kept = raw_connect(url)
+
+    def warm(self) -> float:
+        return floor_ledger(self.kept, self.kind)
+
+    def cold(self) -> float:
+        conn = raw_connect(self.url)
+        try:
+            return floor_ledger(conn, self.kind)
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.kept.close()
 
 
 def server_timer(app: Any, cookies: dict[str, str]) -> Any:
@@ -202,18 +220,22 @@ def in_process(url: str, who: dict[str, Any]) -> dict[str, Any]:
     def timed(client: Any, path: str) -> tuple[float, int, int]:
         return asyncio.run(calls[client](path))  # type: ignore[no-any-return]
 
-    async def ledger_times(rounds: int) -> tuple[list[float], list[float]]:
+    floor = LedgerFloor(url)
+
+    async def ledger_times(rounds: int) -> tuple[list[float], list[float], list[float]]:
         office_call = calls[office]
-        pages, floors = [], []
+        pages, warm, cold = [], [], []
         for _ in range(rounds):
             seconds, status, _ = await office_call("/tasks?size=50")
             assert status == 200, status
             pages.append(seconds)
-            floors.append(floor_ledger(url))
-        return pages, floors
+            warm.append(floor.warm())
+            cold.append(floor.cold())
+        return pages, warm, cold
 
-    asyncio.run(ledger_times(3))  # warm both
-    ledger, floors = asyncio.run(ledger_times(21))
+    asyncio.run(ledger_times(3))  # warm all three
+    ledger, floors, cold = asyncio.run(ledger_times(21))
+    floor.close()
     pages = [timed(unit, f"/tasks/{c}") for c in codes]
     assert all(s == 200 for _, s, _ in pages), [s for _, s, _ in pages]
     times = sorted(t for t, _, _ in pages)
@@ -222,6 +244,7 @@ def in_process(url: str, who: dict[str, Any]) -> dict[str, Any]:
     weight = {name: timed(office, path)[2] + assets for name, path in
               (("home", "/"), ("ledger", "/tasks?size=50"), ("task", f"/tasks/{codes[0]}"))}
     return {"ledger_s": statistics.median(ledger), "ledger_floor_s": statistics.median(floors),
+            "ledger_floor_cold_s": statistics.median(cold),
             "ledger_min_s": min(ledger), "ledger_floor_min_s": min(floors),
             "task_page_p50_ms": 1000 * statistics.median(times),
             "task_page_p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
@@ -259,20 +282,24 @@ async def _client(base: str, name: str, codes: list[str], acting: bool, until: f
                 out.append((kind, time.perf_counter() - t0, answer.status_code))
 
 
-def concurrent(url: str, who: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
-    """``clients`` httpx clients against uvicorn for ``seconds``."""
+def concurrent(url: str, who: dict[str, Any], clients: int, seconds: float,
+               workers: int = 1) -> dict[str, Any]:
+    """``clients`` httpx clients for ``seconds`` against ``duban web --workers N``, started as
+    an operator would (its clock at :data:`NOW`, moving at real speed)."""
     port = _free_port()
-    env = {**os.environ, "DUBAN_BENCH_WEB_URL": url}
+    env = {**os.environ, "DUBAN_WEB_SECRET": SECRET}
+    duban = str(Path(sys.executable).with_name("duban"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.web:app_factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+        [duban, "--db", url, "web", "--now", NOW.isoformat(), "--workers", str(workers),
+         "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
+                assert server.poll() is None, f"duban web exited with {server.returncode}"
                 time.sleep(0.1)
         out: list[tuple[str, float, int]] = []
         units = who["units"]
@@ -292,7 +319,7 @@ def concurrent(url: str, who: dict[str, Any], clients: int, seconds: float) -> d
 
         asyncio.run(run())
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     times = sorted(t for _, t, _ in out)
     errors = [s for k, _, s in out if s >= 500 or (k == "act" and s not in (303,))
@@ -310,14 +337,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="web console benchmarks")
     parser.add_argument("--db", required=True)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60,
+                        help="length of the concurrent run; 0 skips it")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="console processes for the concurrent run (one run per value)")
     args = parser.parse_args(argv)
     url = web_copy(args.db)
     who = accounts(url)
     figures: dict[str, Any] = {"db": kind_of(url), "load": round(os.getloadavg()[0], 1)}
     figures.update(in_process(url, who))
     figures["ledger_ratio"] = round(figures["ledger_s"] / figures["ledger_floor_s"], 2)
-    figures.update(concurrent(url, who, args.clients, args.seconds))
+    figures["ledger_ratio_cold"] = round(figures["ledger_s"] / figures["ledger_floor_cold_s"], 2)
+    if args.seconds > 0:
+        for workers in args.workers:
+            key = "concurrent" if workers == 1 else f"concurrent_{workers}_workers"
+            figures[key] = concurrent(url, who, args.clients, args.seconds, workers)
     sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
     return 0
 

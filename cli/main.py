@@ -77,6 +77,13 @@ _VALUE_REASONS = {
     "float_parsing": "应为数字",
     "bool_parsing": "应为 true 或 false",
 }
+_RANGE_REASONS = {
+    "greater_than_equal": ("ge", "应不小于 {}"),
+    "greater_than": ("gt", "应大于 {}"),
+    "less_than_equal": ("le", "应不大于 {}"),
+    "less_than": ("lt", "应小于 {}"),
+}
+"""Typer's range checks (``min=`` / ``max=``), with the bound they name."""
 
 
 def _bad_value(e: click_errors.BadParameter) -> str:
@@ -87,6 +94,9 @@ def _bad_value(e: click_errors.BadParameter) -> str:
         return f"参数 {_param(e)} 的值无效{reason}"
     first = errors()[0]
     reason = _VALUE_REASONS.get(first.get("type", ""), "格式不正确")
+    if first.get("type") in _RANGE_REASONS:
+        key, text = _RANGE_REASONS[first["type"]]
+        reason = text.format((first.get("ctx") or {}).get(key, ""))
     return f"参数 {_param(e)} 的值“{first.get('input')}”无效：{reason}"
 
 
