@@ -261,7 +261,12 @@ async def _client(base: str, name: str, codes: list[str], acting: bool, until: f
                   out: list[tuple[str, float, int]]) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=60) as client:
+    # A new connection for every request, as the browsers of people who pause longer than the
+    # console's keep-alive (5 s) open them: otherwise 20 connections opened at once stay with
+    # whichever worker accepted them first.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=60,
+                                 limits=limits) as client:
         token = _token((await client.get("/login")).text)
         answer = await client.post("/login", data={"csrf_token": token, "name": name,
                                                    "password": PASSWORD, "next": "/"})
