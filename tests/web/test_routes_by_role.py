@@ -7,7 +7,8 @@ per action of ``web.task_forms.FORMS``, checked the same way. Reads share one wo
 state-changing row runs on a world of its own, refused roles first (on one target), then each
 role that may act on a fresh target of its own (route_targets.py). A state-changing request that is refused, hidden or sent to the login page
 must change nothing: the audit trail (every engine write appends to it) and the outbox are
-compared before and after.
+compared before and after. One that succeeds must be audited, every event it wrote with the
+web channel and the client's address.
 
 Outcomes: ``OK`` (200), ``DENIED`` (403), ``HIDDEN`` (404, the same page as a missing thing),
 ``LOGIN`` (303 to ``/login``), ``MOVED`` (303 anywhere else: a form that did its work), ``BAD``
@@ -109,6 +110,9 @@ class Case:
     session_only: bool = False
     """Changes only the caller's session or password (login, logout): not checked for writes."""
     query: dict[str, str] = field(default_factory=dict)
+    audited: bool = True
+    """A state-changing request that succeeds leaves at least one audit event (False: it only
+    reads, as an export or the review of a document does)."""
 
 
 def task_in_state(state: str, action: str | None = None) -> Params:
@@ -178,7 +182,8 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
         # 批量催办 is the office's; the export of chosen rows holds only what the reader sees.
         "urge": Case(roles(DENIED, office=OK), form=lambda w, p: {
             "action": "urge", "code": p["code"], "note": "请抓紧办理"}),
-        "export": Case(roles(OK), form=lambda w, p: {"action": "export", "code": p["code"]}),
+        "export": Case(roles(OK), form=lambda w, p: {"action": "export", "code": p["code"]},
+                       audited=False),
     },
     # 事项详情
     ("GET", "/tasks/{code}"): Case(roles(OK, emerg=HIDDEN)),
@@ -204,7 +209,8 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
                            "due-0": "3月29日前", "assign": "1"}),
     # 文件识别: the office's
     ("GET", "/intake"): Case(roles(DENIED, office=OK)),
-    ("POST", "/intake"): Case(roles(DENIED, office=OK), form=fields(text=INTAKE_TEXT)),
+    ("POST", "/intake"): Case(roles(DENIED, office=OK), form=fields(text=INTAKE_TEXT),
+                              audited=False),  # the review: nothing is stored yet
     ("POST", "/intake/apply"): Case(roles(DENIED, office=OK), form=intake_review),
     # 每日调度: leaders and who sees all; a past summary as each reader may read it
     ("GET", "/summary"): Case(roles(DENIED, office=OK, secretary=OK, vice_mayor=OK)),
@@ -223,7 +229,9 @@ TABLE: dict[tuple[str, str], Case | dict[str, Case]] = {
     ("POST", "/org/people/{person_id}/web-invite"): Case(
         roles(DENIED, office=OK), params=lambda w: {"person_id": str(w.city.emerg_contact.id)}),
     ("GET", "/outbox"): Case(roles(DENIED, office=OK)),
-    ("POST", "/outbox/requeue"): Case(roles(DENIED, office=MOVED), form=fields(every="1")),
+    # No dead letter in this world: nothing to retry, nothing to audit (test_outbox retries).
+    ("POST", "/outbox/requeue"): Case(roles(DENIED, office=MOVED), form=fields(every="1"),
+                                      audited=False),
 }
 
 
@@ -268,6 +276,23 @@ def footprint(world: WebWorld) -> tuple[int, int]:
     return int(events), int(messages)
 
 
+def newest_event_id(world: WebWorld) -> int:
+    with Session(world.engine) as session:
+        return int(session.exec(select(func.coalesce(func.max(AuditEvent.id), 0))).one())
+
+
+def unlike_the_web(world: WebWorld, after_id: int, audited: bool) -> list[str]:
+    """How the audit events written since ``after_id`` fail the rule that every action on the
+    console is audited with the web channel and the client's address (TestClient's address is
+    ``testclient``); an action that must be audited and wrote no event fails it too."""
+    with Session(world.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.id > after_id)).all()
+    if audited and not events:
+        return ["nothing (no audit event)"]
+    return [f"{event.action} with channel {event.channel!r}, client {event.client!r}"
+            for event in events if (event.channel, event.client) != ("web", "testclient")]
+
+
 def order(case: Case) -> list[str]:
     """Refused roles first, so that their requests meet the state the table was written for."""
     return sorted(ROLES, key=lambda role: case.expect[role] not in REFUSED)
@@ -289,9 +314,13 @@ def check(web: WebWorld, clients: dict[str, TestClient], method: str, path: str,
         data = ({"csrf_token": web.csrf(clients[role]), **case.form(web, params)}
                 if method in WRITES else None)
         before = footprint(web)
+        last_event = newest_event_id(web)
         got = outcome(clients[role].request(method, url, params=case.query, data=data))
         if got != case.expect[role]:
             wrong.append(f"{label} as {role}: expected {case.expect[role]}, got {got}")
+        elif method in WRITES and got in (OK, MOVED):
+            wrong += [f"{label} as {role}: audited {line}" for line in
+                      unlike_the_web(web, last_event, case.audited)]
         elif method in WRITES and got in REFUSED and not case.session_only:
             after = footprint(web)
             if after != before:
