@@ -78,3 +78,49 @@ def test_control_characters_in_the_address_are_a_chinese_400(web: WebWorld) -> N
         answer = client.get(path)
         assert answer.status_code == 400, path
         assert "控制字符" in answer.text
+
+
+def _session_cookie_flags(public_url: str | None) -> set[str]:
+    """The attributes of the session cookie the login page sets, lower-cased."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+    from web.config import WebConfig
+
+    config = WebConfig(database_url="sqlite://", secret_key="cookie-test-" + "c" * 32,
+                       public_url=public_url)
+    app = create_app(config)
+    try:
+        with TestClient(app, base_url="https://testserver") as client:
+            header = client.get("/login").headers["set-cookie"]
+    finally:
+        app.state.engine.dispose()
+    name, *attributes = [part.strip() for part in header.split(";")]
+    assert name.startswith("duban_session=")
+    return {attribute.lower() for attribute in attributes}
+
+
+def test_the_session_cookie_is_httponly_lax_and_secure_behind_https() -> None:
+    plain = _session_cookie_flags(None)
+    assert {"httponly", "samesite=lax"} <= plain and "secure" not in plain
+    assert "secure" not in _session_cookie_flags("http://10.0.0.5:8000")
+    assert {"httponly", "samesite=lax", "secure"} <= _session_cookie_flags(
+        "HTTPS://duban.example.gov.cn/")
+
+
+def test_no_template_has_inline_script_or_style() -> None:
+    """The policy is ``default-src 'self'`` without 'unsafe-inline': an inline script, event
+    handler or style would be blocked in the browser (silently: the page just stops working).
+    Every script is a file under /static, every style in the stylesheet."""
+    import re
+    from pathlib import Path
+
+    import web
+
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\son[a-z]+\s*=|\sstyle\s*=|"
+                        r"javascript:", re.I)
+    templates = sorted((Path(web.__file__).parent / "templates").rglob("*.html"))
+    assert templates
+    found = [f"{path.name}: {match.group(0)}" for path in templates
+             for match in inline.finditer(path.read_text(encoding="utf-8"))]
+    assert not found, found
