@@ -5,6 +5,7 @@ the other sessions, an invite works once, and no form works without its CSRF tok
 from __future__ import annotations
 
 import json
+import logging
 import re
 from base64 import b64encode
 from datetime import datetime, timedelta
@@ -229,3 +230,29 @@ def test_no_form_works_without_its_csrf_token(web: WebWorld, app: FastAPI) -> No
     assert answer.status_code == 303 and answer.headers["location"] == "/login"
     assert not _logged_in(client)
     assert client.get("/account/password").status_code == 303
+
+
+def test_passwords_are_never_logged_or_stored_in_clear(
+        web: WebWorld, app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    """Every form that carries a password — a wrong and a right login, a change, an invite —
+    leaves it in no log record (at any level, any logger) and in no column of any table."""
+    from tests.engine.tasks.test_lifecycle import dump_db
+
+    guess, chosen = "猜一个错误的密码-7731", "邀请后自选的密码-5519"
+    caplog.set_level(logging.DEBUG)
+    client = _client(app)
+    assert _login(client, "张联络", guess).status_code == 400
+    assert _login(client, "查无此人", guess).status_code == 400
+    assert _login(client, "张联络").status_code == 303
+    assert _change(client, PASSWORD, NEW_PASSWORD).status_code == 200
+    token = _invite(web)
+    invited = _client(app, "10.0.0.5")
+    answer = invited.post(f"/invite/{token}", data={
+        "csrf_token": _token(invited), "password": chosen, "password2": chosen})
+    assert answer.status_code == 303
+    secrets_ = (guess, PASSWORD, NEW_PASSWORD, chosen)
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    assert not [s for s in secrets_ if s in logged], logged
+    with Session(web.engine) as session:
+        stored = json.dumps(dump_db(session), default=str, ensure_ascii=False)
+    assert not [s for s in secrets_ if s in stored]
