@@ -331,3 +331,23 @@ def test_bad_query_values_are_a_chinese_400_page(web: WebWorld, query: str, mess
         assert answer.status_code == 400, (path, query, answer.text[:300])
         assert message in answer.text and "Traceback" not in answer.text
         assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_the_leaders_focus_view_lists_the_open_tasks_escalated_to_duban(
+        web: WebWorld, ledger: Ledger) -> None:
+    """领导关注: the open tasks the ladder has taken to 督办 or beyond (not those only urged),
+    within the reader's scope."""
+    from engine.escalation.run import run_pass
+    from engine.values import EscalationLevel
+    from tests.factories import at, system
+
+    with Session(web.engine) as session:
+        run_pass(session=session, actor=system(), now=at("2024-03-21", "10:00"))
+        levels = {t.code: t.escalation_level for t in session.exec(select(Task)).all()}
+    assert levels[ledger.red] >= EscalationLevel.SUPERVISED  # due 8 March
+    assert levels[ledger.district] == EscalationLevel.URGED  # due 20 March: only urged
+    assert levels[ledger.fire] == EscalationLevel.NONE  # not due yet
+    assert codes(get(web, "office", "/tasks?view=focus")) == [ledger.red]
+    assert codes(get(web, "vice_mayor", "/tasks?view=focus")) == [ledger.red]
+    assert codes(get(web, "emerg", "/tasks?view=focus")) == []
+    assert 'class="active" aria-current="page">领导关注' in get(web, "office", "/tasks?view=focus")
