@@ -466,3 +466,49 @@ def test_control_characters_in_references_are_not_found(web: WebWorld) -> None:
         answer = post(web, "office", web.task.code, "acknowledge", data)
         assert answer.status_code == 404
     assert snapshot(web) == before
+
+
+# -- what the page shows ----------------------------------------------------------------------
+
+def _section(page: Response, heading: str) -> str:
+    """The HTML of the card whose heading is ``heading``."""
+    start = page.text.index(f"<h2>{heading}</h2>")
+    return page.text[start:page.text.index("</section>", start)]
+
+
+def test_the_page_shows_units_milestones_quantity_and_deliveries(web: WebWorld) -> None:
+    """Each unit with its 签收 and last 反馈, the milestones with what is done, the quantity as a
+    progress bar, and each message of the timeline with its delivery state."""
+    import asyncio
+    from datetime import timedelta
+
+    from engine.outbox.dispatch import dispatch_once
+    from models import MilestoneCreate
+    from notifiers.memory import MemoryNotifier
+
+    code = fresh_task(web, target=100, measure="个", milestones=[
+        MilestoneCreate(title="完成摸底", due="3月20日前"),
+        MilestoneCreate(title="完成整改", due="3月28日前")])
+    run_cli(web, "fire", actions.acknowledge, task=code)
+    run_cli(web, "fire", actions.report_progress, task=code, text="摸底完成，已整改40个",
+            achieved=40.0, milestone=1)
+    with Session(web.engine) as session:
+        # The messages of 交办 (a minute after the task was made) go out.
+        asyncio.run(dispatch_once(session=session, notifiers=[MemoryNotifier()],
+                                  now=web.now + timedelta(minutes=5)))
+    for role in ("office", "fire"):
+        page = web.client(role).get(f"/tasks/{code}")
+        assert page.status_code == 200
+        units = {row.split("</td>", 1)[0]: row for row in re.findall(
+            r'<td data-label="单位">(.*?)</tr>', _section(page, "承办单位"), re.S)}
+        assert set(units) == {"市消防救援支队", "市住房和城乡建设局"}, units
+        assert "已签收" in units["市消防救援支队"] and "摸底完成，已整改40个" in units["市消防救援支队"]
+        assert "未签收" in units["市住房和城乡建设局"]
+        stones = _section(page, "阶段节点")
+        assert re.search(r"完成摸底.*?已完成", stones, re.S)
+        assert re.search(r"完成整改.*?未完成", stones, re.S)
+        assert re.search(r'<progress max="100(\.0)?" value="40(\.0)?"', page.text)
+        assert "40 / 100 个（40%）" in page.text
+        deliveries = re.findall(r'<span class="delivery delivery-(\w+)">([^<]+)</span>',
+                                _section(page, "办理过程"))
+        assert ("sent", "已发送") in deliveries, deliveries
