@@ -1,4 +1,4 @@
-"""``duban web --workers N``: several processes share one listening socket, a dead worker is
+"""``duban web``, and with ``--workers N``: several processes share one listening socket, a dead worker is
 replaced, one that cannot start stops the console, and Ctrl-C stops them all."""
 
 from __future__ import annotations
@@ -59,6 +59,21 @@ def _until(condition: object, limit: float = 30.0) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+def test_one_process_serves_on_the_host_and_port_given(database: str, tmp_path: Path) -> None:
+    """``duban web --host --port`` (one process, the default): it prints where it listens,
+    serves there and nowhere else, and Ctrl-C ends it with 0."""
+    port = free_port()
+    env = duban_env(DUBAN_WEB_SECRET=SECRET)
+    argv = ["--db", database, "web", "--host", "127.0.0.1", "--port", str(port)]
+    with running(argv, env=env, cwd=tmp_path, log=tmp_path / "web.log") as served:
+        assert served.address == f"http://127.0.0.1:{port}/"
+        assert _children(served.proc.pid) == set()  # no worker processes
+        assert "姓名" in _login_page(served.address)
+        assert served.interrupt() == 0, served.output()
+        output = served.output()
+    assert "网页控制台已停止" in output and "Traceback" not in output
 
 
 def test_two_workers_serve_and_ctrl_c_stops_them_all(database: str, tmp_path: Path) -> None:
