@@ -28,7 +28,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, OutboxMessage
 from tests.web.conftest import PASSWORD, WebWorld
@@ -278,7 +278,8 @@ def footprint(world: WebWorld) -> tuple[int, int]:
 
 def newest_event_id(world: WebWorld) -> int:
     with Session(world.engine) as session:
-        return int(session.exec(select(func.coalesce(func.max(AuditEvent.id), 0))).one())
+        newest = session.exec(select(func.max(AuditEvent.id))).one()
+    return int(newest or 0)
 
 
 def unlike_the_web(world: WebWorld, after_id: int, audited: bool) -> list[str]:
@@ -286,7 +287,7 @@ def unlike_the_web(world: WebWorld, after_id: int, audited: bool) -> list[str]:
     console is audited with the web channel and the client's address (TestClient's address is
     ``testclient``); an action that must be audited and wrote no event fails it too."""
     with Session(world.engine) as session:
-        events = session.exec(select(AuditEvent).where(AuditEvent.id > after_id)).all()
+        events = session.exec(select(AuditEvent).where(col(AuditEvent.id) > after_id)).all()
     if audited and not events:
         return ["nothing (no audit event)"]
     return [f"{event.action} with channel {event.channel!r}, client {event.client!r}"
