@@ -17,7 +17,7 @@ from engine.store.db import make_engine
 from web import errors
 from web.config import SESSION_MAX_AGE, WebConfig, from_env
 from web.routes import ROUTERS
-from web.security import SecurityHeaders, csrf_guard
+from web.security import BodyLimit, SecurityHeaders, csrf_guard
 from web.templating import build_environment
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +35,7 @@ def create_app(config: WebConfig, *, engine: Engine | None = None) -> FastAPI:
                        session_cookie="duban_session", max_age=SESSION_MAX_AGE,
                        same_site="lax", https_only=config.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=config.max_upload_bytes)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:

@@ -4,7 +4,9 @@
   or style: pages use only the vendored htmx and one stylesheet), ``X-Frame-Options: DENY``,
   ``Referrer-Policy: same-origin`` and ``X-Content-Type-Options: nosniff``.
 - A request whose declared body is larger than the configured limit is refused with 413 before
-  it is read.
+  it is read; one that declares no length (sent in chunks) is counted as it arrives and refused
+  with 413 as soon as it passes the limit (:class:`BodyLimit`) — Starlette's form parser bounds
+  only plain fields and would spool a file part of any size to disk.
 - Every state-changing request (POST, PUT, PATCH, DELETE) must carry the session's CSRF token,
   as the form field ``csrf_token`` (the first field of a multipart upload) or the
   ``X-CSRF-Token`` header htmx sends; otherwise it is refused with 403 and nothing runs.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,8 +42,14 @@ class CsrfRefused(Exception):
     """The request carried no CSRF token or the wrong one."""
 
 
-class BodyTooLarge(Exception):
-    """The request declared a body larger than the console accepts."""
+class BodyTooLarge(HTTPException):
+    """The request's body is (or declares itself) larger than the console accepts.
+
+    An ``HTTPException``, so that FastAPI passes it on unchanged when it is raised while the
+    route's form is being read (any other error there becomes a generic 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 class SecurityHeaders:
@@ -61,6 +70,32 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Pure ASGI middleware counting the bytes of each request body as they arrive: past
+    ``limit`` the next read raises :class:`BodyTooLarge` (413) and nothing more is read."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def csrf_token(request: Request) -> str:

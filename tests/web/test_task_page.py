@@ -434,6 +434,53 @@ def test_a_body_over_the_consoles_limit_is_refused_before_it_is_read(web: WebWor
     small.close()
 
 
+def _multipart(fields: dict[str, str], file: tuple[str, str, bytes]) -> tuple[bytes, str]:
+    """A multipart body (the fields first, then one file) and its content type."""
+    boundary = "duban-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             .encode() for name, value in fields.items()]
+    field, filename, content = file
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                 f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                 .encode() + content + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_chunked_body_over_the_limit_is_refused_though_it_declares_no_length(
+        web: WebWorld) -> None:
+    """A body sent in chunks carries no Content-Length: it is counted as it arrives and refused
+    once past the limit — the form parser bounds only plain fields and would spool a file part
+    of any size to disk — before any token is checked or anyone logged in."""
+    config = WebConfig(database_url="unused://", secret_key="test-secret-" + "y" * 32,
+                       clock=lambda: web.now, max_upload_bytes=4096)
+    app = create_app(config, engine=web.engine)
+    small = TestClient(app, follow_redirects=False,  # type: ignore[arg-type]
+                       raise_server_exceptions=False)
+    token = web.csrf(small)
+    big = ("file", "大文件.txt", b"x" * 65536)
+    before = snapshot(web)
+
+    def chunks(body: bytes) -> Any:
+        for start in range(0, len(body), 1024):
+            yield body[start:start + 1024]
+
+    name = web.person("fire").name
+    for fields_ in ({"name": name, "password": PASSWORD},
+                    {"csrf_token": token, "name": name, "password": PASSWORD}):
+        body, content_type = _multipart(fields_, big)
+        answer = small.post("/login", content=chunks(body), headers={"Content-Type": content_type})
+        assert "content-length" not in answer.request.headers
+        assert answer.status_code == 413 and "太大" in answer.text, answer.text[:300]
+        no_traceback(answer)
+    assert snapshot(web) == before
+    # A small chunked form still works.
+    body, content_type = _multipart({"csrf_token": token, "name": name, "password": PASSWORD},
+                                    ("file", "a.txt", b"x"))
+    answer = small.post("/login", content=chunks(body), headers={"Content-Type": content_type})
+    assert answer.status_code == 303
+    small.close()
+
+
 @pytest.mark.parametrize("path", [
     "/tasks/%00", "/tasks/" + "9" * 40, "/tasks/DB-2024-0001/files/zz",
     "/tasks/DB-2024-0001/files/" + "0" * 64, "/tasks/DB-2024-0001/files/%E4%B8%AD",
