@@ -124,3 +124,18 @@ def test_no_template_has_inline_script_or_style() -> None:
     found = [f"{path.name}: {match.group(0)}" for path in templates
              for match in inline.finditer(path.read_text(encoding="utf-8"))]
     assert not found, found
+
+
+def test_titles_from_documents_are_escaped_on_every_page_that_shows_them(web: WebWorld) -> None:
+    """A title is whatever a document or a clerk typed: every page shows it as text."""
+    from tests.factories import make_task
+
+    title = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    with Session(web.engine, expire_on_commit=False) as session:
+        code = make_task(session, web.city, title=title, due="3月12日前", co=[]).code
+    for path in (f"/tasks/{code}", f"/tasks?q={code}", "/", "/summary",
+                 f"/directives/{web.city.directive.id}"):
+        page = web.client("office").get(path)
+        assert page.status_code == 200, path
+        assert "&lt;script&gt;" in page.text, path
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text, path
