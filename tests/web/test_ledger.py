@@ -169,6 +169,13 @@ def test_saved_views(web: WebWorld, ledger: Ledger) -> None:
     assert 'class="active" aria-current="page">红灯' in page
 
 
+def test_view_tabs_offer_only_the_views_that_answer_the_person(web: WebWorld) -> None:
+    """A vice mayor (no unit) is not offered 本单位, which would only answer with a refusal; a
+    unit's contact is."""
+    assert "view=unit" not in get(web, "vice_mayor", "/tasks")
+    assert '<a href="/tasks?view=unit">本单位</a>' in get(web, "fire", "/tasks")
+
+
 def test_counts_stop_at_the_cap(web: WebWorld, ledger: Ledger,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from web.routes import ledger as route
