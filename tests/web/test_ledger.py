@@ -297,6 +297,22 @@ def test_bulk_export_of_chosen_rows(web: WebWorld, ledger: Ledger) -> None:
     assert odd.status_code == 400
 
 
+def test_a_refused_bulk_action_leads_back_to_the_ledger_as_it_was(web: WebWorld,
+                                                                  ledger: Ledger) -> None:
+    """批量催办 with nothing ticked is refused in Chinese on a page that leads back to the ledger
+    the clerk came from, filters kept (not only to the home page); a Referer from another site
+    or none gives no such link."""
+    office = web.client("office")
+    form = {"csrf_token": web.csrf(office), "action": "urge"}
+    came_from = "http://testserver/tasks?light=red&sort=due"
+    page = office.post("/tasks/bulk", data=form, headers={"Referer": came_from})
+    assert page.status_code == 400 and "请至少选择一项事项" in page.text
+    assert '<a href="/tasks?light=red&amp;sort=due" class="back">返回上一页</a>' in page.text
+    for referer in ("http://elsewhere.example/tasks", "", "http://testserver/tasks/bulk"):
+        page = office.post("/tasks/bulk", data=form, headers={"Referer": referer})
+        assert page.status_code == 400 and "返回上一页" not in page.text
+
+
 def _cursor(*parts: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
 
