@@ -219,6 +219,18 @@ def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:
     assert "<html" in whole.text
 
 
+def test_htmx_results_redraw_the_view_tabs_with_the_new_filters(web: WebWorld,
+                                                                ledger: Ledger) -> None:
+    """Filtering by htmx redraws the saved views' tabs out of band, so 本周到期 after choosing
+    红灯 keeps 红灯 — as it does when the filtered page is opened by its address."""
+    client = web.client("office")
+    part = client.get("/tasks?light=red", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert '<nav id="views" class="views" aria-label="常用视图" hx-swap-oob="true">' in part.text
+    assert 'href="/tasks?view=week&amp;light=red"' in part.text
+    whole = get(web, "office", "/tasks?light=red")
+    assert 'href="/tasks?view=week&amp;light=red"' in whole and "hx-swap-oob" not in whole
+
+
 def test_export_is_the_whole_filter_as_xlsx(web: WebWorld, ledger: Ledger) -> None:
     answer = web.client("office").get("/tasks/export.xlsx?unit=消防&size=1")
     assert answer.status_code == 200

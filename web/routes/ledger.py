@@ -88,6 +88,7 @@ def ledger(request: Request, session: DbSession, actor: CurrentActor, now: Now) 
     headers = {"Vary": "HX-Request, HX-Target"}
     partial = (request.headers.get("hx-target") == RESULTS
                and not request.headers.get("hx-history-restore-request"))
+    context["partial"] = partial
     if partial:
         # The address bar gets the query without the form's empty fields.
         headers["HX-Push-Url"] = context["here"]
