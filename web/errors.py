@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,8 +62,24 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     # An engine message may quote what a person typed: shown with visible stand-ins for any
     # control character (engine.inputs.printable), never raw.
     text = NOT_FOUND if status == 404 else printable(message)
-    return render(request, "error.html", {"title": title, "message": text, "status": status},
+    return render(request, "error.html", {"title": title, "message": text, "status": status,
+                                          "back": page_before(request)},
                   status_code=status)
+
+
+def page_before(request: Request) -> str | None:
+    """The console page the refused request came from (its path and query, from the Referer of
+    this same site), so that the error page leads back to it — a 批量催办 with nothing ticked
+    returns to the ledger as it was filtered; None when there is no such page to go back to."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc != request.url.netloc or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//") or "\\" in parts.path or parts.path == request.url.path:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def form_error(request: Request, template: str, context: dict[str, Any], field: str,

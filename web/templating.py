@@ -35,6 +35,26 @@ def _label(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
+CHANNEL_LABELS = {"telegram": "Telegram", "apprise": "Apprise 推送", "console": "服务器控制台",
+                  "file": "投递记录文件", "memory": "内存"}
+"""What a clerk reads for each notification channel's name (notifiers.registry.KNOWN, and the
+in-memory one of the demo and the tests)."""
+
+
+def _channel(name: str | None) -> str:
+    """The label of a notification channel's name: ``telegram`` → Telegram, a ``-demo`` variant
+    (the demo's simulated channel) marked 演示; a name we do not know shown as it is."""
+    if not name:
+        return "—"
+    base, _dash, variant = name.partition("-")
+    if base not in CHANNEL_LABELS:
+        return name
+    label = CHANNEL_LABELS[base]
+    if not variant:
+        return label
+    return f"{label} 演示" if variant == "demo" else f"{label} {variant}"
+
+
 def _code(value: Any) -> str:
     """The stored code of an enum (used for CSS classes), or ''."""
     if value is None:
@@ -66,6 +86,6 @@ def build_environment() -> Environment:
         # Templates ship with the package: no stat() of three files on every page.
         auto_reload=False,
     )
-    env.filters.update(local=_local, day=_day, label=_label, code=_code,
+    env.filters.update(local=_local, day=_day, label=_label, code=_code, channel=_channel,
                        light_badge=_light_badge, status_badge=_status_badge)
     return env

@@ -35,6 +35,24 @@ class SavedView(Labelled):
     FOCUS = "focus", "领导关注"
 
 
+def available_views(actor: Actor) -> list[SavedView]:
+    """The views :func:`view_filters` accepts for ``actor``, in menu order: 本单位 only for a
+    person in a unit, 我的待办 only for someone who has work of their own (the office, a leader,
+    a unit's person). A front end offers these and no others, so no link leads to a refusal."""
+    return [view for view in SavedView
+            if (view is not SavedView.UNIT or _in_unit(actor))
+            and (view is not SavedView.MINE or _has_own_work(actor))]
+
+
+def _in_unit(actor: Actor) -> bool:
+    return actor.person is not None and actor.unit_id is not None
+
+
+def _has_own_work(actor: Actor) -> bool:
+    return actor.acts_as_office or (actor.person is not None
+                                    and (actor.unit_id is not None or actor.has(Role.LEADER)))
+
+
 def view_filters(*, session: Session, actor: Actor, view: SavedView, now: datetime,
                  base: TaskFilters | None = None) -> TaskFilters:
     """The filters of ``view`` for ``actor`` at ``now``, on top of ``base`` (the view wins where
@@ -43,7 +61,7 @@ def view_filters(*, session: Session, actor: Actor, view: SavedView, now: dateti
     if view is SavedView.MINE:
         return _mine(session, actor, base)
     if view is SavedView.UNIT:
-        if actor.person is None or actor.unit_id is None:
+        if actor.person is None or actor.unit_id is None:  # as _in_unit, narrowed for mypy
             raise InvalidInput("“本单位”视图只适用于隶属单位的人员")
         from engine.org.directory import unit_code
 

@@ -249,3 +249,32 @@ def test_home_charts_are_readable_at_each_width(console: LiveServer, city_work: 
     assert all(frame in (svg.get_attribute("class") or "").split() for svg in shown.all())
     viewer.page.locator("#chart-units").scroll_into_view_if_needed()
     viewer.shot("home-charts")
+
+
+TAG_IN_WRAPPED_TITLE = """() => {
+    const cell = document.querySelector('table.ledger tbody td[data-label="事项"]');
+    cell.textContent = '西城区老旧小区消防通道标识划线及消防设施全面排查整治 ';
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = '督办';
+    cell.append(tag);
+    return {tag: tag.getBoundingClientRect().height, cell: cell.getBoundingClientRect().height,
+            font: parseFloat(getComputedStyle(cell).fontSize)};
+}"""
+"""Give the first ledger row a title that wraps and the 督办 tag the ledger draws after it; the
+heights of the tag and of the cell, and the cell's font size."""
+
+
+def test_phone_cards_flow_a_cell_as_text(console: LiveServer, city_work: list[str],
+                                         viewport: tuple[str, dict[str, int]],
+                                         open_as: Callable[[str], Viewer]) -> None:
+    """On a phone each ledger row is a card of labelled lines; a cell with a long title and its
+    督办 tag reads as one paragraph: the tag is one line high (as a flex row, the tag was a
+    column of its own as tall as the wrapped title)."""
+    if viewport[0] != "phone":
+        pytest.skip("the cards are the phone's layout")
+    viewer = open_as(OFFICE)
+    viewer.go("/tasks")
+    heights = viewer.page.evaluate(TAG_IN_WRAPPED_TITLE)
+    assert heights["cell"] > 2.5 * heights["font"], heights  # the title does wrap
+    assert heights["tag"] < 1.8 * heights["font"], heights

@@ -169,6 +169,13 @@ def test_saved_views(web: WebWorld, ledger: Ledger) -> None:
     assert 'class="active" aria-current="page">红灯' in page
 
 
+def test_view_tabs_offer_only_the_views_that_answer_the_person(web: WebWorld) -> None:
+    """A vice mayor (no unit) is not offered 本单位, which would only answer with a refusal; a
+    unit's contact is."""
+    assert "view=unit" not in get(web, "vice_mayor", "/tasks")
+    assert '<a href="/tasks?view=unit">本单位</a>' in get(web, "fire", "/tasks")
+
+
 def test_counts_stop_at_the_cap(web: WebWorld, ledger: Ledger,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from web.routes import ledger as route
@@ -210,6 +217,18 @@ def test_htmx_gets_only_the_results(web: WebWorld, ledger: Ledger) -> None:
     whole = client.get("/tasks?light=red", headers={"HX-Request": "true",
                                                     "HX-History-Restore-Request": "true"})
     assert "<html" in whole.text
+
+
+def test_htmx_results_redraw_the_view_tabs_with_the_new_filters(web: WebWorld,
+                                                                ledger: Ledger) -> None:
+    """Filtering by htmx redraws the saved views' tabs out of band, so 本周到期 after choosing
+    红灯 keeps 红灯 — as it does when the filtered page is opened by its address."""
+    client = web.client("office")
+    part = client.get("/tasks?light=red", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert '<nav id="views" class="views" aria-label="常用视图" hx-swap-oob="true">' in part.text
+    assert 'href="/tasks?view=week&amp;light=red"' in part.text
+    whole = get(web, "office", "/tasks?light=red")
+    assert 'href="/tasks?view=week&amp;light=red"' in whole and "hx-swap-oob" not in whole
 
 
 def test_export_is_the_whole_filter_as_xlsx(web: WebWorld, ledger: Ledger) -> None:
@@ -288,6 +307,22 @@ def test_bulk_export_of_chosen_rows(web: WebWorld, ledger: Ledger) -> None:
     assert nothing.status_code == 400 and "请至少选择一项事项" in nothing.text
     odd = office.post("/tasks/bulk", data={"csrf_token": web.csrf(office), "action": "delete"})
     assert odd.status_code == 400
+
+
+def test_a_refused_bulk_action_leads_back_to_the_ledger_as_it_was(web: WebWorld,
+                                                                  ledger: Ledger) -> None:
+    """批量催办 with nothing ticked is refused in Chinese on a page that leads back to the ledger
+    the clerk came from, filters kept (not only to the home page); a Referer from another site
+    or none gives no such link."""
+    office = web.client("office")
+    form = {"csrf_token": web.csrf(office), "action": "urge"}
+    came_from = "http://testserver/tasks?light=red&sort=due"
+    page = office.post("/tasks/bulk", data=form, headers={"Referer": came_from})
+    assert page.status_code == 400 and "请至少选择一项事项" in page.text
+    assert '<a href="/tasks?light=red&amp;sort=due" class="back">返回上一页</a>' in page.text
+    for referer in ("http://elsewhere.example/tasks", "", "http://testserver/tasks/bulk"):
+        page = office.post("/tasks/bulk", data=form, headers={"Referer": referer})
+        assert page.status_code == 400 and "返回上一页" not in page.text
 
 
 def _cursor(*parts: object) -> str:

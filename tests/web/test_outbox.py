@@ -4,8 +4,12 @@ office's, needs the CSRF token and is audited with the web channel; bad input is
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlmodel import Session, select
+
+from models import OutboxMessage
 from tests.web.conftest import WebWorld
 from tests.web.reports_support import audit_count, kill_messages, last_event, statuses
 
@@ -132,3 +136,23 @@ def test_bad_retry_input_is_a_chinese_400_page(web: WebWorld, data: dict[str, st
 def test_bad_page_input_is_a_chinese_400_page(web: WebWorld, query: str) -> None:
     page = web.client("office").get(f"/outbox?{query}")
     assert page.status_code == 400 and "Traceback" not in page.text
+
+
+def test_sent_messages_name_their_channel_in_chinese_and_no_next_attempt(web: WebWorld) -> None:
+    """A sent message shows when it went and by which channel, as a clerk reads it (the demo's
+    ``telegram-demo`` as "Telegram 演示"), and no "next attempt" (nothing is left to try); the
+    task page's deliveries name the channel the same way."""
+    with Session(web.engine) as session:
+        for row in session.exec(select(OutboxMessage)).all():
+            row.status, row.attempts, row.channel = "sent", 1, "telegram-demo"
+            row.sent_at, row.next_attempt_at = web.now, web.now - timedelta(hours=5)
+            session.add(row)
+        session.commit()
+    office = web.client("office")
+    page = office.get("/outbox").text
+    assert '<td data-label="渠道">Telegram 演示</td>' in page
+    assert '<td data-label="发送时间">2024-03-11 10:00</td>' in page
+    assert '<td data-label="下次尝试">—</td>' in page and "2024-03-11 05:00" not in page
+    assert "telegram-demo" not in page
+    task_page = office.get(f"/tasks/{web.task.code}").text
+    assert "（Telegram 演示）" in task_page and "telegram-demo" not in task_page

@@ -28,7 +28,7 @@ from engine.escalation.urge import NOTE_MAX, urge_tasks
 from engine.org.actors import Actor
 from engine.read.filters import PageRequest, TaskFilters
 from engine.read.tasks import visible_tasks, visible_total
-from engine.read.views import SavedView, view_filters
+from engine.read.views import available_views, view_filters
 from engine.reports.ledger import export_ledger
 from engine.store.policy import get_policy, zone_for
 from engine.values import DirectiveKind, Light, TaskStatus
@@ -81,13 +81,14 @@ def ledger(request: Request, session: DbSession, actor: CurrentActor, now: Now) 
         "first_url": query.url() if query.cursor else None,
         "here": query.url(cursor=query.cursor),
         "export_url": query.url("/tasks/export.xlsx"),
-        "office": actor.acts_as_office, "views": list(SavedView), "sorts": SORT_LABELS,
+        "office": actor.acts_as_office, "views": available_views(actor), "sorts": SORT_LABELS,
         "sizes": PAGE_SIZES, "lights": list(Light), "statuses": list(TaskStatus),
         "kinds": list(DirectiveKind), "note_max": NOTE_MAX,
     }
     headers = {"Vary": "HX-Request, HX-Target"}
     partial = (request.headers.get("hx-target") == RESULTS
                and not request.headers.get("hx-history-restore-request"))
+    context["partial"] = partial
     if partial:
         # The address bar gets the query without the form's empty fields.
         headers["HX-Push-Url"] = context["here"]

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from engine.errors import InvalidInput, NotFound
 from engine.read.filters import PageRequest, Sort, TaskFilters
 from engine.read.tasks import count_visible, visible_tasks
-from engine.read.views import SavedView, view_filters
+from engine.read.views import SavedView, available_views, view_filters
 from engine.tasks.actions import acknowledge
 from engine.tasks.directives import create_directive
 from engine.values import DirectiveKind, Light, TaskStatus
@@ -159,6 +159,22 @@ def test_saved_views(session: Session) -> None:
     with pytest.raises(InvalidInput, match="本单位"):
         view(SavedView.UNIT, office)
     assert view(SavedView.FOCUS, office) == []  # nothing escalated to 督办 yet
+
+
+def test_available_views_are_the_ones_view_filters_accepts(session: Session) -> None:
+    """Each person is offered exactly the views that answer them (no link to a refusal): the
+    vice mayor and the office here belong to no unit, so 本单位 is not theirs."""
+    city, _t = _world(session)
+    for who in (act(city.office), act(city.vice_mayor), act(city.fire_contact), operator()):
+        offered = available_views(who)
+        for name in SavedView:
+            if name in offered:
+                view_filters(session=session, actor=who, view=name, now=NOW)
+            else:
+                with pytest.raises(InvalidInput):
+                    view_filters(session=session, actor=who, view=name, now=NOW)
+    assert SavedView.UNIT not in available_views(act(city.vice_mayor))
+    assert SavedView.UNIT in available_views(act(city.fire_contact))
 
 
 @pytest.mark.parametrize("sort", [Sort.DUE, Sort.DUE_DESC])
