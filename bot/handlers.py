@@ -185,7 +185,7 @@ def _extend(session: Session, person: Actor | None, rest: str, now: datetime,
 
 
 def _request_id(text: str, usage: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone takes "²", which int refuses
         raise InvalidInput(f"申请号应为数字。用法：{usage}")
     return int(text)
 

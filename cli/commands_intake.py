@@ -58,7 +58,10 @@ def parse_numbers(values: list[str] | None, what: str) -> frozenset[int]:
     for value in values or []:
         for part in filter(None, value.replace("，", ",").replace(" ", "").split(",")):
             low, _, high = part.partition("-")
-            if not (low.isdigit() and (not high or high.isdigit())) or len(part) > 12:
+            # isascii: isdigit alone takes "²", which int refuses; at most 4 digits each, so
+            # that "1-9999999999" is refused rather than ten billion numbers collected
+            if not (part.isascii() and low.isdigit() and (not high or high.isdigit())) \
+                    or max(len(low), len(high)) > 4:
                 raise InvalidInput(f"{what} 应为事项序号，如 3、3,5 或 2-4，收到“{part}”")
             out.update(range(int(low), int(high or low) + 1))
     return frozenset(out)
@@ -71,7 +74,9 @@ def parse_due(values: list[str] | None) -> dict[int, str]:
     out: dict[int, str] = {}
     for value in values or []:
         number, sep, text = value.partition("=")
-        if not sep or not number.strip().isdigit() or len(number) > 6 or not text.strip():
+        digits = number.strip()
+        if not (sep and digits.isascii() and digits.isdigit()) or len(number) > 6 \
+                or not text.strip():
             raise InvalidInput(f"--due 应写作“序号=时限”，如 3=3月31日前，收到“{value}”")
         out[int(number)] = text.strip()
     return out

@@ -87,6 +87,17 @@ def fits_db_int(value: int) -> bool:
     return -DB_INT_MAX - 1 <= value <= DB_INT_MAX
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` (stripped) as an id: ASCII digits only, small enough for a 64-bit column; else
+    None. Not ``str.isdigit``: it accepts "²" and "①", which ``int`` then refuses, and other
+    scripts' digits, which no id is written in."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):  # 19 digits hold 2**63 - 1
+        return None
+    value = int(text)
+    return value if fits_db_int(value) else None
+
+
 def _stand_in(found: re.Match[str]) -> str:
     code = ord(found.group())
     if code < 0x20:

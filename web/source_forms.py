@@ -12,6 +12,7 @@ from datetime import datetime
 
 from starlette.datastructures import FormData
 
+from engine.inputs import whole_number
 from web.templating import ZONE
 
 _LIST = re.compile(r"[、,，;；\s]+")
@@ -92,8 +93,9 @@ def split_rows(form: FormData) -> list[SplitRow]:
     count = 0
     for key in form:
         prefix, _, number = key.rpartition("-")
-        if prefix in ROW_FIELDS and number.isdigit():
-            count = max(count, int(number) + 1)
+        row = whole_number(number)
+        if prefix in ROW_FIELDS and row is not None:
+            count = max(count, row + 1)
     rows = []
     for k in range(min(count, MAX_FORM_ROWS)):
         def value(name: str, k: int = k) -> str:

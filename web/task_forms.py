@@ -27,6 +27,7 @@ from engine.errors import (
     InvalidInput,
 )
 from engine.files.ingest import Upload
+from engine.inputs import whole_number
 from engine.org.actors import Actor
 from models import DirectiveCreate
 
@@ -105,13 +106,17 @@ def deadline(form: FormData, name: str) -> str:
     return f"{year}年{month}月{day}日前"
 
 
-def integer(form: FormData, name: str, label: str) -> int | None:
+def choice(form: FormData, name: str, label: str) -> int | None:
+    """The number of an item picked from a list the page offers (a 阶段节点): only a crafted or
+    stale page sends anything but one, and the refusal goes above the form (a select, or no
+    field at all when nothing is offered, has no slot of its own)."""
     raw = text(form, name).strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise FieldError(name, f"{label}无效")
-    return int(raw)
+    number = whole_number(raw)
+    if number is None:
+        raise FieldError(GENERAL, f"{label}无效，请刷新页面后重新选择")
+    return number
 
 
 def uploads(form: FormData, name: str = "files") -> list[Upload]:
@@ -263,7 +268,8 @@ def values(form: FormData) -> dict[str, Any]:
         "title": text(form, "title"), "new_due": deadline(form, "new_due"),
         "rating": text(form, "rating") or "合格", "result": text(form, "result"),
         "achieved": quantity(form, "achieved", "完成量"),
-        "milestone": integer(form, "milestone", "阶段节点"),
-        "request_id": integer(form, "request_id", "延期申请"),
+        "milestone": choice(form, "milestone", "阶段节点"),
+        # A hidden field: anything but an id is no request of this task (_decide says so).
+        "request_id": whole_number(text(form, "request_id")),
         "files": uploads(form), "confirm": text(form, "confirm") == "yes",
     }

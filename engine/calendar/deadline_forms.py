@@ -26,6 +26,9 @@ _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "六": 6, "七": 7, "八": 8, "九": 9}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6}
 IMPOSSIBLE = "日期不存在"
+EARLIEST_YEAR = 1900
+"""A written date before this year is a typing slip (and year 1 at midnight in a zone east of
+UTC falls before the first instant a datetime can hold)."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,12 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 def cn_int(s: str) -> int:
     """An Arabic or Chinese numeral as int ("三十一" → 31, "二〇二四" → 2024, "两" → 2,
-    "一千零三" → 1003); :class:`ValueError` for anything else."""
-    if s.isascii() and s.isdigit():
+    "一千零三" → 1003); :class:`ValueError` for anything else. Any script's decimal digits
+    count as Arabic ones: the patterns' ``\\d`` matches them ("٣月٢٩日")."""
+    if s.isdecimal():
         return int(s)
+    if any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in s):
+        raise ValueError(f"not a numeral: {s!r}")
     if not any(ch in _CN_UNITS for ch in s):
         return int("".join(str(_CN_DIGITS[ch]) for ch in s))
     total, current = 0, 0
@@ -104,7 +110,10 @@ def cn_int(s: str) -> int:
 
 
 def make_date(y: int, m: int, d: int, ctx: Ctx) -> date:
-    """``date(y, m, d)`` or :class:`DeadlineParseError` ("日期不存在")."""
+    """``date(y, m, d)`` or :class:`DeadlineParseError` ("日期不存在", or a year before
+    :data:`EARLIEST_YEAR`)."""
+    if y < EARLIEST_YEAR:
+        raise ctx.fail(f"年份 {y} 有误，请核对")
     try:
         return date(y, m, d)
     except ValueError:

@@ -104,9 +104,12 @@ def resolve_deadline(
         raise ctx.fail("未找到可识别的时间表达")
     if len(chosen) > 1:
         raise ctx.fail("包含多个时间表达，请只写一个")
-    hit = chosen[0].resolve(ctx)
+    try:
+        hit = chosen[0].resolve(ctx)
+    except OverflowError:  # past the last instant a datetime holds ("9999-12-31T23:59-12:00")
+        raise ctx.fail(TOO_FAR) from None
     if hit.due_at - issued_at > timedelta(days=MAX_SPAN_DAYS):
-        raise ctx.fail("时限过远：不得晚于起算时间后约 10 年，请核对年份或数量")
+        raise ctx.fail(TOO_FAR)
     recurrence = None
     if hit.rule is not None:
         recurrence = Recurrence(hit.rule.freq, hit.rule.day, hit.rule.time, stripped,
@@ -188,6 +191,7 @@ _RELATIVE = re.compile(
     rf"{f.COUNT}\s*(?:个\s*月|个?\s*(?P<u>工作日|自然日|小时|钟头|分钟|星期|礼拜|周|天|日|年))"
     r"\s*(?:之内|以内|内)")
 
+TOO_FAR = "时限过远：不得晚于起算时间后约 10 年，请核对年份或数量"
 MAX_SPAN_DAYS = 3660
 """The latest deadline accepted: about 10 years after the moment it counts from. Anything later
 is a typing slip ("99999个工作日内", "2099年") and is refused with its own message."""

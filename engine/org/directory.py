@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from config.text import UNSAFE_LINE
 from engine.errors import AmbiguousReference, NotFound, Remedy
-from engine.inputs import fits_db_int, printable
+from engine.inputs import fits_db_int, printable, whole_number
 from engine.org.naming import title_forms
 from models import Directive, Person, Task, Unit
 
@@ -98,8 +98,9 @@ def find_task(session: Session, ref: str | int) -> Task:
     if _unreadable(text):
         raise task_not_found(printable(text))
     task = session.exec(select(Task).where(Task.code == text.upper())).first()
-    if task is None and text.isdigit() and fits_db_int(int(text)):
-        task = session.get(Task, int(text))
+    number = whole_number(text)
+    if task is None and number is not None:
+        task = session.get(Task, number)
     if task is None:
         raise task_not_found(text)
     return task
@@ -108,8 +109,8 @@ def find_task(session: Session, ref: str | int) -> Task:
 def find_directive(session: Session, ref: str | int) -> Directive:
     """The directive with id ``ref``; raises :class:`NotFound`."""
     text = str(ref).strip()
-    directive = (session.get(Directive, int(text))
-                 if text.isdigit() and fits_db_int(int(text)) else None)
+    number = whole_number(text)
+    directive = session.get(Directive, number) if number is not None else None
     if directive is None:
         raise NotFound(f"未找到来源事项“{text}”")
     return directive

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PermissionDenied
+from engine.inputs import whole_number
 from engine.org.actors import Actor
 from engine.org.directory import person_names
 from engine.org.visibility import sees_all_tasks, task_scope
@@ -67,9 +68,8 @@ def visible_directives(*, session: Session, actor: Actor, now: datetime,
 
 def _before(session: Session, cursor: str) -> Any:
     """Directives listed after the one ``cursor`` names (issued earlier, or same time lower id)."""
-    if not cursor.isdigit():
-        raise InvalidInput("翻页参数无效，请从第一页重新浏览")
-    last = session.get(Directive, int(cursor))
+    number = whole_number(cursor)
+    last = session.get(Directive, number) if number is not None else None
     if last is None:
         raise InvalidInput("翻页参数无效，请从第一页重新浏览")
     return or_(col(Directive.issued_at) < last.issued_at,

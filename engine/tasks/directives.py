@@ -20,6 +20,9 @@ from engine.tasks import audit
 from engine.values import DirectiveKind
 from models import Directive, DirectiveCreate, Person
 
+EARLIEST_YEAR = 1900
+"""Directives issued before this year are refused as typing slips."""
+
 
 def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive | None:
     if DirectiveKind.parse(data.kind) is None:
@@ -30,6 +33,8 @@ def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive 
         data.doc_number = check_line(data.doc_number, "文号", max_length=64) or None
     if data.issued_at.tzinfo is None:
         raise InvalidInput("下达时间须带时区")
+    if data.issued_at.year < EARLIEST_YEAR:  # a typing slip; year 1 does not even fit in UTC
+        raise InvalidInput(f"下达时间早于 {EARLIEST_YEAR} 年，请核对")
     if data.issued_at > now:
         raise InvalidInput("下达时间不能晚于当前时间")
     parent = find_directive(session, data.parent_id) if data.parent_id is not None else None

@@ -225,6 +225,23 @@ def test_refusals_and_errors_change_nothing(session: Session, engine: Engine, st
     assert len(refused) == len(replies)
 
 
+@pytest.mark.parametrize("number", ["²", "①"])
+def test_an_odd_request_number_is_refused_in_words(session: Session, engine: Engine,
+                                                   stub: BotApiStub, number: str) -> None:
+    """"²".isdigit() holds but int("²") raises (once an apology, as for a crash)."""
+    _city_with_task(session)
+    before = snapshot(engine)
+
+    async def scenario() -> list[str]:
+        async with BotSession(stub, engine, lambda: NOW) as bot:
+            return [await bot.ask(OFFICE_CHAT, f"/approve {number}"),
+                    await bot.ask(OFFICE_CHAT, f"/reject {number} 理由不充分")]
+
+    for reply in asyncio.run(scenario()):
+        assert reply != APOLOGY and "申请号应为数字" in reply, reply
+    assert snapshot(engine) == before
+
+
 def broken(**kwargs: object) -> None:
     raise RuntimeError("数据库炸了 secret-detail")
 

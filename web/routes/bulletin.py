@@ -49,6 +49,13 @@ def _bulletin(session: Session, actor: Actor, period: str, now: datetime) -> Bul
                           now=report_moment(span, now))
 
 
+def _month(session: Session, period: str) -> str:
+    """``period`` as ``2024-03`` in ASCII digits, whichever digits were typed ("２０２４-３"): a
+    header's plain ``filename`` holds Latin-1 only."""
+    span = parse_period(period, zone_for(get_policy(session)))
+    return f"{span.year:04d}-{span.month:02d}"
+
+
 @router.get("/bulletin")
 def bulletin_page(request: Request, actor: CurrentActor, session: DbSession, now: Now,
                   period: Period = None) -> Response:
@@ -68,7 +75,7 @@ def bulletin_download(actor: CurrentActor, session: DbSession, now: Now, period:
     if format not in FORMATS:
         raise InvalidInput("文件格式无效，可选：docx（Word）或 md（Markdown）")
     data = _bulletin(session, actor, period or "", now)
-    month = period.strip() if period else ""
+    month = _month(session, period or "")
     name = f"督办工作情况通报-{month}.{format}"
     if format == "md":
         content = render_markdown(data).encode("utf-8")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import InvalidInput, NotFound, RowsRefused
+from engine.inputs import whole_number
 from engine.org.actors import Actor
 from engine.org.directory import find_person
 from engine.org.permissions import require_directive_author, require_office
@@ -84,7 +85,8 @@ async def new_directive(request: Request, session: DbSession, actor: CurrentActo
         return form_error(request, "directives/new.html", context, "issued_at",
                           "请填写下达时间，如 2024-03-11 09:00")
     parent = values["parent_id"]
-    if parent and not parent.isdigit():
+    parent_id = whole_number(parent) if parent else None
+    if parent and parent_id is None:
         return form_error(request, "directives/new.html", context, "parent_id",
                           "上级来源编号应为数字（来源页面上的 # 号）")
     try:
@@ -93,7 +95,7 @@ async def new_directive(request: Request, session: DbSession, actor: CurrentActo
                                doc_number=values["doc_number"] or None,
                                read_only=bool(values["read_only"]), issued_at=issued_at,
                                issued_by_id=issuer.id if issuer else None,
-                               parent_id=int(parent) if parent else None)
+                               parent_id=parent_id)
         directive = create_directive(session=session, data=data, actor=actor, now=now)
     except _FORM_ERRORS as exc:
         return form_error(request, "directives/new.html", context,
@@ -105,7 +107,7 @@ async def new_directive(request: Request, session: DbSession, actor: CurrentActo
 def directive_page(request: Request, session: DbSession, actor: CurrentActor, now: Now,
                    directive_id: str, created: str = "", split: str = "") -> Response:
     return _tree_page(request, session, actor, now, directive_id,
-                      {"created": bool(created), "split": split if split.isdigit() else ""})
+                      {"created": bool(created), "split": split if whole_number(split) is not None else ""})
 
 
 def _tree_page(request: Request, session: DbSession, actor: Actor, now: Any, directive_id: str,
@@ -182,7 +184,8 @@ def split_form(request: Request, session: DbSession, actor: CurrentActor, now: N
 
 def _split_context(tree: Any, directive_id: str, rows: list[SplitRow],
                    assign: bool) -> dict[str, Any]:
-    focus = _find(tree, int(directive_id)) if directive_id.isdigit() else None
+    number = whole_number(directive_id)
+    focus = _find(tree, number) if number is not None else None
     return {"directive": focus or tree, "rows": rows, "assign": assign, "errors": {},
             "priorities": [(p.value, p.label) for p in Priority]}
 

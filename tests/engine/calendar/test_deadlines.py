@@ -266,6 +266,23 @@ def test_impossible_dates_raise(text: str) -> None:
     assert "日期不存在" in str(info.value)
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ("0001-01-01 00:00", "年份 1 有误"), ("0001-01-01T00:00+14:00", "年份 1 有误"),
+    ("1899年12月31日前", "年份 1899 有误"), ("9999-12-31T23:59-12:00", "时限过远")])
+def test_a_year_no_datetime_holds_is_refused_not_overflowed(text: str, reason: str) -> None:
+    with pytest.raises(DeadlineParseError, match=reason):
+        resolve(text)
+
+
+@pytest.mark.parametrize(("text", "due"), [
+    ("٣月٢٩日前", local(2024, 3, 29)),  # Arabic-Indic digits: the patterns' \d matches them
+    ("2024年٣月٢٩日前", local(2024, 3, 29)),
+    ("٣天内", local(2024, 3, 7)),
+])
+def test_other_scripts_digits_are_read_as_digits(text: str, due: datetime) -> None:
+    assert resolve(text).due_at == due
+
+
 @pytest.mark.parametrize("text", ["3月31日25时前", "2024-03-31 25:00"])
 def test_impossible_times_raise(text: str) -> None:
     with pytest.raises(DeadlineParseError, match="时间不存在"):
