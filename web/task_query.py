@@ -21,7 +21,7 @@ from starlette.datastructures import QueryParams
 from engine.errors import InvalidInput
 from engine.read.filters import Sort, TaskFilters
 from engine.read.views import SavedView
-from engine.values import DirectiveKind, Light, TaskStatus
+from engine.values import DirectiveKind, ExtensionState, Light, TaskStatus
 
 PAGE_SIZES = (20, 50, 100, 200)
 """Rows per page the form offers; any whole number from 1 to the largest is accepted."""
@@ -30,8 +30,8 @@ SORT_LABELS: dict[Sort, str] = {
     Sort.DUE: "时限由近到远", Sort.DUE_DESC: "时限由远到近", Sort.NEWEST: "最新登记",
     Sort.OLDEST: "最早登记",
 }
-FIELDS = ("view", "unit", "light", "status", "leader", "kind", "due_from", "due_to", "q", "sort",
-          "size")
+FIELDS = ("view", "unit", "light", "status", "leader", "kind", "extension", "due_from", "due_to",
+          "q", "sort", "size")
 """The form's fields, in the order links carry them (``cursor`` comes last, on page links)."""
 MAX_VALUE = 200
 """Longest value of any field, in characters (the engine checks words more strictly)."""
@@ -119,6 +119,9 @@ def parse_query(params: QueryParams, zone: tzinfo) -> LedgerQuery:
     start, end = _day(values["due_from"], "时限起"), _day(values["due_to"], "时限止")
     if start and end and start > end:
         raise InvalidInput("时限起不能晚于时限止")
+    extension = _coded(ExtensionState, values["extension"], "延期申请")
+    if extension not in (None, ExtensionState.PENDING):
+        raise InvalidInput("延期申请只能按“待审批”筛选")
     filters = TaskFilters(
         unit=values["unit"] or None, light=_coded(Light, values["light"], "红黄绿灯"),
         statuses=tuple(s for s in (_coded(TaskStatus, v, "办理状态") for v in statuses) if s),
@@ -126,7 +129,8 @@ def parse_query(params: QueryParams, zone: tzinfo) -> LedgerQuery:
         source_kind=_coded(DirectiveKind, values["kind"], "来源类型"),
         due_from=datetime.combine(start, time.min, tzinfo=zone) if start else None,
         due_to=datetime.combine(end, time.max, tzinfo=zone) if end else None,
-        text=values["q"] or None, sort=Sort(sort))
+        text=values["q"] or None, awaiting_extension=extension is ExtensionState.PENDING,
+        sort=Sort(sort))
     cursor = _text(params, "cursor") or None
     return LedgerQuery(values=values, statuses=statuses,
                        view=_coded(SavedView, values["view"], "视图"), filters=filters,

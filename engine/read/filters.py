@@ -64,6 +64,8 @@ class TaskFilters:
     """Words in the title, or the task's code."""
     min_escalation: int | None = None
     """Escalation level at least this (2: 督办 and 通报)."""
+    awaiting_extension: bool = False
+    """Open, with an extension request the office has not decided yet (待延期审批)."""
     sort: Sort = Sort.DUE
 
 

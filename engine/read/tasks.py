@@ -48,13 +48,14 @@ from engine.read.tally import status_counts
 from engine.store.policy import get_policy, zone_for
 from engine.values import (
     EscalationLevel,
+    ExtensionState,
     Light,
     Priority,
     Rating,
     TaskStatus,
     UnitRole,
 )
-from models import Directive, LeaderScope, Person, Task, TaskUnit, Unit
+from models import Directive, ExtensionRequest, LeaderScope, Person, Task, TaskUnit, Unit
 
 _STATUS = {m.value: m for m in TaskStatus}
 _PRIORITY = {m.value: m for m in Priority}
@@ -233,7 +234,17 @@ def filter_conditions(session: Session, actor: Actor, filters: TaskFilters,
         where.append(_text_condition(filters.text))
     if filters.min_escalation is not None:
         where.append(col(Task.escalation_level) >= filters.min_escalation)
+    if filters.awaiting_extension:
+        where += awaiting_extension()
     return where
+
+
+def awaiting_extension() -> list[Any]:
+    """The conditions of 待延期审批: an open task with an extension request still pending (the
+    office's list on the home page and the 台账 filter are the same rule)."""
+    pending = select(ExtensionRequest.task_id).where(
+        ExtensionRequest.status == ExtensionState.PENDING)
+    return [col(Task.id).in_(pending), col(Task.status).in_(LIT_STATUSES)]
 
 
 FILTER_TEXT_MAX = 100
@@ -284,7 +295,7 @@ def _confined_statuses(filters: TaskFilters) -> tuple[str, ...] | None:
     allowed: set[str] | None = None
     if filters.statuses:
         allowed = {s.value for s in filters.statuses}
-    if filters.light is not None or filters.overdue:
+    if filters.light is not None or filters.overdue or filters.awaiting_extension:
         lit = {str(s) for s in LIT_STATUSES}
         allowed = lit if allowed is None else allowed & lit
     return tuple(sorted(allowed)) if allowed is not None else None

@@ -19,7 +19,7 @@ from engine.org.visibility import UNIT_ROLES
 from engine.read.merged import by_status, count_branches, due_key, first_merged
 from engine.read.overview_schemas import EscalationToday, OverdueRow, WorkList
 from engine.read.schemas import TaskRow
-from engine.read.tasks import task_rows
+from engine.read.tasks import awaiting_extension, task_rows
 from engine.store.policy import get_policy, zone_for
 from engine.values import (
     LADDER_STATUSES,
@@ -118,11 +118,12 @@ def waiting_for(session: Session, actor: Actor, scope: list[Any], now: datetime,
 def _extensions(session: Session, scope: list[Any], now: datetime, limit: int) -> WorkList:
     """Open tasks with an extension request awaiting decision, the longest waiting first: led
     by the pending requests in the order they came, each task by its key."""
+    # Counted by the 台账's own rule (its 待延期审批 filter continues this list).
+    total = int(session.exec(select(func.count()).select_from(Task)
+                             .where(*awaiting_extension(), *scope)).one())
     pending = [ExtensionRequest.status == ExtensionState.PENDING,
                col(Task.status).in_(LIT_STATUSES), *scope]
     joined = col(Task.id) == col(ExtensionRequest.task_id)
-    total = int(session.exec(select(func.count(func.distinct(Task.id))).select_from(
-        ExtensionRequest).join(Task, joined).where(*pending)).one())
     tasks: list[Task] = []
     if total:
         rows = session.exec(select(Task).join(ExtensionRequest, joined).where(*pending)

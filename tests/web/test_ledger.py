@@ -354,6 +354,8 @@ BAD = [
     ("q=" + "长" * 300, "过长"),
     ("unit=水务局", "未找到单位"),
     ("leader=不存在的人", "不存在的人"),
+    ("extension=approved", "只能按“待审批”筛选"),
+    ("extension=yes", "延期申请"),
 ]
 
 
@@ -386,3 +388,39 @@ def test_the_leaders_focus_view_lists_the_open_tasks_escalated_to_duban(
     assert codes(get(web, "vice_mayor", "/tasks?view=focus")) == [ledger.red]
     assert codes(get(web, "emerg", "/tasks?view=focus")) == []
     assert 'class="active" aria-current="page">领导关注' in get(web, "office", "/tasks?view=focus")
+
+
+def test_awaiting_extension_filter_continues_the_home_pages_list(
+        web: WebWorld, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """待延期审批: open tasks with a request the office has not decided — the 台账 filter the
+    home page's list links to, counted by the same rule; a decided request leaves the list."""
+    from engine.read.overview import home_overview
+    from engine.tasks.extensions import decide_extension, request_extension
+
+    with Session(web.engine, expire_on_commit=False) as session:
+        request_extension(session=session, task=ledger.emerg, actor=act(web.city.emerg_contact),
+                          new_due="5月30日前", reason="设备未到", now=web.now)
+        decided = request_extension(session=session, task=ledger.red,
+                                    actor=act(web.city.fire_contact), new_due="3月29日前",
+                                    reason="雨天停工", now=web.now)
+        decide_extension(session=session, request_id=decided.id or 0,
+                         actor=act(web.city.office), approve=True, now=web.now)
+        acknowledge(session=session, task=ledger.fire, actor=act(web.city.fire_contact),
+                    now=web.now)
+        request_extension(session=session, task=ledger.fire, actor=act(web.city.fire_contact),
+                          new_due="4月30日前", reason="等待审批", now=web.now)
+        session.commit()
+        waiting = {w.key: w for w in home_overview(session=session, actor=act(web.city.office),
+                                                   now=web.now).waiting}
+    assert waiting["extension"].total == 2
+    page = get(web, "office", "/tasks?extension=pending")
+    assert set(codes(page)) == {ledger.emerg, ledger.fire} and total(page) == 2
+    assert 'value="pending" selected' in page  # the form shows the filter it applied
+    assert set(codes(get(web, "emerg", "/tasks?extension=待审批"))) == {ledger.emerg}
+    assert set(codes(get(web, "fire", "/tasks?extension=pending"))) == {ledger.fire}
+    assert xlsx_codes(web.client("office").get("/tasks/export.xlsx?extension=pending").content) \
+        == {ledger.emerg, ledger.fire}
+    # A list longer than the home page shows continues in the 台账.
+    monkeypatch.setattr("engine.read.overview.LIST_LIMIT", 1)
+    home = get(web, "office", "/")
+    assert '<a href="/tasks?extension=pending">共 2 项，查看全部</a>' in home

@@ -17,10 +17,10 @@ from web.deps import CurrentActor, DbSession, Now, render
 
 router = APIRouter()
 
-WAITING_LINKS: dict[str, str | None] = {
+WAITING_LINKS: dict[str, str] = {
     "acknowledge": "/tasks?view=mine",
     "review": "/tasks?status=pending_review",
-    "extension": None,  # the 台账 has no filter for pending extension requests
+    "extension": "/tasks?extension=pending",
     "red": "/tasks?light=red",
 }
 """Where each "waits for me" list continues in the 台账 (the engine's list keys)."""
