@@ -224,13 +224,25 @@ def _run_stages(client: Any, real: dict[str, Any], database: str, shared: Path,
             env={"DUBAN_FILE_CHANNEL_PATH": str(shared / f"deliveries-{name}.txt")})
     wait.until("every message sent", lambda _, rows: {status for _, status in rows} == {"sent"})
     for name in WORKERS:
-        client.pause_deployment(copies[f"dispatch-{name}"])
+        _quiesce(client, copies[f"dispatch-{name}"], wait)
     copies["summary-now"] = _copy(
         client, real["daily-summary"], "summary-now", {"now": SUMMARY_AT}, every=20,
         env={"DUBAN_FILE_CHANNEL_PATH": str(shared / "deliveries-summary.txt")})
     wait.until("the summary saved and sent", lambda _, rows: wait.report.is_file()
                and rows[("summary", "sent")] == sum(n for (k, _), n in rows.items() if k == "summary") > 0)
     return copies, created_at
+
+
+def _quiesce(client: Any, deployment_id: Any, wait: _Waiter) -> None:
+    """Pause a copy, drop its runs not yet started and wait for those under way to end: a
+    dispatcher run already scheduled would otherwise deliver what the next stage queues (the
+    summary's messages went to a dispatcher's file instead of the summary's own)."""
+    client.pause_deployment(deployment_id)
+    for run in runs_of(client, deployment_id):
+        if run.state is not None and run.state.is_scheduled():
+            client.delete_flow_run(run.id)
+    wait.until("the paused dispatcher idle", lambda *_: all(
+        r.state is not None and r.state.is_final() for r in runs_of(client, deployment_id)))
 
 
 def _start_worker(server: PrefectServer, name: str,
