@@ -3,9 +3,10 @@
 Guarantees of :func:`parse_query`: every value is checked before the engine is asked —
 an unknown light, status, source kind, extension state, view or sort, an impossible or
 out-of-range date, a page size that is not a small whole number — and refused with
-:class:`InvalidInput` in Chinese (the console shows a 400 page); empty fields do not filter; parameters the form does not send are
-ignored. Typed words (unit, leader, text) are checked by the engine itself. The same query
-string serves the page, its next page (``cursor``) and the export.
+:class:`InvalidInput` in Chinese (the console shows a 400 page); empty fields do not filter;
+parameters the form does not send are ignored. Typed words (unit, leader, text) are checked by
+the engine itself. The same query string serves the page, its next page (``cursor``) and the
+export.
 """
 
 from __future__ import annotations
