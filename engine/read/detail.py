@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.errors import NotFound
 from engine.files.access import task_files
 from engine.org.actors import Actor
 from engine.org.directory import person_names
@@ -82,7 +83,19 @@ def task_detail(*, session: Session, actor: Actor, code: str | int, now: datetim
         due_base_at=names.local(task.due_base_at),
         returns=_returns(session, task, names),
         files=task_files(session, task.id or 0),
+        parent_code=_visible_code(session, actor, task.parent_id),
     )
+
+
+def _visible_code(session: Session, actor: Actor, task_id: int | None) -> str | None:
+    """The code of task ``task_id`` if ``actor`` may see it (a link to any other would be a
+    404), else None."""
+    if task_id is None:
+        return None
+    try:
+        return find_visible_task(session, actor, task_id).code
+    except NotFound:
+        return None
 
 
 def _returns(session: Session, task: Task, names: _Names) -> list[ReturnView]:

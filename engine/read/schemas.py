@@ -243,6 +243,8 @@ class TaskDetail(Schema):
     returns: list[ReturnView] = field(default_factory=list)
     files: list[FileView] = field(default_factory=list)
     """The task's evidence files, oldest first."""
+    parent_code: str | None = None
+    """The code of the task this one was split from (上级事项), when the reader may see it."""
 
     def to_json(self) -> dict[str, Any]:
         """The row's fields at the top level (as lists print them), then the rest."""

@@ -559,3 +559,17 @@ def test_the_page_shows_units_milestones_quantity_and_deliveries(web: WebWorld) 
         deliveries = re.findall(r'<span class="delivery delivery-(\w+)">([^<]+)</span>',
                                 _section(page, "办理过程"))
         assert ("sent", "已发送") in deliveries, deliveries
+
+
+def test_a_split_task_links_to_its_parent_by_code_only_for_those_who_see_it(web: WebWorld) -> None:
+    """上级事项 is the parent's code, linked; a reader who may not see the parent (its unit is
+    not theirs) gets no link that would answer 404."""
+    with Session(web.engine, expire_on_commit=False) as session:
+        part = make_task(session, web.city, lead="EMERG", co=[], title="分解：应急物资清点",
+                         parent_id=web.task.id)
+    office = web.client("office").get(f"/tasks/{part.code}").text
+    assert (f'<dt>上级事项</dt><dd><a href="/tasks/{web.task.code}">{web.task.code}</a></dd>'
+            in office)
+    emerg = web.client("emerg").get(f"/tasks/{part.code}")
+    assert emerg.status_code == 200 and "上级事项" not in emerg.text
+    assert web.client("emerg").get(f"/tasks/{web.task.code}").status_code == 404
