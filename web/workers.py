@@ -58,13 +58,17 @@ def _serve(config: WebConfig, sock: socket.socket) -> None:
 class _Pool:
     """The worker processes, each in its slot, with the moment it was started."""
 
-    def __init__(self, config: WebConfig, sock: socket.socket, count: int,
+    def __init__(self, config: WebConfig, sock: socket.socket,
                  clock: Callable[[], float]) -> None:
         # fork: the worker inherits the bound socket and the config (whose clock may be a
         # closure) as they are; nothing is pickled.
         self._context = multiprocessing.get_context("fork")
         self._config, self._sock, self._clock = config, sock, clock
-        self.slots: list[tuple[BaseProcess, float]] = [self._start() for _ in range(count)]
+        self.slots: list[tuple[BaseProcess, float]] = []
+
+    def fill(self, count: int) -> None:
+        while len(self.slots) < count:
+            self.slots.append(self._start())
 
     def _start(self) -> tuple[BaseProcess, float]:
         process = self._context.Process(target=_serve, args=(self._config, self._sock),
@@ -115,9 +119,10 @@ def run_workers(config: WebConfig, sock: socket.socket, count: int, *,
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    pool = _Pool(config, sock, count, clock)
+    pool = _Pool(config, sock, clock)
     healthy = True
     try:
+        pool.fill(count)  # inside: a failed fork still stops the workers already started
         while not stopping and healthy:
             pool.wait_any(_POLL)
             # A Ctrl-C reaches the workers too: their exits are not failures to replace.
