@@ -160,6 +160,26 @@ def production_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     yield eng
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_engine(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A simulation database that several connections use at once, on each backend: the tests
+    of people acting at the same moment (``engine`` shares one SQLite connection between
+    threads; here SQLite is a file, with its write lock, as ``duban web`` uses it)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("shared") / "duban.db"
+        eng = make_engine(f"sqlite:///{path}")
+        SQLModel.metadata.create_all(eng)
+        mark_simulation(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = _pg_engine()
+    truncate_all(eng)
+    mark_simulation(eng)
+    yield eng
+
+
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:

@@ -20,16 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput
 from engine.inputs import check_text
 from engine.org.actors import Actor
+from engine.org.directory import locked
 from engine.org.permissions import require_office
 from engine.org.visibility import find_visible_task
 from engine.outbox import queue as outbox
 from engine.outbox.messages import buttons_for, render_task_message
 from engine.outbox.recipients import task_unit_people
+from engine.store.ids import pk
 from engine.store.policy import get_policy, zone_for
 from engine.store.service import service
 from engine.tasks import audit
@@ -69,6 +71,7 @@ def urge_tasks(*, session: Session, actor: Actor, tasks: Sequence[str | int], no
         raise InvalidInput(f"一次最多催办 {MAX_URGE} 项事项，现选了 {len(refs)} 项")
     note = check_text(note, "催办说明", max_length=NOTE_MAX).strip()
     rows = [find_visible_task(session, actor, ref) for ref in refs]
+    _lock(session, rows)
     day = now.astimezone(zone_for(get_policy(session))).date().isoformat()
     hold = outbox.quiet_until(now, get_policy(session))
     out = []
@@ -87,6 +90,15 @@ def urge_tasks(*, session: Session, actor: Actor, tasks: Sequence[str | int], no
                                 "recipients": [p.name for p in people], "messages": queued})
         out.append(UrgeOutcome(code=task.code, title=task.title, queued=queued, skipped=skipped))
     return out
+
+
+def _lock(session: Session, tasks: list[Task]) -> None:
+    """Lock the chosen tasks, in id order, before anything is written, and re-read them as
+    committed. Two 批量催办 of overlapping selections (in any order) then queue behind each
+    other instead of deadlocking on each other's messages, and an escalation pass — which skips
+    locked tasks — never holds one of them while waiting for the audit chain an urge holds."""
+    ids = sorted({pk(task) for task in tasks})
+    session.exec(locked(select(Task).where(col(Task.id).in_(ids)).order_by(col(Task.id)))).all()
 
 
 def _not_urgeable(task: Task) -> str | None:

@@ -32,6 +32,7 @@ from engine.errors import (
 from engine.org import passwords
 from engine.org.actors import Actor
 from engine.org.binding import retire_unused
+from engine.org.directory import locked
 from engine.org.login import check_not_locked, client_key, refuse_after_recording
 from engine.org.permissions import require_office
 from engine.store.service import service
@@ -51,15 +52,19 @@ def web_invite_expires_at(now: datetime) -> datetime:
     return now + timedelta(hours=WEB_INVITE_TTL_HOURS)
 
 
-def account_of(session: Session, person_id: int | None) -> WebAccount | None:
-    """The person's web account, if they have one."""
-    return session.exec(select(WebAccount).where(WebAccount.person_id == person_id)).first()
+def account_of(session: Session, person_id: int | None, *,
+               for_update: bool = False) -> WebAccount | None:
+    """The person's web account, if they have one; ``for_update`` locks it until the
+    transaction ends and reads it as committed (:func:`engine.org.directory.locked`), so that
+    two changes of one password at once are made one after the other."""
+    query = select(WebAccount).where(WebAccount.person_id == person_id)
+    return session.exec(locked(query) if for_update else query).first()
 
 
 def _store_password(session: Session, person: Person, password: str, now: datetime) -> WebAccount:
     """Create or update the person's account with ``password`` (rules already checked) and a
     new session version."""
-    account = account_of(session, person.id)
+    account = account_of(session, person.id, for_update=True)
     digest = passwords.hash_password(password)
     if account is None:
         account = WebAccount(person_id=person.id or 0, password_hash=digest, session_version=1,
@@ -171,7 +176,9 @@ def change_password(*, session: Session, actor: Actor, old_password: str, new_pa
     address), so a stolen session cannot be used to guess it.
     """
     person = actor.person
-    account = account_of(session, actor.person_id) if person is not None else None
+    # Locked before the current password is checked: of two changes at once (two browsers),
+    # the second is checked against the password the first set, and refused.
+    account = account_of(session, actor.person_id, for_update=True) if person is not None else None
     if person is None or account is None:
         raise PermissionDenied("只有已开通网页登录的人员可以修改自己的密码")
     check_not_locked(session, key=None, person_id=person.id, client=actor.client, now=now)

@@ -89,18 +89,37 @@ def task_not_found(ref: str | int) -> NotFound:
     return NotFound(f"未找到督办事项“{str(ref).strip()}”")
 
 
-def find_task(session: Session, ref: str | int) -> Task:
+def locked(query: Any) -> Any:
+    """``query`` taking a write lock on its rows (PostgreSQL ``FOR NO KEY UPDATE``; SQLite's
+    write transaction already holds the database lock) and refreshing them in the session.
+
+    NO KEY: writers of the same task queue behind each other, while rows that only reference it
+    (outbox messages, reports, audit events) are inserted freely — a full ``FOR UPDATE`` would
+    make those inserts wait too, and a writer holding the audit chain's lock could then deadlock
+    with the escalation pass. ``populate_existing``: an object the session loaded before the
+    lock (the page a request read first) is overwritten with the committed row."""
+    return query.with_for_update(key_share=True).execution_options(
+        populate_existing=True)
+
+
+def find_task(session: Session, ref: str | int, *, for_update: bool = False) -> Task:
     """The task with code ``ref`` (e.g. DB-2024-0031) or numeric id; raises :class:`NotFound`.
 
+    ``for_update``: the row is locked until the transaction ends and read as last committed,
+    whatever the session had loaded before (see :func:`engine.org.visibility.find_visible_task`).
     No permission is checked: services use :func:`engine.org.visibility.find_visible_task`.
     """
     text = str(ref).strip()
     if _unreadable(text):
         raise task_not_found(printable(text))
-    task = session.exec(select(Task).where(Task.code == text.upper())).first()
+    query = select(Task).where(Task.code == text.upper())
+    if for_update:
+        query = locked(query)
+    task = session.exec(query).first()
     number = whole_number(text)
     if task is None and number is not None:
-        task = session.get(Task, number)
+        task = (session.exec(locked(select(Task).where(Task.id == number))).first()
+                if for_update else session.get(Task, number))
     if task is None:
         raise task_not_found(text)
     return task

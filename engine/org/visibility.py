@@ -121,10 +121,18 @@ def unit_part(session: Session, unit_id: int | None, task: Task) -> str | None:
     return link
 
 
-def find_visible_task(session: Session, actor: Actor, ref: str | int) -> Task:
+def find_visible_task(session: Session, actor: Actor, ref: str | int, *,
+                      for_update: bool = False) -> Task:
     """The task ``ref`` if ``actor`` may see it; otherwise the very :class:`NotFound` a missing
-    task gives (no leak of its existence)."""
-    task = find_task(session, ref)
+    task gives (no leak of its existence).
+
+    ``for_update`` — every service that changes a task takes it so, first: the row stays locked
+    until the service commits, so two people acting on one task at once (a double-click, two
+    clerks, a unit and the office) are applied one after the other, and the second is checked
+    against the task as the first left it. Rows of the task read after this (its units, its
+    requests, its milestones) are read as committed too; services re-read them with
+    ``populate_existing`` where the session may hold an older copy."""
+    task = find_task(session, ref, for_update=for_update)
     if not can_see_task(session, actor, task):
         raise task_not_found(ref)
     return task

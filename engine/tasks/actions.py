@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import InvalidInput, PolicyViolation
 from engine.files.attach import attach_files, audit_files, require_completion_evidence
-from engine.files.ingest import Upload, store_uploads
+from engine.files.ingest import StoredFile, Upload, store_uploads
 from engine.inputs import check_quantity, check_text
 from engine.org.actors import Actor
 from engine.org.directory import find_unit
@@ -29,7 +29,7 @@ from engine.store.service import service
 from engine.tasks import audit, lifecycle
 from engine.tasks.extensions import withdraw_pending
 from engine.values import Rating, ReportKind, TaskStatus, UnitRole
-from models import Milestone, ProgressReport, Recheck, Task, TaskUnit, Unit
+from models import Attachment, Milestone, ProgressReport, Recheck, Task, TaskUnit, Unit
 
 
 def _unit_act(session: Session, actor: Actor, task: Task, action: str,
@@ -38,8 +38,10 @@ def _unit_act(session: Session, actor: Actor, task: Task, action: str,
     unit = find_unit(session, for_unit) if for_unit is not None else None
     act = require_action(session, actor, task, action, for_unit=unit)
     assert act is not None  # a unit action always counts for a unit
+    # Re-read as committed: the page the request showed may have loaded an older link.
     link = session.exec(
         select(TaskUnit).where(TaskUnit.task_id == task.id, TaskUnit.unit_id == act.unit_id)
+        .execution_options(populate_existing=True)
     ).one()
     return act, link
 
@@ -59,7 +61,7 @@ def acknowledge(*, session: Session, task: str | int, actor: Actor, now: datetim
                 for_unit: str | None = None) -> Task:
     """签收 by the actor's unit (or by the office for ``for_unit``: 代签收); the task becomes
     已签收 when its lead unit signs."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     act, link = _unit_act(session, actor, row, "acknowledge", for_unit)
     lifecycle.target_status(row.status, "acknowledge")  # the status refuses first
     if link.acknowledged_at is not None:
@@ -91,7 +93,7 @@ def report_progress(
     """反馈进展 (or the office's 代反馈 for ``for_unit``): text and/or files (photos,
     documents), optionally the achieved quantity and a milestone reached. The files' hashes,
     sizes, types and names go into the audit event."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     act, link = _unit_act(session, actor, row, "report_progress", for_unit)
     text = check_text(text, "进展内容")
     if not text.strip() and not files:
@@ -99,10 +101,13 @@ def report_progress(
     achieved = check_quantity(achieved, "完成量")
     # The lifecycle answers first: progress on a draft or closed task is refused as a move.
     lifecycle.target_status(row.status, "report_progress")
-    stone = _milestone(session, row, milestone) if milestone is not None else None
     if link.acknowledged_at is None:
         raise PolicyViolation("请先签收事项再反馈进展")
     stored = store_uploads(session, files, now=now)
+    again = _resubmitted(session, row, act.unit_id, actor, text, achieved, milestone, stored, now)
+    if again is not None:
+        return again
+    stone = _milestone(session, row, milestone) if milestone is not None else None
     lifecycle.transition(session, task=row, action="report_progress", actor=actor, now=now,
                          detail=_detail(session, act, "report_progress", text=text,
                                         achieved=achieved,
@@ -130,9 +135,41 @@ def report_progress(
     return report
 
 
+RESUBMIT_WINDOW = timedelta(minutes=2)
+"""How long after a progress report the very same report from the same person counts as the
+same submission sent again (a double-click, a form posted twice, a message resent)."""
+
+
+def _resubmitted(session: Session, task: Task, unit_id: int, actor: Actor, text: str,
+                 achieved: float | None, milestone: int | None, stored: Sequence[StoredFile],
+                 now: datetime) -> ProgressReport | None:
+    """The unit's last report when this one repeats it — same person, text, quantity,
+    milestone and files, within :data:`RESUBMIT_WINDOW` — else ``None``. Read under the task's
+    lock, so of two identical submissions at once the second always finds the first; either
+    side of the window counts, as the one that waited for the lock may carry the earlier
+    moment (each request reads its clock before it queues)."""
+    last = session.exec(
+        select(ProgressReport).where(ProgressReport.task_id == task.id,
+                                     ProgressReport.unit_id == unit_id)
+        .order_by(col(ProgressReport.id).desc()).limit(1)
+        .execution_options(populate_existing=True)
+    ).first()
+    if (last is None or last.kind != ReportKind.PROGRESS or last.person_id != actor.person_id
+            or last.text != text or last.achieved != achieved
+            or abs(now - last.at) > RESUBMIT_WINDOW):
+        return None
+    stone = session.get(Milestone, last.milestone_id) if last.milestone_id is not None else None
+    if (stone.seq if stone is not None else None) != milestone:
+        return None
+    files = session.exec(select(Attachment.sha256).where(Attachment.report_id == last.id)
+                         .order_by(col(Attachment.id))).all()
+    return last if list(files) == [f.sha256 for f in stored] else None
+
+
 def _milestone(session: Session, task: Task, seq: int) -> Milestone:
     stone = session.exec(
         select(Milestone).where(Milestone.task_id == task.id, Milestone.seq == seq)
+        .execution_options(populate_existing=True)
     ).first()
     if stone is None:
         raise InvalidInput(f"事项 {task.code} 没有第 {seq} 个阶段节点")
@@ -153,7 +190,7 @@ def request_completion(
     (:class:`engine.errors.EvidenceRequired`). The office is sent the files (each its own
     message) and then the review message with the 审核销号 / 退回 buttons.
     """
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     act, link = _unit_act(session, actor, row, "request_completion", for_unit)
     evidence = check_text(evidence, "证明材料说明")
     if not evidence.strip() and not files:
@@ -191,7 +228,7 @@ def verify_and_close(
     note: str = "",
 ) -> Task:
     """审核销号 with a rating (优秀/良好/合格/不合格); schedules the 回头看 re-check."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "verify")
     rating = _rating(rating)
     note = check_text(note, "审核意见")
@@ -219,7 +256,7 @@ def return_task(
     *, session: Session, task: str | int, actor: Actor, reason: str, now: datetime
 ) -> Task:
     """退回: the completion request is refused with a reason; the unit goes on working."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "return")
     reason = check_text(reason, "退回理由")
     if not reason.strip():
@@ -235,7 +272,7 @@ def cancel_task(
     *, session: Session, task: str | int, actor: Actor, reason: str, now: datetime
 ) -> Task:
     """撤销 (office only) from any open state; pending reminders are cancelled too."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "cancel")
     reason = check_text(reason, "撤销理由")
     if not reason.strip():

@@ -220,7 +220,7 @@ def assign_task(*, session: Session, task: str | int, actor: Actor, now: datetim
     A task whose deadline has already passed is refused with the reason (it would be overdue
     the moment the units receive it) unless ``allow_past_due`` says the office means it.
     """
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     assign_in_transaction(session, actor, row, now, allow_past_due)
     return row
 

@@ -42,7 +42,7 @@ def edit_task(
 ) -> Task:
     """Change the given fields of an open task (see the module docstring for what may change
     once it is assigned); returns the task."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "edit")
     lifecycle.target_status(row.status, "edit")  # closed and cancelled tasks refuse first
     if due is not None and row.status != "draft":

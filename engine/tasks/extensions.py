@@ -19,6 +19,7 @@ from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
 from engine.inputs import check_line, check_text
 from engine.org.actors import Actor
+from engine.org.directory import find_task
 from engine.org.permissions import require_action
 from engine.org.visibility import can_see_task, find_visible_task
 from engine.outbox import notify
@@ -39,7 +40,7 @@ def pending_extensions(session: Session, task: Task) -> list[ExtensionRequest]:
     """The task's undecided extension requests, oldest first (at most one, by the rule below)."""
     return list(session.exec(select(ExtensionRequest).where(
         ExtensionRequest.task_id == task.id, ExtensionRequest.status == ExtensionState.PENDING)
-        .order_by(col(ExtensionRequest.id))).all())
+        .order_by(col(ExtensionRequest.id)).execution_options(populate_existing=True)).all())
 
 
 def extension_blocker(session: Session, task: Task) -> str | None:
@@ -60,7 +61,7 @@ def request_extension(
 ) -> ExtensionRequest:
     """File a request, with supporting files if any (sent to the office with it); refused if
     one is pending, the cap is reached or the date is not later."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "request_extension")
     lifecycle.target_status(row.status, "request_extension")  # the status refuses first
     reason = check_text(reason, "延期理由")
@@ -96,9 +97,13 @@ def request_extension(
 
 def _request_and_task(session: Session, actor: Actor,
                       request_id: int) -> tuple[ExtensionRequest, Task]:
-    """The request and its task, if ``actor`` may see the task (else "not found", as missing)."""
+    """The request and its task, if ``actor`` may see the task (else "not found", as missing);
+    the task locked (:func:`engine.org.visibility.find_visible_task`), then the request read
+    as committed — two clerks deciding at once are judged one after the other."""
     request = session.get(ExtensionRequest, request_id) if 0 < request_id < 2**63 else None
-    task = session.get(Task, request.task_id) if request is not None else None
+    task = find_task(session, request.task_id, for_update=True) if request is not None else None
+    if request is not None:
+        request = session.get(ExtensionRequest, request_id, populate_existing=True)
     if request is None or task is None or not can_see_task(session, actor, task):
         raise NotFound(f"未找到延期申请 {request_id}")
     return request, task
@@ -142,7 +147,8 @@ def decide_extension(
 def withdraw_pending(session: Session, *, task: Task, now: datetime) -> int:
     """Close the task's undecided requests (the task ended): they can no longer be decided."""
     rows = session.exec(select(ExtensionRequest).where(
-        ExtensionRequest.task_id == task.id, ExtensionRequest.status == ExtensionState.PENDING)).all()
+        ExtensionRequest.task_id == task.id, ExtensionRequest.status == ExtensionState.PENDING)
+        .execution_options(populate_existing=True)).all()
     for request in rows:
         request.status, request.decided_at = ExtensionState.WITHDRAWN, now
         request.decision_note = "事项已结束，申请自动撤回"

@@ -24,7 +24,7 @@ def schedule_recheck(
     *, session: Session, task: str | int, actor: Actor, when: str, now: datetime
 ) -> Recheck:
     """Plan a re-check of a closed task at ``when`` (any deadline expression)."""
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     when = check_line(when, "回头看时间", max_length=64, required=True)
@@ -48,7 +48,7 @@ def _require_closed(task: Task) -> None:
 def _open_recheck(session: Session, task: Task) -> Recheck:
     recheck = session.exec(
         select(Recheck).where(Recheck.task_id == task.id, Recheck.done_at == None)  # noqa: E711
-        .order_by(col(Recheck.due_at))
+        .order_by(col(Recheck.due_at)).execution_options(populate_existing=True)
     ).first()
     if recheck is None:
         recheck = Recheck(task_id=pk(task), due_at=task.closed_at or task.updated_at,
@@ -66,7 +66,7 @@ def record_recheck(
     ``new_due`` (any deadline expression, counted from ``now``) gives the reopened task its
     rectification deadline; the original deadline is kept and the ladder restarts.
     """
-    row = find_visible_task(session, actor, task)
+    row = find_visible_task(session, actor, task, for_update=True)
     require_action(session, actor, row, "recheck")
     _require_closed(row)
     note = check_text(note, "回头看情况")
