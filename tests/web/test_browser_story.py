@@ -14,17 +14,19 @@ viewports can share one server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from engine.org.accounts import set_password
 from engine.org.actors import Actor
 from engine.org.directory import find_person
+from models import AuditEvent, Task
 from tests.support.browser import DESKTOP, PHONE, Visit, open_context
 from tests.support.live_server import LiveServer
 from tests.support.samples import png
@@ -44,7 +46,7 @@ from tests.web.browser_steps import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Route
 
 PASSWORD = "story-password-2026"
 UNIT, LEADER = "许可", "周海涛"
@@ -224,6 +226,48 @@ def test_main_screens(console: LiveServer, city_work: list[str], role: str,
         viewer.page.locator("a[href^='/directives/']").first.click()
         viewer.page.wait_for_load_state("load")
         viewer.shot(f"screen-{role}-directive")
+
+
+def test_a_second_click_does_not_send_the_action_again(
+        console: LiveServer, viewport: tuple[str, dict[str, int]],
+        open_as: Callable[[str], Viewer]) -> None:
+    """签收 clicked twice before its answer came (a slow double-click, an impatient person): the
+    browser sends it once. Sent twice, the engine would apply the first and refuse the second,
+    and the browser would show that refusal although the action succeeded. The action's request
+    is held until both clicks are made, so the test does not depend on the server's speed."""
+    label = viewport[0]
+    due = local_date(console.clock() + timedelta(days=30))
+    number = {"desktop": "第7次", "phone": "第8次"}[label]
+    [code] = register_drafts(console, f"市政府专题会议（{number}）议定事项\n"
+                                      f"一、市水务集团要在{due}前完成二次供水设施清洗消毒。\n",
+                             assign=True)
+    page = open_as(UNIT).go(f"/tasks/{code}")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(re.compile(r"/acknowledge$"), hold)
+    box = page.locator('[data-offer="签收"] button[type=submit]').bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    for _ in range(100):  # until the browser has sent the first click's request
+        if held:
+            break
+        page.wait_for_timeout(20)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(300)  # room for a second request, were one sent
+    assert len(held) == 1
+    with page.expect_navigation(url=re.compile(r"done=acknowledge")):
+        held[0].continue_()
+    expect(page.locator(".notice")).to_have_count(1)
+    with Session(console.engine) as session:
+        task_id = session.exec(select(Task.id).where(Task.code == code)).one()
+        signed = session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "task", AuditEvent.entity_id == task_id,
+            col(AuditEvent.action) == "acknowledge")).one()
+    assert signed == 1
 
 
 SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart')]
