@@ -38,12 +38,15 @@ def sqlite_text(value: datetime | None) -> str | None:
     return text if len(text) > 19 else text + ".000000"
 
 
-def raw_connect(url: str) -> Any:
-    """A DB-API connection without SQLAlchemy: sqlite3 or psycopg (autocommit off)."""
+def raw_connect(url: str, *, any_thread: bool = False) -> Any:
+    """A DB-API connection without SQLAlchemy: sqlite3 or psycopg (autocommit off).
+    ``any_thread``: a SQLite connection that threads other than its creator's may use, one at
+    a time (a test client's server thread)."""
     if kind_of(url) == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(sqlite_file(url), isolation_level=None, timeout=30)
+        conn = sqlite3.connect(sqlite_file(url), isolation_level=None, timeout=30,
+                               check_same_thread=not any_thread)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

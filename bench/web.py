@@ -11,13 +11,16 @@ as a template), because the concurrent clients act (签收, 反馈进展). The c
   the ASGI app (server time: session check, permission-narrowed keyset read, total, rendering),
   median of 21 alternating runs, against the bare SQL of the same page through the raw driver: the
   keyset query, the rows' co-units and names — on a connection kept open as the console's pool
-  keeps its own (:class:`LedgerFloor`; the fresh-connection figure is printed beside it).
+  keeps its own (:class:`LedgerFloor`; the fresh-connection figure is printed beside it). Beside
+  them, the leanest page that could be written on this stack (:mod:`bench.ledger_bound`: the
+  floor's SQL and a Jinja table of its rows behind the session cookie, no engine), to show how
+  near the floor any page can come.
 - **task page**: ``GET /tasks/CODE`` for 20 tasks of the median unit, as that unit's contact:
   median and p95 server time (target < 100 ms).
 - **weight**: bytes of the home page, the ledger and a task page with the stylesheet and htmx.
 - **concurrent**: ``duban web --workers N`` in its own process (``--workers 1 2``: a run for
-  each); 20 httpx clients (half the office, half unit contacts) for ``--seconds``: browse the home page, the ledger and task pages, and act (unit
-  contacts 签收 and 反馈进展 on their tasks); p50 / p95 per request, errors (5xx, refused).
+  each); 20 httpx clients (half the office, half unit contacts) for ``--seconds``: browse the
+  home page, the ledger and task pages, and act (unit contacts 签收 and 反馈进展 on their tasks); p50 / p95 per request, errors (5xx, refused).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import NOW, ROOT, kind_of, raw_connect, sqlite_file
+from bench.ledger_bound import PATH as BOUND_PATH
+from bench.ledger_bound import bound_app
 
 PASSWORD = "bench-password-1"
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -216,26 +221,32 @@ def in_process(url: str, who: dict[str, Any]) -> dict[str, Any]:
     codes = task_codes(url, who["units"][0]["task_ids"][:20])
 
     calls = {client: server_timer(app, dict(client.cookies)) for client in (office, unit)}
+    bound = bound_app(url, SECRET)
+    bound_call = server_timer(bound, dict(office.cookies))
 
     def timed(client: Any, path: str) -> tuple[float, int, int]:
         return asyncio.run(calls[client](path))  # type: ignore[no-any-return]
 
     floor = LedgerFloor(url)
 
-    async def ledger_times(rounds: int) -> tuple[list[float], list[float], list[float]]:
+    async def ledger_times(rounds: int) -> tuple[list[float], ...]:
         office_call = calls[office]
-        pages, warm, cold = [], [], []
+        pages, bounds, warm, cold = [], [], [], []
         for _ in range(rounds):
             seconds, status, _ = await office_call("/tasks?size=50")
             assert status == 200, status
             pages.append(seconds)
+            seconds, status, _ = await bound_call(BOUND_PATH)
+            assert status == 200, status
+            bounds.append(seconds)
             warm.append(floor.warm())
             cold.append(floor.cold())
-        return pages, warm, cold
+        return pages, bounds, warm, cold
 
-    asyncio.run(ledger_times(3))  # warm all three
-    ledger, floors, cold = asyncio.run(ledger_times(21))
+    asyncio.run(ledger_times(3))  # warm all four
+    ledger, bounds, floors, cold = asyncio.run(ledger_times(21))
     floor.close()
+    bound.state.connection.close()
     pages = [timed(unit, f"/tasks/{c}") for c in codes]
     assert all(s == 200 for _, s, _ in pages), [s for _, s, _ in pages]
     times = sorted(t for t, _, _ in pages)
@@ -244,6 +255,7 @@ def in_process(url: str, who: dict[str, Any]) -> dict[str, Any]:
     weight = {name: timed(office, path)[2] + assets for name, path in
               (("home", "/"), ("ledger", "/tasks?size=50"), ("task", f"/tasks/{codes[0]}"))}
     return {"ledger_s": statistics.median(ledger), "ledger_floor_s": statistics.median(floors),
+            "ledger_bound_s": statistics.median(bounds),
             "ledger_floor_cold_s": statistics.median(cold),
             "ledger_min_s": min(ledger), "ledger_floor_min_s": min(floors),
             "task_page_p50_ms": 1000 * statistics.median(times),
@@ -352,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"db": kind_of(url), "load": round(os.getloadavg()[0], 1)}
     figures.update(in_process(url, who))
     figures["ledger_ratio"] = round(figures["ledger_s"] / figures["ledger_floor_s"], 2)
+    figures["ledger_bound_ratio"] = round(figures["ledger_bound_s"] / figures["ledger_floor_s"], 2)
     figures["ledger_ratio_cold"] = round(figures["ledger_s"] / figures["ledger_floor_cold_s"], 2)
     if args.seconds > 0:
         for workers in args.workers:
