@@ -11,9 +11,13 @@ Guarantees:
   name, account or address for ``LOGIN_LOCK_MINUTES`` from the failure that tipped it: every
   attempt is refused with :class:`LoginLocked`, even with the right password, and the password
   is not even checked. A success clears the failures counted against that name and account (not
-  those against the address). Attempts live in the database, so the limits hold across workers
-  (concurrent attempts may each be checked before the others are recorded: a burst of N parallel
-  requests can overshoot the limit by at most N - 1);
+  those against the address). Attempts live in the database, so the limits hold across workers;
+- attempts on one name or one account are checked one after the other (:func:`_one_at_a_time`),
+  so a burst of parallel guesses gets no more tries than guesses sent in turn. Attempts from one
+  address are not: a whole office behind one address would then log in one by one, each
+  waiting for the others' password checks, so a burst spread over many accounts can overshoot
+  the address's limit by at most its number of parallel requests - 1 (each account still
+  stops at its own limit);
 - every attempt checked is recorded (committed even when the login is refused); attempts refused
   by a lock are not, so a lock ends when its time is up;
 - attempts are kept only as long as they can matter (:data:`KEEP`, plus :data:`CLOCK_SLACK`):
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, delete, or_
+from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import Session, col, select
 
 from config.defaults import LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_LOCK_MINUTES, LOGIN_MAX_FAILURES
@@ -122,10 +126,26 @@ def _failure_times(session: Session, where: ColumnElement[bool], now: datetime,
         .order_by(col(LoginAttempt.at))).all())
 
 
+def _one_at_a_time(session: Session, key: str | None, person_id: int | None) -> None:
+    """Hold, until the transaction ends, the turn of the name ``key`` and of the account: the
+    attempt's check and its record are then one step for anyone else trying them. On
+    PostgreSQL transaction-scoped advisory locks, taken in a fixed order (no two attempts wait
+    on each other); SQLite needs none, as a write transaction holds the database's one write
+    lock from its first statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    turns = sorted(({f"duban-login-name:{key}"} if key else set())
+                   | ({f"duban-login-person:{person_id}"} if person_id is not None else set()))
+    for turn in turns:
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(turn, 0))))
+
+
 def check_not_locked(session: Session, *, key: str | None, person_id: int | None,
                      client: str | None, now: datetime) -> None:
     """Raise :class:`LoginLocked` while the name ``key``, the account or the address is
-    locked."""
+    locked. The caller's transaction then holds the turn of that name and account until it
+    ends (:func:`_one_at_a_time`): it records its attempt before anyone else checks them."""
+    _one_at_a_time(session, key, person_id)
     ends: list[datetime] = []
     account: list[ColumnElement[bool]] = []
     if key:
