@@ -17,6 +17,7 @@ from engine.errors import Conflict, Remedy
 from engine.org.actors import Actor
 from engine.org.directory import directive_titles
 from engine.store.policy import get_policy, zone_for
+from engine.store.turns import take_turns
 from models import IntakeRecord
 
 KINDS = {"document": "该文档", "xlsx": "该任务清单"}
@@ -26,9 +27,12 @@ NAMED = 3
 
 def refuse_if_applied(session: Session, *, kind: str, fingerprint: str, again: bool) -> None:
     """Raise :class:`Conflict` naming the earlier application of the same content, unless
-    ``again`` (the remedy it carries: :attr:`Remedy.APPLY_AGAIN`)."""
+    ``again`` (the remedy it carries: :attr:`Remedy.APPLY_AGAIN`). Otherwise the caller's
+    transaction holds the content's turn until it ends (:func:`engine.store.turns.take_turns`):
+    of two clerks confirming one document at once, the second finds the first's record."""
     if again:
         return
+    take_turns(session, f"intake:{kind}:{fingerprint}")
     earlier = applied_before(session, kind=kind, fingerprint=fingerprint)
     if earlier is not None:
         raise Conflict(f"{earlier}，未重复登记；确需再次登记的，须明确确认",

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, delete, func, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import Session, col, select
 
 from config.defaults import LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_LOCK_MINUTES, LOGIN_MAX_FAILURES
@@ -44,6 +44,7 @@ from engine.org import passwords
 from engine.org.directory import find_person
 from engine.store.policy import remember_policy, stored_policy_column
 from engine.store.service import service
+from engine.store.turns import take_turns
 from models import LoginAttempt, Person, WebAccount
 
 WRONG = "姓名或密码不正确（如有同名人员，请按“姓名@单位”填写姓名）"
@@ -127,17 +128,11 @@ def _failure_times(session: Session, where: ColumnElement[bool], now: datetime,
 
 
 def _one_at_a_time(session: Session, key: str | None, person_id: int | None) -> None:
-    """Hold, until the transaction ends, the turn of the name ``key`` and of the account: the
-    attempt's check and its record are then one step for anyone else trying them. On
-    PostgreSQL transaction-scoped advisory locks, taken in a fixed order (no two attempts wait
-    on each other); SQLite needs none, as a write transaction holds the database's one write
-    lock from its first statement."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    turns = sorted(({f"duban-login-name:{key}"} if key else set())
-                   | ({f"duban-login-person:{person_id}"} if person_id is not None else set()))
-    for turn in turns:
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(turn, 0))))
+    """Hold, until the transaction ends, the turn of the name ``key`` and of the account
+    (:func:`engine.store.turns.take_turns`): the attempt's check and its record are then one
+    step for anyone else trying them."""
+    take_turns(session, *([f"login-name:{key}"] if key else []),
+               *([f"login-person:{person_id}"] if person_id is not None else []))
 
 
 def check_not_locked(session: Session, *, key: str | None, person_id: int | None,
