@@ -187,7 +187,10 @@ def trend(points: Sequence[TrendPointLike], frame: Frame = WIDE,
         x = frame.pad_left + i * frame.legend_step
         body.append(f'<rect x="{x}" y="7" width="14" height="4" fill="{colour}"/>'
                     f'<text x="{x + 20}" y="14" fill="{INK}">{word}</text>')
-    last = points[-1]
-    desc = (f"{points[0].day} 至 {last.day}；今日在办 {last.open}、今日办结 {last.closed}、"
-            f"逾期 {last.overdue}")
+    first, last = points[0], points[-1]
+    # The words say what the lines show: where they start, where they end, and the peaks.
+    desc = (f"{first.day} 至 {last.day}；首日在办 {first.open}、逾期 {first.overdue}；"
+            f"今日在办 {last.open}、今日办结 {last.closed}、逾期 {last.overdue}；"
+            f"期间在办最多 {max(p.open for p in points)}、逾期最多 "
+            f"{max(p.overdue for p in points)}、办结合计 {sum(p.closed for p in points)}")
     return _svg(frame, frame.trend_height, title, desc, body)

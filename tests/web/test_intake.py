@@ -60,7 +60,7 @@ def _apply(web: WebWorld, page: str, **changes: str) -> Any:
 
 
 def _beside(page: str, field: str) -> str:
-    found = re.search(rf'name="{field}".*?<p class="field-error" role="alert">([^<]+)</p>',
+    found = re.search(rf'name="{field}".*?<p class="field-error" role="alert"[^>]*>([^<]+)</p>',
                       page, re.S)
     assert found is not None, f"no message beside {field}"
     return html.unescape(found.group(1))

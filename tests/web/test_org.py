@@ -55,7 +55,7 @@ def test_the_policy_is_shown_read_only(web: WebWorld) -> None:
     assert page.status_code == 200
     assert "Asia/Shanghai" in page.text and "22:00–07:00" in page.text
     assert "特急" in page.text and "15:00" in page.text
-    assert "<form method=\"post\"" not in page.text.split("<main>")[1]
+    assert "<form method=\"post\"" not in page.text.split("<main")[1]
 
 
 @pytest.mark.parametrize("role", ["secretary", "vice_mayor", "fire", "fire_head", "housing",
@@ -66,7 +66,7 @@ def test_everyone_but_the_office_is_refused(web: WebWorld, role: str) -> None:
         answer = client.get(path)
         assert answer.status_code in (403, 404), path
         assert "只有督查室" in answer.text and web.city.office.name not in answer.text.split(
-            "<main>")[1]
+            "<main")[1]
     before, events = _rows(web), audit_count(web)
     target = web.city.emerg_contact.id
     for action in ("telegram-code", "web-invite"):

@@ -24,7 +24,7 @@ def _post(web: WebWorld, role: str, path: str, data: dict[str, str]) -> Any:
 
 def _beside(html: str, field: str) -> str:
     """The error message shown inside the ``field``'s block of the form."""
-    found = re.search(rf'name="{field}[^"]*".*?<p class="field-error" role="alert">([^<]+)</p>',
+    found = re.search(rf'name="{field}[^"]*".*?<p class="field-error" role="alert"[^>]*>([^<]+)</p>',
                       html, re.S)
     assert found is not None, f"no message beside {field}"
     return found.group(1)

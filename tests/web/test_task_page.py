@@ -28,7 +28,7 @@ from web.config import WebConfig
 
 _OFFER = re.compile(r'data-offer="([^"]+)"')
 _FIELD = re.compile(r'<div class="field has-error">(.*?)</div>', re.S)
-_MESSAGE = re.compile(r'<p class="field-error" role="alert">([^<]*)</p>')
+_MESSAGE = re.compile(r'<p class="field-error" role="alert"[^>]*>([^<]*)</p>')
 
 
 def offers(page: Response) -> list[str]:

@@ -44,3 +44,16 @@ window.addEventListener("pageshow", function (event) {
     button.disabled = false;
   });
 });
+
+// 督办台账: a pager link inside the results is replaced with them, and the keyboard's place would
+// fall back to the top of the page; the new results take the focus instead.
+var resultsHadFocus = false;
+document.addEventListener("htmx:beforeRequest", function () {
+  var results = document.getElementById("results");
+  resultsHadFocus = !!results && results.contains(document.activeElement);
+});
+document.addEventListener("htmx:afterSettle", function () {
+  var results = document.getElementById("results");
+  if (resultsHadFocus && results) { results.focus(); }
+  resultsHadFocus = false;
+});
