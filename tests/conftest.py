@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -127,37 +127,39 @@ def mark_simulation(engine: Engine) -> None:
         session.commit()
 
 
+def _memory_sqlite() -> Engine:
+    """An in-memory SQLite database, one connection shared by every thread of the test."""
+    return make_engine("sqlite://", poolclass=StaticPool,
+                       connect_args={"check_same_thread": False})
+
+
+def _fresh_database(backend: str, sqlite: Callable[[], Engine], *,
+                    simulation: bool) -> Iterator[Engine]:
+    """The current schema with no other rows on ``backend`` (SQLite: made by ``sqlite``;
+    PostgreSQL: the session's schema, emptied), marked a simulation if asked."""
+    eng = sqlite() if backend == "sqlite" else _pg_engine()
+    if backend == "sqlite":
+        SQLModel.metadata.create_all(eng)
+    else:
+        truncate_all(eng)
+    if simulation:
+        mark_simulation(eng)
+    yield eng
+    if backend == "sqlite":
+        eng.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A simulation database with the current schema and no other rows, on each backend
     (``production_engine`` for one that runs on the real clock)."""
-    if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool,
-                          connect_args={"check_same_thread": False})
-        SQLModel.metadata.create_all(eng)
-        mark_simulation(eng)
-        yield eng
-        eng.dispose()
-        return
-    eng = _pg_engine()
-    truncate_all(eng)
-    mark_simulation(eng)
-    yield eng
+    yield from _fresh_database(request.param, _memory_sqlite, simulation=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def production_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database that is not a simulation: writes happen at the real clock only."""
-    if request.param == "sqlite":
-        eng = make_engine("sqlite://", poolclass=StaticPool,
-                          connect_args={"check_same_thread": False})
-        SQLModel.metadata.create_all(eng)
-        yield eng
-        eng.dispose()
-        return
-    eng = _pg_engine()
-    truncate_all(eng)
-    yield eng
+    yield from _fresh_database(request.param, _memory_sqlite, simulation=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -166,18 +168,10 @@ def shared_engine(request: pytest.FixtureRequest,
     """A simulation database that several connections use at once, on each backend: the tests
     of people acting at the same moment (``engine`` shares one SQLite connection between
     threads; here SQLite is a file, with its write lock, as ``duban web`` uses it)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("shared") / "duban.db"
-        eng = make_engine(f"sqlite:///{path}")
-        SQLModel.metadata.create_all(eng)
-        mark_simulation(eng)
-        yield eng
-        eng.dispose()
-        return
-    eng = _pg_engine()
-    truncate_all(eng)
-    mark_simulation(eng)
-    yield eng
+    def sqlite_file() -> Engine:
+        return make_engine(f"sqlite:///{tmp_path_factory.mktemp('shared') / 'duban.db'}")
+
+    yield from _fresh_database(request.param, sqlite_file, simulation=True)
 
 
 @pytest.fixture
