@@ -22,7 +22,9 @@ from typing import Protocol, TypeVar
 
 from markupsafe import Markup, escape
 
-RED, YELLOW, GREEN = "#c62828", "#d4a017", "#2e7d32"
+# The lights' colours are the stylesheet's (--red, --yellow, --green): a bar and its badge read
+# alike, and each stands out at least 3:1 from the white card (WCAG 1.4.11, non-text contrast).
+RED, YELLOW, GREEN = "#c62828", "#936400", "#2e7d32"
 OPEN, CLOSED, OVERDUE = "#0b5cad", "#2e7d32", "#c62828"
 INK, MUTED, GRID = "#1f2933", "#5f6b7a", "#d9dee5"
 FONT = 'font-family="Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 
 from web import charts
 
@@ -123,3 +124,29 @@ def test_day_labels_never_crowd_today() -> None:
     assert charts.day_labels(2, 4) == [0, 1]
     assert charts.day_labels(1, 4) == [0]
     assert charts.day_labels(0, 4) == []
+
+
+def _luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_series_stands_out_from_the_white_card() -> None:
+    """Bars and lines carry the figures: each colour at least 3:1 against white (WCAG 1.4.11),
+    and the lights' colours are the stylesheet's, so a bar matches its badge."""
+    for colour in (charts.RED, charts.YELLOW, charts.GREEN, charts.OPEN, charts.CLOSED,
+                   charts.OVERDUE):
+        assert _contrast(colour, "#ffffff") >= 3, colour
+    css = (Path(charts.__file__).parent / "static" / "css" / "duban.css").read_text("utf-8")
+    for name, colour in (("red", charts.RED), ("yellow", charts.YELLOW),
+                         ("green", charts.GREEN)):
+        assert f"--{name}: {colour};" in css, name
