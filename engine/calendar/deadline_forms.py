@@ -27,8 +27,8 @@ _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6}
 IMPOSSIBLE = "日期不存在"
 EARLIEST_YEAR = 1900
-"""A written date before this year is a typing slip (and year 1 at midnight in a zone east of
-UTC falls before the first instant a datetime can hold)."""
+"""A written date (a deadline, a directive's 下达时间) before this year is a typing slip (and year 1
+at midnight in a zone east of UTC falls before the first instant a datetime can hold)."""
 
 
 @dataclass(frozen=True)

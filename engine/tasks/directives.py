@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from engine.calendar.deadline_forms import EARLIEST_YEAR
 from engine.errors import InvalidInput, PermissionDenied, Remedy
 from engine.files.attach import attach_files, audit_files
 from engine.files.ingest import Upload, store_uploads
@@ -19,9 +20,6 @@ from engine.store.service import service
 from engine.tasks import audit
 from engine.values import DirectiveKind
 from models import Directive, DirectiveCreate, Person
-
-EARLIEST_YEAR = 1900
-"""Directives issued before this year are refused as typing slips."""
 
 
 def _check(session: Session, data: DirectiveCreate, now: datetime) -> Directive | None:
